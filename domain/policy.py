@@ -1,0 +1,50 @@
+"""Program and desk policy: who may decide, and the program's tunables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from domain.actor import Actor
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramPolicy:
+    """The partner program's settings that the business rules need."""
+
+    currency: str = "USD"
+    products: tuple[str, ...] = ()
+    protection_days: int = 90
+    review_sla_hours: int = 48
+
+    @property
+    def protection(self) -> timedelta:
+        return timedelta(days=self.protection_days)
+
+    @property
+    def review_sla(self) -> timedelta:
+        return timedelta(hours=self.review_sla_hours)
+
+
+@dataclass(frozen=True, slots=True)
+class DeskPolicy:
+    """The internal deal desk: its channel and who may decide or administer."""
+
+    channel_id: str
+    approvers: frozenset[str]
+    admins: frozenset[str] = frozenset()
+
+
+def is_internal(actor: Actor, *, host_team_id: str) -> bool:
+    """Whether the actor belongs to the vendor's own (host) workspace."""
+    return actor.team_id == host_team_id
+
+
+def can_decide(actor: Actor, *, desk: DeskPolicy, host_team_id: str) -> bool:
+    """Only configured approvers of the host team decide registrations."""
+    return is_internal(actor, host_team_id=host_team_id) and actor.user_id in desk.approvers
+
+
+def can_administer(actor: Actor, *, desk: DeskPolicy, host_team_id: str) -> bool:
+    """Admins of the host team link partners and run setup."""
+    return is_internal(actor, host_team_id=host_team_id) and actor.user_id in desk.admins

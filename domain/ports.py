@@ -1,0 +1,137 @@
+"""What the use cases need from storage, as Protocols: storage implements them, tests fake them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Protocol, Self
+
+from domain.messages import MessageKind, OutboxMessage
+from domain.partner import Partner
+from domain.registration import AuditEvent, Registration
+
+
+class RegistrationRepository(Protocol):
+    async def add(self, registration: Registration) -> None:
+        """Insert; assigns `registration.id` and saves its pending audit events.
+
+        Raises DuplicateSubmission (at once or at commit) when `submission_key` is taken.
+        """
+
+    async def get(self, registration_id: int) -> Registration | None: ...
+
+    async def get_by_submission_key(self, key: str) -> Registration | None: ...
+
+    async def save(self, registration: Registration, *, expected_version: int) -> None:
+        """Write changed fields and pending audit events, only if the stored version is
+        still `expected_version`; otherwise raise ConcurrentUpdate (at once or at commit)."""
+
+    async def list_by_partner(self, partner_id: int, *, limit: int = 50) -> list[Registration]:
+        """Newest first."""
+
+    async def list_open(self, *, limit: int = 50) -> list[Registration]:
+        """Waiting for a desk decision (submitted / under review), oldest first."""
+
+    def audit_log(self) -> AsyncIterator[AuditRecord]:
+        """Every audit event of every registration, oldest first (streamed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    registration_id: int
+    event: AuditEvent
+
+
+class PartnerRepository(Protocol):
+    async def add(self, partner: Partner) -> None:
+        """Insert; assigns `partner.id`."""
+
+    async def save(self, partner: Partner) -> None: ...
+
+    async def get(self, partner_id: int) -> Partner | None: ...
+
+    async def get_by_channel(self, channel_id: str) -> Partner | None: ...
+
+    async def list_all(self) -> list[Partner]:
+        """All partners by name."""
+
+    async def find_for_actor(
+        self, *, team_id: str, enterprise_id: str | None, channel_id: str | None
+    ) -> list[Partner]:
+        """Partners that could be the actor's: same enterprise, same team or same channel."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """Where a posted message lives, so it can be edited or replied to."""
+
+    channel_id: str
+    ts: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """An outbox message as stored, with its delivery bookkeeping."""
+
+    id: int
+    message: OutboxMessage
+    attempts: int
+    created_at: datetime
+
+
+class Outbox(Protocol):
+    async def put(self, messages: Sequence[OutboxMessage], *, now: datetime) -> None:
+        """Queue messages in the current transaction."""
+
+    async def claim(
+        self, *, now: datetime, lease: timedelta, limit: int, worker: str
+    ) -> list[OutboxEntry]:
+        """Lease due messages, at most one per key (the oldest undelivered one), so messages
+        of one registration go out in order while different registrations go in parallel."""
+
+    async def delivered(self, entry_id: int, *, now: datetime) -> None: ...
+
+    async def retry_later(self, entry_id: int, *, at: datetime, error: str) -> None:
+        """Release the lease, count the attempt and make the message due again at `at`."""
+
+    async def give_up(self, entry_id: int, *, now: datetime, error: str) -> None:
+        """A permanent failure: keep the row for the operator, stop blocking its key."""
+
+    async def pending_count(self) -> int: ...
+
+
+class MessageRefs(Protocol):
+    """Posted Slack messages by (kind, registration) — the cards that are edited in place."""
+
+    async def get(self, kind: MessageKind, registration_id: int) -> MessageRef | None: ...
+
+    async def put(self, kind: MessageKind, registration_id: int, ref: MessageRef) -> None: ...
+
+
+class EventReceipts(Protocol):
+    async def first_time(self, event_id: str, *, now: datetime) -> bool:
+        """Record an Events API event id; False when it was already recorded."""
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the block without `commit()` rolls everything back."""
+
+    registrations: RegistrationRepository
+    partners: PartnerRepository
+    outbox: Outbox
+    message_refs: MessageRefs
+    receipts: EventReceipts
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None:
+        """Commit; raises ConcurrentUpdate or DuplicateSubmission when a guard fails."""

@@ -1,0 +1,406 @@
+"""Use cases, shared by the Slack handlers and the CLI. Slack-free, SQL-free, clock passed in."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from domain.actor import Actor
+from domain.errors import (
+    ConcurrentUpdate,
+    DuplicateSubmission,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    UnknownPartner,
+)
+from domain.messages import MessageKind, Notice, OutboxMessage, cards_for
+from domain.partner import Partner, resolve_partner
+from domain.policy import DeskPolicy, ProgramPolicy, can_administer, can_decide, is_internal
+from domain.ports import UnitOfWork
+from domain.registration import (
+    DealDetails,
+    Registration,
+    RegistrationStatus,
+    RejectionReason,
+)
+
+logger = logging.getLogger(__name__)
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+class AlreadyDecided(ConcurrentUpdate):
+    """Someone decided (or changed) the registration first; says who and what."""
+
+    def __init__(self, registration: Registration) -> None:
+        super().__init__(
+            f"{registration.reference} is already {registration.status.label.lower()}."
+        )
+        self.registration = registration
+
+
+# ---------------------------------------------------------------------------- identity
+
+
+async def identify_partner(actor: Actor, *, channel_id: str | None, uow: UnitOfWork) -> Partner:
+    """The partner organisation the actor speaks for; UnknownPartner if none is linked."""
+    async with uow:
+        candidates = await uow.partners.find_for_actor(
+            team_id=actor.team_id, enterprise_id=actor.enterprise_id, channel_id=channel_id
+        )
+    partner = resolve_partner(actor, channel_id=channel_id, partners=candidates)
+    if partner is None:
+        raise UnknownPartner(
+            "Your organisation is not linked to Dibs yet. Ask your channel manager to run "
+            "`/dibs setup` in this channel."
+        )
+    return partner
+
+
+async def partner_for_channel(channel_id: str, *, uow: UnitOfWork) -> Partner | None:
+    """The partner linked to a shared channel, if any."""
+    async with uow:
+        return await uow.partners.get_by_channel(channel_id)
+
+
+async def acting_partner(
+    actor: Actor, *, channel_id: str | None, host_team_id: str, uow: UnitOfWork
+) -> Partner:
+    """Whom a registration from this actor in this channel is for.
+
+    External actors speak for their own organisation. Internal staff register on behalf of
+    the partner whose channel they are in.
+    """
+    if is_internal(actor, host_team_id=host_team_id):
+        partner = await partner_for_channel(channel_id, uow=uow) if channel_id else None
+        if partner is None:
+            raise UnknownPartner("This channel is not linked to a partner. Run `/dibs setup`.")
+        return partner
+    return await identify_partner(actor, channel_id=channel_id, uow=uow)
+
+
+# ---------------------------------------------------------------------------- partners
+
+
+@dataclass(frozen=True, slots=True)
+class LinkPartner:
+    name: str
+    tier: str
+    channel_id: str
+    slack_team_id: str | None = None
+    slack_enterprise_id: str | None = None
+
+
+async def link_partner(cmd: LinkPartner, *, uow: UnitOfWork, now: datetime) -> Partner:
+    """Link a partner organisation to its shared channel (or update the link) and queue the
+    launcher message there."""
+    name, tier = cmd.name.strip(), cmd.tier.strip()
+    if not name:
+        raise InvalidInput("Give the partner a name.", field="name")
+    if not tier:
+        raise InvalidInput("Give the partner a tier.", field="tier")
+    async with uow:
+        partner = await uow.partners.get_by_channel(cmd.channel_id)
+        if partner is None:
+            partner = Partner(
+                id=None,
+                name=name,
+                tier=tier,
+                channel_id=cmd.channel_id,
+                slack_team_id=cmd.slack_team_id,
+                slack_enterprise_id=cmd.slack_enterprise_id,
+            )
+            await uow.partners.add(partner)
+        else:
+            partner.name, partner.tier = name, tier
+            partner.slack_team_id = cmd.slack_team_id or partner.slack_team_id
+            partner.slack_enterprise_id = cmd.slack_enterprise_id or partner.slack_enterprise_id
+            await uow.partners.save(partner)
+        await uow.outbox.put([OutboxMessage(MessageKind.launcher, partner_id=partner.id)], now=now)
+        await uow.commit()
+    logger.info("partner %s linked to channel %s", partner.id, partner.channel_id)
+    return partner
+
+
+async def list_partners(*, uow: UnitOfWork) -> list[Partner]:
+    async with uow:
+        return await uow.partners.list_all()
+
+
+# ---------------------------------------------------------------------------- submission
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitRegistration:
+    partner_id: int
+    details: DealDetails
+    by: Actor
+    submission_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitOutcome:
+    registration: Registration
+    partner: Partner
+    duplicate: bool = False
+
+
+async def submit_registration(
+    cmd: SubmitRegistration, *, uow: UnitOfWork, now: datetime, program: ProgramPolicy
+) -> SubmitOutcome:
+    """Store a new registration with its audit trail and the cards it owes, in one
+    transaction. Submitting the same form twice yields the first registration."""
+    try:
+        async with uow:
+            partner = await uow.partners.get(cmd.partner_id)
+            if partner is None:
+                raise NotFound("That partner no longer exists.")
+            if cmd.submission_key is not None:
+                existing = await uow.registrations.get_by_submission_key(cmd.submission_key)
+                if existing is not None:
+                    return SubmitOutcome(existing, partner, duplicate=True)
+            registration = Registration.submit(
+                partner_id=partner.id or 0,
+                details=cmd.details,
+                by=cmd.by,
+                now=now,
+                review_sla=program.review_sla,
+                submission_key=cmd.submission_key,
+            )
+            await uow.registrations.add(registration)
+            assert registration.id is not None
+            await uow.outbox.put(
+                [
+                    OutboxMessage(MessageKind.partner_card, registration_id=registration.id),
+                    OutboxMessage(MessageKind.review_card, registration_id=registration.id),
+                    OutboxMessage(
+                        MessageKind.partner_notice,
+                        registration_id=registration.id,
+                        notice=Notice.received,
+                    ),
+                ],
+                now=now,
+            )
+            await uow.commit()
+    except DuplicateSubmission:
+        assert cmd.submission_key is not None
+        async with uow:
+            first = await uow.registrations.get_by_submission_key(cmd.submission_key)
+            partner = await uow.partners.get(cmd.partner_id)
+        if first is None or partner is None:  # pragma: no cover - the first one committed
+            raise
+        return SubmitOutcome(first, partner, duplicate=True)
+    logger.info(
+        "registration %s submitted by %s/%s", registration.id, cmd.by.team_id, cmd.by.user_id
+    )
+    return SubmitOutcome(registration, partner)
+
+
+@dataclass(frozen=True, slots=True)
+class Resubmit:
+    registration_id: int
+    version: int
+    details: DealDetails
+    by: Actor
+
+
+async def resubmit_registration(
+    cmd: Resubmit, *, uow: UnitOfWork, now: datetime, host_team_id: str, desk: DeskPolicy
+) -> Registration:
+    """The partner answers an info request with updated details; back to the desk."""
+    async with uow:
+        registration = await _load(uow, cmd.registration_id)
+        await _require_partner_side(
+            cmd.by, registration, uow=uow, host_team_id=host_team_id, desk=desk
+        )
+        if registration.status is not RegistrationStatus.info_requested:
+            raise AlreadyDecided(registration)
+        _check_version(registration, cmd.version)
+        registration.resubmit(by=cmd.by, now=now, details=cmd.details)
+        await _save_with_messages(uow, registration, cmd.version, Notice.resubmitted, now=now)
+    return registration
+
+
+# ---------------------------------------------------------------------------- decisions
+
+
+class Decision(StrEnum):
+    approve = "approve"
+    reject = "reject"
+    request_info = "request_info"
+
+
+@dataclass(frozen=True, slots=True)
+class Decide:
+    registration_id: int
+    version: int
+    by: Actor
+    decision: Decision
+    reason: RejectionReason | None = None
+    note: str | None = None
+
+
+async def decide_registration(
+    cmd: Decide,
+    *,
+    uow: UnitOfWork,
+    now: datetime,
+    program: ProgramPolicy,
+    desk: DeskPolicy,
+    host_team_id: str,
+) -> Registration:
+    """Approve, reject or ask for info. Exactly one of two racing decisions wins; the other
+    gets AlreadyDecided naming the winner."""
+    if not can_decide(cmd.by, desk=desk, host_team_id=host_team_id):
+        raise NotAllowed("Only the deal desk's approvers can decide registrations.")
+    try:
+        async with uow:
+            registration = await _load(uow, cmd.registration_id)
+            _check_version(registration, cmd.version)
+            if cmd.decision is Decision.approve:
+                registration.approve(by=cmd.by, now=now, protection=program.protection)
+                notice = Notice.approved
+            elif cmd.decision is Decision.reject:
+                if cmd.reason is None:
+                    raise InvalidInput("Pick a reason.", field="reason")
+                registration.reject(by=cmd.by, now=now, reason=cmd.reason, note=cmd.note)
+                notice = Notice.rejected
+            else:
+                registration.request_info(by=cmd.by, now=now, question=cmd.note or "")
+                notice = Notice.info_requested
+            await _save_with_messages(uow, registration, cmd.version, notice, now=now)
+    except ConcurrentUpdate as race:
+        if isinstance(race, AlreadyDecided):
+            raise
+        async with uow:
+            winner = await _load(uow, cmd.registration_id)
+        raise AlreadyDecided(winner) from race
+    logger.info(
+        "registration %s %s by %s/%s", registration.id, cmd.decision, cmd.by.team_id, cmd.by.user_id
+    )
+    return registration
+
+
+@dataclass(frozen=True, slots=True)
+class Withdraw:
+    registration_id: int
+    by: Actor
+    version: int | None = None
+
+
+async def withdraw_registration(
+    cmd: Withdraw, *, uow: UnitOfWork, now: datetime, host_team_id: str, desk: DeskPolicy
+) -> Registration:
+    """The partner takes its registration back before the desk decides."""
+    try:
+        async with uow:
+            registration = await _load(uow, cmd.registration_id)
+            await _require_partner_side(
+                cmd.by, registration, uow=uow, host_team_id=host_team_id, desk=desk
+            )
+            if registration.is_decided:
+                raise AlreadyDecided(registration)
+            expected = registration.version
+            registration.withdraw(by=cmd.by, now=now)
+            await _save_with_messages(uow, registration, expected, Notice.withdrawn, now=now)
+    except ConcurrentUpdate as race:
+        if isinstance(race, AlreadyDecided):
+            raise
+        async with uow:
+            winner = await _load(uow, cmd.registration_id)
+        raise AlreadyDecided(winner) from race
+    return registration
+
+
+# ---------------------------------------------------------------------------- queries
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationWithPartner:
+    registration: Registration
+    partner: Partner
+
+
+async def get_registration(registration_id: int, *, uow: UnitOfWork) -> RegistrationWithPartner:
+    async with uow:
+        registration = await _load(uow, registration_id)
+        partner = await uow.partners.get(registration.partner_id)
+    if partner is None:  # pragma: no cover - a foreign key guards this
+        raise NotFound("The partner of this registration no longer exists.")
+    return RegistrationWithPartner(registration, partner)
+
+
+async def partner_registrations(partner_id: int, *, uow: UnitOfWork) -> list[Registration]:
+    """A partner's own registrations, newest first; never anyone else's."""
+    async with uow:
+        return await uow.registrations.list_by_partner(partner_id)
+
+
+async def open_registrations(*, uow: UnitOfWork, limit: int = 50) -> list[RegistrationWithPartner]:
+    """Registrations waiting for a decision, oldest first, with their partners."""
+    async with uow:
+        registrations = await uow.registrations.list_open(limit=limit)
+        partners = {p.id: p for p in await uow.partners.list_all()}
+    return [RegistrationWithPartner(r, partners[r.partner_id]) for r in registrations]
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+async def _load(uow: UnitOfWork, registration_id: int) -> Registration:
+    registration = await uow.registrations.get(registration_id)
+    if registration is None:
+        raise NotFound("That registration does not exist.")
+    return registration
+
+
+def _check_version(registration: Registration, version: int) -> None:
+    if registration.version != version:
+        raise AlreadyDecided(registration)
+
+
+async def _require_partner_side(
+    actor: Actor,
+    registration: Registration,
+    *,
+    uow: UnitOfWork,
+    host_team_id: str,
+    desk: DeskPolicy,
+) -> None:
+    """Only the registering partner's people (or desk staff) act for the partner."""
+    if is_internal(actor, host_team_id=host_team_id):
+        if can_decide(actor, desk=desk, host_team_id=host_team_id) or can_administer(
+            actor, desk=desk, host_team_id=host_team_id
+        ):
+            return
+        raise NotAllowed("Only the partner or the deal desk can do that.")
+    partner = await uow.partners.get(registration.partner_id)
+    candidates = await uow.partners.find_for_actor(
+        team_id=actor.team_id,
+        enterprise_id=actor.enterprise_id,
+        channel_id=partner.channel_id if partner else None,
+    )
+    mine = resolve_partner(
+        actor, channel_id=partner.channel_id if partner else None, partners=candidates
+    )
+    if mine is None or mine.id != registration.partner_id:
+        raise NotAllowed("Only the partner that registered this deal can do that.")
+
+
+async def _save_with_messages(
+    uow: UnitOfWork,
+    registration: Registration,
+    expected_version: int,
+    notice: Notice,
+    *,
+    now: datetime,
+    **data: str,
+) -> None:
+    assert registration.id is not None
+    await uow.registrations.save(registration, expected_version=expected_version)
+    await uow.outbox.put(cards_for(registration.id, notice=notice, **data), now=now)
+    await uow.commit()
