@@ -177,11 +177,6 @@ async def submit_registration(
                 [
                     OutboxMessage(MessageKind.partner_card, registration_id=registration.id),
                     OutboxMessage(MessageKind.review_card, registration_id=registration.id),
-                    OutboxMessage(
-                        MessageKind.partner_notice,
-                        registration_id=registration.id,
-                        notice=Notice.received,
-                    ),
                 ],
                 now=now,
             )
@@ -346,6 +341,31 @@ async def open_registrations(*, uow: UnitOfWork, limit: int = 50) -> list[Regist
         registrations = await uow.registrations.list_open(limit=limit)
         partners = {p.id: p for p in await uow.partners.list_all()}
     return [RegistrationWithPartner(r, partners[r.partner_id]) for r in registrations]
+
+
+async def open_for_partner(
+    registration_id: int, *, actor: Actor, uow: UnitOfWork, host_team_id: str, desk: DeskPolicy
+) -> RegistrationWithPartner:
+    """A registration waiting for the partner's answer, for that partner's people only."""
+    async with uow:
+        registration = await _load(uow, registration_id)
+        await _require_partner_side(
+            actor, registration, uow=uow, host_team_id=host_team_id, desk=desk
+        )
+        partner = await uow.partners.get(registration.partner_id)
+    if registration.status is not RegistrationStatus.info_requested:
+        raise AlreadyDecided(registration)
+    if partner is None:  # pragma: no cover - a foreign key guards this
+        raise NotFound("The partner of this registration no longer exists.")
+    return RegistrationWithPartner(registration, partner)
+
+
+async def record_event(event_id: str, *, uow: UnitOfWork, now: datetime) -> bool:
+    """Remember an Events API delivery; False when Slack already delivered it (a retry)."""
+    async with uow:
+        first = await uow.receipts.first_time(event_id, now=now)
+        await uow.commit()
+    return first
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -1,0 +1,61 @@
+"""Wire the real pieces together once, at start-up: settings, policies, storage, clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import DibsConfig, load_config
+from bot.settings import Settings, SettingsError
+from domain.ports import UnitOfWork
+from storage.db import make_engine, make_session_factory
+from storage.uow import SqlAlchemyUnitOfWork
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    """What every handler and the outbox worker need, built once per process."""
+
+    settings: Settings
+    config: DibsConfig
+    engine: AsyncEngine
+    uow: Callable[[], UnitOfWork]
+    clock: Clock = utc_now
+    outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def kick_outbox(self) -> None:
+        """Tell this process's outbox worker there is something to deliver now."""
+        self.outbox_wakeup.set()
+
+
+def require_config(settings: Settings) -> DibsConfig:
+    """The policy file, which the bot cannot run without."""
+    path = settings.resolved_config_path()
+    if path is None:
+        raise SettingsError(
+            "no config file: set DIBS_CONFIG or create dibs.toml (copy dibs.example.toml)"
+        )
+    return load_config(path)
+
+
+def make_uow_factory(engine: AsyncEngine) -> Callable[[], UnitOfWork]:
+    session_factory = make_session_factory(engine)
+    return lambda: SqlAlchemyUnitOfWork(session_factory)
+
+
+def bootstrap(settings: Settings, config: DibsConfig, *, clock: Clock = utc_now) -> Deps:
+    """Build the dependencies; the engine connects lazily, nothing happens at import."""
+    engine = make_engine(settings.database_url)
+    return Deps(
+        settings=settings, config=config, engine=engine, uow=make_uow_factory(engine), clock=clock
+    )

@@ -1,0 +1,244 @@
+"""The `dibs` command: serve the bot, migrate the database, link partners, export the audit log.
+
+Every problem a user can cause (a missing token, a bad config key, bad input) ends as one
+line on stderr and a non-zero exit, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import logging
+import logging.config
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import click
+from sqlalchemy.exc import DBAPIError
+
+from bot.bootstrap import make_uow_factory, utc_now
+from bot.server import serve_forever
+from bot.settings import Settings, SettingsError, get_settings
+from domain.errors import DomainError
+from domain.ports import UnitOfWork
+from domain.registration import format_reference
+from domain.services import LinkPartner, link_partner, list_partners
+from storage.db import make_engine
+from storage.migrate import upgrade
+
+T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Plain, greppable log lines on stderr; ids only, never tokens or payloads."""
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+            "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+            "root": {"level": level, "handlers": ["stderr"]},
+            "loggers": {"aiohttp.access": {"level": "WARNING"}},
+        }
+    )
+
+
+def _run(make: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine; turn user-facing errors into `dibs: error: …` and exit 2."""
+    try:
+        return asyncio.run(make())  # type: ignore[arg-type]
+    except (SettingsError, DomainError) as error:
+        message = error.message if isinstance(error, DomainError) else str(error)
+        click.echo(f"dibs: error: {message}", err=True)
+        sys.exit(2)
+    except DBAPIError as error:
+        first = str(error.orig).splitlines()[0] if error.orig else str(error)
+        click.echo(f"dibs: error: database: {first} (has `dibs db upgrade` been run?)", err=True)
+        sys.exit(2)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except Exception as error:  # pydantic validation of the environment
+        click.echo(f"dibs: error: bad environment: {error}".splitlines()[0], err=True)
+        sys.exit(2)
+
+
+@click.group()
+@click.option("--log-level", default="INFO", show_default=True, help="Logging level.")
+def main(log_level: str) -> None:
+    """Dibs: partner deal registration in Slack."""
+    configure_logging(log_level.upper())
+
+
+@main.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=3000, show_default=True, type=int, help="HTTP port.")
+def serve(host: str, port: int) -> None:
+    """Answer Slack: HTTP (/slack/events, /healthz), or Socket Mode when SLACK_APP_TOKEN is set."""
+    settings = _settings()
+    _run(lambda: serve_forever(settings, host=host, port=port))
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every Alembic migration (creates the database if it is new)."""
+    settings = _settings()
+    _run(lambda: upgrade(settings.database_url))
+    click.echo("database is up to date")
+
+
+@main.group()
+def partners() -> None:
+    """Partner organisations and their shared channels."""
+
+
+@partners.command("add")
+@click.argument("name")
+@click.option("--tier", required=True, help="Partner tier, e.g. Gold.")
+@click.option("--channel", "channel_id", required=True, help="The shared channel id, C….")
+@click.option("--slack-team", "team_id", default=None, help="The partner's Slack team id, T….")
+@click.option(
+    "--slack-enterprise", "enterprise_id", default=None, help="The partner's Grid id, E…."
+)
+def partners_add(
+    name: str, tier: str, channel_id: str, team_id: str | None, enterprise_id: str | None
+) -> None:
+    """Link a partner to its shared channel; the running bot posts the launcher there."""
+    _check_id(channel_id, "--channel", "CG")
+    if team_id:
+        _check_id(team_id, "--slack-team", "T")
+    if enterprise_id:
+        _check_id(enterprise_id, "--slack-enterprise", "E")
+    cmd = LinkPartner(
+        name=name,
+        tier=tier,
+        channel_id=channel_id,
+        slack_team_id=team_id,
+        slack_enterprise_id=enterprise_id,
+    )
+
+    async def run() -> Any:
+        async with _storage() as (uow, now):
+            return await link_partner(cmd, uow=uow(), now=now())
+
+    partner = _run(run)
+    click.echo(
+        f"linked partner {partner.id}: {partner.name} ({partner.tier}) to {partner.channel_id}; "
+        "the launcher is queued for the bot to post"
+    )
+
+
+@partners.command("list")
+def partners_list() -> None:
+    """Every linked partner, one per line."""
+
+    async def run() -> Any:
+        async with _storage() as (uow, _):
+            return await list_partners(uow=uow())
+
+    rows = _run(run)
+    if not rows:
+        click.echo("no partners yet: dibs partners add NAME --tier TIER --channel C…")
+        return
+    writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
+    writer.writerow(["id", "name", "tier", "channel", "slack_team", "slack_enterprise"])
+    for p in rows:
+        writer.writerow(
+            [p.id, p.name, p.tier, p.channel_id, p.slack_team_id or "", p.slack_enterprise_id or ""]
+        )
+
+
+@main.group()
+def export() -> None:
+    """Export data."""
+
+
+@export.command("audit")
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write (default: stdout).",
+)
+def export_audit(fmt: str, output: Path | None) -> None:
+    """Every audit event (who, when, from, to, why), oldest first."""
+
+    async def run() -> int:
+        async with _storage() as (uow, _):
+            if output is None:
+                return await _write_audit(uow(), sys.stdout)
+            with output.open("w", newline="", encoding="utf-8") as handle:
+                return await _write_audit(uow(), handle)
+
+    count = _run(run)
+    if output is not None:
+        click.echo(f"wrote {count} audit events to {output}", err=True)
+
+
+async def _write_audit(uow: UnitOfWork, handle: IO[str]) -> int:
+    writer = csv.writer(handle)
+    writer.writerow(
+        [
+            "registration",
+            "at",
+            "actor_team",
+            "actor_user",
+            "actor_enterprise",
+            "action",
+            "from_status",
+            "to_status",
+            "reason",
+        ]
+    )
+    count = 0
+    async with uow:
+        async for record in uow.registrations.audit_log():
+            event = record.event
+            writer.writerow(
+                [
+                    format_reference(record.registration_id),
+                    event.at.isoformat(),
+                    event.actor.team_id,
+                    event.actor.user_id,
+                    event.actor.enterprise_id or "",
+                    event.action,
+                    event.from_status or "",
+                    event.to_status,
+                    event.reason or "",
+                ]
+            )
+            count += 1
+    return count
+
+
+def _check_id(value: str, option: str, prefixes: str) -> None:
+    if not value or value[0] not in prefixes or not value.isalnum() or value.upper() != value:
+        raise click.BadParameter(f"{value!r} does not look like a Slack id", param_hint=option)
+
+
+@contextlib.asynccontextmanager
+async def _storage() -> AsyncIterator[tuple[Callable[[], UnitOfWork], Callable[[], datetime]]]:
+    """Storage for CLI commands that need no Slack and no policy file."""
+    engine = make_engine(_settings().database_url)
+    try:
+        yield make_uow_factory(engine), utc_now
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

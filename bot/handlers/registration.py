@@ -1,0 +1,141 @@
+"""The registration form: opening it from the launcher and handling its submission."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.bootstrap import Deps
+from bot.errors import reporting
+from bot.handlers.context import caller, channel_of, reply_for
+from bot.ids import Action, Callback
+from bot.views.common import FormContext
+from bot.views.registration_modal import (
+    build_message_modal,
+    build_registration_modal,
+    build_submitted_view,
+    parse_registration_submission,
+)
+from domain.errors import DomainError, NotAllowed
+from domain.services import (
+    Resubmit,
+    SubmitRegistration,
+    acting_partner,
+    get_registration,
+    resubmit_registration,
+    submit_registration,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp) -> None:
+    app.action(Action.launcher_register)(open_form_from_launcher)
+    app.view(Callback.registration_submit)(submit_form)
+
+
+async def open_form_from_launcher(
+    *,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+    deps: Deps,
+) -> None:
+    """Open the form at once (the trigger expires in 3 s), then check who is asking."""
+    await ack()
+    who = caller(body, context)
+    channel_id = channel_of(body)
+    form = build_registration_modal(
+        program=deps.config.program,
+        context=FormContext(channel_id=channel_id),
+        today=deps.clock().date(),
+    )
+    async with reporting(reply_for(client, body, respond), "open registration form"):
+        opened = await client.views_open(trigger_id=body["trigger_id"], view=form)
+        try:
+            await acting_partner(
+                who.actor, channel_id=channel_id, host_team_id=who.host_team_id, uow=deps.uow()
+            )
+        except DomainError as error:
+            await client.views_update(
+                view_id=opened["view"]["id"],
+                view=build_message_modal("Not linked yet", error.message),
+            )
+
+
+async def submit_form(
+    *,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    context: AsyncBoltContext,
+    deps: Deps,
+) -> None:
+    """Validate, store in one transaction with the messages it owes, then ack."""
+    program = deps.config.program
+    parsed = parse_registration_submission(
+        view["state"]["values"], program=program, today=deps.clock().date()
+    )
+    if isinstance(parsed, dict):
+        await ack(response_action="errors", errors=parsed)
+        return
+    form_context = FormContext.model_validate_json(view.get("private_metadata") or "{}")
+    who = caller(body, context)
+    now = deps.clock()
+    try:
+        if form_context.registration_id is not None:
+            registration = await resubmit_registration(
+                Resubmit(
+                    registration_id=form_context.registration_id,
+                    version=form_context.version or 0,
+                    details=parsed.details,
+                    by=who.actor,
+                ),
+                uow=deps.uow(),
+                now=now,
+                host_team_id=who.host_team_id,
+                desk=deps.config.desk,
+            )
+            partner = (await get_registration(registration.id or 0, uow=deps.uow())).partner
+        else:
+            if parsed.partner_id is not None and not who.internal:
+                raise NotAllowed("Only the vendor's team can register for another partner.")
+            if parsed.partner_id is not None:
+                partner_id = parsed.partner_id
+            else:
+                partner_id = (
+                    await acting_partner(
+                        who.actor,
+                        channel_id=form_context.channel_id,
+                        host_team_id=who.host_team_id,
+                        uow=deps.uow(),
+                    )
+                ).id or 0
+            outcome = await submit_registration(
+                SubmitRegistration(
+                    partner_id=partner_id,
+                    details=parsed.details,
+                    by=who.actor,
+                    submission_key=view.get("id"),
+                ),
+                uow=deps.uow(),
+                now=now,
+                program=program,
+            )
+            registration, partner = outcome.registration, outcome.partner
+    except DomainError as error:
+        logger.info("registration refused (%s): %s", error.code, error.message)
+        await ack(
+            response_action="update", view=build_message_modal("Not registered", error.message)
+        )
+        return
+    await ack(response_action="update", view=build_submitted_view(registration, partner))
+    deps.kick_outbox()

@@ -1,0 +1,235 @@
+"""The desk's decisions: Approve, Reject (with a reason), Request info — from the review card
+or App Home. Every click is authorised on the server; partners can click these too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.bootstrap import Deps
+from bot.errors import Reply, reporting
+from bot.handlers.context import Caller, caller, reply_for
+from bot.handlers.home import publish_home
+from bot.ids import Action, Block, Callback
+from bot.views.common import RegistrationRef, mention
+from bot.views.review_modals import (
+    build_reject_modal,
+    build_request_info_modal,
+    parse_reject_submission,
+    parse_request_info_submission,
+)
+from domain.errors import DomainError, InvalidInput, NotAllowed
+from domain.policy import can_decide
+from domain.registration import Registration
+from domain.services import (
+    AlreadyDecided,
+    Decide,
+    Decision,
+    decide_registration,
+    get_registration,
+)
+
+REFUSAL = "Only the deal desk's approvers can decide registrations."
+
+
+def register(app: AsyncApp) -> None:
+    app.action(Action.review_approve)(approve)
+    app.action(Action.review_reject)(open_reject)
+    app.action(Action.review_request_info)(open_request_info)
+    app.view(Callback.reject_submit)(submit_reject)
+    app.view(Callback.request_info_submit)(submit_request_info)
+
+
+def already_decided_text(registration: Registration) -> str:
+    """Tell the loser of a race who won, and how."""
+    text = f"{registration.reference} is already {registration.status.label.lower()}"
+    if registration.decided_by is not None and not registration.decided_by.is_system:
+        text += f" by {mention(registration.decided_by.user_id)}"
+    return text + "."
+
+
+async def _decide(cmd: Decide, who: Caller, deps: Deps, reply: Reply) -> Registration | None:
+    try:
+        registration = await decide_registration(
+            cmd,
+            uow=deps.uow(),
+            now=deps.clock(),
+            program=deps.config.program,
+            desk=deps.config.desk,
+            host_team_id=who.host_team_id,
+        )
+    except AlreadyDecided as race:
+        await reply(already_decided_text(race.registration))
+        return None
+    deps.kick_outbox()
+    return registration
+
+
+async def approve(
+    *,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+    deps: Deps,
+) -> None:
+    await ack()
+    who = caller(body, context)
+    reply = reply_for(client, body, respond)
+    async with reporting(reply, "approve"):
+        ref = RegistrationRef.model_validate_json(action["value"])
+        cmd = Decide(ref.id, ref.version, who.actor, Decision.approve)
+        if await _decide(cmd, who, deps, reply) is not None and _from_home(body):
+            await publish_home(client, who.actor.user_id, deps)
+
+
+async def open_reject(
+    *,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+    deps: Deps,
+) -> None:
+    await ack()
+    await _open_modal(
+        body=body,
+        action=action,
+        client=client,
+        context=context,
+        respond=respond,
+        deps=deps,
+        reject=True,
+    )
+
+
+async def open_request_info(
+    *,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+    deps: Deps,
+) -> None:
+    await ack()
+    await _open_modal(
+        body=body,
+        action=action,
+        client=client,
+        context=context,
+        respond=respond,
+        deps=deps,
+        reject=False,
+    )
+
+
+async def _open_modal(
+    *,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+    deps: Deps,
+    reject: bool,
+) -> None:
+    """Refuse non-approvers before showing anything; otherwise open the decision modal."""
+    who = caller(body, context)
+    async with reporting(reply_for(client, body, respond), "open decision modal"):
+        if not can_decide(who.actor, desk=deps.config.desk, host_team_id=who.host_team_id):
+            raise NotAllowed(REFUSAL)
+        ref = RegistrationRef.model_validate_json(action["value"])
+        registration = (await get_registration(ref.id, uow=deps.uow())).registration
+        if registration.version != ref.version or registration.is_decided:
+            raise AlreadyDecided(registration)
+        build = build_reject_modal if reject else build_request_info_modal
+        view = build(ref, reference=registration.reference, company=registration.details.company)
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+async def submit_reject(
+    *,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    context: AsyncBoltContext,
+    deps: Deps,
+) -> None:
+    parsed = parse_reject_submission(view["state"]["values"])
+    if isinstance(parsed, dict):
+        await ack(response_action="errors", errors=parsed)
+        return
+    reason, note = parsed
+    ref = RegistrationRef.model_validate_json(view["private_metadata"])
+    cmd = Decide(ref.id, ref.version, caller(body, context).actor, Decision.reject, reason, note)
+    await _submit_decision(ack, body, context, deps, cmd, error_block=Block.reject_reason)
+
+
+async def submit_request_info(
+    *,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    context: AsyncBoltContext,
+    deps: Deps,
+) -> None:
+    parsed = parse_request_info_submission(view["state"]["values"])
+    if isinstance(parsed, dict):
+        await ack(response_action="errors", errors=parsed)
+        return
+    ref = RegistrationRef.model_validate_json(view["private_metadata"])
+    cmd = Decide(
+        ref.id, ref.version, caller(body, context).actor, Decision.request_info, None, parsed
+    )
+    await _submit_decision(ack, body, context, deps, cmd, error_block=Block.info_question)
+
+
+async def _submit_decision(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    deps: Deps,
+    cmd: Decide,
+    *,
+    error_block: Block,
+) -> None:
+    """Decide before acking so a lost race or a refusal shows next to the field."""
+    who = caller(body, context)
+    try:
+        await decide_registration(
+            cmd,
+            uow=deps.uow(),
+            now=deps.clock(),
+            program=deps.config.program,
+            desk=deps.config.desk,
+            host_team_id=who.host_team_id,
+        )
+    except AlreadyDecided as race:
+        await ack(
+            response_action="errors", errors={error_block: already_decided_text(race.registration)}
+        )
+        return
+    except InvalidInput as error:
+        block = Block.reject_note if error.field == "note" else error_block
+        await ack(response_action="errors", errors={block: error.message})
+        return
+    except DomainError as error:
+        await ack(response_action="errors", errors={error_block: error.message})
+        return
+    await ack()
+    deps.kick_outbox()
+
+
+def _from_home(body: dict[str, Any]) -> bool:
+    return (body.get("view") or {}).get("type") == "home"

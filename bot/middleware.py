@@ -1,0 +1,22 @@
+"""Global middleware: hand every listener the process's dependencies as `deps`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.response import BoltResponse
+
+from bot.bootstrap import Deps
+
+
+def register_middleware(app: AsyncApp, deps: Deps) -> None:
+    """Listeners declare `deps: Deps` and Bolt injects it from the context."""
+
+    @app.middleware
+    async def inject_deps(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        context["deps"] = deps
+        return await next()

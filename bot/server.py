@@ -1,0 +1,50 @@
+"""Run the bot until stopped: HTTP for production, Socket Mode when an app token is set."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.app import build_app, build_web_app, health_app
+from bot.bootstrap import bootstrap, require_config
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+async def serve_forever(settings: Settings, *, host: str, port: int) -> None:
+    """Validate settings, then serve until SIGINT/SIGTERM; in-flight work drains on the way out."""
+    config = require_config(settings)
+    settings.bot_token()
+    app_token = settings.app_token()
+    if app_token is None:
+        settings.signing_secret()
+    deps = bootstrap(settings, config)
+    bolt = build_app(deps)
+    if app_token is None:
+        web_app = build_web_app(deps, app=bolt)
+        logger.info("serving Slack over HTTP on %s:%s (POST /slack/events)", host, port)
+    else:
+        web_app = health_app(deps)
+        logger.info("serving Slack over Socket Mode; health on %s:%s/healthz", host, port)
+    runner = web.AppRunner(web_app, shutdown_timeout=10)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    socket_mode = AsyncSocketModeHandler(bolt, app_token) if app_token else None
+    if socket_mode is not None:
+        await socket_mode.connect_async()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        logger.info("shutting down")
+        if socket_mode is not None:
+            await socket_mode.close_async()
+        await runner.cleanup()
