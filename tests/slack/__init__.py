@@ -1,0 +1,1 @@
+"""Slack test harness: fake Web API, signed requests, Slack-shaped payloads."""
