@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
+import pycountry
 from pydantic import BaseModel, ConfigDict
 from slack_sdk.models.blocks import Block
 
@@ -59,3 +62,58 @@ def slack_date(moment: datetime, fmt: str = "{date_short}") -> str:
     """A date Slack renders in each reader's own time zone, with a plain fallback."""
     fallback = moment.strftime("%Y-%m-%d")
     return f"<!date^{int(moment.timestamp())}^{fmt}|{fallback}>"
+
+
+def escape_fit(text: str, limit: int) -> str:
+    """Escape user text for mrkdwn and cut it to `limit` characters without splitting an entity."""
+    return _fit(escape(text), limit)
+
+
+def quote_fit(text: str, limit: int) -> str:
+    """User text escaped as a mrkdwn block quote (every line quoted), cut to `limit` characters."""
+    return _fit(">" + escape(text).replace("\n", "\n>"), limit)
+
+
+def _fit(escaped: str, limit: int) -> str:
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
+
+
+def format_age(delta: timedelta) -> str:
+    """A short human age such as `3 days`, `5 hours` or `12 minutes`."""
+    seconds = max(int(delta.total_seconds()), 0)
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return "just now"
+
+
+def plain_date(day: date) -> str:
+    """`30 Jun 2025`: a calendar date (no time zone involved) for humans."""
+    return f"{day.day} {day:%b %Y}"
+
+
+@cache
+def countries() -> tuple[tuple[str, str], ...]:
+    """(alpha_2, display name) for every ISO 3166 country, sorted by name; common names win."""
+    names = [
+        (country.alpha_2, getattr(country, "common_name", None) or country.name)
+        for country in pycountry.countries
+    ]
+    return tuple(sorted(names, key=lambda pair: fold(pair[1])))
+
+
+def country_name(code: str) -> str:
+    """The display name of an ISO 3166 alpha-2 code (the code itself when unknown)."""
+    return dict(countries()).get(code, code)
+
+
+def fold(text: str) -> str:
+    """Upper-case ASCII for sorting and grouping (`Åland` sorts as `ALAND`)."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().upper()

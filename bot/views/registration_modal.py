@@ -1,0 +1,338 @@
+"""The deal registration modal: build it (optionally prefilled) and parse what comes back."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block as SlackBlock,
+)
+from slack_sdk.models.blocks import (
+    DatePickerElement,
+    EmailInputElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    OptionGroup,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticMultiSelectElement,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.ids import Block, Callback
+from bot.views.common import (
+    FormContext,
+    countries,
+    escape_fit,
+    fold,
+    quote_fit,
+    truncate,
+)
+from domain.amounts import parse_amount
+from domain.errors import InvalidInput
+from domain.partner import Partner
+from domain.policy import ProgramPolicy
+from domain.registration import DealDetails, DealStage, Registration
+
+MAX_COMPANY = 200
+MAX_WEBSITE = 255
+MAX_CONTACT_NAME = 200
+MAX_EMAIL = 254
+MAX_NOTES = 3000
+MAX_OPTIONS = 100
+CLOSE_DATE_HORIZON = timedelta(days=730)
+AMOUNT_EXAMPLES = "84500, 84,500, $84,500 or 84.5k"
+
+_WEBSITE = re.compile(
+    r"^(?:https?://)?"
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+    r"(?::\d{1,5})?(?:[/?#]\S*)?$",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LIMITS = (
+    (Block.company, MAX_COMPANY, "company name"),
+    (Block.website, MAX_WEBSITE, "website"),
+    (Block.contact_name, MAX_CONTACT_NAME, "contact's name"),
+    (Block.contact_email, MAX_EMAIL, "e-mail address"),
+    (Block.notes, MAX_NOTES, "notes"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationForm:
+    """A valid submission: the deal details and, when the picker was shown, the partner."""
+
+    details: DealDetails
+    partner_id: int | None = None
+
+
+_BLANK = DealDetails(
+    company="",
+    website="",
+    country="",
+    amount=Decimal(0),
+    currency="",
+    close_date=date.min,
+    products=(),
+)
+
+
+def _option(text: str, value: str) -> Option:
+    return Option(text=truncate(text, 75), value=truncate(value, 150))
+
+
+def _country_groups() -> list[OptionGroup]:
+    """Every country, grouped by initial so each group stays under Slack's 100 options."""
+    groups: dict[str, list[Option]] = {}
+    for code, name in countries():
+        groups.setdefault(fold(name)[:1] or "?", []).append(_option(name, code))
+    return [OptionGroup(label=letter, options=options) for letter, options in groups.items()]
+
+
+def _product_options(program: ProgramPolicy) -> list[Option]:
+    return [_option(product, product) for product in program.products[:MAX_OPTIONS]]
+
+
+def _input(
+    block: Block, label: str, element: Any, *, optional: bool = False, hint: str | None = None
+) -> InputBlock:
+    return InputBlock(block_id=block, label=label, element=element, optional=optional, hint=hint)
+
+
+def _plain(
+    block: Block, initial: str | None, limit: int, *, multiline: bool = False, hint: str = ""
+) -> PlainTextInputElement:
+    return PlainTextInputElement(
+        action_id=block,
+        initial_value=truncate(initial, limit) if initial else None,
+        max_length=limit,
+        multiline=multiline or None,
+        placeholder=hint or None,
+    )
+
+
+def _select(block: Block, options: list[Option], initial: Option | None) -> StaticSelectElement:
+    return StaticSelectElement(
+        action_id=block, placeholder="Choose…", options=options, initial_option=initial
+    )
+
+
+def build_registration_modal(
+    *,
+    program: ProgramPolicy,
+    context: FormContext,
+    prefill: DealDetails | None = None,
+    partners: Sequence[Partner] | None = None,
+    info_request: str | None = None,
+    today: date,
+) -> View:
+    """The registration form; prefilled when the partner answers an info request."""
+    blocks: list[SlackBlock] = []
+    if info_request:
+        question = quote_fit(info_request, 2900)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*The desk asks:*\n{question}")))
+    if partners is not None:
+        options = [_option(p.name, str(p.id)) for p in partners[:MAX_OPTIONS]]
+        current = next((o for o in options if o.value == str(context.partner_id)), None)
+        blocks.append(_input(Block.partner, "Partner", _select(Block.partner, options, current)))
+    d = prefill or _BLANK
+    known = dict(countries())
+    country = StaticSelectElement(
+        action_id=Block.country,
+        placeholder="Choose a country",
+        option_groups=_country_groups(),
+        initial_option=_option(known[d.country], d.country) if d.country in known else None,
+    )
+    product_options = _product_options(program)
+    chosen = {truncate(product, 150) for product in d.products}
+    products = StaticMultiSelectElement(
+        action_id=Block.products,
+        placeholder="Choose products",
+        options=product_options,
+        initial_options=[o for o in product_options if o.value in chosen] or None,
+    )
+    stages = [_option(stage.label, stage.value) for stage in DealStage]
+    stage = next((o for o in stages if d.stage and o.value == d.stage.value), None)
+    amount_hint = f"In {program.currency}. Type {AMOUNT_EXAMPLES}."
+    close = DatePickerElement(
+        action_id=Block.close_date,
+        initial_date=d.close_date.isoformat() if prefill else None,
+        placeholder="Expected close date",
+    )
+    email = EmailInputElement(action_id=Block.contact_email, initial_value=d.contact_email)
+    amount = _plain_amount(d) if prefill else None
+    blocks += [
+        _input(Block.company, "Company", _plain(Block.company, d.company, MAX_COMPANY)),
+        _input(
+            Block.website,
+            "Company website",
+            _plain(Block.website, d.website, MAX_WEBSITE, hint="acme.com"),
+        ),
+        _input(Block.country, "Country", country),
+        _input(
+            Block.amount,
+            f"Estimated amount ({program.currency})",
+            _plain(Block.amount, amount, 50),
+            hint=amount_hint,
+        ),
+        _input(Block.close_date, "Expected close date", close),
+        _input(Block.products, "Products", products),
+        _input(
+            Block.contact_name,
+            "Customer contact",
+            _plain(Block.contact_name, d.contact_name, MAX_CONTACT_NAME),
+            optional=True,
+        ),
+        _input(Block.contact_email, "Contact e-mail", email, optional=True),
+        _input(Block.stage, "Deal stage", _select(Block.stage, stages, stage), optional=True),
+        _input(
+            Block.notes,
+            "Notes for the desk",
+            _plain(Block.notes, d.notes, MAX_NOTES, multiline=True),
+            optional=True,
+        ),
+    ]
+    updating = context.registration_id is not None
+    return View(
+        type="modal",
+        callback_id=Callback.registration_submit,
+        private_metadata=context.model_dump_json(),
+        title="Update registration" if updating else "Register a deal",
+        submit="Submit",
+        close="Cancel",
+        blocks=blocks,
+    )
+
+
+def _plain_amount(details: DealDetails) -> str:
+    amount = details.amount
+    return f"{amount:.0f}" if amount == amount.to_integral_value() else f"{amount:.2f}"
+
+
+def _value(values: Mapping[str, Any], block: Block) -> dict[str, Any]:
+    entry: dict[str, Any] = values.get(block, {}).get(block) or {}
+    return entry
+
+
+def _text(values: Mapping[str, Any], block: Block) -> str:
+    return str(_value(values, block).get("value") or "").strip()
+
+
+def _selected(values: Mapping[str, Any], block: Block) -> str | None:
+    option = _value(values, block).get("selected_option")
+    return str(option["value"]) if option else None
+
+
+def parse_registration_submission(
+    values: Mapping[str, Any], *, program: ProgramPolicy, today: date
+) -> RegistrationForm | dict[str, str]:
+    """The submitted form as a RegistrationForm, or errors keyed by input block id."""
+    errors: dict[str, str] = {}
+    company, website = _text(values, Block.company), _text(values, Block.website)
+    for block, limit, what in _LIMITS:
+        if len(_text(values, block)) > limit:
+            errors[block] = f"Keep the {what} under {limit} characters."
+    if not company:
+        errors[Block.company] = "Enter the customer's company name."
+    if not website:
+        errors[Block.website] = "Enter the company's website, such as acme.com."
+    elif not _WEBSITE.match(website):
+        errors[Block.website] = "Enter a website such as acme.com or https://www.acme.co.uk."
+    country = _selected(values, Block.country)
+    if country is None:
+        errors[Block.country] = "Choose the customer's country."
+    elif country not in dict(countries()):
+        errors[Block.country] = "Choose a country from the list."
+    amount = None
+    try:
+        amount = parse_amount(_text(values, Block.amount), currency=program.currency)
+    except InvalidInput as error:
+        errors[Block.amount] = error.message
+    close_date = _close_date(_value(values, Block.close_date).get("selected_date"), today, errors)
+    products = _products(values, program, errors)
+    contact_email = _text(values, Block.contact_email) or None
+    if contact_email and not _EMAIL.match(contact_email):
+        errors[Block.contact_email] = "Enter an e-mail address such as jane@acme.com."
+    stage = _selected(values, Block.stage)
+    if stage is not None and stage not in {s.value for s in DealStage}:
+        errors[Block.stage] = "Choose a stage from the list."
+    partner = _selected(values, Block.partner)
+    if partner is not None and not partner.isdigit():
+        errors[Block.partner] = "Choose a partner from the list."
+    if errors:
+        return errors
+    assert country is not None
+    assert amount is not None
+    assert close_date is not None
+    details = DealDetails(
+        company=company,
+        website=website,
+        country=country,
+        amount=amount,
+        currency=program.currency,
+        close_date=close_date,
+        products=products,
+        contact_name=_text(values, Block.contact_name) or None,
+        contact_email=contact_email,
+        stage=DealStage(stage) if stage else None,
+        notes=_text(values, Block.notes) or None,
+    )
+    return RegistrationForm(details=details, partner_id=int(partner) if partner else None)
+
+
+def _close_date(raw: object, today: date, errors: dict[str, str]) -> date | None:
+    if not raw:
+        errors[Block.close_date] = "Pick the expected close date."
+        return None
+    try:
+        picked = date.fromisoformat(str(raw))
+    except ValueError:
+        errors[Block.close_date] = "Pick the expected close date."
+        return None
+    if picked < today:
+        errors[Block.close_date] = "The close date can't be in the past."
+    elif picked > today + CLOSE_DATE_HORIZON:
+        errors[Block.close_date] = "Pick a date within two years."
+    return picked
+
+
+def _products(
+    values: Mapping[str, Any], program: ProgramPolicy, errors: dict[str, str]
+) -> tuple[str, ...]:
+    by_value = {truncate(p, 150): p for p in program.products}
+    chosen = [str(o["value"]) for o in _value(values, Block.products).get("selected_options") or []]
+    if not chosen:
+        errors[Block.products] = "Choose at least one product."
+    elif any(value not in by_value for value in chosen):
+        errors[Block.products] = "Choose products from the list; one is no longer offered."
+    return tuple(by_value[value] for value in chosen if value in by_value)
+
+
+def build_submitted_view(registration: Registration, partner: Partner) -> View:
+    """The modal a partner sees once the registration is stored."""
+    text = (
+        f"*{registration.reference}* received. The desk will review it; "
+        f"its status card is in the channel.\n"
+        f"Company: {escape_fit(registration.details.company, 1000)}\n"
+        f"Registered for {escape_fit(partner.name, 1000)}."
+    )
+    return build_message_modal("Deal registered", text)
+
+
+def build_message_modal(title: str, text: str) -> View:
+    """A plain informational (or error) modal; `text` is mrkdwn the caller has escaped."""
+    return View(
+        type="modal",
+        callback_id=Callback.notice,
+        title=truncate(title, 24),
+        close="Close",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))],
+    )

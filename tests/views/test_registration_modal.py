@@ -1,0 +1,238 @@
+"""The registration modal: it lints clean, round-trips its prefill, and explains bad input."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from bot.ids import Block, Callback
+from bot.views.common import FormContext
+from bot.views.registration_modal import (
+    RegistrationForm,
+    build_message_modal,
+    build_registration_modal,
+    build_submitted_view,
+    parse_registration_submission,
+)
+from domain.policy import ProgramPolicy
+from domain.registration import DealStage
+from tests.builders import TODAY, a_partner, a_registration, some_details
+from tests.views.blockkit import all_text, assert_valid_view, state_values
+
+PROGRAM = ProgramPolicy(currency="USD", products=("Analytics", "Edge", "Support"))
+CONTEXT = FormContext(channel_id="C0PARTNER", partner_id=7)
+HOSTILE = "<!channel> & <http://evil|x>"
+
+
+def _modal(**kwargs: Any) -> dict[str, Any]:
+    kwargs.setdefault("program", PROGRAM)
+    kwargs.setdefault("context", CONTEXT)
+    return assert_valid_view(build_registration_modal(today=TODAY, **kwargs))
+
+
+def _inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+
+
+def _submit(view: dict[str, Any], **changes: Any) -> RegistrationForm | dict[str, str]:
+    values = state_values(view)
+    for block, state in changes.items():
+        values[Block[block]][Block[block]].update(state)
+    return parse_registration_submission(values, program=PROGRAM, today=TODAY)
+
+
+class TestBuild:
+    def test_blank_form_has_the_fields_in_order(self) -> None:
+        view = _modal()
+        assert view["callback_id"] == Callback.registration_submit
+        assert view["title"]["text"] == "Register a deal"
+        assert (view["submit"]["text"], view["close"]["text"]) == ("Submit", "Cancel")
+        assert FormContext.model_validate_json(view["private_metadata"]) == CONTEXT
+        assert list(_inputs(view)) == [
+            Block.company, Block.website, Block.country, Block.amount, Block.close_date,
+            Block.products, Block.contact_name, Block.contact_email, Block.stage, Block.notes,
+        ]  # fmt: skip
+        optional = {k for k, b in _inputs(view).items() if b.get("optional")}
+        assert optional == {Block.contact_name, Block.contact_email, Block.stage, Block.notes}
+
+    def test_every_input_action_id_equals_its_block_id(self) -> None:
+        view = _modal(partners=[a_partner()])
+        for block_id, block in _inputs(view).items():
+            assert block["element"]["action_id"] == block_id
+
+    def test_country_picker_offers_every_iso_country_grouped_by_initial(self) -> None:
+        country = _inputs(_modal())[Block.country]["element"]
+        groups = country["option_groups"]
+        codes = [o["value"] for g in groups for o in g["options"]]
+        assert len(codes) == len(set(codes)) == 249
+        assert {"US", "GB", "DE", "AX", "TW"} <= set(codes)
+        labels = [g["label"]["text"] for g in groups]
+        assert labels == sorted(labels)
+        names = {o["value"]: o["text"]["text"] for g in groups for o in g["options"]}
+        assert names["TW"] == "Taiwan"  # common_name, not "Taiwan, Province of China"
+
+    def test_amount_hint_names_the_accepted_forms_and_currency(self) -> None:
+        amount = _inputs(_modal(program=replace(PROGRAM, currency="EUR")))[Block.amount]
+        assert "84500, 84,500, $84,500 or 84.5k" in amount["hint"]["text"]
+        assert "EUR" in amount["hint"]["text"]
+
+    def test_partner_picker_comes_first_only_when_partners_are_given(self) -> None:
+        assert Block.partner not in _inputs(_modal())
+        view = _modal(partners=[a_partner(), a_partner(id=8, name="Globex")])
+        assert next(iter(_inputs(view))) == Block.partner
+        picker = _inputs(view)[Block.partner]["element"]
+        assert [o["value"] for o in picker["options"]] == ["7", "8"]
+        assert picker["initial_option"]["value"] == "7"
+
+    def test_info_request_is_shown_escaped_above_the_form(self) -> None:
+        view = _modal(info_request=f"Who is {HOSTILE}?", prefill=some_details())
+        top = view["blocks"][0]["text"]["text"]
+        assert "&lt;!channel&gt; &amp; &lt;http://evil|x&gt;" in top
+        assert "<!channel>" not in top
+
+    def test_updating_changes_the_title(self) -> None:
+        context = FormContext(channel_id="C1", partner_id=7, registration_id=1, version=2)
+        assert _modal(context=context)["title"]["text"] == "Update registration"
+
+    def test_builds_within_limits_with_maximal_data(self) -> None:
+        products = tuple(f"Product {n} " + "x" * 160 for n in range(100))
+        details = some_details(
+            company="<&>" * 66 + "ab",
+            notes="&" * 3000,
+            products=products[:50],
+            contact_name="n" * 200,
+        )
+        partners = [a_partner(id=n, name=f"Partner {n} " + "y" * 120) for n in range(100)]
+        program = replace(PROGRAM, products=products)
+        view = _modal(program=program, prefill=details, partners=partners, info_request="<" * 3000)
+        assert len(_inputs(view)[Block.products]["element"]["initial_options"]) == 50
+        result = parse_registration_submission(state_values(view), program=program, today=TODAY)
+        assert isinstance(result, RegistrationForm)
+        assert result.details.products == products[:50]
+
+
+class TestRoundTrip:
+    @pytest.mark.parametrize(
+        "details",
+        [
+            some_details(),
+            some_details(contact_name=None, contact_email=None, stage=None, notes=None),
+            some_details(amount=Decimal("1234.56"), products=("Edge", "Support"), country="AX"),
+            some_details(stage=DealStage.negotiation, website="https://www.acme.co.uk/path"),
+        ],
+    )
+    def test_prefilled_form_parses_back_to_the_same_details(self, details: Any) -> None:
+        result = _submit(_modal(prefill=details))
+        assert result == RegistrationForm(details=details, partner_id=None)
+
+    def test_partner_choice_comes_back_as_an_id(self) -> None:
+        view = _modal(prefill=some_details(), partners=[a_partner()])
+        result = _submit(view)
+        assert isinstance(result, RegistrationForm)
+        assert result.partner_id == 7
+
+    def test_values_are_stripped(self) -> None:
+        view = _modal(prefill=some_details())
+        result = _submit(view, company={"value": "  Acme Corp "}, website={"value": " acme.com "})
+        assert isinstance(result, RegistrationForm)
+        assert (result.details.company, result.details.website) == ("Acme Corp", "acme.com")
+
+
+class TestParseErrors:
+    def _errors(self, **changes: Any) -> dict[str, str]:
+        result = _submit(_modal(prefill=some_details()), **changes)
+        assert isinstance(result, dict), result
+        return result
+
+    def test_an_empty_form_reports_every_required_field(self) -> None:
+        errors = parse_registration_submission({}, program=PROGRAM, today=TODAY)
+        assert isinstance(errors, dict)
+        assert set(errors) == {
+            Block.company, Block.website, Block.country, Block.amount, Block.close_date,
+            Block.products,
+        }  # fmt: skip
+        assert errors[Block.close_date] == "Pick the expected close date."
+
+    def test_long_company_name(self) -> None:
+        errors = self._errors(company={"value": "c" * 201})
+        assert errors == {Block.company: "Keep the company name under 200 characters."}
+
+    @pytest.mark.parametrize("website", ["not a site", "acme", "acme .com", "http://", "a@b.com"])
+    def test_implausible_website(self, website: str) -> None:
+        assert "acme.com" in self._errors(website={"value": website})[Block.website]
+
+    @pytest.mark.parametrize(
+        "website",
+        ["acme.com", "www.acme.co.uk", "https://www.acme.co.uk/path", "http://a-b.io:8080"],
+    )
+    def test_plausible_websites_are_kept_as_typed(self, website: str) -> None:
+        result = _submit(_modal(prefill=some_details()), website={"value": website})
+        assert isinstance(result, RegistrationForm)
+        assert result.details.website == website
+
+    @pytest.mark.parametrize("typed", ["84500", "84,500", "$84,500", "84.5k", "USD 84500"])
+    def test_amount_forms(self, typed: str) -> None:
+        result = _submit(_modal(prefill=some_details()), amount={"value": typed})
+        assert isinstance(result, RegistrationForm)
+        assert result.details.amount == Decimal("84500.00")
+        assert result.details.currency == "USD"
+
+    def test_unreadable_amount_uses_the_domain_message(self) -> None:
+        errors = self._errors(amount={"value": "lots"})
+        assert errors == {Block.amount: "Enter an amount such as 84500, 84,500, $84,500 or 84.5k."}
+
+    def test_close_date_in_the_past(self) -> None:
+        yesterday = (TODAY - timedelta(days=1)).isoformat()
+        errors = self._errors(close_date={"selected_date": yesterday})
+        assert errors == {Block.close_date: "The close date can't be in the past."}
+
+    def test_close_date_more_than_two_years_ahead(self) -> None:
+        too_far = (TODAY + timedelta(days=731)).isoformat()
+        errors = self._errors(close_date={"selected_date": too_far})
+        assert errors == {Block.close_date: "Pick a date within two years."}
+
+    def test_close_date_today_and_two_years_ahead_are_fine(self) -> None:
+        for day in (TODAY, TODAY + timedelta(days=730)):
+            view = _modal(prefill=some_details())
+            result = _submit(view, close_date={"selected_date": day.isoformat()})
+            assert isinstance(result, RegistrationForm)
+
+    def test_products_outside_the_program(self) -> None:
+        errors = self._errors(products={"selected_options": [{"value": "Toaster"}]})
+        assert "no longer offered" in errors[Block.products]
+
+    def test_no_products(self) -> None:
+        errors = self._errors(products={"selected_options": []})
+        assert errors == {Block.products: "Choose at least one product."}
+
+    def test_bad_contact_email(self) -> None:
+        errors = self._errors(contact_email={"value": "wile at acme"})
+        assert errors == {Block.contact_email: "Enter an e-mail address such as jane@acme.com."}
+
+    def test_unknown_country(self) -> None:
+        errors = self._errors(country={"selected_option": {"value": "XX"}})
+        assert errors == {Block.country: "Choose a country from the list."}
+
+    def test_notes_over_the_limit(self) -> None:
+        errors = self._errors(notes={"value": "n" * 3001})
+        assert errors == {Block.notes: "Keep the notes under 3000 characters."}
+
+
+class TestOtherModals:
+    def test_submitted_view_confirms_the_reference(self) -> None:
+        registration = a_registration(details=some_details(company=HOSTILE))
+        view = assert_valid_view(build_submitted_view(registration, a_partner()))
+        text = all_text(view)
+        assert "*DR-0001* received. The desk will review it" in text
+        assert "its status card is in the channel" in text
+        assert "<!channel>" not in text
+        assert "submit" not in view
+
+    def test_message_modal_is_a_notice(self) -> None:
+        view = assert_valid_view(build_message_modal("A rather long title for a modal", "x" * 4000))
+        assert view["callback_id"] == Callback.notice
+        assert len(view["blocks"][0]["text"]["text"]) == 3000
