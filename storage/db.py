@@ -1,0 +1,82 @@
+"""Engine and session factory, built at start-up by whoever wires the app (never at import)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def make_engine(
+    url: str, *, echo: bool = False, connect_args: dict[str, Any] | None = None
+) -> AsyncEngine:
+    """An async engine for `url` (SQLite or PostgreSQL), configured for this app's workload.
+
+    `connect_args` go to the driver as they are, e.g. asyncpg `server_settings`.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, echo=echo, connect_args=connect_args or {})
+    return _create_async_engine(
+        parsed,
+        echo=echo,
+        connect_args=connect_args or {},
+        pool_size=5,
+        max_overflow=10,
+        pool_timeout=30,
+        pool_recycle=1800,
+        pool_pre_ping=True,
+    )
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose loaded values stay readable after commit (no implicit async refresh)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def is_memory_sqlite(url: URL) -> bool:
+    """Whether `url` names a private in-memory SQLite database."""
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def _sqlite_engine(url: URL, *, echo: bool, connect_args: dict[str, Any]) -> AsyncEngine:
+    memory = is_memory_sqlite(url)
+    options: dict[str, Any] = {"echo": echo, "connect_args": connect_args}
+    if memory:
+        options["poolclass"] = StaticPool  # one connection, or every checkout sees a new DB
+    engine = _create_async_engine(url, **options)
+    _install_sqlite_hooks(engine, wal=not memory)
+    return engine
+
+
+def _install_sqlite_hooks(engine: AsyncEngine, *, wal: bool) -> None:
+    """Foreign keys on, WAL and a busy timeout for files, and BEGIN IMMEDIATE transactions.
+
+    sqlite3 would only BEGIN at the first write, so two transactions that both read and
+    then write fail with "database is locked" instead of waiting. Taking the write lock
+    at BEGIN serialises writers through the busy timeout, so a transaction that reads a
+    version and then writes is never based on a stale read.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            if wal:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
