@@ -1,0 +1,208 @@
+"""Delivery plumbing in SQL: the outbox, posted-message refs and Events API receipts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from domain.messages import MessageKind, Notice, OutboxMessage
+from domain.ports import MessageRef, OutboxEntry
+from storage.models import MessageRefRow, OutboxMessageRow, SlackEventReceiptRow
+from storage.repositories import rows_affected
+
+MAX_ERROR_CHARS = 2000
+_Row = OutboxMessageRow
+
+
+class SqlAlchemyOutbox:
+    """`domain.ports.Outbox`: rows written with the business change, leased by workers."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def put(self, messages: Sequence[OutboxMessage], *, now: datetime) -> None:
+        """Queue messages in the current transaction, due at once, in the given order."""
+        self._session.add_all(_to_row(message, now=now) for message in messages)
+        await self._session.flush()
+
+    async def claim(
+        self, *, now: datetime, lease: timedelta, limit: int, worker: str
+    ) -> list[OutboxEntry]:
+        """Lease up to `limit` due messages, only the oldest unfinished one of each key.
+
+        Safe with several processes: candidates are picked with FOR UPDATE SKIP LOCKED on
+        PostgreSQL (SQLite serialises writers), and the lease is only taken where it is
+        still free, so two claimers never get the same row.
+        """
+        if limit <= 0:
+            return []
+        until = now + lease
+        candidates = (
+            select(_Row.id)
+            .where(_pending(), _Row.next_attempt_at <= now, _lease_free(now), ~_older_pending())
+            .order_by(_Row.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=_Row)
+        )
+        ids = list(await self._session.scalars(candidates))
+        if not ids:
+            return []
+        await self._session.execute(
+            update(_Row)
+            .where(_Row.id.in_(ids), _pending(), _lease_free(now))
+            .values(locked_by=worker, locked_until=until)
+            .execution_options(synchronize_session=False)
+        )
+        claimed = await self._session.scalars(
+            select(_Row)
+            .where(_Row.id.in_(ids), _Row.locked_by == worker, _Row.locked_until == until)
+            .order_by(_Row.id)
+            .execution_options(populate_existing=True)
+        )
+        return [_to_entry(row) for row in claimed]
+
+    async def delivered(self, entry_id: int, *, now: datetime) -> None:
+        """Mark the message sent; the next message of its key becomes due."""
+        await self._update(entry_id, delivered_at=now, locked_by=None, locked_until=None)
+
+    async def retry_later(self, entry_id: int, *, at: datetime, error: str) -> None:
+        """Release the lease, count the attempt and make the message due again at `at`."""
+        await self._update(
+            entry_id,
+            attempts=_Row.attempts + 1,
+            next_attempt_at=at,
+            locked_by=None,
+            locked_until=None,
+            last_error=error[:MAX_ERROR_CHARS],
+        )
+
+    async def give_up(self, entry_id: int, *, now: datetime, error: str) -> None:
+        """A permanent failure: keep the row for the operator, stop blocking its key."""
+        await self._update(
+            entry_id,
+            attempts=_Row.attempts + 1,
+            failed_at=now,
+            locked_by=None,
+            locked_until=None,
+            last_error=error[:MAX_ERROR_CHARS],
+        )
+
+    async def pending_count(self) -> int:
+        """How many messages are neither delivered nor given up."""
+        count = await self._session.scalar(select(func.count()).select_from(_Row).where(_pending()))
+        return count or 0
+
+    async def _update(self, entry_id: int, **values: object) -> None:
+        await self._session.execute(
+            update(_Row)
+            .where(_Row.id == entry_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+class SqlAlchemyMessageRefs:
+    """`domain.ports.MessageRefs`: one posted card per (kind, registration)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, kind: MessageKind, registration_id: int) -> MessageRef | None:
+        """Where the card was posted, or None if it was not posted yet."""
+        row = await self._session.get(
+            MessageRefRow, (kind.value, registration_id), populate_existing=True
+        )
+        return None if row is None else MessageRef(channel_id=row.channel_id, ts=row.ts)
+
+    async def put(self, kind: MessageKind, registration_id: int, ref: MessageRef) -> None:
+        """Record (or replace) where the card was posted."""
+        insert = _dialect_insert(self._session)
+        statement = insert(MessageRefRow).values(
+            kind=kind.value, registration_id=registration_id, channel_id=ref.channel_id, ts=ref.ts
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[MessageRefRow.kind, MessageRefRow.registration_id],
+                set_={"channel_id": statement.excluded.channel_id, "ts": statement.excluded.ts},
+            )
+        )
+
+
+class SqlAlchemyEventReceipts:
+    """`domain.ports.EventReceipts`: Slack retries events, so each id is handled once."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def first_time(self, event_id: str, *, now: datetime) -> bool:
+        """Record the event id; False when it was already recorded (by anyone)."""
+        insert = _dialect_insert(self._session)
+        statement = (
+            insert(SlackEventReceiptRow)
+            .values(event_id=event_id, received_at=now)
+            .on_conflict_do_nothing(index_elements=[SlackEventReceiptRow.event_id])
+        )
+        result = await self._session.execute(statement)
+        return rows_affected(result) == 1
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _pending() -> ColumnElement[bool]:
+    return (_Row.delivered_at.is_(None)) & (_Row.failed_at.is_(None))
+
+
+def _lease_free(now: datetime) -> ColumnElement[bool]:
+    return or_(_Row.locked_until.is_(None), _Row.locked_until <= now)
+
+
+def _older_pending() -> ColumnElement[bool]:
+    """An older message of the same key is still unfinished (so this one must wait)."""
+    older = aliased(_Row)
+    return exists().where(
+        older.key == _Row.key,
+        older.id < _Row.id,
+        older.delivered_at.is_(None),
+        older.failed_at.is_(None),
+    )
+
+
+def _dialect_insert(session: AsyncSession) -> type[postgresql.Insert] | type[sqlite.Insert]:
+    """INSERT with ON CONFLICT support for the session's database."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.Insert
+    if name == "sqlite":
+        return sqlite.Insert
+    raise NotImplementedError(f"no upsert for the {name} dialect")
+
+
+def _to_row(message: OutboxMessage, *, now: datetime) -> OutboxMessageRow:
+    return OutboxMessageRow(
+        key=message.key,
+        kind=message.kind.value,
+        registration_id=message.registration_id,
+        partner_id=message.partner_id,
+        notice=None if message.notice is None else message.notice.value,
+        data=dict(message.data),
+        created_at=now,
+        next_attempt_at=now,
+        attempts=0,
+    )
+
+
+def _to_entry(row: OutboxMessageRow) -> OutboxEntry:
+    message = OutboxMessage(
+        kind=MessageKind(row.kind),
+        registration_id=row.registration_id,
+        partner_id=row.partner_id,
+        notice=None if row.notice is None else Notice(row.notice),
+        data=dict(row.data),
+    )
+    return OutboxEntry(id=row.id, message=message, attempts=row.attempts, created_at=row.created_at)

@@ -1,0 +1,341 @@
+"""Registrations and partners in SQL. Every query lives here; rows never leave this module."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, CursorResult, Result, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.actor import Actor
+from domain.errors import ConcurrentUpdate, DuplicateSubmission, NotFound
+from domain.partner import Partner
+from domain.ports import AuditRecord
+from domain.registration import (
+    AuditEvent,
+    DealDetails,
+    DealStage,
+    Registration,
+    RegistrationStatus,
+    RejectionReason,
+)
+from storage.models import AuditEventRow, PartnerRow, RegistrationRow
+
+_AWAITING_DESK = (RegistrationStatus.submitted, RegistrationStatus.under_review)
+_AUDIT_PAGE = 500
+
+
+def is_duplicate_submission(error: IntegrityError) -> bool:
+    """Whether the integrity error is the unique `submission_key` (same form sent twice)."""
+    return "submission_key" in str(error.orig)
+
+
+def rows_affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE/INSERT/DELETE touched (`session.execute` types it loosely)."""
+    return cast(CursorResult[Any], result).rowcount
+
+
+def duplicate_submission() -> DuplicateSubmission:
+    """The domain error for a form submitted twice."""
+    return DuplicateSubmission("This form was already submitted; the first one stands.")
+
+
+class SqlAlchemyRegistrationRepository:
+    """`domain.ports.RegistrationRepository` on an AsyncSession (the UoW owns the session)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, registration: Registration) -> None:
+        """Insert the registration and its pending audit events; assigns `registration.id`."""
+        if registration.id is not None:
+            raise ValueError(f"registration {registration.id} is already stored")
+        row = _registration_to_row(registration)
+        self._session.add(row)
+        try:
+            await self._session.flush()
+        except IntegrityError as error:
+            if is_duplicate_submission(error):
+                raise duplicate_submission() from error
+            raise
+        registration.id = row.id
+        self._add_events(row.id, registration)
+
+    async def get(self, registration_id: int) -> Registration | None:
+        """The registration as stored now, or None."""
+        row = await self._session.get(RegistrationRow, registration_id, populate_existing=True)
+        return None if row is None else _registration_to_domain(row)
+
+    async def get_by_submission_key(self, key: str) -> Registration | None:
+        """The registration created by the form submission `key`, or None."""
+        return await self._one(RegistrationRow.submission_key == key)
+
+    async def save(self, registration: Registration, *, expected_version: int) -> None:
+        """Conditional UPDATE on (id, expected_version); ConcurrentUpdate if no row matched."""
+        if registration.id is None:
+            raise ValueError("save() needs a stored registration; use add()")
+        statement = (
+            update(RegistrationRow)
+            .where(
+                RegistrationRow.id == registration.id,
+                RegistrationRow.version == expected_version,
+            )
+            .values(**_registration_columns(registration))
+            .execution_options(synchronize_session=False)
+        )
+        result = await self._session.execute(statement)
+        if rows_affected(result) != 1:
+            raise ConcurrentUpdate(
+                f"{registration.reference} was changed by someone else; reload and retry."
+            )
+        self._add_events(registration.id, registration)
+
+    async def list_by_partner(self, partner_id: int, *, limit: int = 50) -> list[Registration]:
+        """A partner's registrations, newest first."""
+        statement = (
+            select(RegistrationRow)
+            .where(RegistrationRow.partner_id == partner_id)
+            .order_by(RegistrationRow.created_at.desc(), RegistrationRow.id.desc())
+            .limit(limit)
+        )
+        return await self._list(statement)
+
+    async def list_open(self, *, limit: int = 50) -> list[Registration]:
+        """Registrations waiting for a desk decision, oldest first."""
+        statement = (
+            select(RegistrationRow)
+            .where(RegistrationRow.status.in_([s.value for s in _AWAITING_DESK]))
+            .order_by(RegistrationRow.created_at, RegistrationRow.id)
+            .limit(limit)
+        )
+        return await self._list(statement)
+
+    async def audit_log(self) -> AsyncIterator[AuditRecord]:
+        """Every audit event, oldest first, streamed in pages rather than loaded at once."""
+        statement = (
+            select(AuditEventRow)
+            .order_by(AuditEventRow.at, AuditEventRow.id)
+            .execution_options(yield_per=_AUDIT_PAGE)
+        )
+        rows = await self._session.stream_scalars(statement)
+        async for row in rows:
+            yield AuditRecord(row.registration_id, _event_to_domain(row))
+
+    async def _one(self, *criteria: ColumnElement[bool]) -> Registration | None:
+        statement = (
+            select(RegistrationRow).where(*criteria).execution_options(populate_existing=True)
+        )
+        row = await self._session.scalar(statement)
+        return None if row is None else _registration_to_domain(row)
+
+    async def _list(self, statement: Any) -> list[Registration]:
+        rows = await self._session.scalars(statement.execution_options(populate_existing=True))
+        return [_registration_to_domain(row) for row in rows]
+
+    def _add_events(self, registration_id: int, registration: Registration) -> None:
+        self._session.add_all(
+            _event_to_row(registration_id, event) for event in registration.pending_events()
+        )
+
+
+class SqlAlchemyPartnerRepository:
+    """`domain.ports.PartnerRepository` on an AsyncSession."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, partner: Partner) -> None:
+        """Insert the partner; assigns `partner.id`."""
+        if partner.id is not None:
+            raise ValueError(f"partner {partner.id} is already stored")
+        row = _partner_to_row(partner)
+        self._session.add(row)
+        await self._session.flush()
+        partner.id = row.id
+
+    async def save(self, partner: Partner) -> None:
+        """Write the partner's fields; NotFound if it no longer exists."""
+        statement = (
+            update(PartnerRow)
+            .where(PartnerRow.id == partner.id)
+            .values(**_partner_columns(partner))
+            .execution_options(synchronize_session=False)
+        )
+        result = await self._session.execute(statement)
+        if rows_affected(result) != 1:
+            raise NotFound("That partner no longer exists.")
+
+    async def get(self, partner_id: int) -> Partner | None:
+        """The partner, or None."""
+        row = await self._session.get(PartnerRow, partner_id, populate_existing=True)
+        return None if row is None else _partner_to_domain(row)
+
+    async def get_by_channel(self, channel_id: str) -> Partner | None:
+        """The partner linked to a shared channel, or None."""
+        row = await self._session.scalar(
+            select(PartnerRow)
+            .where(PartnerRow.channel_id == channel_id)
+            .execution_options(populate_existing=True)
+        )
+        return None if row is None else _partner_to_domain(row)
+
+    async def list_all(self) -> list[Partner]:
+        """All partners by name."""
+        return await self._list(select(PartnerRow).order_by(PartnerRow.name, PartnerRow.id))
+
+    async def find_for_actor(
+        self, *, team_id: str, enterprise_id: str | None, channel_id: str | None
+    ) -> list[Partner]:
+        """Partners sharing the actor's team, enterprise or channel (the domain picks one)."""
+        matches: list[ColumnElement[bool]] = [PartnerRow.slack_team_id == team_id]
+        if enterprise_id:
+            matches.append(PartnerRow.slack_enterprise_id == enterprise_id)
+        if channel_id:
+            matches.append(PartnerRow.channel_id == channel_id)
+        return await self._list(select(PartnerRow).where(or_(*matches)).order_by(PartnerRow.id))
+
+    async def _list(self, statement: Any) -> list[Partner]:
+        rows = await self._session.scalars(statement.execution_options(populate_existing=True))
+        return [_partner_to_domain(row) for row in rows]
+
+
+# ---------------------------------------------------------------------------- conversions
+
+
+def _registration_columns(registration: Registration) -> dict[str, Any]:
+    """Every column but the id, from the domain object (insert and update share it)."""
+    details, by, decided = registration.details, registration.submitted_by, registration.decided_by
+    return {
+        "partner_id": registration.partner_id,
+        "company": details.company,
+        "website": details.website,
+        "country": details.country,
+        "amount": details.amount,
+        "currency": details.currency,
+        "close_date": details.close_date,
+        "products": list(details.products),
+        "contact_name": details.contact_name,
+        "contact_email": details.contact_email,
+        "stage": None if details.stage is None else details.stage.value,
+        "notes": details.notes,
+        "submitted_by_team_id": by.team_id,
+        "submitted_by_user_id": by.user_id,
+        "submitted_by_enterprise_id": by.enterprise_id,
+        "status": registration.status.value,
+        "created_at": registration.created_at,
+        "updated_at": registration.updated_at,
+        "decision_due_at": registration.decision_due_at,
+        "decided_at": registration.decided_at,
+        "decided_by_team_id": None if decided is None else decided.team_id,
+        "decided_by_user_id": None if decided is None else decided.user_id,
+        "decided_by_enterprise_id": None if decided is None else decided.enterprise_id,
+        "protected_until": registration.protected_until,
+        "rejection_reason": (
+            None if registration.rejection_reason is None else registration.rejection_reason.value
+        ),
+        "decision_note": registration.decision_note,
+        "info_request": registration.info_request,
+        "submission_key": registration.submission_key,
+        "version": registration.version,
+    }
+
+
+def _registration_to_row(registration: Registration) -> RegistrationRow:
+    return RegistrationRow(**_registration_columns(registration))
+
+
+def _registration_to_domain(row: RegistrationRow) -> Registration:
+    details = DealDetails(
+        company=row.company,
+        website=row.website,
+        country=row.country,
+        amount=row.amount,
+        currency=row.currency,
+        close_date=row.close_date,
+        products=tuple(row.products),
+        contact_name=row.contact_name,
+        contact_email=row.contact_email,
+        stage=None if row.stage is None else DealStage(row.stage),
+        notes=row.notes,
+    )
+    decided_by = (
+        None
+        if row.decided_by_team_id is None or row.decided_by_user_id is None
+        else Actor(row.decided_by_team_id, row.decided_by_user_id, row.decided_by_enterprise_id)
+    )
+    return Registration(
+        id=row.id,
+        partner_id=row.partner_id,
+        submitted_by=Actor(
+            row.submitted_by_team_id, row.submitted_by_user_id, row.submitted_by_enterprise_id
+        ),
+        details=details,
+        status=RegistrationStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        decision_due_at=row.decision_due_at,
+        version=row.version,
+        submission_key=row.submission_key,
+        decided_at=row.decided_at,
+        decided_by=decided_by,
+        protected_until=row.protected_until,
+        rejection_reason=(
+            None if row.rejection_reason is None else RejectionReason(row.rejection_reason)
+        ),
+        decision_note=row.decision_note,
+        info_request=row.info_request,
+    )
+
+
+def _event_to_row(registration_id: int, event: AuditEvent) -> AuditEventRow:
+    return AuditEventRow(
+        registration_id=registration_id,
+        at=event.at,
+        actor_team_id=event.actor.team_id,
+        actor_user_id=event.actor.user_id,
+        actor_enterprise_id=event.actor.enterprise_id,
+        action=event.action,
+        from_status=None if event.from_status is None else event.from_status.value,
+        to_status=event.to_status.value,
+        reason=event.reason,
+    )
+
+
+def _event_to_domain(row: AuditEventRow) -> AuditEvent:
+    return AuditEvent(
+        at=row.at,
+        actor=Actor(row.actor_team_id, row.actor_user_id, row.actor_enterprise_id),
+        action=row.action,
+        from_status=None if row.from_status is None else RegistrationStatus(row.from_status),
+        to_status=RegistrationStatus(row.to_status),
+        reason=row.reason,
+    )
+
+
+def _partner_columns(partner: Partner) -> dict[str, Any]:
+    return {
+        "name": partner.name,
+        "tier": partner.tier,
+        "channel_id": partner.channel_id,
+        "slack_team_id": partner.slack_team_id,
+        "slack_enterprise_id": partner.slack_enterprise_id,
+        "launcher_ts": partner.launcher_ts,
+    }
+
+
+def _partner_to_row(partner: Partner) -> PartnerRow:
+    return PartnerRow(**_partner_columns(partner))
+
+
+def _partner_to_domain(row: PartnerRow) -> Partner:
+    return Partner(
+        id=row.id,
+        name=row.name,
+        tier=row.tier,
+        channel_id=row.channel_id,
+        slack_team_id=row.slack_team_id,
+        slack_enterprise_id=row.slack_enterprise_id,
+        launcher_ts=row.launcher_ts,
+    )

@@ -1,0 +1,91 @@
+"""The SQL unit of work: one session, one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from domain.errors import ConcurrentUpdate
+from domain.ports import (
+    EventReceipts,
+    MessageRefs,
+    Outbox,
+    PartnerRepository,
+    RegistrationRepository,
+)
+from storage.outbox import SqlAlchemyEventReceipts, SqlAlchemyMessageRefs, SqlAlchemyOutbox
+from storage.repositories import (
+    SqlAlchemyPartnerRepository,
+    SqlAlchemyRegistrationRepository,
+    duplicate_submission,
+    is_duplicate_submission,
+)
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+class SqlAlchemyUnitOfWork:
+    """`domain.ports.UnitOfWork` on SQLAlchemy. Reusable: each `async with` is a new session.
+
+    The repositories exist only inside the block; leaving it without `commit()` rolls back.
+    """
+
+    registrations: RegistrationRepository
+    partners: PartnerRepository
+    outbox: Outbox
+    message_refs: MessageRefs
+    receipts: EventReceipts
+
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self._session_factory = session_factory
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("this unit of work is already in use; blocks cannot nest")
+        session = self._session = self._session_factory()
+        self.registrations = SqlAlchemyRegistrationRepository(session)
+        self.partners = SqlAlchemyPartnerRepository(session)
+        self.outbox = SqlAlchemyOutbox(session)
+        self.message_refs = SqlAlchemyMessageRefs(session)
+        self.receipts = SqlAlchemyEventReceipts(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self._session, None
+        if session is None:  # pragma: no cover - __aenter__ always sets it
+            return
+        try:
+            await session.rollback()  # a no-op after commit(); undoes anything uncommitted
+        finally:
+            await session.close()
+
+    async def commit(self) -> None:
+        """Commit; raises ConcurrentUpdate or DuplicateSubmission when a guard fails."""
+        if self._session is None:
+            raise RuntimeError("commit() outside `async with` of the unit of work")
+        try:
+            await self._session.commit()
+        except IntegrityError as error:
+            if is_duplicate_submission(error):
+                raise duplicate_submission() from error
+            raise
+        except StaleDataError as error:
+            raise ConcurrentUpdate(
+                "The registration was changed by someone else; reload and retry."
+            ) from error
+
+
+def uow_factory(session_factory: SessionFactory) -> Callable[[], SqlAlchemyUnitOfWork]:
+    """A `domain.services.UowFactory`: a fresh unit of work on each call."""
+    return lambda: SqlAlchemyUnitOfWork(session_factory)
