@@ -78,9 +78,9 @@ def _next() -> int:
 
 
 def new_ts() -> str:
-    """A unique Slack-style timestamp ("1700000000.000100"), increasing with each call."""
+    """A unique Slack-style ts ("1710000000.000100"), apart from the ones FakeSlack hands out."""
     micros = 100 * _next()
-    return f"{1_700_000_000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+    return f"{1_710_000_000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
 
 
 def new_trigger_id() -> str:
