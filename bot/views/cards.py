@@ -1,0 +1,310 @@
+"""Channel messages: the launcher, the partner's status card, the desk's review card, notices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.blocks import (
+    Block as SlackBlock,
+)
+
+from bot.ids import Action
+from bot.views.common import (
+    Message,
+    RegistrationRef,
+    country_name,
+    escape_fit,
+    format_age,
+    mention,
+    plain_date,
+    quote_fit,
+    slack_date,
+    truncate,
+)
+from domain.actor import Actor
+from domain.amounts import format_amount
+from domain.messages import Notice
+from domain.partner import Partner
+from domain.policy import ProgramPolicy
+from domain.registration import Registration, RegistrationStatus
+
+_AWAITING_DESK = frozenset({RegistrationStatus.submitted, RegistrationStatus.under_review})
+_DUE = "{date_short_pretty} at {time}"
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))
+
+
+def _ref(registration: Registration) -> str:
+    assert registration.id is not None
+    return RegistrationRef(id=registration.id, version=registration.version).model_dump_json()
+
+
+def _header(registration: Registration) -> HeaderBlock:
+    return HeaderBlock(
+        text=truncate(f"{registration.reference} · {registration.details.company}", 150)
+    )
+
+
+def _button(
+    text: str,
+    action: Action,
+    value: str,
+    style: str | None = None,
+    *,
+    confirm: ConfirmObject | None = None,
+) -> ButtonElement:
+    return ButtonElement(text=text, action_id=action, value=value, style=style, confirm=confirm)
+
+
+def _fallback(registration: Registration, extra: str) -> str:
+    company = escape_fit(registration.details.company, 200)
+    return f"{registration.reference} · {company} · {extra}"
+
+
+def info_asker(registration: Registration) -> Actor | None:
+    """Who sent the latest info request, when the registration still holds its events."""
+    for event in reversed(registration.events):
+        if event.action == "request_info":
+            return event.actor
+    return None
+
+
+def build_launcher(partner: Partner, *, vendor: str | None = None) -> Message:
+    """The pinned-style message in a partner channel that opens the registration modal."""
+    whom = escape_fit(vendor, 100) if vendor else "us"
+    text = (
+        f"*Register a deal with {whom}*\n"
+        f"Claim a prospect for {escape_fit(partner.name, 200)} before you work it. Dibs checks "
+        "at once whether the account is already taken, and this channel shows where each "
+        "registration stands."
+    )
+    buttons = ActionsBlock(
+        block_id="launcher-actions",
+        elements=[
+            _button("Register a deal", Action.launcher_register, str(partner.id), "primary"),
+            _button("My registrations", Action.launcher_mine, str(partner.id)),
+        ],
+    )
+    return Message(text="Register a deal with Dibs", blocks=[_section(text), buttons])
+
+
+def _facts(registration: Registration) -> SectionBlock:
+    d = registration.details
+    return SectionBlock(
+        fields=[
+            MarkdownTextObject(text=f"*Amount*\n{format_amount(d.amount, d.currency)}"),
+            MarkdownTextObject(text=f"*Expected close*\n{plain_date(d.close_date)}"),
+            MarkdownTextObject(text=f"*Status*\n{registration.status.label}"),
+        ]
+    )
+
+
+def build_partner_card(
+    registration: Registration, partner: Partner, *, program: ProgramPolicy
+) -> Message:
+    """The status card in the shared channel: this registration only, the desk stays anonymous."""
+    status = registration.status
+    blocks: list[SlackBlock] = [_header(registration), _facts(registration)]
+    if status in _AWAITING_DESK:
+        due = slack_date(registration.decision_due_at, _DUE)
+        blocks.append(_section(f"The desk will decide by {due}."))
+    elif status is RegistrationStatus.info_requested:
+        question = quote_fit(registration.info_request or "", 2800)
+        blocks.append(_section(f"*The desk asks:*\n{question}\nAnswer with *Provide info*."))
+    elif status is RegistrationStatus.approved and registration.protected_until:
+        until = slack_date(registration.protected_until)
+        blocks.append(_section(f":white_check_mark: Approved, protected until {until}."))
+    elif status is RegistrationStatus.rejected:
+        blocks.append(_section(_rejection(registration)))
+    buttons: list[ButtonElement] = []
+    if status is RegistrationStatus.info_requested:
+        buttons.append(
+            _button("Provide info", Action.card_provide_info, _ref(registration), "primary")
+        )
+    if status.is_open:
+        confirm = ConfirmObject(
+            title="Withdraw this registration?",
+            text=f"{registration.reference} will be closed and the desk will not review it.",
+            confirm="Withdraw",
+            deny="Keep it",
+            style="danger",
+        )
+        buttons.append(
+            _button("Withdraw", Action.card_withdraw, _ref(registration), confirm=confirm)
+        )
+    if buttons:
+        blocks.append(ActionsBlock(block_id="card-actions", elements=buttons))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"Deal registration for {escape_fit(partner.name, 200)} · Dibs"
+                )
+            ]
+        )
+    )
+    return Message(text=_fallback(registration, status.label), blocks=blocks)
+
+
+def _rejection(registration: Registration) -> str:
+    reason = registration.rejection_reason
+    text = f"Not approved: {reason.label if reason else 'no reason given'}."
+    if registration.decision_note:
+        text += "\n" + quote_fit(registration.decision_note, 2800)
+    return text
+
+
+def _who(actor: Actor | None) -> str:
+    if actor is None:
+        return "the desk"
+    return "Dibs (automatic)" if actor.is_system else mention(actor.user_id)
+
+
+def _submitter(registration: Registration, host_team_id: str | None) -> str:
+    actor = registration.submitted_by
+    if host_team_id is not None and actor.team_id == host_team_id:
+        return mention(actor.user_id)
+    return f"{mention(actor.user_id)} (team {actor.team_id})"
+
+
+def _desk_line(registration: Registration) -> str | None:
+    status, at = registration.status, registration.decided_at
+    on = f" on {slack_date(at)}" if at else ""
+    if status is RegistrationStatus.approved:
+        until = registration.protected_until
+        protected = f", protected until {slack_date(until)}" if until else ""
+        return f":white_check_mark: Approved by {_who(registration.decided_by)}{on}{protected}."
+    if status is RegistrationStatus.rejected:
+        return f":x: Rejected by {_who(registration.decided_by)}{on} — " + _rejection(
+            registration
+        ).removeprefix("Not approved: ")
+    if status is RegistrationStatus.info_requested:
+        question = quote_fit(registration.info_request or "", 2800)
+        return f":question: Info requested by {_who(info_asker(registration))}:\n{question}"
+    if status is RegistrationStatus.withdrawn:
+        return f"Withdrawn by the partner on {slack_date(registration.updated_at)}."
+    if status not in _AWAITING_DESK:
+        return f"Status: {status.label}."
+    return None
+
+
+def build_review_card(
+    registration: Registration,
+    partner: Partner,
+    *,
+    program: ProgramPolicy,
+    now: datetime,
+    host_team_id: str | None = None,
+) -> Message:
+    """The desk's review card: every field, who submitted it, and the decision buttons."""
+    d = registration.details
+    contact = " · ".join(escape_fit(x, 900) for x in (d.contact_name, d.contact_email) if x)
+    fields = [
+        ("Company", escape_fit(d.company, 1900)),
+        ("Website", escape_fit(d.website, 1900)),
+        ("Country", country_name(d.country)),
+        ("Amount", format_amount(d.amount, d.currency)),
+        ("Expected close", plain_date(d.close_date)),
+        ("Products", escape_fit(", ".join(d.products), 1900) or "—"),
+        ("Contact", contact or "—"),
+        ("Stage", d.stage.label if d.stage else "—"),
+        ("Partner", f"{escape_fit(partner.name, 1000)} ({escape_fit(partner.tier, 500)})"),
+        ("Submitted by", _submitter(registration, host_team_id)),
+    ]
+    blocks: list[SlackBlock] = [
+        _header(registration),
+        SectionBlock(fields=[MarkdownTextObject(text=f"*{k}*\n{v}") for k, v in fields]),
+    ]
+    if d.notes:
+        blocks.append(_section("*Notes*\n" + quote_fit(d.notes, 2980)))
+    due = f"decision due {slack_date(registration.decision_due_at, _DUE)}"
+    if registration.status in _AWAITING_DESK and now > registration.decision_due_at:
+        due += f" (overdue by {format_age(now - registration.decision_due_at)})"
+    submitted = f"Submitted {slack_date(registration.created_at, _DUE)}"
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"{submitted} · {due}")]))
+    line = _desk_line(registration)
+    if line is not None:
+        blocks.append(_section(line))
+    if registration.status in _AWAITING_DESK:
+        blocks.append(decision_buttons(registration, block_id="review-actions"))
+    return Message(text=_fallback(registration, registration.status.label), blocks=blocks)
+
+
+def decision_buttons(registration: Registration, *, block_id: str) -> ActionsBlock:
+    """Approve / Reject / Request info, each carrying the registration id and version seen."""
+    value = _ref(registration)
+    return ActionsBlock(
+        block_id=block_id,
+        elements=[
+            _button("Approve", Action.review_approve, value, "primary"),
+            _button("Reject", Action.review_reject, value, "danger"),
+            _button("Request info", Action.review_request_info, value),
+        ],
+    )
+
+
+def build_notice(
+    registration: Registration,
+    notice: Notice,
+    *,
+    audience: Literal["partner", "desk"],
+    program: ProgramPolicy,
+) -> Message:
+    """A thread reply under a card saying what just happened; partners never see who decided."""
+    ref = f"*{registration.reference}*"
+    company = escape_fit(registration.details.company, 400)
+    desk = audience == "desk"
+    decider = _who(registration.decided_by) if desk else "the desk"
+    if notice is Notice.received:
+        due = slack_date(registration.decision_due_at, _DUE)
+        text = (
+            f"{ref} ({company}) is in; it is waiting for a decision, due {due}."
+            if desk
+            else f"We received {ref} for {company}. The desk will review it by {due}."
+        )
+    elif notice is Notice.approved:
+        until = registration.protected_until
+        when = f" until {slack_date(until)}" if until else ""
+        text = (
+            f":white_check_mark: {ref} approved by {decider}; protected{when}."
+            if desk
+            else f":white_check_mark: {ref} is approved. {company} is protected for you{when}."
+        )
+    elif notice is Notice.rejected:
+        reason = _rejection(registration).removeprefix("Not approved: ")
+        text = (
+            f":x: {ref} rejected by {decider}: {reason}"
+            if desk
+            else f":x: {ref} was not approved: {reason}"
+        )
+    elif notice is Notice.info_requested:
+        question = quote_fit(registration.info_request or "", 2500)
+        text = (
+            f":question: {_who(info_asker(registration))} asked the partner about {ref}:\n"
+            f"{question}"
+            if desk
+            else f":question: The desk has a question about {ref}:\n{question}\n"
+            "Use *Provide info* on the card to answer."
+        )
+    elif notice is Notice.resubmitted:
+        text = (
+            f"The partner answered the info request; {ref} is back in review."
+            if desk
+            else f"Thanks. {ref} is updated and back with the desk."
+        )
+    else:
+        text = f"The partner withdrew {ref}." if desk else f"{ref} is withdrawn."
+    text = truncate(text, 3000)
+    return Message(text=text, blocks=[_section(text)])

@@ -1,0 +1,295 @@
+"""Channel messages: launcher, partner status card, desk review card and thread notices."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bot.ids import Action
+from bot.views.cards import build_launcher, build_notice, build_partner_card, build_review_card
+from bot.views.common import RegistrationRef
+from domain.actor import SYSTEM, Actor
+from domain.messages import Notice
+from domain.policy import ProgramPolicy
+from domain.registration import (
+    AuditEvent,
+    Registration,
+    RegistrationStatus,
+    RejectionReason,
+)
+from tests.builders import HOST_TEAM, NOW, a_partner, a_registration, some_details
+from tests.views.blockkit import all_text, assert_valid_message
+
+PROGRAM = ProgramPolicy(products=("Analytics", "Edge"))
+HOSTILE = "<!channel> & <http://evil|x>"
+ESCAPED = "&lt;!channel&gt; &amp; &lt;http://evil|x&gt;"
+APPROVER = Actor(team_id=HOST_TEAM, user_id="U0APPROVER")
+Status = RegistrationStatus
+
+
+def decided(status: RegistrationStatus, **overrides: Any) -> Registration:
+    """A registration the desk has moved to `status`, the way the domain records it."""
+    later = NOW + timedelta(hours=3)
+    fields: dict[str, Any] = {"status": status, "version": 2, "updated_at": later}
+    if status in {Status.approved, Status.rejected}:
+        fields |= {"decided_by": APPROVER, "decided_at": later}
+    if status is Status.approved:
+        fields["protected_until"] = later + timedelta(days=90)
+    if status is Status.rejected:
+        fields |= {"rejection_reason": RejectionReason.duplicate, "decision_note": "Globex had it"}
+    if status is Status.info_requested:
+        fields["info_request"] = "Who is the economic buyer?"
+        fields["events"] = [
+            AuditEvent(later, APPROVER, "request_info", Status.under_review, status, "?")
+        ]
+    fields.update(overrides)
+    return a_registration(**fields)
+
+
+def buttons(blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        element["action_id"]: element
+        for block in blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+    }
+
+
+def maximal() -> Registration:
+    details = some_details(
+        company="<&>" * 66 + "ab",
+        website="https://" + "w" * 240 + ".com",
+        contact_name="&" * 200,
+        contact_email="e" * 240 + "@acme.com",
+        products=tuple(f"Product {n} " + "p" * 60 for n in range(100)),
+        notes="&<>\n" * 750,
+    )
+    return decided(
+        Status.info_requested, details=details, info_request="<&>\n" * 750, decision_note="&" * 3000
+    )
+
+
+class TestLauncher:
+    def test_offers_register_and_mine_for_the_partner(self) -> None:
+        blocks = assert_valid_message(build_launcher(a_partner(name=HOSTILE)))
+        actions = buttons(blocks)
+        assert set(actions) == {Action.launcher_register, Action.launcher_mine}
+        assert actions[Action.launcher_register]["style"] == "primary"
+        assert {b["value"] for b in actions.values()} == {"7"}
+        assert "Register a deal" in all_text(blocks)
+        assert ESCAPED in all_text(blocks)
+        assert "<!channel>" not in all_text(blocks)
+
+
+class TestPartnerCard:
+    def card(self, registration: Registration) -> list[dict[str, Any]]:
+        message = build_partner_card(registration, a_partner(), program=PROGRAM)
+        return assert_valid_message(message)
+
+    @pytest.mark.parametrize("status", list(RegistrationStatus))
+    def test_every_status_lints_and_shows_its_label(self, status: RegistrationStatus) -> None:
+        blocks = self.card(decided(status))
+        assert status.label in all_text(blocks)
+        assert "DR-0001 · Acme Corp" in all_text(blocks)
+        assert "USD 84,500" in all_text(blocks)
+        assert "30 Jun 2025" in all_text(blocks)
+
+    def test_in_review_says_when_a_decision_is_due_and_offers_withdraw(self) -> None:
+        blocks = self.card(a_registration())
+        assert "The desk will decide by <!date^" in all_text(blocks)
+        withdraw = buttons(blocks)[Action.card_withdraw]
+        assert set(buttons(blocks)) == {Action.card_withdraw}
+        assert RegistrationRef.model_validate_json(withdraw["value"]) == RegistrationRef(
+            id=1, version=1
+        )
+        assert withdraw["confirm"]["confirm"]["text"] == "Withdraw"
+
+    def test_info_requested_shows_the_question_and_both_buttons(self) -> None:
+        blocks = self.card(decided(Status.info_requested, info_request=HOSTILE))
+        assert f"*The desk asks:*\n>{ESCAPED}" in all_text(blocks)
+        actions = buttons(blocks)
+        assert set(actions) == {Action.card_provide_info, Action.card_withdraw}
+        ref = RegistrationRef.model_validate_json(actions[Action.card_provide_info]["value"])
+        assert ref == RegistrationRef(id=1, version=2)
+
+    def test_approved_says_protected_until(self) -> None:
+        blocks = self.card(decided(Status.approved))
+        assert "Approved, protected until <!date^" in all_text(blocks)
+        assert buttons(blocks) == {}
+
+    def test_rejected_gives_reason_and_note(self) -> None:
+        blocks = self.card(decided(Status.rejected, decision_note=HOSTILE))
+        assert "Not approved: Duplicate registration." in all_text(blocks)
+        assert ESCAPED in all_text(blocks)
+        assert buttons(blocks) == {}
+
+    @pytest.mark.parametrize("status", list(RegistrationStatus))
+    def test_never_names_the_approver(self, status: RegistrationStatus) -> None:
+        text = all_text(self.card(decided(status)))
+        assert "U0APPROVER" not in text
+        assert HOST_TEAM not in text
+
+    def test_never_shows_another_partners_name(self) -> None:
+        text = all_text(self.card(decided(Status.rejected, decision_note="Duplicate.")))
+        assert "Globex" not in text
+        assert "Initech" in text
+
+    def test_buttons_only_while_open(self) -> None:
+        for status in RegistrationStatus:
+            present = Action.card_withdraw in buttons(self.card(decided(status)))
+            assert present == status.is_open, status
+
+    def test_escapes_the_company_everywhere(self) -> None:
+        registration = a_registration(details=some_details(company=HOSTILE))
+        message = build_partner_card(registration, a_partner(), program=PROGRAM)
+        blocks = assert_valid_message(message)
+        assert "<!channel>" not in message.text
+        assert "<!channel>" in blocks[0]["text"]["text"]  # the header is plain_text: no pings
+        assert "<!channel>" not in all_text(blocks[1:])
+
+    def test_maximal_data_stays_within_limits(self) -> None:
+        self.card(maximal())
+        self.card(decided(Status.rejected, decision_note="&" * 3000))
+
+
+class TestReviewCard:
+    def card(self, registration: Registration, **kwargs: Any) -> list[dict[str, Any]]:
+        partner = a_partner(name="Initech & Co", tier="Gold")
+        message = build_review_card(registration, partner, program=PROGRAM, now=NOW, **kwargs)
+        return assert_valid_message(message)
+
+    def test_shows_every_field_and_who_submitted(self) -> None:
+        text = all_text(self.card(a_registration()))
+        for expected in [
+            "DR-0001 · Acme Corp", "acme.com", "United States", "USD 84,500", "30 Jun 2025",
+            "Analytics", "Wile E. Coyote", "wile@acme.com", "Qualification",
+            "Met them at the spring fair.", "Initech &amp; Co (Gold)", "<@U0REP> (team T0PARTNER)",
+            "Submitted <!date^", "decision due <!date^",
+        ]:  # fmt: skip
+            assert expected in text, expected
+
+    def test_internal_submitter_has_no_team_suffix(self) -> None:
+        registration = a_registration(submitted_by=Actor(team_id=HOST_TEAM, user_id="U0AE"))
+        text = all_text(self.card(registration, host_team_id=HOST_TEAM))
+        assert "<@U0AE>" in text
+        assert "(team" not in text
+
+    @pytest.mark.parametrize("status", [Status.submitted, Status.under_review])
+    def test_open_card_has_the_three_decision_buttons(self, status: RegistrationStatus) -> None:
+        actions = buttons(self.card(a_registration(status=status, version=3)))
+        assert list(actions) == [
+            Action.review_approve,
+            Action.review_reject,
+            Action.review_request_info,
+        ]
+        assert actions[Action.review_approve]["style"] == "primary"
+        assert actions[Action.review_reject]["style"] == "danger"
+        for button in actions.values():
+            assert RegistrationRef.model_validate_json(button["value"]).version == 3
+
+    @pytest.mark.parametrize(
+        ("status", "line"),
+        [
+            (Status.approved, "Approved by <@U0APPROVER> on <!date^"),
+            (Status.rejected, "Rejected by <@U0APPROVER> on <!date^"),
+            (Status.info_requested, "Info requested by <@U0APPROVER>:\n>Who is the economic"),
+            (Status.withdrawn, "Withdrawn by the partner"),
+            (Status.expired, "Status: Expired."),
+        ],
+    )
+    def test_decided_card_says_who_and_has_no_buttons(
+        self, status: RegistrationStatus, line: str
+    ) -> None:
+        blocks = self.card(decided(status))
+        assert line in all_text(blocks)
+        assert buttons(blocks) == {}
+
+    def test_rejection_line_has_reason_and_note(self) -> None:
+        text = all_text(self.card(decided(Status.rejected)))
+        assert "— Duplicate registration.\n>Globex had it" in text
+
+    def test_auto_approval_names_dibs(self) -> None:
+        text = all_text(self.card(decided(Status.approved, decided_by=SYSTEM)))
+        assert "Approved by Dibs (automatic)" in text
+
+    def test_info_request_without_events_names_the_desk(self) -> None:
+        text = all_text(self.card(decided(Status.info_requested, events=[])))
+        assert "Info requested by the desk:" in text
+
+    def test_overdue_registration_says_so(self) -> None:
+        registration = a_registration(decision_due_at=NOW - timedelta(hours=5))
+        assert "(overdue by 5 hours)" in all_text(self.card(registration))
+
+    def test_escapes_user_text(self) -> None:
+        details = some_details(company=HOSTILE, notes=HOSTILE, contact_name=HOSTILE)
+        blocks = self.card(a_registration(details=details))
+        assert "<!channel>" not in all_text(blocks[1:])
+        assert ESCAPED in all_text(blocks[1:])
+
+    def test_maximal_data_stays_within_limits(self) -> None:
+        self.card(maximal())
+        self.card(decided(Status.rejected, details=maximal().details, decision_note="&" * 3000))
+
+
+class TestNotices:
+    @pytest.mark.parametrize("notice", list(Notice))
+    @pytest.mark.parametrize("audience", ["partner", "desk"])
+    def test_every_notice_lints(self, notice: Notice, audience: Any) -> None:
+        status = {
+            Notice.approved: Status.approved,
+            Notice.rejected: Status.rejected,
+            Notice.info_requested: Status.info_requested,
+            Notice.withdrawn: Status.withdrawn,
+        }.get(notice, Status.under_review)
+        message = build_notice(decided(status), notice, audience=audience, program=PROGRAM)
+        blocks = assert_valid_message(message)
+        assert "DR-0001" in message.text
+        if audience == "partner":
+            assert "U0APPROVER" not in all_text(blocks) + message.text
+
+    def notice(self, registration: Registration, notice: Notice, audience: Any) -> str:
+        message = build_notice(registration, notice, audience=audience, program=PROGRAM)
+        assert_valid_message(message)
+        return message.text
+
+    def test_received(self) -> None:
+        text = self.notice(a_registration(), Notice.received, "partner")
+        assert text.startswith("We received *DR-0001* for Acme Corp.")
+
+    def test_approved_has_protected_until(self) -> None:
+        registration = decided(Status.approved)
+        partner = self.notice(registration, Notice.approved, "partner")
+        assert "protected for you until <!date^" in partner
+        desk = self.notice(registration, Notice.approved, "desk")
+        assert "approved by <@U0APPROVER>" in desk
+
+    def test_rejected_has_reason_and_note(self) -> None:
+        text = self.notice(decided(Status.rejected), Notice.rejected, "partner")
+        assert "not approved: Duplicate registration.\n>Globex had it" in text
+
+    def test_info_requested_asks_partner_to_use_provide_info(self) -> None:
+        registration = decided(Status.info_requested, info_request=HOSTILE)
+        text = self.notice(registration, Notice.info_requested, "partner")
+        assert f">{ESCAPED}" in text
+        assert "Use *Provide info* on the card" in text
+        desk = self.notice(registration, Notice.info_requested, "desk")
+        assert desk.startswith(":question: <@U0APPROVER> asked the partner")
+
+    def test_resubmitted_and_withdrawn(self) -> None:
+        assert "back with the desk" in self.notice(a_registration(), Notice.resubmitted, "partner")
+        assert "back in review" in self.notice(a_registration(), Notice.resubmitted, "desk")
+        assert "is withdrawn" in self.notice(a_registration(), Notice.withdrawn, "partner")
+        assert "partner withdrew" in self.notice(a_registration(), Notice.withdrawn, "desk")
+
+    def test_company_is_escaped(self) -> None:
+        registration = a_registration(details=some_details(company=HOSTILE))
+        text = self.notice(registration, Notice.received, "partner")
+        assert ESCAPED in text
+        assert "<!channel>" not in text
+
+    def test_maximal_data_stays_within_limits(self) -> None:
+        for notice in Notice:
+            for audience in ("partner", "desk"):
+                self.notice(maximal(), notice, audience)
