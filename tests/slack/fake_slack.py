@@ -234,10 +234,10 @@ class FakeSlack:
         *,
         name: str | None = None,
         is_private: bool = False,
-        shared_with: Iterable[str] = (),
+        connected_team_ids: Iterable[str] = (),
     ) -> JsonDict:
-        """Register a channel for `conversations.info`; `shared_with` = external team ids."""
-        external = list(shared_with)
+        """Register a channel for `conversations.info`; any non-host team makes it Slack Connect."""
+        external = [team for team in connected_team_ids if team != HOST_TEAM]
         channel: JsonDict = {
             "id": channel_id,
             "name": name or channel_id.lower(),
