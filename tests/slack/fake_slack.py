@@ -234,10 +234,18 @@ class FakeSlack:
         *,
         name: str | None = None,
         is_private: bool = False,
+        shared_with: Iterable[str] = (),
         connected_team_ids: Iterable[str] = (),
     ) -> JsonDict:
-        """Register a channel for `conversations.info`; any non-host team makes it Slack Connect."""
-        external = [team for team in connected_team_ids if team != HOST_TEAM]
+        """Register a channel for `conversations.info`; any non-host team makes it Slack Connect.
+
+        Give the external teams as `shared_with`, or the whole list as Slack shows it in
+        `connected_team_ids` (the host is added when missing).
+        """
+        teams = [*connected_team_ids, *shared_with]
+        external = [
+            team for i, team in enumerate(teams) if team != HOST_TEAM and team not in teams[:i]
+        ]
         channel: JsonDict = {
             "id": channel_id,
             "name": name or channel_id.lower(),

@@ -343,13 +343,15 @@ class TestFakeWebApi:
     async def test_registries_answer_users_and_channels(
         self, fake: FakeSlack, client: AsyncWebClient
     ) -> None:
-        fake.add_channel(CHANNEL, connected_team_ids=[p.HOST_TEAM, "T0ACME"])
+        fake.add_channel(CHANNEL, shared_with=["T0ACME"])
+        fake.add_channel("C0GLOBEX", connected_team_ids=[p.HOST_TEAM, "T0GLOBEX"])
         fake.add_user("U0MAIL", email="mail@vendor.example")
 
         partner = await client.users_info(user="U0GLOBEX")
         unknown = await client.users_info(user="U0NEW")
         channel = await client.conversations_info(channel=CHANNEL)
         desk = await client.conversations_info(channel="C0DESK")
+        globex = await client.conversations_info(channel="C0GLOBEX")
         found = await client.users_lookupByEmail(email="mail@vendor.example")
         with pytest.raises(SlackApiError) as missing:
             await client.users_lookupByEmail(email="nobody@example.com")
@@ -361,6 +363,7 @@ class TestFakeWebApi:
         assert channel["channel"]["is_ext_shared"] is True
         assert channel["channel"]["connected_team_ids"] == [p.HOST_TEAM, "T0ACME"]
         assert desk["channel"]["is_ext_shared"] is False
+        assert globex["channel"]["connected_team_ids"] == [p.HOST_TEAM, "T0GLOBEX"]
         assert found["user"]["id"] == "U0MAIL"
         assert missing.value.response["error"] == "users_not_found"
         assert auth["user_id"] == "U0BOT"
