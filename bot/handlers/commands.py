@@ -48,7 +48,6 @@ def register(app: AsyncApp) -> None:
 
 
 async def dibs_command(
-    *,
     ack: AsyncAck,
     command: dict[str, Any],
     client: AsyncWebClient,
@@ -103,7 +102,6 @@ async def dibs_command(
 
 
 async def register_shortcut(
-    *,
     ack: AsyncAck,
     body: dict[str, Any],
     client: AsyncWebClient,
@@ -137,7 +135,6 @@ async def _open_form_with_picker(client: AsyncWebClient, trigger_id: str, deps: 
 
 
 async def submit_setup(
-    *,
     ack: AsyncAck,
     body: dict[str, Any],
     view: dict[str, Any],

@@ -22,7 +22,6 @@ def register(app: AsyncApp) -> None:
 
 
 async def home_opened(
-    *,
     event: dict[str, Any],
     body: dict[str, Any],
     client: AsyncWebClient,

@@ -34,7 +34,6 @@ def register(app: AsyncApp) -> None:
 
 
 async def withdraw(
-    *,
     ack: AsyncAck,
     body: dict[str, Any],
     action: dict[str, Any],
@@ -59,7 +58,6 @@ async def withdraw(
 
 
 async def provide_info(
-    *,
     ack: AsyncAck,
     body: dict[str, Any],
     action: dict[str, Any],
@@ -97,7 +95,6 @@ async def provide_info(
 
 
 async def my_registrations(
-    *,
     ack: AsyncAck,
     body: dict[str, Any],
     client: AsyncWebClient,

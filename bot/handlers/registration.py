@@ -41,7 +41,6 @@ def register(app: AsyncApp) -> None:
 
 
 async def open_form_from_launcher(
-    *,
     ack: AsyncAck,
     body: dict[str, Any],
     client: AsyncWebClient,
@@ -72,7 +71,6 @@ async def open_form_from_launcher(
 
 
 async def submit_form(
-    *,
     ack: AsyncAck,
     body: dict[str, Any],
     view: dict[str, Any],

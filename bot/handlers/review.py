@@ -71,7 +71,6 @@ async def _decide(cmd: Decide, who: Caller, deps: Deps, reply: Reply) -> Registr
 
 
 async def approve(
-    *,
     ack: AsyncAck,
     body: dict[str, Any],
     action: dict[str, Any],
@@ -91,7 +90,6 @@ async def approve(
 
 
 async def open_reject(
-    *,
     ack: AsyncAck,
     body: dict[str, Any],
     action: dict[str, Any],
@@ -113,7 +111,6 @@ async def open_reject(
 
 
 async def open_request_info(
-    *,
     ack: AsyncAck,
     body: dict[str, Any],
     action: dict[str, Any],
@@ -159,7 +156,6 @@ async def _open_modal(
 
 
 async def submit_reject(
-    *,
     ack: AsyncAck,
     body: dict[str, Any],
     view: dict[str, Any],
@@ -177,7 +173,6 @@ async def submit_reject(
 
 
 async def submit_request_info(
-    *,
     ack: AsyncAck,
     body: dict[str, Any],
     view: dict[str, Any],

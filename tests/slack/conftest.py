@@ -1,0 +1,245 @@
+"""The real Dibs app served over loopback HTTP, driven by signed Slack-shaped requests, talking to
+a recording fake Slack Web API, on a real (temporary SQLite file) database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Mapping
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from bot.app import EVENTS_PATH, build_web_app
+from bot.bootstrap import Deps, bootstrap
+from bot.config import DibsConfig
+from bot.ids import Action, Block, Callback
+from bot.outbox import OutboxTuning
+from bot.settings import Settings
+from bot.views.common import FormContext, RegistrationRef
+from domain.partner import Partner
+from domain.policy import DeskPolicy, ProgramPolicy
+from domain.registration import Registration
+from domain.services import LinkPartner, get_registration, link_partner
+from storage.migrate import upgrade
+from tests.slack import payloads as p
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.signing import Reply, SlackClient
+
+SECRET = "test-signing-secret"
+DESK = "C0DESK"
+ACME_CHANNEL = "C0ACME"
+GLOBEX_CHANNEL = "C0GLOBEX"
+PRODUCTS = ("Platform", "Analytics")
+FAST = OutboxTuning(
+    poll_seconds=0.05, first_backoff_seconds=0.05, max_backoff_seconds=0.2, batch=50
+)
+
+
+def dibs_config() -> DibsConfig:
+    return DibsConfig(
+        desk=DeskPolicy(
+            channel_id=DESK,
+            approvers=frozenset({p.APPROVER.user_id}),
+            admins=frozenset({p.ADMIN.user_id}),
+        ),
+        program=ProgramPolicy(currency="USD", products=PRODUCTS, protection_days=90),
+    )
+
+
+def form_values(**overrides: Any) -> p.StateValues:
+    """A valid registration form as Slack sends it; override any field by Block name."""
+    fields: dict[str, Any] = {
+        "company": "Initech",
+        "website": "https://www.initech.com",
+        "country": ("US", "United States"),
+        "amount": "$84,500",
+        "close_date": (date.today() + timedelta(days=60)).isoformat(),
+        "products": [("Platform", "Platform")],
+        "contact_name": "Bill Lumbergh",
+        "contact_email": "bill@initech.com",
+        "stage": None,
+        "notes": None,
+    }
+    fields.update(overrides)
+    entries: dict[str, dict[str, Any]] = {
+        Block.company: p.text_value(fields["company"]),
+        Block.website: p.text_value(fields["website"]),
+        Block.country: p.select_value(*fields["country"])
+        if fields["country"]
+        else p.select_value(None),
+        Block.amount: p.text_value(fields["amount"]),
+        Block.close_date: p.date_value(fields["close_date"]),
+        Block.products: p.multi_select_value(fields["products"]),
+        Block.contact_name: p.text_value(fields["contact_name"]),
+        Block.contact_email: p.email_value(fields["contact_email"]),
+        Block.stage: p.select_value(fields["stage"]) if fields["stage"] else p.select_value(None),
+        Block.notes: p.text_value(fields["notes"]),
+    }
+    if "partner" in overrides:
+        entries[Block.partner] = p.select_value(str(overrides["partner"]), "partner")
+    return p.values(entries)
+
+
+class World:
+    """One running Dibs with its fake Slack, plus the moves people make in it."""
+
+    def __init__(self, deps: Deps, fake: FakeSlack, slack: SlackClient) -> None:
+        self.deps = deps
+        self.fake = fake
+        self.slack = slack
+        self.acme: Partner | None = None
+
+    # --- people doing things ---------------------------------------------------------------
+
+    async def click(
+        self,
+        person: p.Person,
+        action_id: str,
+        value: str,
+        *,
+        channel_id: str,
+        message_ts: str | None = None,
+    ) -> Reply:
+        """A button click on a message in a channel; replies via response_url land in the fake."""
+        payload = p.block_actions(
+            person,
+            action_id=action_id,
+            value=value,
+            channel_id=channel_id,
+            message_ts=message_ts,
+            response_url=self.fake.hook_url(channel=channel_id),
+        )
+        return await self.slack.send_interaction(payload)
+
+    async def submit(
+        self,
+        person: p.Person,
+        callback_id: str,
+        values: p.StateValues,
+        *,
+        metadata: str = "",
+        view_id: str | None = None,
+    ) -> Reply:
+        payload = p.view_submission(
+            person,
+            callback_id=callback_id,
+            values=values,
+            private_metadata=metadata,
+            view_id=view_id,
+        )
+        return await self.slack.send_interaction(payload)
+
+    async def register(
+        self, person: p.Person = p.PARTNER_REP, *, channel_id: str = ACME_CHANNEL, **fields: Any
+    ) -> Reply:
+        """Submit the registration form from a partner channel."""
+        metadata = FormContext(channel_id=channel_id).model_dump_json()
+        return await self.submit(
+            person, Callback.registration_submit, form_values(**fields), metadata=metadata
+        )
+
+    async def decide(self, person: p.Person, action: Action, registration: Registration) -> Reply:
+        """Click a decision button on the review card."""
+        assert registration.id is not None
+        ref = RegistrationRef(id=registration.id, version=registration.version)
+        return await self.click(person, action, ref.model_dump_json(), channel_id=DESK)
+
+    # --- what the world looks like ---------------------------------------------------------
+
+    async def registration(self, registration_id: int = 1) -> Registration:
+        return (await get_registration(registration_id, uow=self.deps.uow())).registration
+
+    async def registration_count(self) -> int:
+        from sqlalchemy import func, select
+
+        from storage.models import RegistrationRow
+
+        async with self.deps.engine.connect() as connection:
+            return int(
+                (
+                    await connection.execute(select(func.count()).select_from(RegistrationRow))
+                ).scalar_one()
+            )
+
+    async def card(
+        self, channel_id: str, reference: str = "DR-0001", *, timeout: float = 5.0
+    ) -> dict[str, Any]:
+        """The top-level bot message in a channel that shows `reference`, as it looks now."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            for message in self.fake.messages_in(channel_id):
+                if not message.get("thread_ts") and reference in text_of(message):
+                    return message
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no card for {reference} in {channel_id}")
+            await asyncio.sleep(0.02)
+
+    async def thread_replies(
+        self, channel_id: str, reference: str = "DR-0001"
+    ) -> list[dict[str, Any]]:
+        """The replies under a card."""
+        card = await self.card(channel_id, reference)
+        return self.fake.thread(channel_id, str(card["ts"]))
+
+    async def settle(self) -> None:
+        """Deliver everything the outbox owes now."""
+        from bot.app import make_client
+        from bot.outbox import OutboxWorker
+
+        worker = OutboxWorker(
+            self.deps, make_client(self.deps, retry_rate_limits=False), tuning=FAST
+        )
+        while await worker.drain_once():
+            pass
+
+
+def text_of(message: Mapping[str, Any]) -> str:
+    """Everything readable in a message: its text and every string in its blocks."""
+    return json.dumps(message, ensure_ascii=False)
+
+
+@pytest.fixture
+async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_CLIENT_ID",
+        "SLACK_CLIENT_SECRET",
+        "DIBS_DATABASE_URL",
+        "DIBS_CONFIG",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'dibs.db'}"
+    await upgrade(url)
+    async with FakeSlack() as fake:
+        fake.add_channel(ACME_CHANNEL, connected_team_ids=[p.HOST_TEAM, p.PARTNER_REP.team_id])
+        settings = Settings(
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=fake.api_url,
+            DIBS_DATABASE_URL=url,
+        )
+        deps = bootstrap(settings, dibs_config())
+        server = TestServer(build_web_app(deps, tuning=FAST), host="127.0.0.1")
+        await server.start_server()
+        async with SlackClient(str(server.make_url(EVENTS_PATH)), SECRET) as slack:
+            world = World(deps, fake, slack)
+            world.acme = await link_partner(
+                LinkPartner(
+                    name="Acme Resellers",
+                    tier="Gold",
+                    channel_id=ACME_CHANNEL,
+                    slack_team_id=p.PARTNER_REP.team_id,
+                ),
+                uow=deps.uow(),
+                now=deps.clock(),
+            )
+            try:
+                yield world
+            finally:
+                await server.close()
