@@ -242,10 +242,8 @@ class FakeSlack:
         Give the external teams as `shared_with`, or the whole list as Slack shows it in
         `connected_team_ids` (the host is added when missing).
         """
-        teams = [*connected_team_ids, *shared_with]
-        external = [
-            team for i, team in enumerate(teams) if team != HOST_TEAM and team not in teams[:i]
-        ]
+        teams = (*connected_team_ids, *shared_with)
+        external = list(dict.fromkeys(team for team in teams if team != HOST_TEAM))
         channel: JsonDict = {
             "id": channel_id,
             "name": name or channel_id.lower(),
