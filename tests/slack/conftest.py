@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
+from sqlalchemy import func, select
 
-from bot.app import EVENTS_PATH, build_web_app
+from bot.app import EVENTS_PATH, build_web_app, make_client
 from bot.bootstrap import Deps, bootstrap
 from bot.config import DibsConfig
 from bot.ids import Action, Block, Callback
-from bot.outbox import OutboxTuning
+from bot.outbox import OutboxTuning, OutboxWorker
 from bot.settings import Settings
 from bot.views.common import FormContext, RegistrationRef
 from domain.partner import Partner
@@ -25,6 +26,7 @@ from domain.policy import DeskPolicy, ProgramPolicy
 from domain.registration import Registration
 from domain.services import LinkPartner, get_registration, link_partner
 from storage.migrate import upgrade
+from storage.models import RegistrationRow
 from tests.slack import payloads as p
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.signing import Reply, SlackClient
@@ -154,10 +156,6 @@ class World:
         return (await get_registration(registration_id, uow=self.deps.uow())).registration
 
     async def registration_count(self) -> int:
-        from sqlalchemy import func, select
-
-        from storage.models import RegistrationRow
-
         async with self.deps.engine.connect() as connection:
             return int(
                 (
@@ -187,9 +185,6 @@ class World:
 
     async def settle(self) -> None:
         """Deliver everything the outbox owes now."""
-        from bot.app import make_client
-        from bot.outbox import OutboxWorker
-
         worker = OutboxWorker(
             self.deps, make_client(self.deps, retry_rate_limits=False), tuning=FAST
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.ids import Action, Block, Callback
 from domain.registration import RegistrationStatus
 from tests.slack import payloads as p
@@ -47,6 +49,4 @@ async def test_bad_fields_come_back_next_to_the_field_and_nothing_is_stored(
 
 
 def json_text(body: object) -> str:
-    import json
-
     return json.dumps(body)
