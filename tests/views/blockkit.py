@@ -105,10 +105,12 @@ def _check_blocks(blocks: list[dict[str, Any]], *, limit: int, allowed: set[str]
         _check_block(block, allowed)
 
 
-def assert_valid_view(view: View) -> dict[str, Any]:
-    """Lint a modal or Home tab; returns its dict for further asserts."""
-    d = view.to_dict()
-    assert View(**json.loads(json.dumps(d))).to_dict() == d, "round trip dropped something"
+def assert_valid_view(view: View | dict[str, Any]) -> dict[str, Any]:
+    """Lint a modal or Home tab (model or raw dict); returns its dict for further asserts."""
+    d = view.to_dict() if isinstance(view, View) else view
+    parsed = View(**json.loads(json.dumps(d)))
+    assert None not in (parsed.blocks or []), "round trip: unknown block type"
+    assert parsed.to_dict() == d, "round trip dropped something"
     has_input = any(b["type"] == "input" for b in d["blocks"])
     if d["type"] == "modal":
         assert 0 < len(_text(d["title"])) <= 24, "title must be 1..24 chars"
@@ -126,6 +128,7 @@ def assert_valid_message(message: Message) -> list[dict[str, Any]]:
     """Lint a chat message; returns its block dicts for further asserts."""
     blocks = message.block_dicts()
     reparsed = [Block.parse(b) for b in json.loads(json.dumps(blocks))]
+    assert None not in reparsed, "round trip: unknown block type"
     assert [b.to_dict() for b in reparsed if b is not None] == blocks, "round trip lost data"
     assert message.text.strip(), "messages need fallback text"
     assert len(message.text) <= 4000, "fallback text > 4000"

@@ -1,0 +1,125 @@
+"""Partner-side views: the list of a partner's own registrations, and the channel setup form."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block as SlackBlock,
+)
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    DividerBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.ids import Block, Callback
+from bot.views.common import escape_fit, plain_date, truncate
+from domain.amounts import format_amount
+from domain.partner import Partner
+from domain.policy import ProgramPolicy
+from domain.registration import Registration
+
+MAX_ROWS = 40
+MAX_NAME = 100
+MAX_TIER = 50
+
+
+def _row(registration: Registration) -> SectionBlock:
+    d = registration.details
+    text = (
+        f"*{registration.reference}* · {escape_fit(d.company, 1000)}\n"
+        f"{format_amount(d.amount, d.currency)} · {registration.status.label} · "
+        f"closes {plain_date(d.close_date)}"
+    )
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def build_my_registrations_modal(
+    partner: Partner, registrations: Sequence[Registration], *, program: ProgramPolicy
+) -> View:
+    """A partner's own registrations (never anyone else's), newest first as given."""
+    name = escape_fit(partner.name, 1000)
+    blocks: list[SlackBlock] = [
+        SectionBlock(text=MarkdownTextObject(text=f"Registrations by *{name}*")),
+        DividerBlock(),
+    ]
+    if not registrations:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="No registrations yet. Use *Register a deal* in your channel to add one."
+                )
+            )
+        )
+    blocks.extend(_row(registration) for registration in registrations[:MAX_ROWS])
+    if len(registrations) > MAX_ROWS:
+        more = len(registrations) - MAX_ROWS
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=f"…and {more} more, not shown.")])
+        )
+    return View(
+        type="modal",
+        callback_id=Callback.my_registrations,
+        title="My registrations",
+        close="Close",
+        blocks=blocks,
+    )
+
+
+def build_setup_modal(channel_id: str, *, existing: Partner | None) -> View:
+    """Link this shared channel to a partner organisation (or rename / re-tier it)."""
+
+    def text_input(block: Block, label: str, initial: str | None, limit: int) -> InputBlock:
+        element = PlainTextInputElement(
+            action_id=block,
+            initial_value=truncate(initial, limit) if initial else None,
+            max_length=limit,
+        )
+        return InputBlock(block_id=block, label=label, element=element)
+
+    intro = (
+        "Link this channel to a partner. Dibs posts a *Register a deal* button here "
+        "that the partner's people can use."
+    )
+    return View(
+        type="modal",
+        callback_id=Callback.setup_submit,
+        private_metadata=json.dumps({"channel_id": channel_id}),
+        title="Set up partner" if existing is None else "Update partner",
+        submit="Save",
+        close="Cancel",
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=intro)),
+            text_input(
+                Block.setup_name, "Partner name", existing.name if existing else None, MAX_NAME
+            ),
+            text_input(Block.setup_tier, "Tier", existing.tier if existing else None, MAX_TIER),
+        ],
+    )
+
+
+def parse_setup_submission(values: Mapping[str, Any]) -> tuple[str, str] | dict[str, str]:
+    """The partner's name and tier, or errors keyed by input block id."""
+
+    def text(block: Block) -> str:
+        entry = values.get(block, {}).get(block) or {}
+        return str(entry.get("value") or "").strip()
+
+    name, tier = text(Block.setup_name), text(Block.setup_tier)
+    errors: dict[str, str] = {}
+    if not name:
+        errors[Block.setup_name] = "Give the partner a name."
+    elif len(name) > MAX_NAME:
+        errors[Block.setup_name] = f"Keep the name under {MAX_NAME} characters."
+    if not tier:
+        errors[Block.setup_tier] = "Give the partner a tier, such as Gold."
+    elif len(tier) > MAX_TIER:
+        errors[Block.setup_tier] = f"Keep the tier under {MAX_TIER} characters."
+    return errors or (name, tier)
