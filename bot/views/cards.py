@@ -229,11 +229,12 @@ def build_review_card(
     ]
     if d.notes:
         blocks.append(_section("*Notes*\n" + quote_fit(d.notes, 2980)))
-    due = f"decision due {slack_date(registration.decision_due_at, _DUE)}"
+    timing = f"Submitted {slack_date(registration.created_at, _DUE)}"
+    if registration.status.is_open:
+        timing += f" · decision due {slack_date(registration.decision_due_at, _DUE)}"
     if registration.status in _AWAITING_DESK and now > registration.decision_due_at:
-        due += f" (overdue by {format_age(now - registration.decision_due_at)})"
-    submitted = f"Submitted {slack_date(registration.created_at, _DUE)}"
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"{submitted} · {due}")]))
+        timing += f" (overdue by {format_age(now - registration.decision_due_at)})"
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=timing)]))
     line = _desk_line(registration)
     if line is not None:
         blocks.append(_section(line))

@@ -108,14 +108,14 @@ def _input(
 
 
 def _plain(
-    block: Block, initial: str | None, limit: int, *, multiline: bool = False, hint: str = ""
+    block: Block, initial: str | None, limit: int, *, multiline: bool = False, placeholder: str = ""
 ) -> PlainTextInputElement:
     return PlainTextInputElement(
         action_id=block,
         initial_value=truncate(initial, limit) if initial else None,
         max_length=limit,
         multiline=multiline or None,
-        placeholder=hint or None,
+        placeholder=placeholder or None,
     )
 
 
@@ -139,7 +139,7 @@ def build_registration_modal(
     if info_request:
         question = quote_fit(info_request, 2900)
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*The desk asks:*\n{question}")))
-    if partners is not None:
+    if partners:
         options = [_option(p.name, str(p.id)) for p in partners[:MAX_OPTIONS]]
         current = next((o for o in options if o.value == str(context.partner_id)), None)
         blocks.append(_input(Block.partner, "Partner", _select(Block.partner, options, current)))
@@ -174,7 +174,7 @@ def build_registration_modal(
         _input(
             Block.website,
             "Company website",
-            _plain(Block.website, d.website, MAX_WEBSITE, hint="acme.com"),
+            _plain(Block.website, d.website, MAX_WEBSITE, placeholder="acme.com"),
         ),
         _input(Block.country, "Country", country),
         _input(

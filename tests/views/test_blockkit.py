@@ -71,6 +71,16 @@ def test_accepts_a_plain_modal() -> None:
             "cannot exceed 2000",
         ),
         (_modal(*[DividerBlock() for _ in range(101)]), "blocks"),
+        (
+            _modal(
+                InputBlock(
+                    block_id="s",
+                    label="Pick",
+                    element=StaticSelectElement(action_id="s", options=[]),
+                )
+            ),
+            "options",
+        ),
     ],
 )
 def test_rejects_what_slack_would_refuse(view: View | dict[str, Any], problem: str) -> None:

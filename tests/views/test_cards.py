@@ -205,6 +205,7 @@ class TestReviewCard:
         blocks = self.card(decided(status))
         assert line in all_text(blocks)
         assert buttons(blocks) == {}
+        assert ("decision due" in all_text(blocks)) == status.is_open
 
     def test_rejection_line_has_reason_and_note(self) -> None:
         text = all_text(self.card(decided(Status.rejected)))

@@ -82,6 +82,7 @@ class TestBuild:
 
     def test_partner_picker_comes_first_only_when_partners_are_given(self) -> None:
         assert Block.partner not in _inputs(_modal())
+        assert Block.partner not in _inputs(_modal(partners=[]))
         view = _modal(partners=[a_partner(), a_partner(id=8, name="Globex")])
         assert next(iter(_inputs(view))) == Block.partner
         picker = _inputs(view)[Block.partner]["element"]
