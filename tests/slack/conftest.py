@@ -4,8 +4,10 @@ a recording fake Slack Web API, on a real (temporary SQLite file) database."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
 from bot.app import EVENTS_PATH, build_web_app, make_client
-from bot.bootstrap import Deps, bootstrap
+from bot.bootstrap import Clock, Deps, bootstrap, utc_now
 from bot.config import DibsConfig
 from bot.ids import Action, Block, Callback
 from bot.outbox import OutboxTuning, OutboxWorker
@@ -26,7 +28,7 @@ from domain.policy import DeskPolicy, ProgramPolicy
 from domain.registration import Registration
 from domain.services import LinkPartner, get_registration, link_partner
 from storage.migrate import upgrade
-from storage.models import RegistrationRow
+from storage.models import AuditEventRow, OutboxMessageRow, RegistrationRow
 from tests.slack import payloads as p
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.signing import Reply, SlackClient
@@ -94,6 +96,7 @@ class World:
         self.fake = fake
         self.slack = slack
         self.acme: Partner | None = None
+        self.globex: Partner | None = None
 
     # --- people doing things ---------------------------------------------------------------
 
@@ -191,50 +194,173 @@ class World:
         while await worker.drain_once():
             pass
 
+    async def delivered(self, *, timeout: float = 5.0) -> None:
+        """Wait until the outbox owes nothing (every message delivered or given up)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            uow = self.deps.uow()
+            async with uow:
+                pending = await uow.outbox.pending_count()
+            if pending == 0:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{pending} outbox message(s) still pending after {timeout}s")
+            await asyncio.sleep(0.02)
+
+    async def eventually(
+        self, check: Callable[[], Awaitable[bool]], what: str, *, timeout: float = 5.0
+    ) -> None:
+        """Poll `check` until it is true (work after an ack finishes after the reply)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not await check():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.02)
+
+    async def status_becomes(
+        self, status: str, registration_id: int = 1, *, timeout: float = 5.0
+    ) -> Registration:
+        """Wait for the stored registration to reach `status`, then let the outbox finish."""
+
+        async def reached() -> bool:
+            return (await self.registration(registration_id)).status == status
+
+        await self.eventually(reached, f"registration {registration_id} {status}", timeout=timeout)
+        await self.delivered(timeout=timeout)
+        return await self.registration(registration_id)
+
+    async def audit_actions(self, registration_id: int = 1) -> list[tuple[str, str]]:
+        """The stored audit trail of a registration as (action, actor user id), oldest first."""
+        async with self.deps.engine.connect() as connection:
+            rows = await connection.execute(
+                select(AuditEventRow.action, AuditEventRow.actor_user_id)
+                .where(AuditEventRow.registration_id == registration_id)
+                .order_by(AuditEventRow.id)
+            )
+            return [(str(action), str(user)) for action, user in rows]
+
+    async def outbox_rows(self) -> list[OutboxMessageRow]:
+        """Every outbox row with its delivery bookkeeping, oldest first."""
+        async with self.deps.engine.connect() as connection:
+            result = await connection.execute(
+                select(OutboxMessageRow).order_by(OutboxMessageRow.id)
+            )
+            return [OutboxMessageRow(**row._mapping) for row in result]
+
+    async def link_globex(self) -> Partner:
+        """A second partner, on Enterprise Grid, in its own shared channel."""
+        self.fake.add_channel(
+            GLOBEX_CHANNEL, connected_team_ids=[p.HOST_TEAM, p.OTHER_PARTNER_REP.team_id]
+        )
+        self.globex = await link_partner(
+            LinkPartner(
+                name="Globex Corporation",
+                tier="Silver",
+                channel_id=GLOBEX_CHANNEL,
+                slack_team_id=p.OTHER_PARTNER_REP.team_id,
+                slack_enterprise_id=p.OTHER_PARTNER_REP.enterprise_id,
+            ),
+            uow=self.deps.uow(),
+            now=self.deps.clock(),
+        )
+        self.deps.kick_outbox()
+        await self.delivered()
+        return self.globex
+
+    def views_opened(self, callback_id: str | None = None) -> list[dict[str, Any]]:
+        """The views Dibs opened (views.open), optionally only those with `callback_id`."""
+        return [
+            call.params["view"]
+            for call in self.fake.calls_to("views.open")
+            if callback_id is None or call.params["view"].get("callback_id") == callback_id
+        ]
+
 
 def text_of(message: Mapping[str, Any]) -> str:
     """Everything readable in a message: its text and every string in its blocks."""
     return json.dumps(message, ensure_ascii=False)
 
 
-@pytest.fixture
-async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
-    for name in (
-        "SLACK_BOT_TOKEN",
-        "SLACK_SIGNING_SECRET",
-        "SLACK_APP_TOKEN",
-        "SLACK_CLIENT_ID",
-        "SLACK_CLIENT_SECRET",
-        "DIBS_DATABASE_URL",
-        "DIBS_CONFIG",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'dibs.db'}"
-    await upgrade(url)
-    async with FakeSlack() as fake:
-        fake.add_channel(ACME_CHANNEL, connected_team_ids=[p.HOST_TEAM, p.PARTNER_REP.team_id])
-        settings = Settings(
-            SLACK_BOT_TOKEN="xoxb-test",
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=fake.api_url,
-            DIBS_DATABASE_URL=url,
-        )
-        deps = bootstrap(settings, dibs_config())
-        server = TestServer(build_web_app(deps, tuning=FAST), host="127.0.0.1")
-        await server.start_server()
+ENV_NAMES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "DIBS_DATABASE_URL",
+    "DIBS_CONFIG",
+)
+
+
+def with_approvers(config: DibsConfig, *user_ids: str) -> DibsConfig:
+    """`config` with more approvers on the desk."""
+    desk = replace(config.desk, approvers=config.desk.approvers | frozenset(user_ids))
+    return config.model_copy(update={"desk": desk})
+
+
+@contextlib.asynccontextmanager
+async def running_dibs(
+    url: str,
+    fake: FakeSlack,
+    *,
+    config: DibsConfig | None = None,
+    clock: Clock = utc_now,
+    link_acme: bool = True,
+) -> AsyncIterator[World]:
+    """One Dibs process (app, HTTP server, outbox worker) on the database at `url`.
+
+    Leaving the block stops it, as a process exit would; a second block on the same `url`
+    is a restarted process.
+    """
+    settings = Settings(
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake.api_url,
+        DIBS_DATABASE_URL=url,
+    )
+    deps = bootstrap(settings, config or dibs_config(), clock=clock)
+    server = TestServer(build_web_app(deps, tuning=FAST), host="127.0.0.1")
+    await server.start_server()
+    try:
         async with SlackClient(str(server.make_url(EVENTS_PATH)), SECRET) as slack:
             world = World(deps, fake, slack)
-            world.acme = await link_partner(
-                LinkPartner(
-                    name="Acme Resellers",
-                    tier="Gold",
-                    channel_id=ACME_CHANNEL,
-                    slack_team_id=p.PARTNER_REP.team_id,
-                ),
-                uow=deps.uow(),
-                now=deps.clock(),
-            )
-            try:
-                yield world
-            finally:
-                await server.close()
+            if link_acme:
+                world.acme = await link_partner(
+                    LinkPartner(
+                        name="Acme Resellers",
+                        tier="Gold",
+                        channel_id=ACME_CHANNEL,
+                        slack_team_id=p.PARTNER_REP.team_id,
+                    ),
+                    uow=deps.uow(),
+                    now=deps.clock(),
+                )
+                deps.kick_outbox()
+                await world.delivered()  # the launcher is out before the test starts
+            yield world
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+def desk_config() -> DibsConfig:
+    """The policy the `world` runs with; override this fixture to change it."""
+    return dibs_config()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'dibs.db'}"
+
+
+@pytest.fixture
+async def world(
+    database_url: str, desk_config: DibsConfig, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[World]:
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    await upgrade(database_url)
+    async with FakeSlack() as fake:
+        fake.add_channel(ACME_CHANNEL, connected_team_ids=[p.HOST_TEAM, p.PARTNER_REP.team_id])
+        async with running_dibs(database_url, fake, config=desk_config) as world:
+            yield world
