@@ -1,0 +1,117 @@
+"""Alembic: `upgrade head` on an empty database builds exactly what `storage.models` declares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import make_engine
+from storage.migrate import alembic_config, upgrade, upgrade_engine
+from storage.models import Base
+from tests.integration.conftest import PgSchema, drop_schema, new_pg_schema, run_in_thread
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PgSchema | str]:
+    """An empty database: a SQLite URL, or a fresh PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'migrated.db'}"
+        return
+    schema = new_pg_schema("dibs_migrate")
+    yield schema
+    run_in_thread(lambda: drop_schema(schema.url, schema.name))
+
+
+def engine_for(database: PgSchema | str) -> AsyncEngine:
+    return make_engine(database) if isinstance(database, str) else database.engine()
+
+
+def differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+def table_names(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+class TestMigrations:
+    async def test_upgrade_head_matches_the_models(self, empty_database: PgSchema | str) -> None:
+        engine = engine_for(empty_database)
+        try:
+            await upgrade_engine(engine)
+            async with engine.connect() as connection:
+                diff = await connection.run_sync(differences)
+                tables = await connection.run_sync(table_names)
+        finally:
+            await engine.dispose()
+
+        assert diff == []
+        assert tables == {*Base.metadata.tables, "alembic_version"}
+
+    async def test_upgrade_twice_is_harmless(self, empty_database: PgSchema | str) -> None:
+        engine = engine_for(empty_database)
+        try:
+            await upgrade_engine(engine)
+            await upgrade_engine(engine)
+            async with engine.connect() as connection:
+                diff = await connection.run_sync(differences)
+        finally:
+            await engine.dispose()
+
+        assert diff == []
+
+    async def test_downgrade_to_base_removes_every_table(
+        self, empty_database: PgSchema | str
+    ) -> None:
+        engine = engine_for(empty_database)
+        try:
+            await upgrade_engine(engine)
+            async with engine.connect() as connection:
+                await connection.run_sync(downgrade_to_base)
+                await connection.commit()
+                tables = await connection.run_sync(table_names)
+        finally:
+            await engine.dispose()
+
+        assert tables <= {"alembic_version"}
+
+
+async def test_upgrade_by_url_works_from_any_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'by-url.db'}"
+
+    await upgrade(url)
+
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            assert await connection.run_sync(differences) == []
+    finally:
+        await engine.dispose()
+
+
+def test_there_is_one_head_revision() -> None:
+    assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
+
+
+def downgrade_to_base(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, "base")

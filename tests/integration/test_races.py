@@ -1,0 +1,125 @@
+"""Races between real transactions: the use cases on storage, run concurrently."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from domain.messages import Notice, cards_for
+from domain.partner import Partner
+from domain.registration import Registration, RejectionReason
+from domain.services import (
+    AlreadyDecided,
+    Decide,
+    Decision,
+    SubmitRegistration,
+    decide_registration,
+    submit_registration,
+)
+from tests.integration.builders import DESK, HOST_TEAM, PROGRAM, T0, a_rep, an_approver
+from tests.integration.builders import some_details as details
+from tests.integration.conftest import NewUow
+
+ROUNDS = 5
+
+
+async def submitted(new_uow: NewUow, partner: Partner, key: str | None = None) -> Registration:
+    assert partner.id is not None
+    command = SubmitRegistration(partner.id, details(), a_rep(), submission_key=key)
+    outcome = await submit_registration(command, uow=new_uow(), now=T0, program=PROGRAM)
+    return outcome.registration
+
+
+async def decide(new_uow: NewUow, registration: Registration, decision: Decision, n: int) -> object:
+    """One approver's click, in its own unit of work; returns the result or the error."""
+    assert registration.id is not None
+    command = Decide(
+        registration.id,
+        registration.version,
+        an_approver(n),
+        decision,
+        reason=RejectionReason.not_qualified if decision is Decision.reject else None,
+    )
+    try:
+        return await decide_registration(
+            command, uow=new_uow(), now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
+        )
+    except AlreadyDecided as lost:
+        return lost
+
+
+class TestDecisionRace:
+    async def test_exactly_one_of_two_racing_decisions_wins(
+        self, new_uow: NewUow, partner: Partner
+    ) -> None:
+        registrations = [await submitted(new_uow, partner) for _ in range(ROUNDS)]
+
+        results = await asyncio.gather(
+            *(
+                decide(new_uow, registration, decision, n)
+                for registration in registrations
+                for n, decision in enumerate((Decision.approve, Decision.reject))
+            )
+        )
+
+        async with new_uow() as uow:
+            decisions = Counter(
+                [
+                    record.registration_id
+                    async for record in uow.registrations.audit_log()
+                    if record.event.action in ("approve", "reject")
+                ]
+            )
+            stored = [await uow.registrations.get(r.id or 0) for r in registrations]
+        pairs = [results[i : i + 2] for i in range(0, len(results), 2)]
+        for registration, pair, current in zip(registrations, pairs, stored, strict=True):
+            winners = [r for r in pair if isinstance(r, Registration)]
+            losers = [r for r in pair if isinstance(r, AlreadyDecided)]
+            assert (len(winners), len(losers)) == (1, 1), pair
+            assert losers[0].registration.status is winners[0].status
+            assert decisions[registration.id or 0] == 1
+            assert current is not None
+            assert current.status is winners[0].status
+            assert current.version == 2
+
+    async def test_the_loser_adds_no_messages(self, new_uow: NewUow, partner: Partner) -> None:
+        registration = await submitted(new_uow, partner)
+        async with new_uow() as uow:
+            before = await uow.outbox.pending_count()
+
+        await asyncio.gather(
+            decide(new_uow, registration, Decision.approve, 0),
+            decide(new_uow, registration, Decision.reject, 1),
+        )
+
+        async with new_uow() as uow:
+            after = await uow.outbox.pending_count()
+        assert registration.id is not None
+        assert after - before == len(cards_for(registration.id, notice=Notice.approved))
+
+
+class TestSubmissionRace:
+    async def test_the_same_form_submitted_twice_at_once_makes_one_registration(
+        self, new_uow: NewUow, partner: Partner
+    ) -> None:
+        assert partner.id is not None
+        command = SubmitRegistration(partner.id, details(), a_rep(), submission_key="view-V1")
+
+        outcomes = await asyncio.gather(
+            *(
+                submit_registration(command, uow=new_uow(), now=T0, program=PROGRAM)
+                for _ in range(2)
+            )
+        )
+
+        async with new_uow() as uow:
+            stored = await uow.registrations.list_by_partner(partner.id)
+            submissions = [
+                record
+                async for record in uow.registrations.audit_log()
+                if record.event.action == "submit"
+            ]
+        assert len(stored) == 1
+        assert {o.registration.id for o in outcomes} == {stored[0].id}
+        assert sorted(o.duplicate for o in outcomes) == [False, True]
+        assert len(submissions) == 1
