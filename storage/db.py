@@ -20,7 +20,7 @@ def make_engine(
 
     `connect_args` go to the driver as they are, e.g. asyncpg `server_settings`.
     """
-    parsed = make_url(url)
+    parsed = with_async_driver(make_url(url))
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, echo=echo, connect_args=connect_args or {})
     return _create_async_engine(
@@ -38,6 +38,15 @@ def make_engine(
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions whose loaded values stay readable after commit (no implicit async refresh)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def with_async_driver(url: URL) -> URL:
+    """`postgresql://…` and `sqlite:///…` as people write them, with the async driver we ship."""
+    if url.drivername in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+asyncpg")
+    if url.drivername == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite")
+    return url
 
 
 def is_memory_sqlite(url: URL) -> bool:

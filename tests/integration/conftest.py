@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.partner import Partner
@@ -85,8 +86,9 @@ def new_pg_schema(prefix: str = "dibs_test") -> PgSchema:
     try:
         run_in_thread(lambda: create_schema(schema.url, schema.name))
     except Exception as error:  # any cause: refused, timeout, auth, missing database
+        shown = make_url(PG_URL).render_as_string(hide_password=True)
         pytest.fail(
-            f"PostgreSQL is not reachable at {PG_URL} ({type(error).__name__}: {error}). "
+            f"PostgreSQL is not reachable at {shown} ({type(error).__name__}: {error}). "
             "Start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main "
             "start), point DIBS_TEST_PG_URL at a server, or set DIBS_SKIP_POSTGRES=1.",
             pytrace=False,

@@ -75,6 +75,23 @@ async def test_naive_datetimes_are_refused(engine: AsyncEngine) -> None:
             )
 
 
+@pytest.mark.parametrize(
+    ("url", "driver"),
+    [
+        ("postgresql://postgres@localhost/test", "postgresql+asyncpg"),
+        ("postgres://postgres@localhost/test", "postgresql+asyncpg"),
+        ("sqlite:///dibs.db", "sqlite+aiosqlite"),
+        ("postgresql+asyncpg://postgres@localhost/test", "postgresql+asyncpg"),
+    ],
+)
+async def test_plain_urls_get_the_async_driver(url: str, driver: str) -> None:
+    engine = make_engine(url)
+    try:
+        assert engine.url.drivername == driver
+    finally:
+        await engine.dispose()
+
+
 async def test_postgres_engine_has_a_bounded_pool() -> None:
     engine = make_engine("postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     try:
