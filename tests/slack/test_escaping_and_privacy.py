@@ -1,0 +1,259 @@
+"""Typed text is escaped in mrkdwn; no partner sees another's claim or the desk's people."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from bot.ids import Action, Block, Callback
+from bot.views.common import RegistrationRef
+from domain.amounts import format_amount
+from domain.registration import RegistrationStatus
+from tests.slack import payloads as p
+from tests.slack.conftest import (
+    ACME_CHANNEL,
+    DESK,
+    GLOBEX_CHANNEL,
+    World,
+    form_values,
+    text_of,
+)
+
+EVIL = "<!channel> & <http://evil.example|click>"
+ESCAPED = "&lt;!channel&gt; &amp; &lt;http://evil.example|click&gt;"
+RAW_MARKUP = ("<!channel>", "<http://evil.example")
+
+
+def mrkdwn_strings(value: Any) -> Iterator[str]:
+    """Every string Slack parses as mrkdwn: mrkdwn text objects and a message's `text`."""
+    if isinstance(value, dict):
+        text = value.get("text")
+        if isinstance(text, str) and value.get("type") != "plain_text":
+            yield text
+        for key, item in value.items():
+            if not (key == "text" and isinstance(item, str)):
+                yield from mrkdwn_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from mrkdwn_strings(item)
+
+
+def assert_escaped(surface: Any, what: str) -> None:
+    """No mrkdwn in `surface` carries the raw markup; the escaped company shows instead."""
+    texts = list(mrkdwn_strings(surface))
+    for text in texts:
+        for raw in RAW_MARKUP:
+            assert raw not in text, f"{what}: raw {raw!r} in mrkdwn {text!r}"
+    assert any(ESCAPED in text for text in texts), f"{what}: the escaped company is missing"
+
+
+async def evil_registration(world: World) -> dict[str, Any]:
+    reply = await world.register(company=EVIL)
+    assert reply.status == 200
+    await world.delivered()
+    body: dict[str, Any] = reply.json()
+    return body
+
+
+async def test_cards_escape_the_company_name(world: World) -> None:
+    await evil_registration(world)
+
+    assert_escaped(await world.card(ACME_CHANNEL), "partner card")
+    assert_escaped(await world.card(DESK), "review card")
+    for call in world.fake.calls_to("chat.postMessage")[1:]:  # after the launcher
+        assert_escaped(call.params, "posted card")
+
+
+async def test_the_submitted_modal_escapes_the_company_name(world: World) -> None:
+    body = await evil_registration(world)
+
+    assert_escaped(body["view"], "submitted view")
+
+
+async def test_notices_escape_the_company_name(world: World) -> None:
+    await evil_registration(world)
+
+    await world.decide(p.APPROVER, Action.review_approve, await world.registration())
+    await world.status_becomes(RegistrationStatus.approved)
+
+    [partner_notice] = await world.thread_replies(ACME_CHANNEL)
+    assert_escaped(partner_notice, "partner notice")
+    for call in world.fake.calls_to("chat.update"):
+        assert_escaped(call.params, "edited card")
+    [desk_notice] = await world.thread_replies(DESK)
+    for text in mrkdwn_strings(desk_notice):
+        assert "<!channel>" not in text
+
+
+async def test_app_home_and_lists_escape_the_company_name(world: World) -> None:
+    await evil_registration(world)
+
+    await world.slack.send_event(p.event_callback(p.app_home_opened(p.APPROVER)))
+    await world.click(p.PARTNER_REP, Action.launcher_mine, "1", channel_id=ACME_CHANNEL)
+    await world.slack.send_command(
+        p.slash_command(
+            p.INTERNAL_REP, text="list", channel_id=DESK, response_url=world.fake.hook_url()
+        )
+    )
+
+    await world.fake.wait_for("views.publish")
+    assert_escaped(world.fake.home_views[p.APPROVER.user_id], "App Home")
+    [mine] = await world.fake.wait_for("views.update")
+    assert_escaped(mine.params["view"], "My registrations")
+    [listing] = await world.fake.wait_for_hook_posts()
+    assert_escaped(listing.body, "/dibs list")
+
+
+async def test_decision_modals_escape_the_company_name(world: World) -> None:
+    await evil_registration(world)
+
+    await world.decide(p.APPROVER, Action.review_reject, await world.registration())
+    await world.decide(p.APPROVER, Action.review_request_info, await world.registration())
+
+    opened = await world.fake.wait_for("views.open", count=2)
+    for call in opened:
+        assert_escaped(call.params["view"], call.params["view"]["callback_id"])
+
+
+async def test_plain_text_headers_show_the_name_as_typed(world: World) -> None:
+    """plain_text is never parsed for mentions or links, so it carries the name verbatim."""
+    await evil_registration(world)
+
+    [header] = [b for b in (await world.card(ACME_CHANNEL))["blocks"] if b["type"] == "header"]
+
+    assert header["text"]["type"] == "plain_text"
+    assert header["text"]["text"] == f"DR-0001 · {EVIL}"
+
+
+# --- privacy across every flow -------------------------------------------------------------
+
+ACME_SECRETS = ("Acme", "Initech", "DR-0001", format_amount(Decimal("84500"), "USD"))
+GLOBEX_SECRETS = ("Globex", "Umbrella", "DR-0002", format_amount(Decimal("31415"), "USD"))
+DESK_SECRETS = (p.APPROVER.user_id, p.ADMIN.user_id)
+
+
+async def every_flow_for_two_partners(world: World) -> list[Any]:
+    """Acme and Globex go through every flow; returns what partners were shown in modals."""
+    await world.link_globex()
+    shown: list[Any] = []
+    acme = await world.register(company="Initech", amount="84500")
+    globex = await world.register(
+        p.OTHER_PARTNER_REP,
+        channel_id=GLOBEX_CHANNEL,
+        company="Umbrella Corp",
+        website="umbrella.example",
+        contact_email="ada@umbrella.example",
+        amount="31415",
+    )
+    shown += [acme.json(), globex.json()]
+    await world.delivered()
+
+    # the desk approves Globex's registration
+    await world.decide(p.APPROVER, Action.review_approve, await world.registration(2))
+    await world.status_becomes(RegistrationStatus.approved, 2)
+
+    # the desk asks Acme a question, Acme answers
+    await world.decide(p.APPROVER, Action.review_request_info, await world.registration(1))
+    [question] = await world.fake.wait_for("views.open")
+    await world.submit(
+        p.APPROVER,
+        Callback.request_info_submit,
+        p.values({Block.info_question: p.text_value("Who signs?")}),
+        metadata=question.params["view"]["private_metadata"],
+    )
+    asked = await world.status_becomes(RegistrationStatus.info_requested, 1)
+    ref = RegistrationRef(id=1, version=asked.version).model_dump_json()
+    await world.click(p.PARTNER_REP, Action.card_provide_info, ref, channel_id=ACME_CHANNEL)
+    [form] = await world.fake.wait_for(
+        "views.open",
+        where=lambda c: c.params["view"]["callback_id"] == Callback.registration_submit,
+    )
+    shown.append(form.params["view"])
+    answer = await world.submit(
+        p.PARTNER_REP,
+        Callback.registration_submit,
+        form_values(company="Initech", amount="84500", notes="The CFO signs."),
+        metadata=form.params["view"]["private_metadata"],
+    )
+    shown.append(answer.json())
+    answered = await world.status_becomes(RegistrationStatus.under_review, 1)
+
+    # the desk rejects Acme's; a stale approve of it then loses
+    await world.decide(p.APPROVER, Action.review_reject, await world.registration(1))
+    rejects = await world.fake.wait_for(
+        "views.open", where=lambda c: c.params["view"]["callback_id"] == Callback.reject_submit
+    )
+    await world.submit(
+        p.APPROVER,
+        Callback.reject_submit,
+        p.values(
+            {
+                Block.reject_reason: p.select_value("duplicate"),
+                Block.reject_note: p.text_value(None),
+            }
+        ),
+        metadata=rejects[0].params["view"]["private_metadata"],
+    )
+    await world.status_becomes(RegistrationStatus.rejected, 1)
+    await world.decide(p.APPROVER, Action.review_approve, answered)
+
+    # partners poke around: their lists, each other's buttons, the desk's buttons
+    for person, channel in ((p.PARTNER_REP, ACME_CHANNEL), (p.OTHER_PARTNER_REP, GLOBEX_CHANNEL)):
+        before = len(world.fake.calls_to("views.update"))
+        await world.click(person, Action.launcher_mine, "x", channel_id=channel)
+        updates = await world.fake.wait_for("views.update", count=before + 1)
+        shown.append(updates[-1].params["view"])
+    globex_ref = RegistrationRef(id=2, version=(await world.registration(2)).version)
+    await world.click(
+        p.PARTNER_REP, Action.card_withdraw, globex_ref.model_dump_json(), channel_id=ACME_CHANNEL
+    )
+    await world.click(
+        p.PARTNER_REP, Action.review_approve, globex_ref.model_dump_json(), channel_id=ACME_CHANNEL
+    )
+    await world.click(
+        p.OTHER_PARTNER_REP,
+        Action.card_withdraw,
+        RegistrationRef(id=1, version=1).model_dump_json(),
+        channel_id=ACME_CHANNEL,
+    )
+    await world.fake.wait_for_hook_posts(count=4)  # the stale approve + three refusals
+    await world.delivered()
+    return shown
+
+
+async def test_no_partner_channel_shows_the_other_partner_or_the_desk(world: World) -> None:
+    await every_flow_for_two_partners(world)
+
+    acme_channel = world.fake.all_text_sent_to(ACME_CHANNEL)
+    globex_channel = world.fake.all_text_sent_to(GLOBEX_CHANNEL)
+    assert "Initech" in acme_channel  # the check is looking at real traffic
+    assert "Umbrella" in globex_channel
+    for secret in (*GLOBEX_SECRETS, *DESK_SECRETS):
+        assert secret not in acme_channel, f"{secret!r} reached Acme's channel"
+    for secret in (*ACME_SECRETS, *DESK_SECRETS):
+        assert secret not in globex_channel, f"{secret!r} reached Globex's channel"
+
+
+async def test_no_partner_modal_shows_the_other_partner_or_the_desk(world: World) -> None:
+    shown = await every_flow_for_two_partners(world)
+
+    acme_views = json.dumps([shown[0], shown[2], shown[3], shown[4]], ensure_ascii=False)
+    globex_views = json.dumps([shown[1], shown[5]], ensure_ascii=False)
+    assert "Initech" in acme_views
+    assert "Umbrella" in globex_views
+    for secret in (*GLOBEX_SECRETS, *DESK_SECRETS):
+        assert secret not in acme_views, f"{secret!r} shown to Acme"
+    for secret in (*ACME_SECRETS, *DESK_SECRETS):
+        assert secret not in globex_views, f"{secret!r} shown to Globex"
+
+
+async def test_the_desk_sees_both_partners_and_who_decided(world: World) -> None:
+    await every_flow_for_two_partners(world)
+
+    desk = world.fake.all_text_sent_to(DESK)
+    for name in ("Acme Resellers", "Globex Corporation", "DR-0001", "DR-0002"):
+        assert name in desk
+    assert f"<@{p.APPROVER.user_id}>" in desk
+    assert text_of(await world.card(DESK, "DR-0002")).count("Approved by") == 1
