@@ -104,7 +104,7 @@ class OutboxWorker:
                 worker=self._name,
             )
             await uow.commit()
-        await asyncio.gather(*(self._handle(entry) for entry in entries))
+        await asyncio.gather(*(self._handle(entry) for entry in entries), return_exceptions=True)
         return len(entries)
 
     async def _handle(self, entry: OutboxEntry) -> None:
