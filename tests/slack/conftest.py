@@ -109,7 +109,10 @@ class World:
         channel_id: str,
         message_ts: str | None = None,
     ) -> Reply:
-        """A button click on a message in a channel; replies via response_url land in the fake."""
+        """A button click on a message in a channel; replies via response_url land in the fake.
+
+        Every interaction is acked with 200, refusals included (they are told privately).
+        """
         payload = p.block_actions(
             person,
             action_id=action_id,
@@ -118,7 +121,7 @@ class World:
             message_ts=message_ts,
             response_url=self.fake.hook_url(channel=channel_id),
         )
-        return await self.slack.send_interaction(payload)
+        return acked(await self.slack.send_interaction(payload))
 
     async def submit(
         self,
@@ -136,7 +139,7 @@ class World:
             private_metadata=metadata,
             view_id=view_id,
         )
-        return await self.slack.send_interaction(payload)
+        return acked(await self.slack.send_interaction(payload))
 
     async def register(
         self, person: p.Person = p.PARTNER_REP, *, channel_id: str = ACME_CHANNEL, **fields: Any
@@ -274,6 +277,12 @@ class World:
             for call in self.fake.calls_to("views.open")
             if callback_id is None or call.params["view"].get("callback_id") == callback_id
         ]
+
+
+def acked(reply: Reply) -> Reply:
+    """Slack shows the user an error for anything but 200, so every interaction gets one."""
+    assert reply.status == 200, f"HTTP {reply.status}: {reply.text[:200]}"
+    return reply
 
 
 def text_of(message: Mapping[str, Any]) -> str:
