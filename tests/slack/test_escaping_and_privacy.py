@@ -257,3 +257,27 @@ async def test_the_desk_sees_both_partners_and_who_decided(world: World) -> None
         assert name in desk
     assert f"<@{p.APPROVER.user_id}>" in desk
     assert text_of(await world.card(DESK, "DR-0002")).count("Approved by") == 1
+
+
+async def test_the_desks_question_is_escaped_where_the_partner_reads_it(world: World) -> None:
+    await world.register()
+    await world.delivered()
+    await world.decide(p.APPROVER, Action.review_request_info, await world.registration())
+    [opened] = await world.fake.wait_for("views.open")
+
+    await world.submit(
+        p.APPROVER,
+        Callback.request_info_submit,
+        p.values({Block.info_question: p.text_value(f"Is {EVIL} real?")}),
+        metadata=opened.params["view"]["private_metadata"],
+    )
+    asked = await world.status_becomes(RegistrationStatus.info_requested)
+    ref = RegistrationRef(id=1, version=asked.version).model_dump_json()
+    await world.click(p.PARTNER_REP, Action.card_provide_info, ref, channel_id=ACME_CHANNEL)
+    forms = await world.fake.wait_for("views.open", count=2)
+
+    assert_escaped(await world.card(ACME_CHANNEL), "partner card")
+    [notice] = await world.thread_replies(ACME_CHANNEL)
+    assert_escaped(notice, "partner notice")
+    assert_escaped(forms[-1].params["view"], "provide-info form")
+    assert_escaped(await world.card(DESK), "review card")

@@ -225,3 +225,33 @@ async def test_double_clicked_approve_is_applied_once(world: World) -> None:
     assert all("already approved" in post.body["text"] for post in posts)
     partner_thread = await world.thread_replies(ACME_CHANNEL)
     assert len(partner_thread) == 1
+
+
+async def test_withdraw_racing_an_approval_applies_exactly_one(world: World) -> None:
+    await world.register()
+    await world.delivered()
+    seen = await world.registration()
+    ref = RegistrationRef(id=1, version=seen.version).model_dump_json()
+
+    await asyncio.gather(
+        world.decide(p.APPROVER, Action.review_approve, seen),
+        world.click(p.PARTNER_REP, Action.card_withdraw, ref, channel_id=ACME_CHANNEL),
+    )
+
+    async def decided() -> bool:
+        return (await world.registration()).is_decided
+
+    await world.eventually(decided, "a decision or a withdrawal")
+    [told] = await world.fake.wait_for_hook_posts()
+    await world.delivered()
+    registration = await world.registration()
+    closing = [a for a, _ in await world.audit_actions() if a in {"approve", "withdraw"}]
+    assert len(closing) == 1
+    if registration.status is RegistrationStatus.approved:
+        assert told.channel == ACME_CHANNEL  # the partner learns it was approved first
+        assert "already approved" in told.body["text"]
+        assert p.APPROVER.user_id not in told.body["text"]
+    else:
+        assert registration.status is RegistrationStatus.withdrawn
+        assert told.channel == DESK
+        assert "already withdrawn" in told.body["text"]
