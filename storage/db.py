@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
+from storage.sqlite_inline import inline_creator
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -57,8 +59,16 @@ def is_memory_sqlite(url: URL) -> bool:
 def _sqlite_engine(url: URL, *, echo: bool, connect_args: dict[str, Any]) -> AsyncEngine:
     memory = is_memory_sqlite(url)
     options: dict[str, Any] = {"echo": echo, "connect_args": connect_args}
+    if not connect_args:
+        database = url.database or ":memory:"
+        options["async_creator"] = inline_creator(database, uri=database.startswith("file:"))
     if memory:
         options["poolclass"] = StaticPool  # one connection, or every checkout sees a new DB
+    else:
+        # One connection per process: SQLite takes one writer at a time anyway, and waiting
+        # in the pool's FIFO queue is fair and prompt, where SQLite's busy handler sleeps in
+        # growing steps (up to 100 ms) and turns contention into long ack-time tails.
+        options.update(pool_size=1, max_overflow=0, pool_timeout=30)
     engine = _create_async_engine(url, **options)
     _install_sqlite_hooks(engine, wal=not memory)
     return engine
