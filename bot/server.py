@@ -36,7 +36,7 @@ async def serve_forever(settings: Settings, *, host: str, port: int) -> None:
     await web.TCPSite(runner, host, port).start()
     socket_mode = AsyncSocketModeHandler(bolt, app_token) if app_token else None
     if socket_mode is not None:
-        await socket_mode.connect_async()
+        await socket_mode.connect_async()  # type: ignore[no-untyped-call]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -46,5 +46,5 @@ async def serve_forever(settings: Settings, *, host: str, port: int) -> None:
     finally:
         logger.info("shutting down")
         if socket_mode is not None:
-            await socket_mode.close_async()
+            await socket_mode.close_async()  # type: ignore[no-untyped-call]
         await runner.cleanup()

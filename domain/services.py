@@ -32,6 +32,11 @@ logger = logging.getLogger(__name__)
 
 UowFactory = Callable[[], UnitOfWork]
 
+NOT_LINKED = (
+    "Your organisation is not linked to Dibs yet. Ask your channel manager to run "
+    "`/dibs setup` in this channel."
+)
+
 
 class AlreadyDecided(ConcurrentUpdate):
     """Someone decided (or changed) the registration first; says who and what."""
@@ -54,10 +59,7 @@ async def identify_partner(actor: Actor, *, channel_id: str | None, uow: UnitOfW
         )
     partner = resolve_partner(actor, channel_id=channel_id, partners=candidates)
     if partner is None:
-        raise UnknownPartner(
-            "Your organisation is not linked to Dibs yet. Ask your channel manager to run "
-            "`/dibs setup` in this channel."
-        )
+        raise UnknownPartner(NOT_LINKED)
     return partner
 
 
@@ -136,9 +138,13 @@ async def list_partners(*, uow: UnitOfWork) -> list[Partner]:
 
 @dataclass(frozen=True, slots=True)
 class SubmitRegistration:
-    partner_id: int
+    """A filled-in form. The partner is the actor's own organisation (found through
+    `channel_id` where the form was opened), or `partner_id` picked by internal staff."""
+
     details: DealDetails
     by: Actor
+    channel_id: str | None = None
+    partner_id: int | None = None
     submission_key: str | None = None
 
 
@@ -150,19 +156,18 @@ class SubmitOutcome:
 
 
 async def submit_registration(
-    cmd: SubmitRegistration, *, uow: UnitOfWork, now: datetime, program: ProgramPolicy
+    cmd: SubmitRegistration,
+    *,
+    uow: UnitOfWork,
+    now: datetime,
+    program: ProgramPolicy,
+    host_team_id: str,
 ) -> SubmitOutcome:
     """Store a new registration with its audit trail and the cards it owes, in one
     transaction. Submitting the same form twice yields the first registration."""
     try:
         async with uow:
-            partner = await uow.partners.get(cmd.partner_id)
-            if partner is None:
-                raise NotFound("That partner no longer exists.")
-            if cmd.submission_key is not None:
-                existing = await uow.registrations.get_by_submission_key(cmd.submission_key)
-                if existing is not None:
-                    return SubmitOutcome(existing, partner, duplicate=True)
+            partner = await _submitting_partner(cmd, uow=uow, host_team_id=host_team_id)
             registration = Registration.submit(
                 partner_id=partner.id or 0,
                 details=cmd.details,
@@ -182,17 +187,43 @@ async def submit_registration(
             )
             await uow.commit()
     except DuplicateSubmission:
-        assert cmd.submission_key is not None
+        if cmd.submission_key is None:  # pragma: no cover - only keys can collide
+            raise
         async with uow:
             first = await uow.registrations.get_by_submission_key(cmd.submission_key)
-            partner = await uow.partners.get(cmd.partner_id)
-        if first is None or partner is None:  # pragma: no cover - the first one committed
+            partner_of_first = await uow.partners.get(first.partner_id) if first else None
+        if first is None or partner_of_first is None:  # pragma: no cover - it committed
             raise
-        return SubmitOutcome(first, partner, duplicate=True)
+        return SubmitOutcome(first, partner_of_first, duplicate=True)
     logger.info(
         "registration %s submitted by %s/%s", registration.id, cmd.by.team_id, cmd.by.user_id
     )
     return SubmitOutcome(registration, partner)
+
+
+async def _submitting_partner(
+    cmd: SubmitRegistration, *, uow: UnitOfWork, host_team_id: str
+) -> Partner:
+    internal = is_internal(cmd.by, host_team_id=host_team_id)
+    if cmd.partner_id is not None:
+        if not internal:
+            raise NotAllowed("Only the vendor's team can register for another partner.")
+        partner = await uow.partners.get(cmd.partner_id)
+        if partner is None:
+            raise NotFound("That partner no longer exists.")
+        return partner
+    if internal:
+        partner = await uow.partners.get_by_channel(cmd.channel_id) if cmd.channel_id else None
+        if partner is None:
+            raise UnknownPartner("This channel is not linked to a partner. Run `/dibs setup`.")
+        return partner
+    candidates = await uow.partners.find_for_actor(
+        team_id=cmd.by.team_id, enterprise_id=cmd.by.enterprise_id, channel_id=cmd.channel_id
+    )
+    partner = resolve_partner(cmd.by, channel_id=cmd.channel_id, partners=candidates)
+    if partner is None:
+        raise UnknownPartner(NOT_LINKED)
+    return partner
 
 
 @dataclass(frozen=True, slots=True)

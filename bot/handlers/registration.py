@@ -22,7 +22,7 @@ from bot.views.registration_modal import (
     build_submitted_view,
     parse_registration_submission,
 )
-from domain.errors import DomainError, NotAllowed
+from domain.errors import DomainError
 from domain.services import (
     Resubmit,
     SubmitRegistration,
@@ -104,29 +104,18 @@ async def submit_form(
             )
             partner = (await get_registration(registration.id or 0, uow=deps.uow())).partner
         else:
-            if parsed.partner_id is not None and not who.internal:
-                raise NotAllowed("Only the vendor's team can register for another partner.")
-            if parsed.partner_id is not None:
-                partner_id = parsed.partner_id
-            else:
-                partner_id = (
-                    await acting_partner(
-                        who.actor,
-                        channel_id=form_context.channel_id,
-                        host_team_id=who.host_team_id,
-                        uow=deps.uow(),
-                    )
-                ).id or 0
             outcome = await submit_registration(
                 SubmitRegistration(
-                    partner_id=partner_id,
                     details=parsed.details,
                     by=who.actor,
+                    channel_id=form_context.channel_id,
+                    partner_id=parsed.partner_id,
                     submission_key=view.get("id"),
                 ),
                 uow=deps.uow(),
                 now=now,
                 program=program,
+                host_team_id=who.host_team_id,
             )
             registration, partner = outcome.registration, outcome.partner
     except DomainError as error:

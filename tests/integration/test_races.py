@@ -25,8 +25,12 @@ ROUNDS = 5
 
 async def submitted(new_uow: NewUow, partner: Partner, key: str | None = None) -> Registration:
     assert partner.id is not None
-    command = SubmitRegistration(partner.id, details(), a_rep(), submission_key=key)
-    outcome = await submit_registration(command, uow=new_uow(), now=T0, program=PROGRAM)
+    command = SubmitRegistration(
+        details(), a_rep(), channel_id=partner.channel_id, submission_key=key
+    )
+    outcome = await submit_registration(
+        command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM
+    )
     return outcome.registration
 
 
@@ -103,11 +107,15 @@ class TestSubmissionRace:
         self, new_uow: NewUow, partner: Partner
     ) -> None:
         assert partner.id is not None
-        command = SubmitRegistration(partner.id, details(), a_rep(), submission_key="view-V1")
+        command = SubmitRegistration(
+            details(), a_rep(), channel_id=partner.channel_id, submission_key="view-V1"
+        )
 
         outcomes = await asyncio.gather(
             *(
-                submit_registration(command, uow=new_uow(), now=T0, program=PROGRAM)
+                submit_registration(
+                    command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM
+                )
                 for _ in range(2)
             )
         )
