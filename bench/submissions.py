@@ -1,0 +1,162 @@
+"""Registration throughput: N signed view_submissions at concurrency C against the real app.
+
+The app (Bolt over loopback HTTP, SQLite file or DIBS_BENCH_DATABASE_URL, outbox worker
+running) is served in this process. The load generator and the fake Slack Web API run in a
+second process, as Slack would be another machine, so their CPU is not charged to Dibs.
+Prints throughput and the ack-time percentiles Slack's 3-second rule cares about, plus how
+long the outbox took to deliver every card.
+
+    .venv/bin/python -m bench.submissions [-n 2000] [-c 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import statistics
+import tempfile
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestServer
+
+from bot.app import EVENTS_PATH, build_web_app
+from bot.bootstrap import bootstrap
+from bot.ids import Callback
+from bot.settings import Settings
+from bot.views.common import FormContext
+from domain.services import LinkPartner, link_partner
+from storage.migrate import upgrade
+from tests.slack import payloads as p
+from tests.slack.conftest import ACME_CHANNEL, DESK, SECRET, dibs_config, form_values
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.signing import SlackClient
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """The nearest-rank percentile."""
+    ordered = sorted(samples)
+    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+# ---------------------------------------------------------------- the "Slack" side (child)
+
+
+def slack_side(pipe: Connection, n: int, concurrency: int) -> None:
+    """Serve the fake Web API, then send the load when told where the app is."""
+    asyncio.run(_slack_side(pipe, n, concurrency))
+
+
+async def _slack_side(pipe: Connection, n: int, concurrency: int) -> None:
+    async with FakeSlack() as fake:
+        pipe.send(fake.api_url)
+        app_url = await asyncio.to_thread(pipe.recv)
+        metadata = FormContext(channel_id=ACME_CHANNEL).model_dump_json()
+        payloads = [
+            p.view_submission(
+                p.PARTNER_REP,
+                callback_id=Callback.registration_submit,
+                values=form_values(company=f"Bench Customer {i}"),
+                private_metadata=metadata,
+            )
+            for i in range(n + concurrency)
+        ]
+        async with SlackClient(app_url, SECRET) as slack:
+            for warm in payloads[:concurrency]:  # auth.test, pools, first-run caches
+                await slack.send_interaction(warm)
+            queue = iter(payloads[concurrency:])
+            acks: list[float] = []
+            failures = 0
+
+            async def client() -> None:
+                nonlocal failures
+                for payload in queue:
+                    reply = await slack.send_interaction(payload)
+                    body = reply.json() if reply.status == 200 else None
+                    if not body or body.get("response_action") != "update":
+                        failures += 1
+                    acks.append(reply.elapsed * 1000)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(client() for _ in range(concurrency)))
+            elapsed = time.perf_counter() - started
+            total = n + concurrency
+            cards = await fake.wait_for(
+                "chat.postMessage",
+                count=2 * total,
+                timeout=300,
+                where=lambda call: call.params.get("channel") in (ACME_CHANNEL, DESK),
+            )
+            drained = time.perf_counter() - started
+        pipe.send(
+            {
+                "elapsed": elapsed,
+                "acks": acks,
+                "failures": failures,
+                "cards": len(cards),
+                "drained": drained,
+            }
+        )
+
+
+# ---------------------------------------------------------------- the app side (this process)
+
+
+async def serve_app(pipe: Connection, database_url: str | None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        await upgrade(url)
+        api_url = await asyncio.to_thread(pipe.recv)
+        settings = Settings(
+            SLACK_BOT_TOKEN="xoxb-bench",
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=api_url,
+            DIBS_DATABASE_URL=url,
+        )
+        deps = bootstrap(settings, dibs_config())
+        await link_partner(
+            LinkPartner("Acme Resellers", "Gold", ACME_CHANNEL, p.PARTNER_REP.team_id),
+            uow=deps.uow(),
+            now=deps.clock(),
+        )
+        server = TestServer(build_web_app(deps), host="127.0.0.1")
+        await server.start_server()
+        try:
+            pipe.send(str(server.make_url(EVENTS_PATH)))
+            result: dict[str, Any] = await asyncio.to_thread(pipe.recv)
+        finally:
+            await server.close()
+        result["database"] = url.split(":", 1)[0]
+        return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("-n", type=int, default=2000, help="submissions to time")
+    parser.add_argument("-c", "--concurrency", type=int, default=20)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    ours, theirs = multiprocessing.Pipe()
+    child = multiprocessing.get_context("spawn").Process(
+        target=slack_side, args=(theirs, args.n, args.concurrency), daemon=True
+    )
+    child.start()
+    result = asyncio.run(serve_app(ours, args.database_url))
+    child.join(timeout=10)
+    acks = result["acks"]
+    print(f"registration submissions: n={args.n} concurrency={args.concurrency} "
+          f"database={result['database']}")
+    print(f"  throughput        {args.n / result['elapsed']:8.0f} submissions/s")
+    print(f"  ack p50           {statistics.median(acks):8.1f} ms")
+    print(f"  ack p99           {percentile(acks, 99):8.1f} ms")
+    print(f"  ack max           {max(acks):8.1f} ms")
+    print(f"  failed            {result['failures']:8d}")
+    print(f"  cards delivered   {result['cards']:8d} (all {result['drained']:.1f} s after start)")
+
+
+if __name__ == "__main__":
+    main()
