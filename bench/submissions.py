@@ -148,8 +148,10 @@ def main() -> None:
     result = asyncio.run(serve_app(ours, args.database_url))
     child.join(timeout=10)
     acks = result["acks"]
-    print(f"registration submissions: n={args.n} concurrency={args.concurrency} "
-          f"database={result['database']}")
+    print(
+        f"registration submissions: n={args.n} concurrency={args.concurrency} "
+        f"database={result['database']}"
+    )
     print(f"  throughput        {args.n / result['elapsed']:8.0f} submissions/s")
     print(f"  ack p50           {statistics.median(acks):8.1f} ms")
     print(f"  ack p99           {percentile(acks, 99):8.1f} ms")

@@ -25,7 +25,11 @@ EVENTS_PATH = "/slack/events"
 
 def make_client(deps: Deps, *, retry_rate_limits: bool = True) -> AsyncWebClient:
     """A Web API client for our bot token, pointed at SLACK_API_URL."""
-    client = AsyncWebClient(token=deps.settings.bot_token(), base_url=deps.settings.api_url)
+    client = AsyncWebClient(
+        token=deps.settings.bot_token(),
+        base_url=deps.settings.api_url,
+        session=deps.http_session(),
+    )
     if retry_rate_limits:
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     return client
@@ -73,7 +77,7 @@ def _add_health_and_worker(
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
         async with worker_running(deps, tuning):
             yield
-        await deps.engine.dispose()
+        await deps.close()
 
     web_app.cleanup_ctx.append(lifecycle)
 

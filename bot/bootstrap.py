@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import DibsConfig, load_config
@@ -32,10 +33,24 @@ class Deps:
     uow: Callable[[], UnitOfWork]
     clock: Clock = utc_now
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    _http: aiohttp.ClientSession | None = None
 
     def kick_outbox(self) -> None:
         """Tell this process's outbox worker there is something to deliver now."""
         self.outbox_wakeup.set()
+
+    def http_session(self) -> aiohttp.ClientSession:
+        """One HTTP connection pool for every Slack call (a new one per call costs a
+        connection set-up each time); created on first use inside the running loop."""
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        return self._http
+
+    async def close(self) -> None:
+        """Release the HTTP pool and the database engine."""
+        if self._http is not None:
+            await self._http.close()
+        await self.engine.dispose()
 
 
 def require_config(settings: Settings) -> DibsConfig:

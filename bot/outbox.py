@@ -1,10 +1,11 @@
 """Delivers the Slack messages that committed transactions owe (the outbox).
 
-Each process runs one worker. It leases due messages (one per registration at a time, so a
-card is posted before replies go into its thread), renders the current state, calls Slack
-and records the result. Rate limits honour Retry-After; other transient failures back off
-exponentially; permanent ones are set aside for the operator. A crash or a Slack outage
-loses nothing: leased messages become due again when the lease runs out.
+Each process runs one worker. It leases a batch of due messages (one per key at a time, so
+a card is posted before replies go into its thread), loads what they show in one
+transaction, calls Slack for all of them concurrently, and records every result in one
+more. Rate limits honour Retry-After; other transient failures back off exponentially;
+permanent ones are set aside for the operator. A crash or a Slack outage loses nothing:
+leased messages become due again when the lease runs out.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import contextlib
 import logging
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from aiohttp import ClientError
@@ -24,10 +25,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.bootstrap import Deps
 from bot.views.cards import build_launcher, build_notice, build_partner_card, build_review_card
 from bot.views.common import Message
-from domain.errors import NotFound
 from domain.messages import MessageKind
-from domain.ports import MessageRef, OutboxEntry, UnitOfWork
-from domain.services import get_registration
+from domain.partner import Partner
+from domain.ports import MessageRef, OutboxEntry
+from domain.registration import Registration
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +52,18 @@ PERMANENT_ERRORS = frozenset(
         "restricted_action",
     }
 )
+CARDS = {
+    MessageKind.partner_card: MessageKind.partner_card,
+    MessageKind.partner_notice: MessageKind.partner_card,
+    MessageKind.review_card: MessageKind.review_card,
+    MessageKind.desk_notice: MessageKind.review_card,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxTuning:
     lease: timedelta = timedelta(seconds=60)
-    batch: int = 20
+    batch: int = 50
     poll_seconds: float = 1.0
     first_backoff_seconds: float = 2.0
     max_backoff_seconds: float = 300.0
@@ -64,6 +71,27 @@ class OutboxTuning:
 
 class Undeliverable(Exception):
     """The entry can never be delivered (its registration or partner is gone)."""
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """What one batch shows, loaded in one transaction."""
+
+    registrations: dict[int, Registration]
+    partners: dict[int, Partner]
+    cards: dict[tuple[MessageKind, int], MessageRef]
+
+
+@dataclass(slots=True)
+class Result:
+    """How one entry went: delivered, to retry at a delay, or given up; plus what to record."""
+
+    entry: OutboxEntry
+    retry_in: float | None = None
+    give_up: bool = False
+    error: str = ""
+    posted: dict[tuple[MessageKind, int], MessageRef] = field(default_factory=dict)
+    launcher_ts: str | None = None
 
 
 class OutboxWorker:
@@ -94,7 +122,7 @@ class OutboxWorker:
                 self._deps.outbox_wakeup.clear()
 
     async def drain_once(self) -> int:
-        """Claim one batch and deliver it; the number of entries handled."""
+        """Claim one batch, deliver it and record the results; the number of entries."""
         uow = self._deps.uow()
         async with uow:
             entries = await uow.outbox.claim(
@@ -104,143 +132,151 @@ class OutboxWorker:
                 worker=self._name,
             )
             await uow.commit()
-        await asyncio.gather(*(self._handle(entry) for entry in entries), return_exceptions=True)
+        if not entries:
+            return 0
+        snapshot = await self._load(entries)
+        # return_exceptions: a cancelled worker still waits for every delivery in flight.
+        outcomes = await asyncio.gather(
+            *(self._attempt(entry, snapshot) for entry in entries), return_exceptions=True
+        )
+        await self._record([o for o in outcomes if isinstance(o, Result)])
         return len(entries)
 
-    async def _handle(self, entry: OutboxEntry) -> None:
+    async def _load(self, entries: list[OutboxEntry]) -> Snapshot:
+        registration_ids = {e.message.registration_id for e in entries} - {None}
         uow = self._deps.uow()
+        async with uow:
+            registrations = await uow.registrations.get_many(
+                [rid for rid in registration_ids if rid is not None]
+            )
+            partner_ids = {r.partner_id for r in registrations.values()}
+            partner_ids |= {e.message.partner_id for e in entries if e.message.partner_id}
+            partners = await uow.partners.get_many(partner_ids)
+            cards = await uow.message_refs.get_many(
+                [
+                    (CARDS[e.message.kind], e.message.registration_id)
+                    for e in entries
+                    if e.message.registration_id is not None and e.message.kind in CARDS
+                ]
+            )
+        return Snapshot(registrations, partners, cards)
+
+    async def _attempt(self, entry: OutboxEntry, snapshot: Snapshot) -> Result:
+        result = Result(entry)
         try:
-            await self._deliver(entry)
+            await self._deliver(entry, snapshot, result)
         except SlackApiError as error:
-            await self._failed(uow, entry, error)
-            return
+            status = error.response.status_code
+            code = str(error.response.get("error") or "")
+            if status == 429:
+                result.retry_in = float(error.response.headers.get("Retry-After", "1") or 1)
+                result.error = "ratelimited"
+            elif code in PERMANENT_ERRORS:
+                result.give_up, result.error = True, code
+            else:
+                result.retry_in, result.error = self._backoff(entry), f"slack: {status} {code}"
         except (ClientError, TimeoutError, OSError) as error:
-            await self._retry(uow, entry, f"network: {error!r}")
-            return
+            result.retry_in, result.error = self._backoff(entry), f"network: {error!r}"
         except Undeliverable as error:
-            await self._give_up(uow, entry, str(error))
-            return
+            result.give_up, result.error = True, str(error)
         except Exception as error:
             logger.exception("outbox entry %s (%s) failed", entry.id, entry.message.kind)
-            await self._retry(uow, entry, f"error: {error!r}")
-            return
+            result.retry_in, result.error = self._backoff(entry), f"error: {error!r}"
+        return result
+
+    def _backoff(self, entry: OutboxEntry) -> float:
+        delay = self._tuning.first_backoff_seconds * 2.0**entry.attempts
+        return float(min(delay, self._tuning.max_backoff_seconds))
+
+    async def _record(self, results: list[Result]) -> None:
+        now = self._deps.clock()
+        uow = self._deps.uow()
         async with uow:
-            await uow.outbox.delivered(entry.id, now=self._deps.clock())
+            for result in results:
+                for (kind, registration_id), ref in result.posted.items():
+                    await uow.message_refs.put(kind, registration_id, ref)
+                entry = result.entry
+                if result.launcher_ts is not None and entry.message.partner_id is not None:
+                    partner = await uow.partners.get(entry.message.partner_id)
+                    if partner is not None:
+                        partner.launcher_ts = result.launcher_ts
+                        await uow.partners.save(partner)
+                if result.give_up:
+                    logger.error("outbox entry %s given up: %s", entry.id, result.error)
+                    await uow.outbox.give_up(entry.id, now=now, error=result.error[:500])
+                elif result.retry_in is not None:
+                    logger.info(
+                        "outbox entry %s: %s; retry in %.1fs",
+                        entry.id,
+                        result.error,
+                        result.retry_in,
+                    )
+                    await uow.outbox.retry_later(
+                        entry.id,
+                        at=now + timedelta(seconds=result.retry_in),
+                        error=result.error[:500],
+                    )
+                else:
+                    await uow.outbox.delivered(entry.id, now=now)
             await uow.commit()
 
-    async def _failed(self, uow: UnitOfWork, entry: OutboxEntry, error: SlackApiError) -> None:
-        status = error.response.status_code
-        code = str(error.response.get("error") or "")
-        if status == 429:
-            retry_after = float(error.response.headers.get("Retry-After", "1") or 1)
-            logger.warning("outbox entry %s rate limited; retry in %ss", entry.id, retry_after)
-            await self._retry(uow, entry, "ratelimited", delay=retry_after)
-        elif code in PERMANENT_ERRORS:
-            logger.error("outbox entry %s cannot be delivered: %s", entry.id, code)
-            await self._give_up(uow, entry, code)
-        else:
-            await self._retry(uow, entry, f"slack: {status} {code}")
-
-    async def _retry(
-        self, uow: UnitOfWork, entry: OutboxEntry, error: str, *, delay: float | None = None
-    ) -> None:
-        if delay is None:
-            delay = min(
-                self._tuning.first_backoff_seconds * 2**entry.attempts,
-                self._tuning.max_backoff_seconds,
-            )
-        logger.info("outbox entry %s: %s; retry in %.1fs", entry.id, error, delay)
-        async with uow:
-            await uow.outbox.retry_later(
-                entry.id, at=self._deps.clock() + timedelta(seconds=delay), error=error[:500]
-            )
-            await uow.commit()
-
-    async def _give_up(self, uow: UnitOfWork, entry: OutboxEntry, error: str) -> None:
-        async with uow:
-            await uow.outbox.give_up(entry.id, now=self._deps.clock(), error=error[:500])
-            await uow.commit()
-
-    async def _deliver(self, entry: OutboxEntry) -> None:
+    async def _deliver(self, entry: OutboxEntry, snapshot: Snapshot, result: Result) -> None:
         message = entry.message
         program = self._deps.config.program
         if message.kind is MessageKind.launcher:
-            await self._deliver_launcher(entry)
+            partner = snapshot.partners.get(message.partner_id or 0)
+            if partner is None:
+                raise Undeliverable("the partner is gone")
+            launcher = build_launcher(partner)
+            response = await self._client.chat_postMessage(
+                channel=partner.channel_id, text=launcher.text, blocks=launcher.block_dicts()
+            )
+            result.launcher_ts = str(response["ts"])
             return
-        if message.registration_id is None:
-            raise Undeliverable(f"{message.kind} without a registration")
-        try:
-            found = await get_registration(message.registration_id, uow=self._deps.uow())
-        except NotFound as error:
-            raise Undeliverable(error.message) from error
-        registration, partner = found.registration, found.partner
-        desk_channel = self._deps.config.desk.channel_id
+        registration = snapshot.registrations.get(message.registration_id or 0)
+        if registration is None or registration.id is None:
+            raise Undeliverable(f"{message.kind}: the registration is gone")
+        partner = snapshot.partners.get(registration.partner_id)
+        if partner is None:
+            raise Undeliverable(f"{message.kind}: the partner is gone")
+        to_partner = message.kind in (MessageKind.partner_card, MessageKind.partner_notice)
+        channel = partner.channel_id if to_partner else self._deps.config.desk.channel_id
+        card_kind = CARDS[message.kind]
+        card_ref = snapshot.cards.get((card_kind, registration.id))
         if message.kind is MessageKind.partner_card:
             card = build_partner_card(registration, partner, program=program)
-            await self._upsert(message.kind, registration.id, partner.channel_id, card)
         elif message.kind is MessageKind.review_card:
             card = build_review_card(registration, partner, program=program, now=self._deps.clock())
-            await self._upsert(message.kind, registration.id, desk_channel, card)
-        elif message.kind in (MessageKind.partner_notice, MessageKind.desk_notice):
+        else:
             if message.notice is None:
                 raise Undeliverable("notice without a subject")
-            to_partner = message.kind is MessageKind.partner_notice
-            parent_kind = MessageKind.partner_card if to_partner else MessageKind.review_card
-            channel = partner.channel_id if to_partner else desk_channel
             notice = build_notice(
                 registration,
                 message.notice,
                 audience="partner" if to_partner else "desk",
                 program=program,
             )
-            parent = await self._ref(parent_kind, registration.id)
             await self._client.chat_postMessage(
-                channel=parent.channel_id if parent else channel,
-                thread_ts=parent.ts if parent else None,
+                channel=card_ref.channel_id if card_ref else channel,
+                thread_ts=card_ref.ts if card_ref else None,
                 text=notice.text,
                 blocks=notice.block_dicts(),
             )
-
-    async def _deliver_launcher(self, entry: OutboxEntry) -> None:
-        partner_id = entry.message.partner_id
-        uow = self._deps.uow()
-        async with uow:
-            partner = await uow.partners.get(partner_id) if partner_id is not None else None
-        if partner is None:
-            raise Undeliverable("the partner is gone")
-        launcher = build_launcher(partner)
-        response = await self._client.chat_postMessage(
-            channel=partner.channel_id, text=launcher.text, blocks=launcher.block_dicts()
-        )
-        async with uow:
-            stored = await uow.partners.get(partner.id or 0)
-            if stored is not None:
-                stored.launcher_ts = str(response["ts"])
-                await uow.partners.save(stored)
-                await uow.commit()
-
-    async def _ref(self, kind: MessageKind, registration_id: int | None) -> MessageRef | None:
-        uow = self._deps.uow()
-        async with uow:
-            return await uow.message_refs.get(kind, registration_id or 0)
+            return
+        posted = await self._upsert(card_ref, channel, card)
+        if posted is not None:
+            result.posted[(card_kind, registration.id)] = posted
 
     async def _upsert(
-        self, kind: MessageKind, registration_id: int | None, channel: str, card: Message
-    ) -> None:
-        """Post the card the first time, edit it in place afterwards."""
-        assert registration_id is not None
-        ref = await self._ref(kind, registration_id)
+        self, ref: MessageRef | None, channel: str, card: Message
+    ) -> MessageRef | None:
+        """Post the card the first time (returning where), edit it in place afterwards."""
         if ref is not None:
             await self._client.chat_update(
                 channel=ref.channel_id, ts=ref.ts, text=card.text, blocks=card.block_dicts()
             )
-            return
+            return None
         response = await self._client.chat_postMessage(
             channel=channel, text=card.text, blocks=card.block_dicts()
         )
-        uow = self._deps.uow()
-        async with uow:
-            await uow.message_refs.put(
-                kind, registration_id, MessageRef(str(response["channel"]), str(response["ts"]))
-            )
-            await uow.commit()
+        return MessageRef(str(response["channel"]), str(response["ts"]))

@@ -41,9 +41,15 @@ class OutboxMessage:
 
     @property
     def key(self) -> str:
+        """Messages of one key go out in order (a card before the replies in its thread);
+        the partner's side and the desk's side of a registration are independent."""
         if self.registration_id is not None:
-            return f"registration:{self.registration_id}"
+            side = "desk" if self.kind in _DESK_SIDE else "partner"
+            return f"registration:{self.registration_id}:{side}"
         return f"partner:{self.partner_id}"
+
+
+_DESK_SIDE = frozenset({MessageKind.review_card, MessageKind.desk_notice})
 
 
 def cards_for(registration_id: int, *, notice: Notice, **data: str) -> list[OutboxMessage]:

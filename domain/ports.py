@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -21,6 +21,9 @@ class RegistrationRepository(Protocol):
         """
 
     async def get(self, registration_id: int) -> Registration | None: ...
+
+    async def get_many(self, registration_ids: Collection[int]) -> dict[int, Registration]:
+        """The registrations that exist among `registration_ids`, by id."""
 
     async def get_by_submission_key(self, key: str) -> Registration | None: ...
 
@@ -51,6 +54,9 @@ class PartnerRepository(Protocol):
     async def save(self, partner: Partner) -> None: ...
 
     async def get(self, partner_id: int) -> Partner | None: ...
+
+    async def get_many(self, partner_ids: Collection[int]) -> dict[int, Partner]:
+        """The partners that exist among `partner_ids`, by id."""
 
     async def get_by_channel(self, channel_id: str) -> Partner | None: ...
 
@@ -106,6 +112,11 @@ class MessageRefs(Protocol):
     """Posted Slack messages by (kind, registration) — the cards that are edited in place."""
 
     async def get(self, kind: MessageKind, registration_id: int) -> MessageRef | None: ...
+
+    async def get_many(
+        self, keys: Collection[tuple[MessageKind, int]]
+    ) -> dict[tuple[MessageKind, int], MessageRef]:
+        """The posted cards among `keys` (kind, registration id)."""
 
     async def put(self, kind: MessageKind, registration_id: int, ref: MessageRef) -> None: ...
 

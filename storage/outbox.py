@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, exists, func, or_, select, update
@@ -118,6 +118,24 @@ class SqlAlchemyMessageRefs:
             MessageRefRow, (kind.value, registration_id), populate_existing=True
         )
         return None if row is None else MessageRef(channel_id=row.channel_id, ts=row.ts)
+
+    async def get_many(
+        self, keys: Collection[tuple[MessageKind, int]]
+    ) -> dict[tuple[MessageKind, int], MessageRef]:
+        """The posted cards among `keys` (kind, registration id), in one query."""
+        if not keys:
+            return {}
+        wanted = {(kind.value, registration_id) for kind, registration_id in keys}
+        rows = await self._session.scalars(
+            select(MessageRefRow).where(
+                MessageRefRow.registration_id.in_({rid for _, rid in wanted})
+            )
+        )
+        return {
+            (MessageKind(row.kind), row.registration_id): MessageRef(row.channel_id, row.ts)
+            for row in rows
+            if (row.kind, row.registration_id) in wanted
+        }
 
     async def put(self, kind: MessageKind, registration_id: int, ref: MessageRef) -> None:
         """Record (or replace) where the card was posted."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, Result, or_, select, update
@@ -67,6 +67,15 @@ class SqlAlchemyRegistrationRepository:
         """The registration as stored now, or None."""
         row = await self._session.get(RegistrationRow, registration_id, populate_existing=True)
         return None if row is None else _registration_to_domain(row)
+
+    async def get_many(self, registration_ids: Collection[int]) -> dict[int, Registration]:
+        """The registrations that exist among `registration_ids`, by id (one query)."""
+        if not registration_ids:
+            return {}
+        found = await self._list(
+            select(RegistrationRow).where(RegistrationRow.id.in_(list(registration_ids)))
+        )
+        return {registration.id: registration for registration in found if registration.id}
 
     async def get_by_submission_key(self, key: str) -> Registration | None:
         """The registration created by the form submission `key`, or None."""
@@ -171,6 +180,13 @@ class SqlAlchemyPartnerRepository:
         """The partner, or None."""
         row = await self._session.get(PartnerRow, partner_id, populate_existing=True)
         return None if row is None else _partner_to_domain(row)
+
+    async def get_many(self, partner_ids: Collection[int]) -> dict[int, Partner]:
+        """The partners that exist among `partner_ids`, by id (one query)."""
+        if not partner_ids:
+            return {}
+        found = await self._list(select(PartnerRow).where(PartnerRow.id.in_(list(partner_ids))))
+        return {partner.id: partner for partner in found if partner.id is not None}
 
     async def get_by_channel(self, channel_id: str) -> Partner | None:
         """The partner linked to a shared channel, or None."""

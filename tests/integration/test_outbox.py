@@ -46,7 +46,7 @@ class TestClaimOrder:
     async def test_claims_only_the_oldest_unfinished_message_of_each_key(
         self, new_uow: NewUow
     ) -> None:
-        await put(new_uow, card(1), card(2), card(1, MessageKind.review_card), card(2))
+        await put(new_uow, card(1), card(2), card(1, MessageKind.partner_notice), card(2))
 
         entries = await claim(new_uow)
 
@@ -58,13 +58,13 @@ class TestClaimOrder:
     async def test_next_message_of_a_key_is_due_once_the_previous_is_delivered(
         self, new_uow: NewUow
     ) -> None:
-        await put(new_uow, card(1), card(1, MessageKind.review_card), card(2))
+        await put(new_uow, card(1), card(1, MessageKind.partner_notice), card(2))
         first, _ = await claim(new_uow)
 
         await delivered(new_uow, first, after=timedelta(seconds=1))
         entries = await claim(new_uow, worker="w2", after=timedelta(seconds=2))
 
-        assert [e.message.kind for e in entries] == [MessageKind.review_card]
+        assert [e.message.kind for e in entries] == [MessageKind.partner_notice]
 
     async def test_entry_carries_the_message_as_queued(self, new_uow: NewUow) -> None:
         message = OutboxMessage(
@@ -144,7 +144,7 @@ class TestRetries:
         assert row.next_attempt_at == retry_at
 
     async def test_retry_later_blocks_the_rest_of_its_key(self, new_uow: NewUow) -> None:
-        await put(new_uow, card(1), card(1, MessageKind.review_card))
+        await put(new_uow, card(1), card(1, MessageKind.partner_notice))
         (entry,) = await claim(new_uow)
 
         async with new_uow() as uow:
@@ -156,7 +156,7 @@ class TestRetries:
     async def test_give_up_keeps_the_row_and_unblocks_its_key(
         self, new_uow: NewUow, session_factory: Sessions
     ) -> None:
-        await put(new_uow, card(1), card(1, MessageKind.review_card))
+        await put(new_uow, card(1), card(1, MessageKind.partner_notice))
         (entry,) = await claim(new_uow)
 
         async with new_uow() as uow:
@@ -164,7 +164,7 @@ class TestRetries:
             await uow.commit()
 
         (following,) = await claim(new_uow, worker="w2", after=timedelta(seconds=1))
-        assert following.message.kind is MessageKind.review_card
+        assert following.message.kind is MessageKind.partner_notice
         row = await stored_row(session_factory, entry.id)
         assert row.failed_at == T0
         assert row.last_error == "channel_not_found"
@@ -207,7 +207,7 @@ class TestConcurrentWorkers:
         batches = await asyncio.gather(*(claim(new_uow, worker=f"w{n}") for n in range(4)))
 
         keys = [entry.message.key for batch in batches for entry in batch]
-        assert sorted(keys) == ["registration:0", "registration:1", "registration:2"]
+        assert sorted(keys) == [f"registration:{n}:partner" for n in range(3)]
 
 
 class TestMessageRefs:
@@ -269,3 +269,17 @@ async def stored_row(sessions: Sessions, entry_id: int) -> OutboxMessageRow:
         row = await session.get(OutboxMessageRow, entry_id)
     assert row is not None
     return row
+
+
+class TestKeys:
+    async def test_partner_and_desk_cards_of_one_registration_go_out_in_parallel(
+        self, new_uow: NewUow
+    ) -> None:
+        await put(new_uow, card(1), card(1, MessageKind.review_card))
+
+        entries = await claim(new_uow)
+
+        assert {e.message.kind for e in entries} == {
+            MessageKind.partner_card,
+            MessageKind.review_card,
+        }
