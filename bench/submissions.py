@@ -92,6 +92,8 @@ async def _slack_side(pipe: Connection, n: int, concurrency: int) -> None:
                 where=lambda call: call.params.get("channel") in (ACME_CHANNEL, DESK),
             )
             drained = time.perf_counter() - started
+            await asyncio.sleep(1.0)  # anything posted twice would show up by now
+            posts = len(fake.calls_to("chat.postMessage"))
         pipe.send(
             {
                 "elapsed": elapsed,
@@ -99,6 +101,7 @@ async def _slack_side(pipe: Connection, n: int, concurrency: int) -> None:
                 "failures": failures,
                 "cards": len(cards),
                 "drained": drained,
+                "posts": posts,
             }
         )
 
@@ -158,6 +161,7 @@ def main() -> None:
     print(f"  ack max           {max(acks):8.1f} ms")
     print(f"  failed            {result['failures']:8d}")
     print(f"  cards delivered   {result['cards']:8d} (all {result['drained']:.1f} s after start)")
+    print(f"  messages posted   {result['posts']:8d} (one per card: nothing sent twice)")
 
 
 if __name__ == "__main__":

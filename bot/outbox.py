@@ -190,6 +190,7 @@ class OutboxWorker:
 
     async def _record(self, results: list[Result]) -> None:
         now = self._deps.clock()
+        delivered: list[int] = []
         uow = self._deps.uow()
         async with uow:
             for result in results:
@@ -217,7 +218,8 @@ class OutboxWorker:
                         error=result.error[:500],
                     )
                 else:
-                    await uow.outbox.delivered(entry.id, now=now)
+                    delivered.append(entry.id)
+            await uow.outbox.delivered_many(delivered, now=now)
             await uow.commit()
 
     async def _deliver(self, entry: OutboxEntry, snapshot: Snapshot, result: Result) -> None:

@@ -99,6 +99,9 @@ class Outbox(Protocol):
 
     async def delivered(self, entry_id: int, *, now: datetime) -> None: ...
 
+    async def delivered_many(self, entry_ids: Collection[int], *, now: datetime) -> None:
+        """`delivered` for a whole batch in one statement."""
+
     async def retry_later(self, entry_id: int, *, at: datetime, error: str) -> None:
         """Release the lease, count the attempt and make the message due again at `at`."""
 

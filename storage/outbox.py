@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -17,6 +18,7 @@ from storage.repositories import rows_affected
 
 MAX_ERROR_CHARS = 2000
 _Row = OutboxMessageRow
+_OUTBOX = cast(Table, OutboxMessageRow.__table__)
 
 
 class SqlAlchemyOutbox:
@@ -27,8 +29,10 @@ class SqlAlchemyOutbox:
 
     async def put(self, messages: Sequence[OutboxMessage], *, now: datetime) -> None:
         """Queue messages in the current transaction, due at once, in the given order."""
-        self._session.add_all(_to_row(message, now=now) for message in messages)
-        await self._session.flush()
+        if messages:
+            await self._session.execute(
+                insert(_OUTBOX), [_columns(message, now=now) for message in messages]
+            )
 
     async def claim(
         self, *, now: datetime, lease: timedelta, limit: int, worker: str
@@ -53,22 +57,29 @@ class SqlAlchemyOutbox:
         if not ids:
             return []
         await self._session.execute(
-            update(_Row)
+            update(_OUTBOX)
             .where(_Row.id.in_(ids), _pending(), _lease_free(now))
             .values(locked_by=worker, locked_until=until)
-            .execution_options(synchronize_session=False)
         )
-        claimed = await self._session.scalars(
-            select(_Row)
+        claimed = await self._session.execute(
+            select(_OUTBOX)
             .where(_Row.id.in_(ids), _Row.locked_by == worker, _Row.locked_until == until)
             .order_by(_Row.id)
-            .execution_options(populate_existing=True)
         )
         return [_to_entry(row) for row in claimed]
 
     async def delivered(self, entry_id: int, *, now: datetime) -> None:
         """Mark the message sent; the next message of its key becomes due."""
         await self._update(entry_id, delivered_at=now, locked_by=None, locked_until=None)
+
+    async def delivered_many(self, entry_ids: Collection[int], *, now: datetime) -> None:
+        """Mark a batch sent in one statement."""
+        if entry_ids:
+            await self._session.execute(
+                update(_OUTBOX)
+                .where(_Row.id.in_(list(entry_ids)))
+                .values(delivered_at=now, locked_by=None, locked_until=None)
+            )
 
     async def retry_later(self, entry_id: int, *, at: datetime, error: str) -> None:
         """Release the lease, count the attempt and make the message due again at `at`."""
@@ -98,12 +109,7 @@ class SqlAlchemyOutbox:
         return count or 0
 
     async def _update(self, entry_id: int, **values: object) -> None:
-        await self._session.execute(
-            update(_Row)
-            .where(_Row.id == entry_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+        await self._session.execute(update(_OUTBOX).where(_Row.id == entry_id).values(**values))
 
 
 class SqlAlchemyMessageRefs:
@@ -201,21 +207,22 @@ def _dialect_insert(session: AsyncSession) -> type[postgresql.Insert] | type[sql
     raise NotImplementedError(f"no upsert for the {name} dialect")
 
 
-def _to_row(message: OutboxMessage, *, now: datetime) -> OutboxMessageRow:
-    return OutboxMessageRow(
-        key=message.key,
-        kind=message.kind.value,
-        registration_id=message.registration_id,
-        partner_id=message.partner_id,
-        notice=None if message.notice is None else message.notice.value,
-        data=dict(message.data),
-        created_at=now,
-        next_attempt_at=now,
-        attempts=0,
-    )
+def _columns(message: OutboxMessage, *, now: datetime) -> dict[str, Any]:
+    return {
+        "key": message.key,
+        "kind": message.kind.value,
+        "registration_id": message.registration_id,
+        "partner_id": message.partner_id,
+        "notice": None if message.notice is None else message.notice.value,
+        "data": dict(message.data),
+        "created_at": now,
+        "next_attempt_at": now,
+        "attempts": 0,
+    }
 
 
-def _to_entry(row: OutboxMessageRow) -> OutboxEntry:
+def _to_entry(row: Any) -> OutboxEntry:
+    """From an `outbox_message` row (Core row or ORM instance)."""
     message = OutboxMessage(
         kind=MessageKind(row.kind),
         registration_id=row.registration_id,

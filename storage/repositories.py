@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Collection
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Result, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Result, Table, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,10 @@ from domain.registration import (
     RejectionReason,
 )
 from storage.models import AuditEventRow, PartnerRow, RegistrationRow
+
+_REGISTRATION = cast(Table, RegistrationRow.__table__)
+_AUDIT_EVENT = cast(Table, AuditEventRow.__table__)
+_PARTNER = cast(Table, PartnerRow.__table__)
 
 _AWAITING_DESK = (RegistrationStatus.submitted, RegistrationStatus.under_review)
 _AUDIT_PAGE = 500
@@ -52,28 +56,29 @@ class SqlAlchemyRegistrationRepository:
         """Insert the registration and its pending audit events; assigns `registration.id`."""
         if registration.id is not None:
             raise ValueError(f"registration {registration.id} is already stored")
-        row = _registration_to_row(registration)
-        self._session.add(row)
+        statement = (
+            insert(_REGISTRATION)
+            .values(**_registration_columns(registration))
+            .returning(_REGISTRATION.c.id)
+        )
         try:
-            await self._session.flush()
+            registration.id = (await self._session.execute(statement)).scalar_one()
         except IntegrityError as error:
             if is_duplicate_submission(error):
                 raise duplicate_submission() from error
             raise
-        registration.id = row.id
-        self._add_events(row.id, registration)
+        await self._add_events(registration.id, registration)
 
     async def get(self, registration_id: int) -> Registration | None:
         """The registration as stored now, or None."""
-        row = await self._session.get(RegistrationRow, registration_id, populate_existing=True)
-        return None if row is None else _registration_to_domain(row)
+        return await self._one(_REGISTRATION.c.id == registration_id)
 
     async def get_many(self, registration_ids: Collection[int]) -> dict[int, Registration]:
         """The registrations that exist among `registration_ids`, by id (one query)."""
         if not registration_ids:
             return {}
         found = await self._list(
-            select(RegistrationRow).where(RegistrationRow.id.in_(list(registration_ids)))
+            select(_REGISTRATION).where(_REGISTRATION.c.id.in_(list(registration_ids)))
         )
         return {registration.id: registration for registration in found if registration.id}
 
@@ -86,7 +91,7 @@ class SqlAlchemyRegistrationRepository:
         if registration.id is None:
             raise ValueError("save() needs a stored registration; use add()")
         statement = (
-            update(RegistrationRow)
+            update(_REGISTRATION)
             .where(
                 RegistrationRow.id == registration.id,
                 RegistrationRow.version == expected_version,
@@ -99,12 +104,12 @@ class SqlAlchemyRegistrationRepository:
             raise ConcurrentUpdate(
                 f"{registration.reference} was changed by someone else; reload and retry."
             )
-        self._add_events(registration.id, registration)
+        await self._add_events(registration.id, registration)
 
     async def list_by_partner(self, partner_id: int, *, limit: int = 50) -> list[Registration]:
         """A partner's registrations, newest first."""
         statement = (
-            select(RegistrationRow)
+            select(_REGISTRATION)
             .where(RegistrationRow.partner_id == partner_id)
             .order_by(RegistrationRow.created_at.desc(), RegistrationRow.id.desc())
             .limit(limit)
@@ -114,7 +119,7 @@ class SqlAlchemyRegistrationRepository:
     async def list_open(self, *, limit: int = 50) -> list[Registration]:
         """Registrations waiting for a desk decision, oldest first."""
         statement = (
-            select(RegistrationRow)
+            select(_REGISTRATION)
             .where(RegistrationRow.status.in_([s.value for s in _AWAITING_DESK]))
             .order_by(RegistrationRow.created_at, RegistrationRow.id)
             .limit(limit)
@@ -133,20 +138,17 @@ class SqlAlchemyRegistrationRepository:
             yield AuditRecord(row.registration_id, _event_to_domain(row))
 
     async def _one(self, *criteria: ColumnElement[bool]) -> Registration | None:
-        statement = (
-            select(RegistrationRow).where(*criteria).execution_options(populate_existing=True)
-        )
-        row = await self._session.scalar(statement)
+        row = (await self._session.execute(select(_REGISTRATION).where(*criteria))).first()
         return None if row is None else _registration_to_domain(row)
 
     async def _list(self, statement: Any) -> list[Registration]:
-        rows = await self._session.scalars(statement.execution_options(populate_existing=True))
-        return [_registration_to_domain(row) for row in rows]
+        """Core rows, not ORM instances: the hot paths skip the identity map entirely."""
+        return [_registration_to_domain(row) for row in await self._session.execute(statement)]
 
-    def _add_events(self, registration_id: int, registration: Registration) -> None:
-        self._session.add_all(
-            _event_to_row(registration_id, event) for event in registration.pending_events()
-        )
+    async def _add_events(self, registration_id: int, registration: Registration) -> None:
+        events = [_event_columns(registration_id, event) for event in registration.pending_events()]
+        if events:
+            await self._session.execute(insert(_AUDIT_EVENT), events)
 
 
 class SqlAlchemyPartnerRepository:
@@ -178,14 +180,14 @@ class SqlAlchemyPartnerRepository:
 
     async def get(self, partner_id: int) -> Partner | None:
         """The partner, or None."""
-        row = await self._session.get(PartnerRow, partner_id, populate_existing=True)
-        return None if row is None else _partner_to_domain(row)
+        found = await self._list(select(_PARTNER).where(_PARTNER.c.id == partner_id))
+        return found[0] if found else None
 
     async def get_many(self, partner_ids: Collection[int]) -> dict[int, Partner]:
         """The partners that exist among `partner_ids`, by id (one query)."""
         if not partner_ids:
             return {}
-        found = await self._list(select(PartnerRow).where(PartnerRow.id.in_(list(partner_ids))))
+        found = await self._list(select(_PARTNER).where(_PARTNER.c.id.in_(list(partner_ids))))
         return {partner.id: partner for partner in found if partner.id is not None}
 
     async def get_by_channel(self, channel_id: str) -> Partner | None:
@@ -199,7 +201,7 @@ class SqlAlchemyPartnerRepository:
 
     async def list_all(self) -> list[Partner]:
         """All partners by name."""
-        return await self._list(select(PartnerRow).order_by(PartnerRow.name, PartnerRow.id))
+        return await self._list(select(_PARTNER).order_by(_PARTNER.c.name, _PARTNER.c.id))
 
     async def find_for_actor(
         self, *, team_id: str, enterprise_id: str | None, channel_id: str | None
@@ -210,11 +212,10 @@ class SqlAlchemyPartnerRepository:
             matches.append(PartnerRow.slack_enterprise_id == enterprise_id)
         if channel_id:
             matches.append(PartnerRow.channel_id == channel_id)
-        return await self._list(select(PartnerRow).where(or_(*matches)).order_by(PartnerRow.id))
+        return await self._list(select(_PARTNER).where(or_(*matches)).order_by(_PARTNER.c.id))
 
     async def _list(self, statement: Any) -> list[Partner]:
-        rows = await self._session.scalars(statement.execution_options(populate_existing=True))
-        return [_partner_to_domain(row) for row in rows]
+        return [_partner_to_domain(row) for row in await self._session.execute(statement)]
 
 
 # ---------------------------------------------------------------------------- conversions
@@ -258,11 +259,8 @@ def _registration_columns(registration: Registration) -> dict[str, Any]:
     }
 
 
-def _registration_to_row(registration: Registration) -> RegistrationRow:
-    return RegistrationRow(**_registration_columns(registration))
-
-
-def _registration_to_domain(row: RegistrationRow) -> Registration:
+def _registration_to_domain(row: Any) -> Registration:
+    """From a `registration` row (ORM instance or Core row: both have the column names)."""
     details = DealDetails(
         company=row.company,
         website=row.website,
@@ -305,18 +303,18 @@ def _registration_to_domain(row: RegistrationRow) -> Registration:
     )
 
 
-def _event_to_row(registration_id: int, event: AuditEvent) -> AuditEventRow:
-    return AuditEventRow(
-        registration_id=registration_id,
-        at=event.at,
-        actor_team_id=event.actor.team_id,
-        actor_user_id=event.actor.user_id,
-        actor_enterprise_id=event.actor.enterprise_id,
-        action=event.action,
-        from_status=None if event.from_status is None else event.from_status.value,
-        to_status=event.to_status.value,
-        reason=event.reason,
-    )
+def _event_columns(registration_id: int, event: AuditEvent) -> dict[str, Any]:
+    return {
+        "registration_id": registration_id,
+        "at": event.at,
+        "actor_team_id": event.actor.team_id,
+        "actor_user_id": event.actor.user_id,
+        "actor_enterprise_id": event.actor.enterprise_id,
+        "action": event.action,
+        "from_status": None if event.from_status is None else event.from_status.value,
+        "to_status": event.to_status.value,
+        "reason": event.reason,
+    }
 
 
 def _event_to_domain(row: AuditEventRow) -> AuditEvent:
@@ -345,7 +343,7 @@ def _partner_to_row(partner: Partner) -> PartnerRow:
     return PartnerRow(**_partner_columns(partner))
 
 
-def _partner_to_domain(row: PartnerRow) -> Partner:
+def _partner_to_domain(row: Any) -> Partner:
     return Partner(
         id=row.id,
         name=row.name,

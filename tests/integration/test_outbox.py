@@ -283,3 +283,20 @@ class TestKeys:
             MessageKind.partner_card,
             MessageKind.review_card,
         }
+
+
+class TestDeliveredMany:
+    async def test_marks_a_whole_batch_delivered_and_frees_the_next_of_each_key(
+        self, new_uow: NewUow
+    ) -> None:
+        await put(new_uow, card(1), card(1, MessageKind.partner_notice), card(2))
+        first = await claim(new_uow)
+        async with new_uow() as uow:
+            await uow.outbox.delivered_many([e.id for e in first], now=T0)
+            await uow.commit()
+
+        following = await claim(new_uow)
+
+        assert [e.message.kind for e in following] == [MessageKind.partner_notice]
+        async with new_uow() as uow:
+            assert await uow.outbox.pending_count() == 1
