@@ -1,0 +1,1 @@
+"""Shipped data files for the domain (free-mail domains, company aliases)."""

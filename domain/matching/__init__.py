@@ -1,0 +1,1 @@
+"""Pure company matching: are two customer records the same company, and why."""

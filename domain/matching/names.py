@@ -1,0 +1,253 @@
+"""Company-name normalisation: folding, legal forms, group and geography words, initialisms."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+from domain.matching import wordlists as words
+
+_SPECIAL = str.maketrans(
+    {
+        "ø": "o",
+        "æ": "ae",
+        "œ": "oe",
+        "đ": "d",
+        "ł": "l",
+        "þ": "th",
+        "ð": "d",
+        "ı": "i",
+        "ħ": "h",
+        "&": " and ",
+        "+": " and ",
+        "’": "'",
+        "‘": "'",
+        "`": "'",
+        "ʼ": "'",
+        "´": "'",
+    }
+)
+_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+_TRANSLIT = str.maketrans(words.TRANSLITERATION)
+_WEB_SUFFIX = re.compile(r"\.(?:com|net|org|io|co|de)\b")
+_NON_WORD = re.compile(r"[\W_]+")
+_REPEAT = re.compile(r"^([2-9])([a-z])$")
+_DROPPED = frozenset({"and", "und", "et"})
+
+
+@dataclass(frozen=True, slots=True)
+class NameForms:
+    """One folding of a company name at each normalisation level (tuples of tokens)."""
+
+    full: tuple[str, ...]
+    core: tuple[str, ...]
+    base: tuple[str, ...]
+    regional: tuple[str, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyName:
+    """Everything the matcher compares about one name, computed once per distinct string."""
+
+    raw: str
+    variants: tuple[NameForms, ...]
+    exact: frozenset[str]
+    regional: frozenset[str]
+    short_forms: frozenset[str]
+    initialisms: frozenset[str]
+    blocks: frozenset[str]
+
+    @property
+    def key(self) -> str:
+        """The normalised name shown to people, e.g. ``"walt disney"``."""
+        return " ".join(self.variants[0].core) if self.variants else ""
+
+    @property
+    def compact(self) -> str:
+        """The normalised name without spaces (``"walmart"`` for ``Wal-Mart Stores, Inc.``)."""
+        return "".join(self.variants[0].core) if self.variants else ""
+
+
+def fold(text: str, *, german: bool = False) -> str:
+    """Case, accents, ligatures, Cyrillic and Greek folded to lower-case ASCII-ish text."""
+    text = text.casefold()
+    if german:
+        text = text.translate(_GERMAN)
+    text = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.translate(_TRANSLIT)
+
+
+def tokens(text: str, *, german: bool = False) -> tuple[str, ...]:
+    """Folded word tokens: dots and apostrophes joined, ``&``/``+``/``and`` dropped."""
+    text = _WEB_SUFFIX.sub(" ", fold(text, german=german))
+    text = text.replace("'", "").replace(".", "")
+    return tuple(t for t in _NON_WORD.sub(" ", text).split() if t not in _DROPPED)
+
+
+def _strip_end(toks: tuple[str, ...], seqs: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
+    """Remove phrases from the end, repeatedly, always keeping at least one token."""
+    changed = True
+    while changed:
+        changed = False
+        for seq in seqs:
+            n = len(seq)
+            if len(toks) > n and toks[-n:] == seq:
+                toks, changed = toks[:-n], True
+                break
+    return toks
+
+
+def _strip_start(toks: tuple[str, ...], seqs: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
+    """Remove phrases from the start, repeatedly, always keeping at least one token."""
+    changed = True
+    while changed:
+        changed = False
+        for seq in seqs:
+            n = len(seq)
+            if len(toks) > n and toks[:n] == seq:
+                toks, changed = toks[n:], True
+                break
+    return toks
+
+
+def _strip_legal(toks: tuple[str, ...]) -> tuple[str, ...]:
+    """Legal forms as prefix or suffix, a leading "The", and a misspelt trailing legal word."""
+    toks = _strip_start(_strip_end(toks, words.LEGAL_SUFFIXES), words.LEGAL_PREFIXES)
+    last = toks[-1]
+    if (
+        len(toks) > 1
+        and len(last) >= 7
+        and any(fuzz.ratio(last, legal) >= 88 for legal in words.LEGAL_LONG)
+    ):
+        toks = _strip_end(toks[:-1], words.LEGAL_SUFFIXES)
+    return toks
+
+
+def _strip_geography(toks: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The name without a trailing place ("Siemens Schweiz" → "siemens"), or None."""
+    for seq in words.GEOGRAPHY:
+        n = len(seq)
+        if len(toks) > n and toks[-n:] == seq and toks[-n - 1] not in words.GEO_GUARDS:
+            return toks[:-n]
+    return None
+
+
+def _forms(raw: str, *, german: bool) -> NameForms | None:
+    """All normalisation levels of one folding, or None when nothing word-like remains."""
+    full = tokens(raw, german=german)
+    if not full:
+        return None
+    core = _strip_legal(full)
+    base = _strip_start(_strip_end(core, words.GROUP_WORDS), words.GROUP_WORDS)
+    return NameForms(full=full, core=core, base=base, regional=_strip_geography(base))
+
+
+def _initials(toks: tuple[str, ...], *, min_len: int = 1) -> str | None:
+    """First letters of the significant words, or None for fewer than two words."""
+    picked = [t for t in toks if t not in words.STOPWORDS and len(t) >= min_len]
+    return "".join(t[0] for t in picked) if len(picked) >= 2 else None
+
+
+def _short_form(toks: tuple[str, ...]) -> str | None:
+    """The name as an abbreviation ("IBM", "P&G", "3M" → "mmm"), or None if it is not one."""
+    compact = "".join(toks)
+    if not 2 <= len(compact) <= 4 or not (len(toks) == 1 or all(len(t) <= 2 for t in toks)):
+        return None
+    repeated = _REPEAT.match(compact)
+    return repeated[2] * int(repeated[1]) if repeated else compact
+
+
+def _with_next_word(full: tuple[str, ...], core: tuple[str, ...]) -> tuple[str, ...]:
+    """The core name plus the word after it, so "…Banking Corporation" gives HSBC."""
+    n = len(core)
+    for i in range(len(full) - n + 1):
+        if full[i : i + n] == core:
+            return full[i : i + n + 1]
+    return core
+
+
+def _deletions(text: str) -> set[str]:
+    """The text and every string made by deleting one of its characters."""
+    return {text} | {text[:i] + text[i + 1 :] for i in range(len(text))}
+
+
+def _blocks(forms: NameForms, prefix: int) -> set[str]:
+    """Typo-tolerant blocking keys: one-deletion neighbourhood of each form's prefix."""
+    out: set[str] = set()
+    for toks in {forms.core, forms.base, tuple(sorted(forms.core)), tuple(sorted(forms.base))}:
+        out |= _deletions("".join(toks)[:prefix])
+    return out
+
+
+@lru_cache(maxsize=131072)
+def analyse(raw: str, block_prefix: int = 5) -> CompanyName:
+    """Normalise a company name once; the result is cached per distinct string."""
+    variants: list[NameForms] = []
+    for german in (False, True):
+        forms = _forms(raw, german=german)
+        if forms is not None and forms not in variants:
+            variants.append(forms)
+    exact: set[str] = set()
+    regional: set[str] = set()
+    shorts: set[str] = set()
+    inits: set[str] = set()
+    blocks: set[str] = set()
+    for forms in variants:
+        exact |= {"".join(forms.core), "".join(forms.base)}
+        if forms.regional is not None:
+            regional.add("".join(forms.regional))
+        shorts |= {s for s in (_short_form(forms.core), _short_form(forms.base)) if s}
+        extended = _with_next_word(forms.full, forms.core) if len(forms.core) > 1 else ()
+        candidates = (extended, forms.core, forms.base)
+        inits |= {i for toks in candidates if (i := _initials(toks))}
+        inits |= {i for i in (_initials(forms.core, min_len=4),) if i}
+        blocks |= _blocks(forms, block_prefix)
+    return CompanyName(
+        raw=raw,
+        variants=tuple(variants),
+        exact=frozenset(exact),
+        regional=frozenset(regional),
+        short_forms=frozenset(shorts),
+        initialisms=frozenset(i for i in inits if len(i) >= 2),
+        blocks=frozenset(blocks),
+    )
+
+
+def initialism_hit(a: CompanyName, b: CompanyName) -> tuple[str, str] | None:
+    """(short form, long name) when one name abbreviates the other ("IBM", "Intl Business…")."""
+    for short, long in ((a, b), (b, a)):
+        hits = short.short_forms & long.initialisms
+        if hits and not short.exact & long.exact:
+            return min(hits), long.key
+    return None
+
+
+def similarity(a: CompanyName, b: CompanyName, *, min_token: float) -> tuple[float, float]:
+    """(aligned, compact) similarity in 0..1 over the core and base forms of both names.
+
+    Aligned: same number of words and every word pair alike (≥ ``min_token``), scored with
+    ``token_sort_ratio``. Compact: ``fuzz.ratio`` of the names with spaces removed.
+    """
+    aligned = compact = 0.0
+    for fa in a.variants:
+        for fb in b.variants:
+            for ta, tb in ((fa.core, fb.core), (fa.base, fb.base)):
+                compact = max(compact, fuzz.ratio("".join(ta), "".join(tb)) / 100)
+                if len(ta) == len(tb) and _words_alike(ta, tb, min_token):
+                    score = fuzz.token_sort_ratio(" ".join(ta), " ".join(tb)) / 100
+                    aligned = max(aligned, score)
+    return aligned, compact
+
+
+def _words_alike(ta: tuple[str, ...], tb: tuple[str, ...], min_token: float) -> bool:
+    """True when the words pair up (in order or sorted) with every pair at least ``min_token``."""
+    cutoff = min_token * 100
+    for xs, ys in ((ta, tb), (tuple(sorted(ta)), tuple(sorted(tb)))):
+        if all(fuzz.ratio(x, y, score_cutoff=cutoff) for x, y in zip(xs, ys, strict=True)):
+            return True
+    return False
