@@ -1,0 +1,237 @@
+"""Whether two customer records are the same company, and the evidence a human can check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from domain.matching.aliases import Aliases
+from domain.matching.domains import (
+    email_domain,
+    is_country_sibling,
+    org_domain,
+    registrable_domain,
+)
+from domain.matching.names import CompanyName, analyse, initialism_hit, similarity
+
+
+class Strength(StrEnum):
+    """How much a finding says: ``conflict`` is strong, ``possible`` asks for review."""
+
+    conflict = "conflict"
+    possible = "possible"
+    support = "support"
+
+
+class Signal(StrEnum):
+    """What a finding is about, strongest kinds first."""
+
+    same_domain = "same_domain"
+    same_email_domain = "same_email_domain"
+    name_equal = "name_equal"
+    alias = "alias"
+    regional_arm = "regional_arm"
+    initialism = "initialism"
+    fuzzy_name = "fuzzy_name"
+    sibling_domain = "sibling_domain"
+    country_agrees = "country_agrees"
+    country_differs = "country_differs"
+    domain_differs = "domain_differs"
+    product_overlap = "product_overlap"
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyRef:
+    """A customer as a registration, CRM account or opportunity names it."""
+
+    name: str
+    domain: str | None = None
+    email: str | None = None
+    country: str | None = None
+    products: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRules:
+    """Tunable thresholds for name likeness (built from settings in bootstrap)."""
+
+    fuzzy_threshold: float = 0.85
+    fuzzy_compact_threshold: float = 0.92
+    fuzzy_min_token: float = 0.75
+    fuzzy_min_length: int = 5
+    block_prefix: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One signal, how strong it is, its score in 0..1 and what matched."""
+
+    signal: Signal
+    strength: Strength
+    score: float = 1.0
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why two records look like the same customer; never empty of a conflict/possible."""
+
+    findings: tuple[Finding, ...]
+
+    @property
+    def strength(self) -> Strength:
+        """``conflict`` when any finding is strong, else ``possible``."""
+        strong = any(f.strength is Strength.conflict for f in self.findings)
+        return Strength.conflict if strong else Strength.possible
+
+    @property
+    def score(self) -> float:
+        """The best score among the conflict/possible findings."""
+        return max(f.score for f in self.findings if f.strength is not Strength.support)
+
+    @property
+    def signals(self) -> frozenset[Signal]:
+        """The signals present."""
+        return frozenset(f.signal for f in self.findings)
+
+    def has(self, signal: Signal) -> bool:
+        """True when the evidence includes ``signal``."""
+        return signal in self.signals
+
+
+DEFAULT_RULES = MatchRules()
+_COUNTRY_FIXES = {"UK": "GB", "EL": "GR"}
+
+
+def normal_country(country: str | None) -> str | None:
+    """Upper-case ISO code (``uk`` → ``GB``), or None when blank."""
+    if not country or not country.strip():
+        return None
+    code = country.strip().upper()
+    return _COUNTRY_FIXES.get(code, code)
+
+
+def ref_domains(ref: CompanyRef) -> tuple[str | None, str | None]:
+    """(website, e-mail) organisation domains of a record; free-mail ones dropped."""
+    return org_domain(registrable_domain(ref.domain)), org_domain(email_domain(ref.email))
+
+
+def match(
+    a: CompanyRef,
+    b: CompanyRef,
+    *,
+    rules: MatchRules = DEFAULT_RULES,
+    aliases: Aliases | None = None,
+) -> Evidence | None:
+    """Evidence that ``a`` and ``b`` are the same customer, or None. Symmetric and pure."""
+    aliases = Aliases.default() if aliases is None else aliases
+    ca, cb = normal_country(a.country), normal_country(b.country)
+    countries_differ = ca is not None and cb is not None and ca != cb
+    findings = _domain_findings(a, b)
+    shared_domain = bool(findings)
+    names = _name_findings(
+        analyse(a.name, rules.block_prefix),
+        analyse(b.name, rules.block_prefix),
+        rules=rules,
+        aliases=aliases,
+        countries_differ=countries_differ,
+    )
+    findings += names
+    if not findings:
+        return None
+    support = _support_findings(a, b, ca, cb)
+    differs = any(f.signal is Signal.domain_differs for f in support)
+    if not shared_domain and countries_differ and differs:
+        return None
+    return Evidence(findings=tuple(findings + support))
+
+
+def _domain_findings(a: CompanyRef, b: CompanyRef) -> list[Finding]:
+    """Shared organisation domains: website, e-mail, or one's website the other's e-mail."""
+    (web_a, mail_a), (web_b, mail_b) = ref_domains(a), ref_domains(b)
+    found: list[Finding] = []
+    if web_a is not None and web_a == web_b:
+        found.append(Finding(Signal.same_domain, Strength.conflict, 1.0, web_a))
+    mails = {d for d in (mail_a,) if d is not None and d in (mail_b, web_b)}
+    mails |= {d for d in (mail_b,) if d is not None and d == web_a}
+    if mails and not (found and mails == {web_a}):
+        detail = min(mails)
+        found.append(Finding(Signal.same_email_domain, Strength.conflict, 1.0, detail))
+    return found
+
+
+def _name_findings(
+    a: CompanyName,
+    b: CompanyName,
+    *,
+    rules: MatchRules,
+    aliases: Aliases,
+    countries_differ: bool,
+) -> list[Finding]:
+    """Name equality, alias, regional arm, initialism and fuzzy likeness, strongest first."""
+    if not a.variants or not b.variants:
+        return []
+    strong = Strength.possible if countries_differ else Strength.conflict
+    equal = a.exact & b.exact
+    if equal:
+        return [Finding(Signal.name_equal, strong, 1.0, min(equal))]
+    found: list[Finding] = []
+    shared_groups = aliases.groups(a) & aliases.groups(b)
+    if shared_groups:
+        found.append(Finding(Signal.alias, strong, 1.0, min(shared_groups)))
+    regional = (a.regional & b.exact) | (b.regional & a.exact)
+    if regional:
+        found.append(Finding(Signal.regional_arm, Strength.possible, 1.0, min(regional)))
+    if countries_differ:
+        return found
+    hit = initialism_hit(a, b)
+    if hit is not None:
+        found.append(Finding(Signal.initialism, Strength.possible, 1.0, f"{hit[0]} = {hit[1]}"))
+    score = _fuzzy(a, b, rules)
+    if score is not None:
+        detail = " ~ ".join(sorted((a.key, b.key)))
+        found.append(Finding(Signal.fuzzy_name, Strength.possible, score, detail))
+    return found
+
+
+def _fuzzy(a: CompanyName, b: CompanyName, rules: MatchRules) -> float | None:
+    """The fuzzy name score when it clears the thresholds (and the blocking gate), else None."""
+    if min(len(a.compact), len(b.compact)) < rules.fuzzy_min_length:
+        return None
+    if not a.blocks & b.blocks:
+        return None
+    aligned, compact = similarity(a, b, min_token=rules.fuzzy_min_token)
+    if aligned >= rules.fuzzy_threshold:
+        return round(max(aligned, compact), 3)
+    if compact >= rules.fuzzy_compact_threshold:
+        return round(compact, 3)
+    return None
+
+
+def _support_findings(
+    a: CompanyRef, b: CompanyRef, ca: str | None, cb: str | None
+) -> list[Finding]:
+    """Qualifiers: country agreement, sibling or differing websites, product overlap."""
+    found: list[Finding] = []
+    doms_a = {d for d in ref_domains(a) if d is not None}
+    doms_b = {d for d in ref_domains(b) if d is not None}
+    siblings = sorted(
+        " / ".join(sorted((x, y))) for x in doms_a for y in doms_b if is_country_sibling(x, y)
+    )
+    if siblings:
+        found.append(Finding(Signal.sibling_domain, Strength.support, 1.0, siblings[0]))
+    web_a, web_b = ref_domains(a)[0], ref_domains(b)[0]
+    if web_a and web_b and web_a != web_b and not doms_a & doms_b and not siblings:
+        detail = " / ".join(sorted((web_a, web_b)))
+        found.append(Finding(Signal.domain_differs, Strength.support, 0.0, detail))
+    if ca is not None and ca == cb:
+        found.append(Finding(Signal.country_agrees, Strength.support, 1.0, ca))
+    elif ca is not None and cb is not None:
+        detail = " / ".join(sorted((ca, cb)))
+        found.append(Finding(Signal.country_differs, Strength.support, 0.0, detail))
+    common = a.products & b.products
+    if common:
+        found.append(
+            Finding(Signal.product_overlap, Strength.support, 1.0, ", ".join(sorted(common)))
+        )
+    return found

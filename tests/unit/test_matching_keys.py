@@ -1,0 +1,133 @@
+"""candidate_keys(): whenever match() finds evidence, the two key sets intersect."""
+
+import csv
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.matching import Aliases, CompanyRef, MatchRules, candidate_keys, match
+
+EVAL = Path(__file__).parents[2] / "bench" / "data" / "company_pairs.csv"
+
+
+def _refs(row: dict[str, str], side: str) -> CompanyRef:
+    """One side of an evaluation row."""
+    return CompanyRef(
+        name=row[f"name_{side}"],
+        domain=row[f"domain_{side}"] or None,
+        email=row[f"email_{side}"] or None,
+        country=row[f"country_{side}"] or None,
+    )
+
+
+def test_keys_have_prefixes_and_stay_short() -> None:
+    keys = candidate_keys(
+        CompanyRef("Microsoft Corporation", domain="microsoft.com", email="x@gmail.com")
+    )
+    assert "d:microsoft.com" in keys
+    assert "n:microsoft" in keys
+    assert not any("gmail" in k for k in keys)
+    assert all(k[:2] in {"d:", "n:", "t:", "i:", "a:"} and len(k) <= 48 for k in keys)
+
+
+def test_alias_and_initialism_keys() -> None:
+    assert any(k.startswith("a:") for k in candidate_keys(CompanyRef("Facebook")))
+    assert "i:ibm" in candidate_keys(CompanyRef("International Business Machines"))
+    assert "i:ibm" in candidate_keys(CompanyRef("IBM"))
+
+
+def test_a_nameless_record_still_has_its_domain_key() -> None:
+    assert candidate_keys(CompanyRef("", domain="acme.com")) == frozenset({"d:acme.com"})
+
+
+def test_every_evaluation_match_shares_a_key() -> None:
+    with EVAL.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) >= 400
+    for aliases in (Aliases.default(), Aliases.none()):
+        for row in rows:
+            a, b = _refs(row, "a"), _refs(row, "b")
+            if match(a, b, aliases=aliases) is not None:
+                shared = candidate_keys(a, aliases=aliases) & candidate_keys(b, aliases=aliases)
+                assert shared, (row["name_a"], row["name_b"])
+
+
+_PIECES = [
+    "Acme",
+    "Zenith",
+    "International",
+    "Business",
+    "Machines",
+    "Bank",
+    "Apple",
+    "Würth",
+    "Wuerth",
+    "Schweiz",
+    "Group",
+    "The",
+    "of",
+    "America",
+    "&",
+    "Co.",
+    "AG",
+    "Inc.",
+    "Ltd",
+    "I.B.M.",
+    "P&G",
+    "Procter",
+    "Gamble",
+    "Facebook",
+    "Meta",
+    "Platforms",
+    "Газпром",
+    "Gazprom",
+]
+
+
+def _mutate(word: str, data: st.DataObject) -> str:
+    """A word with a random typo (swap, drop, double or replace one character)."""
+    if len(word) < 2 or not data.draw(st.booleans()):
+        return word
+    i = data.draw(st.integers(0, len(word) - 2))
+    kind = data.draw(st.sampled_from(["swap", "drop", "double", "replace"]))
+    if kind == "swap":
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if kind == "drop":
+        return word[:i] + word[i + 1 :]
+    if kind == "double":
+        return word[:i] + word[i] + word[i:]
+    return word[:i] + data.draw(st.sampled_from("aeiouxyz")) + word[i + 1 :]
+
+
+@st.composite
+def company_refs(draw: st.DrawFn) -> CompanyRef:
+    """Records built from overlapping pieces so that many pairs match."""
+    data = draw(st.data())
+    words = draw(st.lists(st.sampled_from(_PIECES), min_size=0, max_size=4))
+    name = " ".join(_mutate(w, data) for w in words) or draw(st.text(max_size=8))
+    domain = draw(
+        st.sampled_from([None, "acme.com", "acme.de", "https://www.zenith.io/x", "gmail.com"])
+    )
+    email = draw(st.sampled_from([None, "a@acme.com", "b@gmail.com", "c@zenith.io"]))
+    country = draw(st.sampled_from([None, "US", "DE", "GB"]))
+    return CompanyRef(name=name, domain=domain, email=email, country=country)
+
+
+@settings(max_examples=600)
+@given(company_refs(), company_refs())
+def test_any_match_shares_a_candidate_key(a: CompanyRef, b: CompanyRef) -> None:
+    if match(a, b) is not None:
+        assert candidate_keys(a) & candidate_keys(b)
+
+
+@settings(max_examples=200)
+@given(company_refs(), company_refs(), st.floats(0.5, 1.0), st.integers(3, 8))
+def test_the_property_holds_under_other_rules(
+    a: CompanyRef, b: CompanyRef, threshold: float, prefix: int
+) -> None:
+    rules = MatchRules(
+        fuzzy_threshold=threshold, fuzzy_compact_threshold=threshold, block_prefix=prefix
+    )
+    if match(a, b, rules=rules) is not None:
+        assert candidate_keys(a, rules=rules) & candidate_keys(b, rules=rules)
