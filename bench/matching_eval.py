@@ -18,10 +18,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from domain.matching import Aliases, CompanyRef, Evidence, Strength, candidate_keys, match
+from domain.matching import (
+    Aliases,
+    CompanyRef,
+    Evidence,
+    MatchRules,
+    Strength,
+    candidate_keys,
+    match,
+)
+from domain.matching.match import DEFAULT_RULES
 from domain.matching.names import analyse
 
 DATA = Path(__file__).parent / "data" / "company_pairs.csv"
+ONE_COUNTRY = MatchRules(names_across_countries=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +97,17 @@ def load(path: Path = DATA) -> list[Pair]:
 
 
 def evaluate(
-    pairs: list[Pair], aliases: Aliases, *, conflict_only: bool = False
+    pairs: list[Pair],
+    aliases: Aliases,
+    *,
+    rules: MatchRules = DEFAULT_RULES,
+    conflict_only: bool = False,
 ) -> tuple[Tally, dict[str, Tally], list[tuple[Pair, Evidence | None]]]:
     """Overall and per-category tallies, and the misclassified pairs with their evidence."""
     overall, per_category = Tally(), defaultdict[str, Tally](Tally)
     wrong: list[tuple[Pair, Evidence | None]] = []
     for pair in pairs:
-        found = match(pair.a, pair.b, aliases=aliases)
+        found = match(pair.a, pair.b, rules=rules, aliases=aliases)
         predicted = found is not None and (not conflict_only or found.strength is Strength.conflict)
         overall.add(pair.label, predicted)
         per_category[pair.category].add(pair.label, predicted)
@@ -146,11 +160,14 @@ def report(pairs: list[Pair], *, verbose: bool) -> None:
     for name, tally in sorted(per_category.items()):
         print(f"{name:26s}{tally.row()}")
     print(f"{'OVERALL':26s}{overall.row()}\n")
-    for title, aliases, strict in (
-        ("conflict findings only", Aliases.default(), True),
-        ("without the alias file", Aliases.none(), False),
-    ):
-        print(f"{title:26s}{evaluate(pairs, aliases, conflict_only=strict)[0].row()}")
+    variants = (
+        ("conflict findings only", Aliases.default(), DEFAULT_RULES, True),
+        ("without the alias file", Aliases.none(), DEFAULT_RULES, False),
+        ("names within one country", Aliases.default(), ONE_COUNTRY, False),
+    )
+    for title, aliases, rules, strict in variants:
+        tally = evaluate(pairs, aliases, rules=rules, conflict_only=strict)[0]
+        print(f"{title:26s}{tally.row()}")
     violations = key_property_violations(pairs, Aliases.default())
     print(f"\nmatches sharing no candidate key: {violations}")
     cold, warm = throughput(pairs, Aliases.default())

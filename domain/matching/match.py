@@ -53,13 +53,18 @@ class CompanyRef:
 
 @dataclass(frozen=True, slots=True)
 class MatchRules:
-    """Tunable thresholds for name likeness (built from settings in bootstrap)."""
+    """Tunable thresholds (built from settings in bootstrap).
+
+    ``names_across_countries=False`` drops name-only evidence between records whose countries
+    differ (fewer homonym alarms, but regional arms without a shared domain are missed).
+    """
 
     fuzzy_threshold: float = 0.85
     fuzzy_compact_threshold: float = 0.92
     fuzzy_min_token: float = 0.75
     fuzzy_min_length: int = 5
     block_prefix: int = 5
+    names_across_countries: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +146,7 @@ def match(
         return None
     support = _support_findings(a, b, ca, cb)
     differs = any(f.signal is Signal.domain_differs for f in support)
-    if not shared_domain and countries_differ and differs:
+    if not shared_domain and countries_differ and (differs or not rules.names_across_countries):
         return None
     return Evidence(findings=tuple(findings + support))
 

@@ -162,13 +162,13 @@ def _short_form(toks: tuple[str, ...]) -> str | None:
     return repeated[2] * int(repeated[1]) if repeated else compact
 
 
-def _with_next_word(full: tuple[str, ...], core: tuple[str, ...]) -> tuple[str, ...]:
-    """The core name plus the word after it, so "…Banking Corporation" gives HSBC."""
+def _widened(full: tuple[str, ...], core: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The core plus the word after it (…Banking *Corporation*: HSBC) or before it (KLM)."""
     n = len(core)
     for i in range(len(full) - n + 1):
         if full[i : i + n] == core:
-            return full[i : i + n + 1]
-    return core
+            return [full[i : i + n + 1], full[max(i - 1, 0) : i + n]]
+    return []
 
 
 def _deletions(text: str) -> set[str]:
@@ -202,8 +202,8 @@ def analyse(raw: str, block_prefix: int = 5) -> CompanyName:
         if forms.regional is not None:
             regional.add("".join(forms.regional))
         shorts |= {s for s in (_short_form(forms.core), _short_form(forms.base)) if s}
-        extended = _with_next_word(forms.full, forms.core) if len(forms.core) > 1 else ()
-        candidates = (extended, forms.core, forms.base)
+        widened = _widened(forms.full, forms.core) if len(forms.core) > 1 else []
+        candidates = (*widened, forms.core, forms.base)
         inits |= {i for toks in candidates if (i := _initials(toks))}
         inits |= {i for i in (_initials(forms.core, min_len=4),) if i}
         blocks |= _blocks(forms, block_prefix)

@@ -96,6 +96,15 @@ class TestNames:
         assert found.strength is Strength.possible
         assert found.has(Signal.country_differs)
 
+    def test_rules_can_drop_name_only_evidence_across_countries(self) -> None:
+        rules = MatchRules(names_across_countries=False)
+        assert (
+            match(a_ref("Target", country="US"), a_ref("Target", country="AU"), rules=rules) is None
+        )
+        a = a_ref("Siemens AG", domain="siemens.com", country="DE")
+        b = a_ref("Siemens Schweiz AG", email="x@siemens.com", country="CH")
+        assert evidence(a, b, rules=rules).strength is Strength.conflict
+
     def test_same_name_other_country_and_other_website_is_no_match(self) -> None:
         a = a_ref("Metro AG", domain="metroag.de", country="DE")
         b = a_ref("Metro Inc.", domain="metro.ca", country="CA")
