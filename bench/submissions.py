@@ -26,6 +26,7 @@ from aiohttp.test_utils import TestServer
 from bot.app import EVENTS_PATH, build_web_app
 from bot.bootstrap import bootstrap
 from bot.ids import Callback
+from bot.server import tune_gc
 from bot.settings import Settings
 from bot.views.common import FormContext
 from domain.services import LinkPartner, link_partner
@@ -128,6 +129,7 @@ async def serve_app(pipe: Connection, database_url: str | None) -> dict[str, Any
         )
         server = TestServer(build_web_app(deps), host="127.0.0.1")
         await server.start_server()
+        tune_gc()  # as `dibs serve` does
         try:
             pipe.send(str(server.make_url(EVENTS_PATH)))
             result: dict[str, Any] = await asyncio.to_thread(pipe.recv)

@@ -63,7 +63,7 @@ CARDS = {
 @dataclass(frozen=True, slots=True)
 class OutboxTuning:
     lease: timedelta = timedelta(seconds=60)
-    batch: int = 50
+    batch: int = 10
     poll_seconds: float = 1.0
     first_backoff_seconds: float = 2.0
     max_backoff_seconds: float = 300.0
@@ -193,9 +193,8 @@ class OutboxWorker:
         delivered: list[int] = []
         uow = self._deps.uow()
         async with uow:
+            await uow.message_refs.put_many({k: v for r in results for k, v in r.posted.items()})
             for result in results:
-                for (kind, registration_id), ref in result.posted.items():
-                    await uow.message_refs.put(kind, registration_id, ref)
                 entry = result.entry
                 if result.launcher_ts is not None and entry.message.partner_id is not None:
                     partner = await uow.partners.get(entry.message.partner_id)

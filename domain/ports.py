@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -122,6 +122,9 @@ class MessageRefs(Protocol):
         """The posted cards among `keys` (kind, registration id)."""
 
     async def put(self, kind: MessageKind, registration_id: int, ref: MessageRef) -> None: ...
+
+    async def put_many(self, refs: Mapping[tuple[MessageKind, int], MessageRef]) -> None:
+        """`put` for a whole batch in one statement."""
 
 
 class EventReceipts(Protocol):

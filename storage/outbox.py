@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -145,15 +145,28 @@ class SqlAlchemyMessageRefs:
 
     async def put(self, kind: MessageKind, registration_id: int, ref: MessageRef) -> None:
         """Record (or replace) where the card was posted."""
+        await self.put_many({(kind, registration_id): ref})
+
+    async def put_many(self, refs: Mapping[tuple[MessageKind, int], MessageRef]) -> None:
+        """Record (or replace) where several cards were posted, in one statement."""
+        if not refs:
+            return
         insert = _dialect_insert(self._session)
-        statement = insert(MessageRefRow).values(
-            kind=kind.value, registration_id=registration_id, channel_id=ref.channel_id, ts=ref.ts
-        )
+        statement = insert(cast(Table, MessageRefRow.__table__))
         await self._session.execute(
             statement.on_conflict_do_update(
                 index_elements=[MessageRefRow.kind, MessageRefRow.registration_id],
                 set_={"channel_id": statement.excluded.channel_id, "ts": statement.excluded.ts},
-            )
+            ),
+            [
+                {
+                    "kind": kind.value,
+                    "registration_id": registration_id,
+                    "channel_id": ref.channel_id,
+                    "ts": ref.ts,
+                }
+                for (kind, registration_id), ref in refs.items()
+            ],
         )
 
 
