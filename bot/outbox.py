@@ -104,6 +104,7 @@ class OutboxWorker:
         self._client = client
         self._tuning = tuning or OutboxTuning()
         self._name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._host_team_id: str | None = None
 
     async def run(self) -> None:
         while True:
@@ -247,7 +248,13 @@ class OutboxWorker:
         if message.kind is MessageKind.partner_card:
             card = build_partner_card(registration, partner, program=program)
         elif message.kind is MessageKind.review_card:
-            card = build_review_card(registration, partner, program=program, now=self._deps.clock())
+            card = build_review_card(
+                registration,
+                partner,
+                program=program,
+                now=self._deps.clock(),
+                host_team_id=await self._host_team(),
+            )
         else:
             if message.notice is None:
                 raise Undeliverable("notice without a subject")
@@ -267,6 +274,16 @@ class OutboxWorker:
         posted = await self._upsert(card_ref, channel, card)
         if posted is not None:
             result.posted[(card_kind, registration.id)] = posted
+
+    async def _host_team(self) -> str | None:
+        """Our own workspace (from auth.test, once), so internal submitters show no team."""
+        if self._host_team_id is None:
+            try:
+                self._host_team_id = str((await self._client.auth_test())["team_id"])
+            except Exception:
+                logger.warning("auth.test failed; review cards show every submitter's team")
+                return None
+        return self._host_team_id
 
     async def _upsert(
         self, ref: MessageRef | None, channel: str, card: Message

@@ -25,7 +25,7 @@ from bot.views.review_modals import (
 )
 from domain.errors import DomainError, InvalidInput, NotAllowed
 from domain.policy import can_decide
-from domain.registration import Registration
+from domain.registration import Registration, RegistrationStatus
 from domain.services import (
     AlreadyDecided,
     Decide,
@@ -46,7 +46,9 @@ def register(app: AsyncApp) -> None:
 
 
 def already_decided_text(registration: Registration) -> str:
-    """Tell the loser of a race who won, and how."""
+    """Tell the loser of a race where the registration stands now, and who decided."""
+    if registration.status is RegistrationStatus.info_requested:
+        return f"{registration.reference} is already waiting for the partner's answer."
     text = f"{registration.reference} is already {registration.status.label.lower()}"
     if registration.decided_by is not None and not registration.decided_by.is_system:
         text += f" by {mention(registration.decided_by.user_id)}"

@@ -323,3 +323,17 @@ async def test_partner_answer_sends_the_registration_back_to_review(world: World
         for c in world.fake.calls_to("chat.update")[updates_before:]
     )
     assert (await world.audit_actions())[-1] == ("resubmit", p.PARTNER_REP.user_id)
+
+
+async def test_a_stale_approve_click_after_an_info_request_says_it_waits_for_the_partner(
+    world: World,
+) -> None:
+    await registered(world)
+    seen = await world.registration()
+    await ask_for_info(world)
+
+    await world.decide(p.APPROVER, Action.review_approve, seen)
+
+    [told] = await world.fake.wait_for_hook_posts()
+    assert "waiting for the partner's answer" in told.body["text"]
+    assert (await world.registration()).status is RegistrationStatus.info_requested
