@@ -35,3 +35,11 @@ class Opportunity:
     owner_email: str | None = None
     created_at: datetime | None = None
     last_activity_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    """What an import batch did: rows inserted and rows updated (matched by external id)."""
+
+    inserted: int = 0
+    updated: int = 0
