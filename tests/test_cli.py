@@ -1,0 +1,414 @@
+"""The `dibs` command line, run in-process on a temporary SQLite database.
+
+Every mistake a user can make ends as one line on stderr and exit status 2, never a traceback.
+No test here starts the server: each `serve` case must stop at its configuration check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import logging
+import shutil
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import select
+
+from bot.cli import main
+from bot.settings import get_settings
+from domain.actor import Actor
+from domain.policy import DeskPolicy, ProgramPolicy
+from domain.services import (
+    Decide,
+    Decision,
+    LinkPartner,
+    SubmitRegistration,
+    decide_registration,
+    link_partner,
+    submit_registration,
+)
+from storage.db import make_engine, make_session_factory
+from storage.models import OutboxMessageRow
+from storage.uow import uow_factory
+from tests.builders import HOST_TEAM, NOW, some_details
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV_NAMES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "DIBS_CONFIG",
+    "DIBS_DATABASE_URL",
+)
+AUDIT_HEADER = [
+    "registration",
+    "at",
+    "actor_team",
+    "actor_user",
+    "actor_enterprise",
+    "action",
+    "from_status",
+    "to_status",
+    "reason",
+]
+REP = Actor(team_id="T0ACME", user_id="U0REP")
+APPROVER = Actor(team_id=HOST_TEAM, user_id="U0APPROVER")
+
+
+@dataclass
+class Cli:
+    """`dibs` in a clean working directory with its database at `url`."""
+
+    url: str
+    folder: Path
+    monkeypatch: pytest.MonkeyPatch
+
+    def __call__(self, *args: str) -> Result:
+        get_settings.cache_clear()
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    def ok(self, *args: str) -> Result:
+        result = self(*args)
+        assert result.exit_code == 0, result.stderr
+        return result
+
+    def setenv(self, name: str, value: str) -> None:
+        self.monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'dibs.db'}"
+    monkeypatch.setenv("DIBS_DATABASE_URL", url)
+    monkeypatch.chdir(tmp_path)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    get_settings.cache_clear()
+    try:
+        yield Cli(url, tmp_path, monkeypatch)
+    finally:
+        get_settings.cache_clear()
+        root.handlers[:] = handlers  # `main` points logging at the runner's closed stderr
+        root.setLevel(level)
+
+
+@pytest.fixture
+def migrated(cli: Cli) -> Cli:
+    cli.ok("db", "upgrade")
+    return cli
+
+
+def one_error_line(result: Result) -> str:
+    """The single line a failed command wrote to stderr."""
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def launchers_owed(url: str) -> list[tuple[int | None, str]]:
+    """(partner id, key) of every launcher message the outbox still has to deliver."""
+
+    async def read() -> list[tuple[int | None, str]]:
+        engine = make_engine(url)
+        try:
+            async with engine.connect() as connection:
+                rows = await connection.execute(
+                    select(OutboxMessageRow.partner_id, OutboxMessageRow.key).where(
+                        OutboxMessageRow.kind == "launcher",
+                        OutboxMessageRow.delivered_at.is_(None),
+                    )
+                )
+                return [(partner_id, key) for partner_id, key in rows]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def submit_and_approve(url: str) -> None:
+    """Acme registers a deal and the desk approves it, through the services the bot uses."""
+
+    async def run() -> None:
+        engine = make_engine(url)
+        try:
+            new_uow = uow_factory(make_session_factory(engine))
+            program = ProgramPolicy()
+            await link_partner(
+                LinkPartner(name="Acme", tier="Gold", channel_id="C0ACME", slack_team_id="T0ACME"),
+                uow=new_uow(),
+                now=NOW,
+            )
+            outcome = await submit_registration(
+                SubmitRegistration(details=some_details(), by=REP, channel_id="C0ACME"),
+                uow=new_uow(),
+                now=NOW,
+                program=program,
+                host_team_id=HOST_TEAM,
+            )
+            registration = outcome.registration
+            assert registration.id is not None
+            await decide_registration(
+                Decide(
+                    registration_id=registration.id,
+                    version=registration.version,
+                    by=APPROVER,
+                    decision=Decision.approve,
+                ),
+                uow=new_uow(),
+                now=NOW + timedelta(hours=2),
+                program=program,
+                desk=DeskPolicy(channel_id="C0DESK", approvers=frozenset({APPROVER.user_id})),
+                host_team_id=HOST_TEAM,
+            )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def expected_audit(rows: Sequence[Sequence[str]]) -> None:
+    """The audit export of `submit_and_approve`: header, then submit, review and approve."""
+    assert list(rows[0]) == AUDIT_HEADER
+    body = rows[1:]
+    assert [row[0] for row in body] == ["DR-0001"] * 3
+    assert [(row[3], row[5], row[6], row[7]) for row in body] == [
+        ("U0REP", "submit", "", "submitted"),
+        ("dibs", "review", "submitted", "under_review"),
+        ("U0APPROVER", "approve", "under_review", "approved"),
+    ]
+    assert body[2][1] == (NOW + timedelta(hours=2)).isoformat()
+
+
+class TestDbUpgrade:
+    def test_creates_the_schema(self, cli: Cli) -> None:
+        result = cli("db", "upgrade")
+
+        assert result.exit_code == 0
+        assert "database is up to date" in result.stdout
+        assert cli.ok("partners", "list").stdout.startswith("no partners yet")
+
+    def test_running_it_twice_is_fine(self, migrated: Cli) -> None:
+        result = migrated("db", "upgrade")
+
+        assert result.exit_code == 0
+        assert "database is up to date" in result.stdout
+
+
+class TestPartnersAdd:
+    def test_prints_the_linked_partner(self, migrated: Cli) -> None:
+        result = migrated(
+            "partners",
+            "add",
+            "Acme",
+            "--tier",
+            "Gold",
+            "--channel",
+            "C0ACME",
+            "--slack-team",
+            "T0ACME",
+        )
+
+        assert result.exit_code == 0
+        assert result.stdout.startswith("linked partner 1: Acme (Gold) to C0ACME")
+
+    def test_queues_the_launcher_for_the_bot_to_post(self, migrated: Cli) -> None:
+        migrated.ok("partners", "add", "Acme", "--tier", "Gold", "--channel", "C0ACME")
+
+        assert launchers_owed(migrated.url) == [(1, "partner:1")]
+
+    @pytest.mark.parametrize(
+        ("option", "value"),
+        [
+            ("--channel", "acme"),
+            ("--channel", "#acme"),
+            ("--channel", "U0ACME"),
+            ("--slack-team", "X1"),
+            ("--slack-team", "t0acme"),
+            ("--slack-enterprise", "T0ACME"),
+        ],
+    )
+    def test_a_bad_slack_id_is_a_usage_error_naming_the_option(
+        self, migrated: Cli, option: str, value: str
+    ) -> None:
+        args = {"--channel": "C0ACME", option: value}
+
+        result = migrated(
+            "partners",
+            "add",
+            "Acme",
+            "--tier",
+            "Gold",
+            *(part for pair in args.items() for part in pair),
+        )
+
+        assert result.exit_code == 2
+        assert f"Invalid value for {option}" in result.stderr
+        assert repr(value) in result.stderr
+        assert "Traceback" not in result.stderr
+
+    def test_a_bad_slack_id_links_nothing(self, migrated: Cli) -> None:
+        migrated(
+            "partners", "add", "Acme", "--tier", "Gold", "--channel", "C0ACME", "--slack-team", "X1"
+        )
+
+        assert migrated.ok("partners", "list").stdout.startswith("no partners yet")
+        assert launchers_owed(migrated.url) == []
+
+    def test_a_blank_name_is_one_line_of_error(self, migrated: Cli) -> None:
+        result = migrated("partners", "add", "  ", "--tier", "Gold", "--channel", "C0ACME")
+
+        assert one_error_line(result) == "dibs: error: Give the partner a name."
+
+
+class TestPartnersList:
+    def test_an_empty_database_gets_a_hint(self, migrated: Cli) -> None:
+        result = migrated("partners", "list")
+
+        assert result.exit_code == 0
+        assert result.stdout == "no partners yet: dibs partners add NAME --tier TIER --channel C…\n"
+
+    def test_lists_partners_as_a_tab_separated_table(self, migrated: Cli) -> None:
+        migrated.ok(
+            "partners",
+            "add",
+            "Acme Resellers",
+            "--tier",
+            "Gold",
+            "--channel",
+            "C0ACME",
+            "--slack-team",
+            "T0ACME",
+        )
+        migrated.ok(
+            "partners",
+            "add",
+            "Globex",
+            "--tier",
+            "Silver",
+            "--channel",
+            "C0GLOBEX",
+            "--slack-enterprise",
+            "E0GLOBEX",
+        )
+
+        result = migrated("partners", "list")
+
+        assert result.exit_code == 0
+        assert result.stdout.splitlines() == [
+            "id\tname\ttier\tchannel\tslack_team\tslack_enterprise",
+            "1\tAcme Resellers\tGold\tC0ACME\tT0ACME\t",
+            "2\tGlobex\tSilver\tC0GLOBEX\t\tE0GLOBEX",
+        ]
+
+    def test_before_db_upgrade_says_to_run_it_without_a_traceback(self, cli: Cli) -> None:
+        result = cli("partners", "list")
+
+        line = one_error_line(result)
+        assert line.startswith("dibs: error: database: ")
+        assert line.endswith("(has `dibs db upgrade` been run?)")
+
+
+class TestExportAudit:
+    def test_writes_every_audit_event_to_stdout(self, migrated: Cli) -> None:
+        submit_and_approve(migrated.url)
+
+        result = migrated("export", "audit", "--format", "csv")
+
+        assert result.exit_code == 0
+        expected_audit(csv_rows(result.stdout))
+
+    def test_writes_to_a_file_and_says_how_many(self, migrated: Cli) -> None:
+        submit_and_approve(migrated.url)
+        target = migrated.folder / "audit.csv"
+
+        result = migrated("export", "audit", "--output", str(target))
+
+        assert result.exit_code == 0
+        assert result.stdout == ""
+        assert f"wrote 3 audit events to {target}" in result.stderr
+        expected_audit(csv_rows(target.read_text(encoding="utf-8")))
+
+    def test_an_empty_log_is_just_the_header(self, migrated: Cli) -> None:
+        result = migrated("export", "audit")
+
+        assert csv_rows(result.stdout) == [AUDIT_HEADER]
+
+    def test_only_csv_is_offered(self, migrated: Cli) -> None:
+        result = migrated("export", "audit", "--format", "xlsx")
+
+        assert result.exit_code == 2
+        assert "--format" in result.stderr
+
+
+class TestServe:
+    """`serve` checks its configuration first; none of these gets as far as listening."""
+
+    def valid_config(self, cli: Cli) -> Path:
+        path = cli.folder / "policy.toml"
+        shutil.copy(ROOT / "dibs.example.toml", path)
+        return path
+
+    def test_without_a_bot_token_names_slack_bot_token(self, cli: Cli) -> None:
+        cli.setenv("DIBS_CONFIG", str(self.valid_config(cli)))
+        cli.setenv("SLACK_SIGNING_SECRET", "shh")
+
+        line = one_error_line(cli("serve"))
+
+        assert line.startswith("dibs: error: SLACK_BOT_TOKEN")
+
+    def test_over_http_without_a_signing_secret_names_it(self, cli: Cli) -> None:
+        cli.setenv("DIBS_CONFIG", str(self.valid_config(cli)))
+        cli.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+
+        line = one_error_line(cli("serve"))
+
+        assert line.startswith("dibs: error: SLACK_SIGNING_SECRET")
+
+    def test_without_a_config_file_names_dibs_config_and_dibs_toml(self, cli: Cli) -> None:
+        cli.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+        cli.setenv("SLACK_SIGNING_SECRET", "shh")
+
+        line = one_error_line(cli("serve"))
+
+        assert line.startswith("dibs: error: ")
+        assert "DIBS_CONFIG" in line
+        assert "dibs.toml" in line
+
+    def test_with_dibs_config_naming_a_missing_file_names_dibs_config(self, cli: Cli) -> None:
+        cli.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+        cli.setenv("SLACK_SIGNING_SECRET", "shh")
+        cli.setenv("DIBS_CONFIG", str(cli.folder / "missing.toml"))
+
+        line = one_error_line(cli("serve"))
+
+        assert line.startswith("dibs: error: DIBS_CONFIG")
+        assert "missing.toml" in line
+
+    def test_with_a_broken_config_names_the_file_and_key(self, cli: Cli) -> None:
+        (cli.folder / "dibs.toml").write_text(
+            '[desk]\nchannel = "desk"\napprovers = ["U0A1"]\n[program]\nproducts = ["X"]\n',
+            encoding="utf-8",
+        )
+        cli.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+        cli.setenv("SLACK_SIGNING_SECRET", "shh")
+
+        line = one_error_line(cli("serve"))
+
+        assert line.startswith("dibs: error: dibs.toml: [desk.channel]")
