@@ -51,18 +51,6 @@ class AlreadyDecided(ConcurrentUpdate):
 # ---------------------------------------------------------------------------- identity
 
 
-async def identify_partner(actor: Actor, *, channel_id: str | None, uow: UnitOfWork) -> Partner:
-    """The partner organisation the actor speaks for; UnknownPartner if none is linked."""
-    async with uow:
-        candidates = await uow.partners.find_for_actor(
-            team_id=actor.team_id, enterprise_id=actor.enterprise_id, channel_id=channel_id
-        )
-    partner = resolve_partner(actor, channel_id=channel_id, partners=candidates)
-    if partner is None:
-        raise UnknownPartner(NOT_LINKED)
-    return partner
-
-
 async def partner_for_channel(channel_id: str, *, uow: UnitOfWork) -> Partner | None:
     """The partner linked to a shared channel, if any."""
     async with uow:
@@ -72,17 +60,28 @@ async def partner_for_channel(channel_id: str, *, uow: UnitOfWork) -> Partner | 
 async def acting_partner(
     actor: Actor, *, channel_id: str | None, host_team_id: str, uow: UnitOfWork
 ) -> Partner:
-    """Whom a registration from this actor in this channel is for.
+    """Whom this actor, in this channel, speaks for (UnknownPartner if nobody is linked)."""
+    async with uow:
+        return await _acting_partner(actor, channel_id, host_team_id=host_team_id, uow=uow)
 
-    External actors speak for their own organisation. Internal staff register on behalf of
-    the partner whose channel they are in.
-    """
+
+async def _acting_partner(
+    actor: Actor, channel_id: str | None, *, host_team_id: str, uow: UnitOfWork
+) -> Partner:
+    """External actors speak for their own organisation (enterprise, team, then channel);
+    internal staff act for the partner whose channel they are in. Needs an open `uow`."""
     if is_internal(actor, host_team_id=host_team_id):
-        partner = await partner_for_channel(channel_id, uow=uow) if channel_id else None
+        partner = await uow.partners.get_by_channel(channel_id) if channel_id else None
         if partner is None:
             raise UnknownPartner("This channel is not linked to a partner. Run `/dibs setup`.")
         return partner
-    return await identify_partner(actor, channel_id=channel_id, uow=uow)
+    candidates = await uow.partners.find_for_actor(
+        team_id=actor.team_id, enterprise_id=actor.enterprise_id, channel_id=channel_id
+    )
+    partner = resolve_partner(actor, channel_id=channel_id, partners=candidates)
+    if partner is None:
+        raise UnknownPartner(NOT_LINKED)
+    return partner
 
 
 # ---------------------------------------------------------------------------- partners
@@ -204,25 +203,13 @@ async def submit_registration(
 async def _submitting_partner(
     cmd: SubmitRegistration, *, uow: UnitOfWork, host_team_id: str
 ) -> Partner:
-    internal = is_internal(cmd.by, host_team_id=host_team_id)
-    if cmd.partner_id is not None:
-        if not internal:
-            raise NotAllowed("Only the vendor's team can register for another partner.")
-        partner = await uow.partners.get(cmd.partner_id)
-        if partner is None:
-            raise NotFound("That partner no longer exists.")
-        return partner
-    if internal:
-        partner = await uow.partners.get_by_channel(cmd.channel_id) if cmd.channel_id else None
-        if partner is None:
-            raise UnknownPartner("This channel is not linked to a partner. Run `/dibs setup`.")
-        return partner
-    candidates = await uow.partners.find_for_actor(
-        team_id=cmd.by.team_id, enterprise_id=cmd.by.enterprise_id, channel_id=cmd.channel_id
-    )
-    partner = resolve_partner(cmd.by, channel_id=cmd.channel_id, partners=candidates)
+    if cmd.partner_id is None:
+        return await _acting_partner(cmd.by, cmd.channel_id, host_team_id=host_team_id, uow=uow)
+    if not is_internal(cmd.by, host_team_id=host_team_id):
+        raise NotAllowed("Only the vendor's team can register for another partner.")
+    partner = await uow.partners.get(cmd.partner_id)
     if partner is None:
-        raise UnknownPartner(NOT_LINKED)
+        raise NotFound("That partner no longer exists.")
     return partner
 
 
