@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.conflicts import Claim, ConflictFinding, FindingCounts
+from domain.crm import Account, Opportunity, UpsertCounts
 from domain.messages import MessageKind, OutboxMessage
 from domain.partner import Partner
-from domain.registration import AuditEvent, Registration
+from domain.registration import AuditEvent, Registration, RegistrationStatus
 
 
 class RegistrationRepository(Protocol):
@@ -45,6 +47,50 @@ class RegistrationRepository(Protocol):
 class AuditRecord:
     registration_id: int
     event: AuditEvent
+
+
+class CrmRepository(Protocol):
+    """The vendor's direct accounts and opportunities, imported from its CRM."""
+
+    async def upsert_accounts(
+        self, accounts: Sequence[Account], *, now: datetime | None = None
+    ) -> UpsertCounts:
+        """Insert or update by `external_id` (the last of duplicates wins); keys replaced."""
+
+    async def upsert_opportunities(
+        self, opportunities: Sequence[Opportunity], *, now: datetime | None = None
+    ) -> UpsertCounts:
+        """Insert or update by `external_id` (the last of duplicates wins); keys replaced."""
+
+    async def count_accounts(self) -> int: ...
+
+
+class ConflictRepository(Protocol):
+    """The candidate index and the findings stored with registrations."""
+
+    async def claims_for_keys(
+        self,
+        keys: Collection[str],
+        *,
+        exclude_registration_id: int | None,
+        active_statuses: Collection[RegistrationStatus],
+        now: datetime,
+    ) -> list[Claim]:
+        """Registrations (active, protection not over), accounts and opportunities sharing a
+        key; over-common keys are capped (`ConflictRules.key_cap`). Narrows, never judges."""
+
+    async def add_findings(
+        self,
+        registration_id: int,
+        findings: Sequence[ConflictFinding],
+        *,
+        found_at: datetime,
+        replace: bool = False,
+    ) -> None:
+        """Store a check's findings in the current transaction (`replace`: drop older ones)."""
+
+    async def finding_counts(self, registration_ids: Collection[int]) -> dict[int, FindingCounts]:
+        """Conflicts and possible conflicts per registration (absent: none found)."""
 
 
 class PartnerRepository(Protocol):
@@ -137,6 +183,8 @@ class UnitOfWork(Protocol):
 
     registrations: RegistrationRepository
     partners: PartnerRepository
+    crm: CrmRepository
+    conflicts: ConflictRepository
     outbox: Outbox
     message_refs: MessageRefs
     receipts: EventReceipts

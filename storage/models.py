@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     Dialect,
@@ -31,6 +32,7 @@ NAMING_CONVENTION = {
 }
 
 SLACK_ID = 32  # Slack ids (T…, U…, C…, E…) and message timestamps are short
+CRM_ID = 128  # a CRM's record ids (Salesforce: 18 characters; others: UUIDs, paths)
 
 
 def utcnow() -> datetime:
@@ -196,3 +198,68 @@ class SlackEventReceiptRow(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime]
+
+
+class CrmAccountRow(Base):
+    """A direct CRM account, imported (upserted by the CRM's id)."""
+
+    __tablename__ = "crm_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(CRM_ID), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    domain: Mapped[str | None] = mapped_column(String(255))
+    country: Mapped[str | None] = mapped_column(String(100))
+    owner_slack_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    owner_email: Mapped[str | None] = mapped_column(String(320))
+    is_customer: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_named: Mapped[bool] = mapped_column(Boolean, default=False)
+    imported_at: Mapped[datetime]
+
+
+class CrmOpportunityRow(Base):
+    """An open direct opportunity, imported (upserted by the CRM's id)."""
+
+    __tablename__ = "crm_opportunity"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(CRM_ID), unique=True)
+    account_external_id: Mapped[str | None] = mapped_column(String(CRM_ID), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    domain: Mapped[str | None] = mapped_column(String(255))
+    stage: Mapped[str | None] = mapped_column(String(64))
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    owner_slack_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    owner_email: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime | None]
+    last_activity_at: Mapped[datetime | None]
+    imported_at: Mapped[datetime]
+
+
+class CompanyKeyRow(Base):
+    """The candidate index: one matching key of a registration, account or opportunity.
+
+    Looked up by `key` (the index also holds the owner, so a lookup reads the index only);
+    replaced by owner when the record changes.
+    """
+
+    __tablename__ = "company_key"
+    __table_args__ = (Index(None, "key", "owner_kind", "owner_id"),)
+
+    owner_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class RegistrationFindingRow(Base):
+    """A claim the conflict check found for a registration, with its evidence."""
+
+    __tablename__ = "registration_finding"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), index=True)
+    claim_kind: Mapped[str] = mapped_column(String(16))
+    claim_id: Mapped[int] = mapped_column(Integer)
+    strength: Mapped[str] = mapped_column(String(16))
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    found_at: Mapped[datetime]

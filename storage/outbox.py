@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, exists, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -15,6 +14,7 @@ from domain.messages import MessageKind, Notice, OutboxMessage
 from domain.ports import MessageRef, OutboxEntry
 from storage.models import MessageRefRow, OutboxMessageRow, SlackEventReceiptRow
 from storage.repositories import rows_affected
+from storage.sql import dialect_insert
 
 MAX_ERROR_CHARS = 2000
 _Row = OutboxMessageRow
@@ -151,7 +151,7 @@ class SqlAlchemyMessageRefs:
         """Record (or replace) where several cards were posted, in one statement."""
         if not refs:
             return
-        insert = _dialect_insert(self._session)
+        insert = dialect_insert(self._session)
         statement = insert(cast(Table, MessageRefRow.__table__))
         await self._session.execute(
             statement.on_conflict_do_update(
@@ -178,7 +178,7 @@ class SqlAlchemyEventReceipts:
 
     async def first_time(self, event_id: str, *, now: datetime) -> bool:
         """Record the event id; False when it was already recorded (by anyone)."""
-        insert = _dialect_insert(self._session)
+        insert = dialect_insert(self._session)
         statement = (
             insert(SlackEventReceiptRow)
             .values(event_id=event_id, received_at=now)
@@ -208,16 +208,6 @@ def _older_pending() -> ColumnElement[bool]:
         older.delivered_at.is_(None),
         older.failed_at.is_(None),
     )
-
-
-def _dialect_insert(session: AsyncSession) -> type[postgresql.Insert] | type[sqlite.Insert]:
-    """INSERT with ON CONFLICT support for the session's database."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.Insert
-    if name == "sqlite":
-        return sqlite.Insert
-    raise NotImplementedError(f"no upsert for the {name} dialect")
 
 
 def _columns(message: OutboxMessage, *, now: datetime) -> dict[str, Any]:

@@ -10,7 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.actor import Actor
+from domain.conflicts import ClaimKind, ConflictRules, company_ref
 from domain.errors import ConcurrentUpdate, DuplicateSubmission, NotFound
+from domain.matching import CompanyRef
 from domain.partner import Partner
 from domain.ports import AuditRecord
 from domain.registration import (
@@ -21,6 +23,7 @@ from domain.registration import (
     RegistrationStatus,
     RejectionReason,
 )
+from storage.company_keys import replace_keys
 from storage.models import AuditEventRow, PartnerRow, RegistrationRow
 
 _REGISTRATION = cast(Table, RegistrationRow.__table__)
@@ -47,10 +50,16 @@ def duplicate_submission() -> DuplicateSubmission:
 
 
 class SqlAlchemyRegistrationRepository:
-    """`domain.ports.RegistrationRepository` on an AsyncSession (the UoW owns the session)."""
+    """`domain.ports.RegistrationRepository` on an AsyncSession (the UoW owns the session).
 
-    def __init__(self, session: AsyncSession) -> None:
+    It keeps each registration's candidate keys (`company_key`) in step with its details:
+    written on `add`, replaced on `save` when the customer it names changed.
+    """
+
+    def __init__(self, session: AsyncSession, rules: ConflictRules | None = None) -> None:
         self._session = session
+        self._rules = rules or ConflictRules()
+        self._indexed: dict[int, CompanyRef] = {}  # the customer whose keys are stored
 
     async def add(self, registration: Registration) -> None:
         """Insert the registration and its pending audit events; assigns `registration.id`."""
@@ -68,6 +77,7 @@ class SqlAlchemyRegistrationRepository:
                 raise duplicate_submission() from error
             raise
         await self._add_events(registration.id, registration)
+        await self._index(registration.id, registration, fresh=True)
 
     async def get(self, registration_id: int) -> Registration | None:
         """The registration as stored now, or None."""
@@ -105,6 +115,7 @@ class SqlAlchemyRegistrationRepository:
                 f"{registration.reference} was changed by someone else; reload and retry."
             )
         await self._add_events(registration.id, registration)
+        await self._index(registration.id, registration)
 
     async def list_by_partner(self, partner_id: int, *, limit: int = 50) -> list[Registration]:
         """A partner's registrations, newest first."""
@@ -139,11 +150,29 @@ class SqlAlchemyRegistrationRepository:
 
     async def _one(self, *criteria: ColumnElement[bool]) -> Registration | None:
         row = (await self._session.execute(select(_REGISTRATION).where(*criteria))).first()
-        return None if row is None else _registration_to_domain(row)
+        return None if row is None else self._loaded(row)
 
     async def _list(self, statement: Any) -> list[Registration]:
         """Core rows, not ORM instances: the hot paths skip the identity map entirely."""
-        return [_registration_to_domain(row) for row in await self._session.execute(statement)]
+        return [self._loaded(row) for row in await self._session.execute(statement)]
+
+    def _loaded(self, row: Any) -> Registration:
+        registration = _registration_to_domain(row)
+        self._indexed[row.id] = company_ref(registration.details)
+        return registration
+
+    async def _index(
+        self, registration_id: int, registration: Registration, *, fresh: bool = False
+    ) -> None:
+        """Write the candidate keys, unless the stored ones already describe this customer."""
+        ref = company_ref(registration.details)
+        if not fresh and self._indexed.get(registration_id) == ref:
+            return
+        keys = self._rules.keys(ref)
+        await replace_keys(
+            self._session, ClaimKind.registration, {registration_id: keys}, fresh=fresh
+        )
+        self._indexed[registration_id] = ref
 
     async def _add_events(self, registration_id: int, registration: Registration) -> None:
         events = [_event_columns(registration_id, event) for event in registration.pending_events()]

@@ -10,14 +10,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from domain.conflicts import ConflictRules
 from domain.errors import ConcurrentUpdate
 from domain.ports import (
+    ConflictRepository,
+    CrmRepository,
     EventReceipts,
     MessageRefs,
     Outbox,
     PartnerRepository,
     RegistrationRepository,
 )
+from storage.conflicts import SqlAlchemyConflictRepository
+from storage.crm import SqlAlchemyCrmRepository
 from storage.outbox import SqlAlchemyEventReceipts, SqlAlchemyMessageRefs, SqlAlchemyOutbox
 from storage.repositories import (
     SqlAlchemyPartnerRepository,
@@ -37,20 +42,27 @@ class SqlAlchemyUnitOfWork:
 
     registrations: RegistrationRepository
     partners: PartnerRepository
+    crm: CrmRepository
+    conflicts: ConflictRepository
     outbox: Outbox
     message_refs: MessageRefs
     receipts: EventReceipts
 
-    def __init__(self, session_factory: SessionFactory) -> None:
+    def __init__(
+        self, session_factory: SessionFactory, *, conflict_rules: ConflictRules | None = None
+    ) -> None:
         self._session_factory = session_factory
+        self._rules = conflict_rules or ConflictRules()
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("this unit of work is already in use; blocks cannot nest")
         session = self._session = self._session_factory()
-        self.registrations = SqlAlchemyRegistrationRepository(session)
+        self.registrations = SqlAlchemyRegistrationRepository(session, self._rules)
         self.partners = SqlAlchemyPartnerRepository(session)
+        self.crm = SqlAlchemyCrmRepository(session, self._rules)
+        self.conflicts = SqlAlchemyConflictRepository(session, self._rules)
         self.outbox = SqlAlchemyOutbox(session)
         self.message_refs = SqlAlchemyMessageRefs(session)
         self.receipts = SqlAlchemyEventReceipts(session)
@@ -86,6 +98,13 @@ class SqlAlchemyUnitOfWork:
             ) from error
 
 
-def uow_factory(session_factory: SessionFactory) -> Callable[[], SqlAlchemyUnitOfWork]:
-    """A `domain.services.UowFactory`: a fresh unit of work on each call."""
-    return lambda: SqlAlchemyUnitOfWork(session_factory)
+def uow_factory(
+    session_factory: SessionFactory, *, conflict_rules: ConflictRules | None = None
+) -> Callable[[], SqlAlchemyUnitOfWork]:
+    """A `domain.services.UowFactory`: a fresh unit of work on each call.
+
+    `conflict_rules` decide the candidate keys stored with every record; keep them the
+    rules that look the keys up (`Deps.conflict_rules`).
+    """
+    rules = conflict_rules or ConflictRules()
+    return lambda: SqlAlchemyUnitOfWork(session_factory, conflict_rules=rules)

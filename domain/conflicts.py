@@ -1,0 +1,233 @@
+"""Who already has dibs on a customer: registrations, CRM accounts and open opportunities.
+
+Pure. Storage narrows the candidates with indexed keys (`ConflictRules.keys`); this module
+judges each one with `domain.matching.match` and keeps the evidence a human can check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from domain.crm import Account, Opportunity
+from domain.matching import (
+    Aliases,
+    CandidateKeys,
+    CompanyRef,
+    Finding,
+    MatchRules,
+    Signal,
+    Strength,
+    candidate_keys,
+    match,
+)
+from domain.registration import DealDetails, RegistrationStatus, format_reference
+
+ACTIVE_STATUSES = frozenset(
+    {
+        RegistrationStatus.submitted,
+        RegistrationStatus.under_review,
+        RegistrationStatus.info_requested,
+        RegistrationStatus.approved,
+    }
+)
+"""Registrations that still hold a claim (approved ones only until protection ends)."""
+
+DEFAULT_KEY_CAP = 200
+"""A name key shared by more records than this says nothing (see `ConflictRules`)."""
+
+
+class ClaimKind(StrEnum):
+    """What kind of record holds a claim on a customer."""
+
+    registration = "registration"
+    account = "account"
+    opportunity = "opportunity"
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictRules:
+    """Tunables of conflict detection (built in bootstrap).
+
+    `key_cap`: a name-derived candidate key (``n:``, ``i:``, ``a:``, ``t:``) posted by more
+    than this many records of one kind is skipped as too common to narrow anything (a
+    two-letter initialism at CRM scale); a domain key is never skipped, only truncated to
+    the first `key_cap` records of each kind. So one lookup reads a bounded number of rows.
+    """
+
+    match: MatchRules = field(default_factory=MatchRules)
+    aliases: Aliases = field(default_factory=Aliases.default)
+    key_cap: int = DEFAULT_KEY_CAP
+
+    def keys(self, ref: CompanyRef) -> CandidateKeys:
+        """The candidate keys of a record under these rules (stored and looked up alike)."""
+        return candidate_keys(ref, rules=self.match, aliases=self.aliases)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One record that may already own the customer, with the facts the desk weighs.
+
+    Registrations fill partner_id/status/created_at/protected_until; accounts fill
+    external_id/is_customer/is_named/owner; opportunities external_id/stage/owner/
+    last_activity_at (and account_external_id).
+    """
+
+    kind: ClaimKind
+    id: int
+    company: CompanyRef
+    partner_id: int | None = None
+    status: RegistrationStatus | None = None
+    created_at: datetime | None = None
+    protected_until: datetime | None = None
+    external_id: str | None = None
+    account_external_id: str | None = None
+    is_customer: bool = False
+    is_named: bool = False
+    owner_slack_id: str | None = None
+    owner_email: str | None = None
+    stage: str | None = None
+    last_activity_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        """How the desk names it: ``DR-0007``, ``account 0015…``, ``opportunity 0063…``."""
+        if self.kind is ClaimKind.registration:
+            return format_reference(self.id)
+        return f"{self.kind.value} {self.external_id or self.id}"
+
+    @property
+    def owner(self) -> str | None:
+        """The direct owner (Slack id, else e-mail) of an account or opportunity."""
+        return self.owner_slack_id or self.owner_email
+
+    def is_active(self, now: datetime | None = None) -> bool:
+        """Still a claim: an open or protected registration, or an opportunity not closed."""
+        if self.kind is ClaimKind.registration:
+            if self.status not in ACTIVE_STATUSES:
+                return False
+            return now is None or self.protected_until is None or self.protected_until > now
+        if self.kind is ClaimKind.opportunity:
+            return not (self.stage or "").strip().lower().startswith("closed")
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictFinding:
+    """One claim that looks like the same customer, how strongly, and the evidence."""
+
+    claim: Claim
+    strength: Strength
+    score: float
+    evidence: tuple[Finding, ...]
+
+    @property
+    def claim_kind(self) -> ClaimKind:
+        return self.claim.kind
+
+    @property
+    def claim_id(self) -> int:
+        return self.claim.id
+
+    @property
+    def signals(self) -> tuple[Signal, ...]:
+        """The signals that made the finding (qualifiers left out), strongest first."""
+        return tuple(f.signal for f in self.evidence if f.strength is not Strength.support)
+
+
+@dataclass(frozen=True, slots=True)
+class FindingCounts:
+    """How many conflicts and possible conflicts a registration's check found."""
+
+    conflicts: int = 0
+    possible: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.conflicts + self.possible
+
+
+def company_ref(details: DealDetails) -> CompanyRef:
+    """The customer a registration names: website → domain, contact e-mail → email."""
+    return CompanyRef(
+        name=details.company,
+        domain=details.website or None,
+        email=details.contact_email or None,
+        country=details.country or None,
+        products=frozenset(details.products),
+    )
+
+
+def account_ref(account: Account) -> CompanyRef:
+    """The customer a CRM account is (the owner's e-mail is ours, not the customer's)."""
+    return CompanyRef(name=account.name, domain=account.domain, country=account.country)
+
+
+def opportunity_ref(opportunity: Opportunity) -> CompanyRef:
+    """The customer a direct opportunity is for."""
+    return CompanyRef(name=opportunity.name, domain=opportunity.domain)
+
+
+def find_conflicts(
+    subject: CompanyRef,
+    claims: Iterable[Claim],
+    rules: ConflictRules,
+    *,
+    now: datetime | None = None,
+    exclude_registration_id: int | None = None,
+) -> list[ConflictFinding]:
+    """Every active claim that matches `subject`, strongest first.
+
+    The same partner's own earlier registrations count too (a duplicate is a finding).
+    With `now`, approved registrations whose protection ended are no longer claims.
+    """
+    found: list[ConflictFinding] = []
+    seen: set[tuple[ClaimKind, int]] = set()
+    for claim in claims:
+        if (claim.kind, claim.id) in seen or not claim.is_active(now):
+            continue
+        seen.add((claim.kind, claim.id))
+        if claim.kind is ClaimKind.registration and claim.id == exclude_registration_id:
+            continue
+        evidence = match(subject, claim.company, rules=rules.match, aliases=rules.aliases)
+        if evidence is None:
+            continue
+        ordered = tuple(sorted(evidence.findings, key=_finding_order))
+        found.append(ConflictFinding(claim, evidence.strength, evidence.score, ordered))
+    return sorted(found, key=_strongest_first)
+
+
+def count_findings(findings: Iterable[ConflictFinding]) -> FindingCounts:
+    """Conflicts and possible conflicts among `findings`."""
+    strengths = [f.strength for f in findings]
+    return FindingCounts(
+        conflicts=strengths.count(Strength.conflict), possible=strengths.count(Strength.possible)
+    )
+
+
+_SIGNAL_RANK = {signal: rank for rank, signal in enumerate(Signal)}
+_STRENGTH_RANK = {Strength.conflict: 0, Strength.possible: 1, Strength.support: 2}
+
+
+def _finding_order(finding: Finding) -> tuple[int, int]:
+    return _STRENGTH_RANK[finding.strength], _SIGNAL_RANK[finding.signal]
+
+
+def _kind_rank(claim: Claim) -> int:
+    """The order of "who owns the deal": named, customer, opportunity, registration, account."""
+    if claim.kind is ClaimKind.account:
+        return 0 if claim.is_named else 1 if claim.is_customer else 4
+    return 2 if claim.kind is ClaimKind.opportunity else 3
+
+
+def _strongest_first(finding: ConflictFinding) -> tuple[int, int, float, int, int]:
+    best = finding.evidence[0]
+    return (
+        _STRENGTH_RANK[finding.strength],
+        _SIGNAL_RANK[best.signal],
+        -finding.score,
+        _kind_rank(finding.claim),
+        finding.claim.id,
+    )

@@ -1,0 +1,30 @@
+"""Small SQL helpers shared by the repositories: dialect upserts and batching."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+
+BATCH = 500
+"""Rows per statement: far below SQLite's and asyncpg's bound-parameter limits."""
+
+
+def dialect_insert(session: AsyncSession) -> type[postgresql.Insert] | type[sqlite.Insert]:
+    """INSERT with ON CONFLICT support for the session's database."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.Insert
+    if name == "sqlite":
+        return sqlite.Insert
+    raise NotImplementedError(f"no upsert for the {name} dialect")
+
+
+def batches(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
+    """`items` in slices of at most `size`."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

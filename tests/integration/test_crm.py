@@ -1,0 +1,156 @@
+"""The CRM repository: accounts and opportunities upserted by external id, keys replaced."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.conflicts import ClaimKind, ConflictRules, account_ref
+from domain.crm import Account, Opportunity, UpsertCounts
+from storage.models import CompanyKeyRow, CrmAccountRow, CrmOpportunityRow
+from tests.integration.builders import T0
+from tests.integration.conftest import NewUow
+
+RULES = ConflictRules()
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def stored_keys(sessions: Sessions, kind: ClaimKind) -> dict[int, set[str]]:
+    """Every owner's keys of one kind, as stored."""
+    async with sessions() as session:
+        rows = await session.execute(
+            select(CompanyKeyRow.owner_id, CompanyKeyRow.key).where(
+                CompanyKeyRow.owner_kind == kind.value
+            )
+        )
+    keys: dict[int, set[str]] = {}
+    for owner_id, key in rows:
+        keys.setdefault(owner_id, set()).add(key)
+    return keys
+
+
+async def accounts_by_external_id(sessions: Sessions) -> dict[str, CrmAccountRow]:
+    async with sessions() as session:
+        return {row.external_id: row for row in await session.scalars(select(CrmAccountRow))}
+
+
+class TestUpsertAccounts:
+    async def test_inserts_new_accounts_and_indexes_their_keys(
+        self, new_uow: NewUow, session_factory: Sessions
+    ) -> None:
+        acme = Account("0011", "Acme Corp", domain="acme.com", country="US", is_customer=True)
+        async with new_uow() as uow:
+            counts = await uow.crm.upsert_accounts([acme, Account("0012", "Globex")], now=T0)
+            await uow.commit()
+
+        assert counts == UpsertCounts(inserted=2, updated=0)
+        rows = await accounts_by_external_id(session_factory)
+        assert rows["0011"].is_customer
+        assert rows["0011"].imported_at == T0
+        keys = await stored_keys(session_factory, ClaimKind.account)
+        assert keys[rows["0011"].id] == set(RULES.keys(account_ref(acme)))
+        assert "d:acme.com" in keys[rows["0011"].id]
+
+    async def test_updates_by_external_id_and_replaces_the_keys(
+        self, new_uow: NewUow, session_factory: Sessions
+    ) -> None:
+        async with new_uow() as uow:
+            await uow.crm.upsert_accounts([Account("0011", "Acme Corp", domain="acme.com")])
+            await uow.commit()
+        renamed = Account(
+            "0011", "Initech", domain="initech.com", is_named=True, owner_slack_id="U0D"
+        )
+
+        async with new_uow() as uow:
+            counts = await uow.crm.upsert_accounts(
+                [renamed, Account("0013", "Hooli")], now=T0 + timedelta(days=1)
+            )
+            await uow.commit()
+
+        assert counts == UpsertCounts(inserted=1, updated=1)
+        rows = await accounts_by_external_id(session_factory)
+        assert (rows["0011"].name, rows["0011"].is_named, rows["0011"].owner_slack_id) == (
+            "Initech",
+            True,
+            "U0D",
+        )
+        assert rows["0011"].imported_at == T0 + timedelta(days=1)
+        keys = await stored_keys(session_factory, ClaimKind.account)
+        assert "d:initech.com" in keys[rows["0011"].id]
+        assert not any("acme" in key for key in keys[rows["0011"].id])
+
+    async def test_the_last_of_duplicate_external_ids_wins(
+        self, new_uow: NewUow, session_factory: Sessions
+    ) -> None:
+        async with new_uow() as uow:
+            counts = await uow.crm.upsert_accounts(
+                [Account("0011", "Acme"), Account("0011", "Acme Corp")]
+            )
+            await uow.commit()
+
+        assert counts == UpsertCounts(inserted=1, updated=0)
+        assert (await accounts_by_external_id(session_factory))["0011"].name == "Acme Corp"
+
+    async def test_a_large_batch_goes_in_several_statements(self, new_uow: NewUow) -> None:
+        accounts = [Account(f"A{n:05d}", f"Company {n}") for n in range(1_203)]
+        async with new_uow() as uow:
+            counts = await uow.crm.upsert_accounts(accounts)
+            assert await uow.crm.count_accounts() == 1_203
+            await uow.commit()
+
+        assert counts == UpsertCounts(inserted=1_203)
+
+    async def test_nothing_to_upsert_is_no_work(self, new_uow: NewUow) -> None:
+        async with new_uow() as uow:
+            assert await uow.crm.upsert_accounts([]) == UpsertCounts()
+            assert await uow.crm.count_accounts() == 0
+
+    async def test_rolled_back_upsert_leaves_nothing(
+        self, new_uow: NewUow, session_factory: Sessions
+    ) -> None:
+        async with new_uow() as uow:
+            await uow.crm.upsert_accounts([Account("0011", "Acme", domain="acme.com")])
+
+        assert await accounts_by_external_id(session_factory) == {}
+        assert await stored_keys(session_factory, ClaimKind.account) == {}
+
+
+class TestUpsertOpportunities:
+    async def test_inserts_then_updates_by_external_id(
+        self, new_uow: NewUow, session_factory: Sessions
+    ) -> None:
+        first = Opportunity(
+            "0061",
+            "0011",
+            "Acme",
+            domain="acme.com",
+            stage="Proposal",
+            amount=Decimal("120000.00"),
+            owner_email="dana@vendor.example",
+            created_at=T0,
+            last_activity_at=T0,
+        )
+        async with new_uow() as uow:
+            assert await uow.crm.upsert_opportunities([first]) == UpsertCounts(inserted=1)
+            await uow.commit()
+        moved = Opportunity("0061", "0011", "Acme", domain="acme.co.uk", stage="Negotiation")
+
+        async with new_uow() as uow:
+            assert await uow.crm.upsert_opportunities([moved]) == UpsertCounts(updated=1)
+            await uow.commit()
+
+        async with session_factory() as session:
+            row = await session.scalar(select(CrmOpportunityRow))
+        assert row is not None
+        assert (row.stage, row.domain, row.account_external_id) == (
+            "Negotiation",
+            "acme.co.uk",
+            "0011",
+        )
+        assert row.amount is None
+        keys = await stored_keys(session_factory, ClaimKind.opportunity)
+        assert "d:acme.co.uk" in keys[row.id]
+        assert "d:acme.com" not in keys[row.id]
