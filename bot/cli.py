@@ -21,6 +21,7 @@ import click
 from sqlalchemy.exc import DBAPIError
 
 from bot.bootstrap import make_uow_factory, utc_now
+from bot.importing import import_group
 from bot.server import serve_forever
 from bot.settings import Settings, SettingsError, get_settings
 from domain.errors import DomainError
@@ -239,6 +240,8 @@ async def _storage() -> AsyncIterator[tuple[Callable[[], UnitOfWork], Callable[[
     finally:
         await engine.dispose()
 
+
+main.add_command(import_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

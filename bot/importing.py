@@ -1,0 +1,315 @@
+"""`dibs import accounts|opportunities FILE`: the direct team's CRM exports, upserted by id.
+
+The file is read twice: once to check every row (nothing is written if one is bad, unless
+`--skip-bad-rows`), then again to write the good records in batches of 1,000, one transaction
+per batch. Re-running an import is safe: records are upserted by their external id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn, Protocol, cast
+
+import click
+from sqlalchemy.exc import DBAPIError
+
+from bot.bootstrap import make_uow_factory
+from bot.csv_file import CsvFile, CsvProblem, open_csv, progress_bar
+from bot.settings import get_settings
+from domain.crm import Account, Opportunity, UpsertCounts
+from domain.crm_csv import ColumnMap, Kind, RowError, RowParser, normal_header, resolve_columns
+from domain.errors import DomainError
+from domain.ports import UnitOfWork
+from storage.db import make_engine
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 1_000
+MAX_LISTED = 50
+_CRM = "crm"
+Record = Account | Opportunity
+
+
+class CrmWriter(Protocol):
+    """Upserts CRM records by external id; each call is one transaction."""
+
+    async def upsert_accounts(self, accounts: Sequence[Account]) -> UpsertCounts: ...
+
+    async def upsert_opportunities(self, opportunities: Sequence[Opportunity]) -> UpsertCounts: ...
+
+
+class _UowCrmWriter:
+    """Writes each batch through `uow.crm` in a unit of work of its own."""
+
+    def __init__(self, uow_factory: Callable[[], UnitOfWork]) -> None:
+        self._uow_factory = uow_factory
+
+    async def upsert_accounts(self, accounts: Sequence[Account]) -> UpsertCounts:
+        async with self._uow_factory() as uow:
+            counts = await _crm(uow).upsert_accounts(accounts)
+            await uow.commit()
+        return counts
+
+    async def upsert_opportunities(self, opportunities: Sequence[Opportunity]) -> UpsertCounts:
+        async with self._uow_factory() as uow:
+            counts = await _crm(uow).upsert_opportunities(opportunities)
+            await uow.commit()
+        return counts
+
+
+def _crm(uow: UnitOfWork) -> CrmWriter:
+    return cast(CrmWriter, getattr(uow, _CRM))
+
+
+def crm_storage_available() -> bool:
+    """True once the UnitOfWork protocol declares a `crm` repository."""
+    return _CRM in getattr(UnitOfWork, "__annotations__", {}) or hasattr(UnitOfWork, _CRM)
+
+
+def crm_writer(uow_factory: Callable[[], UnitOfWork]) -> CrmWriter | None:
+    """Writing through `uow.crm`, or None while storage has no CRM tables (tests swap this)."""
+    return _UowCrmWriter(uow_factory) if crm_storage_available() else None
+
+
+async def store(
+    records: Iterable[Record],
+    *,
+    writer: CrmWriter,
+    batch_size: int = BATCH_SIZE,
+    on_batch: Callable[[int], None] | None = None,
+) -> UpsertCounts:
+    """Upsert `records` in batches of `batch_size`; `on_batch` gets the running record count."""
+    inserted = updated = done = 0
+    batch: list[Record] = []
+
+    async def flush() -> None:
+        nonlocal inserted, updated, done
+        accounts = [r for r in batch if isinstance(r, Account)]
+        opportunities = [r for r in batch if isinstance(r, Opportunity)]
+        results: list[UpsertCounts] = []
+        if accounts:
+            results.append(await writer.upsert_accounts(accounts))
+        if opportunities:
+            results.append(await writer.upsert_opportunities(opportunities))
+        inserted += sum(c.inserted for c in results)
+        updated += sum(c.updated for c in results)
+        done += len(batch)
+        logger.debug("crm import: %s records written", done)
+        batch.clear()
+        if on_batch is not None:
+            on_batch(done)
+
+    for record in records:
+        batch.append(record)
+        if len(batch) >= batch_size:
+            await flush()
+    if batch:
+        await flush()
+    return UpsertCounts(inserted=inserted, updated=updated)
+
+
+@dataclass(slots=True)
+class Check:
+    """What the first pass found: good records counted, bad rows listed (the first 50)."""
+
+    good: int = 0
+    bad: int = 0
+    listed: list[RowError] = field(default_factory=list)
+
+
+def check(source: CsvFile, columns: ColumnMap, kind: Kind) -> Check:
+    """Read every row once, counting good records and collecting bad rows."""
+    result = Check()
+    with progress_bar(f"checking {source.path.name}", source.size) as advance:
+        for item in _parse(source, columns, kind, advance):
+            if isinstance(item, RowError):
+                result.bad += 1
+                if len(result.listed) < MAX_LISTED:
+                    result.listed.append(item)
+            else:
+                result.good += 1
+    return result
+
+
+def _parse(
+    source: CsvFile, columns: ColumnMap, kind: Kind, advance: Callable[[int], None]
+) -> Iterator[Record | RowError]:
+    parser = RowParser(columns, kind)
+    for item in source.rows(advance):
+        result = item if isinstance(item, RowError) else parser.parse(item[1], item[0])
+        if result is not None:
+            yield result
+
+
+def _good(
+    source: CsvFile, columns: ColumnMap, kind: Kind, advance: Callable[[int], None]
+) -> Iterator[Record]:
+    return (r for r in _parse(source, columns, kind, advance) if not isinstance(r, RowError))
+
+
+class _Abort(Exception):
+    """Ends the command with `dibs: error: <message>` and exit status 2."""
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"dibs: error: {message}", err=True)
+    sys.exit(2)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def _overrides(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for value in values:
+        column, sep, name = (part.strip() for part in value.rpartition("="))
+        if not sep or not column or not name:
+            raise click.BadParameter(f"{value!r} is not COLUMN=FIELD", param_hint="--map")
+        if column in mapping:
+            raise click.BadParameter(f"column {column!r} is mapped twice", param_hint="--map")
+        mapping[column] = name
+    return mapping
+
+
+def _delimiter(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = {"tab": "\t", "\\t": "\t"}.get(value.lower(), value)
+    if len(value) != 1 or value in '"\r\n':
+        raise click.BadParameter("give one character, such as ; or tab", param_hint="--delimiter")
+    return value
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import the direct team's CRM accounts and open opportunities from CSV exports."""
+
+
+def _command(kind: Kind) -> click.Command:
+    """`dibs import KIND FILE` with its options."""
+
+    @import_group.command(
+        kind, help=f"Upsert {kind} from a CSV export (ours, Salesforce, HubSpot)."
+    )
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option(
+        "--map",
+        "overrides",
+        multiple=True,
+        callback=_overrides,
+        metavar="COLUMN=FIELD",
+        help="Read COLUMN as FIELD (repeatable); FIELD `ignore` skips the column.",
+    )
+    @click.option("--dry-run", is_flag=True, help="Check and count; change nothing.")
+    @click.option("--skip-bad-rows", is_flag=True, help="Import the good rows despite bad ones.")
+    @click.option(
+        "--delimiter", callback=_delimiter, help="Column separator (default: detected, else comma)."
+    )
+    def command(
+        file: Path,
+        overrides: dict[str, str],
+        dry_run: bool,
+        skip_bad_rows: bool,
+        delimiter: str | None,
+    ) -> None:
+        try:
+            source = open_csv(file, delimiter)
+            columns = resolve_columns(source.headers, kind, overrides)
+            _describe(columns)
+            if dry_run:
+                _checked(source, columns, kind, skip_bad_rows=skip_bad_rows, dry_run=True)
+            else:
+                asyncio.run(_import(source, columns, kind, skip_bad_rows=skip_bad_rows))
+        except (_Abort, CsvProblem) as error:
+            _fail(str(error))
+        except DomainError as error:
+            _fail(error.message)
+
+    return command
+
+
+def _describe(columns: ColumnMap) -> None:
+    used = ", ".join(
+        header if normal_header(header) == normal_header(name) else f"{header} → {name}"
+        for header, name in columns.used()
+    )
+    click.echo(f"columns: {used}", err=True)
+    if columns.unused():
+        click.echo(f"not imported: {', '.join(columns.unused())}", err=True)
+
+
+def _checked(
+    source: CsvFile, columns: ColumnMap, kind: Kind, *, skip_bad_rows: bool, dry_run: bool
+) -> Check:
+    """The first pass, its bad rows listed; aborts when a bad row would block the import."""
+    found = check(source, columns, kind)
+    for error in found.listed:
+        click.echo(f"line {error.line}: {error.reason}", err=True)
+    if found.bad > len(found.listed):
+        click.echo(f"… and {_plural(found.bad - len(found.listed), 'more bad row')}", err=True)
+    if dry_run:
+        bad = f", {_plural(found.bad, 'bad row')}" if found.bad else ""
+        click.echo(f"dry run: {found.good:,} {kind} to import{bad}; nothing was changed")
+    if found.bad and not skip_bad_rows:
+        raise _Abort(
+            f"{_plural(found.bad, 'bad row')} in {source.path.name}; nothing was imported "
+            f"(fix them, or add --skip-bad-rows to import the other {found.good:,})"
+        )
+    return found
+
+
+async def _import(source: CsvFile, columns: ColumnMap, kind: Kind, *, skip_bad_rows: bool) -> None:
+    """Check the file, then upsert its good records batch by batch."""
+    try:
+        database_url = get_settings().database_url
+    except Exception as error:  # pydantic validation of the environment
+        raise _Abort(f"bad environment: {error}".splitlines()[0]) from None
+    engine = make_engine(database_url)
+    written = 0
+
+    def progress(done: int) -> None:
+        nonlocal written
+        written = done
+
+    try:
+        writer = crm_writer(make_uow_factory(engine))
+        if writer is None:
+            raise _Abort("CRM storage is not available yet")
+        found = _checked(source, columns, kind, skip_bad_rows=skip_bad_rows, dry_run=False)
+        with progress_bar(f"importing {source.path.name}", source.size) as advance:
+            records = _good(source, columns, kind, advance)
+            counts = await store(records, writer=writer, on_batch=progress)
+    except DBAPIError as error:
+        first = str(error.orig).splitlines()[0] if error.orig else str(error)
+        raise _Abort(
+            f"database: {first} ({written:,} {kind} were imported before it; "
+            "re-running the import is safe)"
+        ) from None
+    finally:
+        await engine.dispose()
+    skipped = f"; skipped {_plural(found.bad, 'bad row')}" if found.bad else ""
+    click.echo(
+        f"imported {written:,} {kind} from {source.path.name}: "
+        f"{counts.inserted:,} new, {counts.updated:,} updated{skipped}"
+    )
+    logger.info(
+        "crm import: %s %s from %s (%s new, %s updated, %s bad rows skipped)",
+        written,
+        kind,
+        source.path,
+        counts.inserted,
+        counts.updated,
+        found.bad,
+    )
+
+
+import_accounts = _command("accounts")
+import_opportunities = _command("opportunities")

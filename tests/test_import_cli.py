@@ -1,0 +1,325 @@
+"""`dibs import accounts|opportunities FILE`, end to end through click with a fake CRM writer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import cast
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy.exc import DBAPIError
+
+import bot.csv_file
+import bot.importing
+from bot.cli import main
+from bot.settings import get_settings
+from domain.crm import Account, Opportunity, UpsertCounts
+from domain.ports import UnitOfWork
+
+DATA = Path(__file__).resolve().parent / "data" / "crm"
+
+
+class FakeCrmWriter:
+    """Records every batch; an id it has seen before counts as an update."""
+
+    def __init__(self, *, fail_on_batch: int | None = None) -> None:
+        self.batches: list[list[Account | Opportunity]] = []
+        self.ids: set[str] = set()
+        self.fail_on_batch = fail_on_batch
+
+    @property
+    def records(self) -> list[Account | Opportunity]:
+        return [r for batch in self.batches for r in batch]
+
+    async def upsert_accounts(self, accounts: Sequence[Account]) -> UpsertCounts:
+        return self._upsert(accounts)
+
+    async def upsert_opportunities(self, opportunities: Sequence[Opportunity]) -> UpsertCounts:
+        return self._upsert(opportunities)
+
+    def _upsert(self, records: Sequence[Account | Opportunity]) -> UpsertCounts:
+        if self.fail_on_batch == len(self.batches) + 1:
+            raise DBAPIError("INSERT …", {}, Exception("connection reset"))
+        updated = sum(r.external_id in self.ids for r in records)
+        self.ids.update(r.external_id for r in records)
+        self.batches.append(list(records))
+        return UpsertCounts(inserted=len(records) - updated, updated=updated)
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """A throwaway database URL (never connected: the writer is fake) and logging put back."""
+    monkeypatch.setenv("DIBS_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'dibs.db'}")
+    get_settings.cache_clear()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:], root.level = handlers, level
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def writer(monkeypatch: pytest.MonkeyPatch) -> FakeCrmWriter:
+    fake = FakeCrmWriter()
+    monkeypatch.setattr(bot.importing, "crm_writer", lambda _factory: fake)
+    return fake
+
+
+def dibs(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def a_csv(tmp_path: Path, text: str, *, name: str = "input.csv", encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def rows_file(tmp_path: Path, count: int, bad: Callable[[int], bool] = lambda _i: False) -> Path:
+    """`count` accounts (A-1…), row i with an unreadable flag when `bad(i)`."""
+    lines = ["external_id,name,domain,is_customer"]
+    lines += [
+        f"A-{i},Company {i},company{i}.com,{'maybe' if bad(i) else 'yes'}"
+        for i in range(1, count + 1)
+    ]
+    return a_csv(tmp_path, "\n".join(lines) + "\n")
+
+
+class TestDryRun:
+    def test_counts_the_records_and_writes_nothing(self, writer: FakeCrmWriter) -> None:
+        result = dibs("import", "accounts", DATA / "salesforce_accounts.csv", "--dry-run")
+        assert result.exit_code == 0, result.output
+        assert result.stdout == "dry run: 3 accounts to import; nothing was changed\n"
+        assert writer.batches == []
+
+    def test_shows_how_the_columns_were_read(self, writer: FakeCrmWriter) -> None:
+        result = dibs("import", "opportunities", DATA / "hubspot_deals.csv", "--dry-run")
+        assert "Deal Name → name" in result.stderr
+        assert "not imported: Close Date, Pipeline" in result.stderr
+
+    def test_needs_no_storage(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(bot.importing, "crm_storage_available", lambda: False)
+        result = dibs("import", "opportunities", DATA / "salesforce_opportunities.csv", "--dry-run")
+        assert result.exit_code == 0, result.output
+        assert "2 opportunities to import" in result.stdout
+
+    def test_with_bad_rows_fails_as_the_import_would(
+        self, tmp_path: Path, writer: FakeCrmWriter
+    ) -> None:
+        result = dibs("import", "accounts", rows_file(tmp_path, 4, lambda i: i == 3), "--dry-run")
+        assert result.exit_code == 2
+        assert "dry run: 3 accounts to import, 1 bad row; nothing was changed" in result.stdout
+        assert "line 4: is_customer: 'maybe' is not yes or no" in result.stderr
+
+
+class TestImport:
+    def test_upserts_every_record_of_each_sample(self, writer: FakeCrmWriter) -> None:
+        samples = [
+            ("accounts", "accounts.csv", 3),
+            ("accounts", "salesforce_accounts.csv", 3),
+            ("accounts", "hubspot_companies.csv", 3),
+            ("opportunities", "opportunities.csv", 2),
+            ("opportunities", "salesforce_opportunities.csv", 2),
+            ("opportunities", "hubspot_deals.csv", 2),
+        ]
+        for kind, name, count in samples:
+            writer.batches.clear()
+            result = dibs("import", kind, DATA / name)
+            assert result.exit_code == 0, (name, result.output)
+            assert len(writer.records) == count, name
+
+    def test_reports_new_and_updated_records(self, writer: FakeCrmWriter) -> None:
+        dibs("import", "accounts", DATA / "accounts.csv")
+        result = dibs("import", "accounts", DATA / "accounts.csv")
+        assert result.stdout == "imported 3 accounts from accounts.csv: 0 new, 3 updated\n"
+
+    def test_writes_batches_of_a_thousand(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
+        result = dibs("import", "accounts", rows_file(tmp_path, 2_500))
+        assert result.exit_code == 0, result.output
+        assert [len(b) for b in writer.batches] == [1_000, 1_000, 500]
+        assert "imported 2,500 accounts from input.csv: 2,500 new, 0 updated" in result.stdout
+
+    def test_without_crm_storage_ends_with_one_line(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(bot.importing, "crm_storage_available", lambda: False)
+        result = dibs("import", "accounts", DATA / "accounts.csv")
+        assert result.exit_code == 2
+        assert result.stderr.splitlines()[-1] == "dibs: error: CRM storage is not available yet"
+
+    def test_a_database_error_says_how_far_it_got(
+        self, tmp_path: Path, writer: FakeCrmWriter
+    ) -> None:
+        writer.fail_on_batch = 2
+        result = dibs("import", "accounts", rows_file(tmp_path, 1_500))
+        assert result.exit_code == 2
+        assert result.stderr.splitlines()[-1] == (
+            "dibs: error: database: connection reset (1,000 accounts were imported before it; "
+            "re-running the import is safe)"
+        )
+
+    def test_shows_a_progress_bar_for_large_files(
+        self, tmp_path: Path, writer: FakeCrmWriter, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(bot.csv_file, "LARGE_FILE", 1)
+        result = dibs("import", "accounts", rows_file(tmp_path, 10))
+        assert result.exit_code == 0, result.output
+        assert "checking input.csv" in result.stderr
+        assert "importing input.csv" in result.stderr
+
+
+class TestBadRows:
+    def test_are_listed_with_line_numbers_and_nothing_is_written(
+        self, tmp_path: Path, writer: FakeCrmWriter
+    ) -> None:
+        result = dibs("import", "accounts", rows_file(tmp_path, 5, lambda i: i in {2, 5}))
+        assert result.exit_code == 2
+        assert result.stderr.splitlines()[-3:] == [
+            "line 3: is_customer: 'maybe' is not yes or no",
+            "line 6: is_customer: 'maybe' is not yes or no",
+            "dibs: error: 2 bad rows in input.csv; nothing was imported "
+            "(fix them, or add --skip-bad-rows to import the other 3)",
+        ]
+        assert writer.batches == []
+
+    def test_skip_bad_rows_imports_only_the_good_ones(
+        self, tmp_path: Path, writer: FakeCrmWriter
+    ) -> None:
+        path = rows_file(tmp_path, 5, lambda i: i in {2, 5})
+        result = dibs("import", "accounts", path, "--skip-bad-rows")
+        assert result.exit_code == 0, result.output
+        assert [r.external_id for r in writer.records] == ["A-1", "A-3", "A-4"]
+        assert result.stdout.endswith("3 new, 0 updated; skipped 2 bad rows\n")
+
+    def test_the_listing_stops_at_fifty(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
+        result = dibs("import", "accounts", rows_file(tmp_path, 70, lambda i: i > 10), "--dry-run")
+        listed = [line for line in result.stderr.splitlines() if line.startswith("line ")]
+        assert len(listed) == 50
+        assert listed[0].startswith("line 12: ")
+        assert "… and 10 more bad rows" in result.stderr
+
+    def test_lines_count_the_lines_a_quoted_value_spans(
+        self, tmp_path: Path, writer: FakeCrmWriter
+    ) -> None:
+        text = 'name,is_named\n"Acme\nWest\nBranch",yes\nGlobex,perhaps\n'
+        result = dibs("import", "accounts", a_csv(tmp_path, text), "--dry-run")
+        assert "line 5: is_named: 'perhaps' is not yes or no" in result.stderr
+
+
+class TestFileFormats:
+    def test_reads_an_excel_file_with_a_byte_order_mark(
+        self, tmp_path: Path, writer: FakeCrmWriter
+    ) -> None:
+        path = a_csv(tmp_path, "\ufeffAccount Name,Website\r\nAcme,acme.com\r\n")
+        result = dibs("import", "accounts", path)
+        assert result.exit_code == 0, result.output
+        assert writer.records[0].name == "Acme"
+
+    def test_detects_a_semicolon_delimiter(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
+        path = a_csv(tmp_path, "name;domain;country\nAcme, Inc.;acme.com;DE\nGlobex;globex.de;DE\n")
+        result = dibs("import", "accounts", path)
+        assert result.exit_code == 0, result.output
+        assert [r.name for r in writer.records] == ["Acme, Inc.", "Globex"]
+
+    def test_takes_the_delimiter_it_is_given(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
+        path = a_csv(tmp_path, "name\tdomain\nAcme\tacme.com\n")
+        result = dibs("import", "accounts", path, "--delimiter", "tab")
+        assert result.exit_code == 0, result.output
+        assert writer.records == [Account(writer.records[0].external_id, "Acme", "acme.com")]
+
+    def test_refuses_a_delimiter_longer_than_one_character(self, writer: FakeCrmWriter) -> None:
+        result = dibs("import", "accounts", DATA / "accounts.csv", "--delimiter", ";;")
+        assert result.exit_code == 2
+        assert "one character" in result.stderr
+
+    def test_a_file_that_is_not_utf8_is_one_line(
+        self, tmp_path: Path, writer: FakeCrmWriter
+    ) -> None:
+        path = a_csv(tmp_path, "name\nMüller GmbH\n", encoding="latin-1")
+        result = dibs("import", "accounts", path)
+        assert result.exit_code == 2
+        assert result.stderr.splitlines()[-1].endswith("is not UTF-8 text; save it as CSV UTF-8")
+        assert writer.batches == []
+
+    def test_an_empty_file_is_refused(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
+        result = dibs("import", "accounts", a_csv(tmp_path, ""))
+        assert result.exit_code == 2
+        assert "is empty: the first line must name the columns" in result.stderr
+
+    def test_a_missing_file_is_a_usage_error(self, tmp_path: Path) -> None:
+        result = dibs("import", "accounts", tmp_path / "nope.csv")
+        assert result.exit_code == 2
+        assert "does not exist" in result.stderr
+
+
+class TestMapping:
+    def test_map_reads_a_column_as_a_field(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
+        path = a_csv(tmp_path, "Firma,Webseite\nAcme,acme.de\n")
+        result = dibs("import", "accounts", path, "--map", "Firma=name", "--map", "Webseite=domain")
+        assert result.exit_code == 0, result.output
+        assert writer.records == [Account(writer.records[0].external_id, "Acme", "acme.de")]
+
+    def test_a_file_without_a_name_column_names_the_fix(
+        self, tmp_path: Path, writer: FakeCrmWriter
+    ) -> None:
+        result = dibs("import", "accounts", a_csv(tmp_path, "Firma,Webseite\nAcme,acme.de\n"))
+        assert result.exit_code == 2
+        assert "--map COLUMN=name" in result.stderr
+        assert "columns: Firma, Webseite" in result.stderr
+
+    @pytest.mark.parametrize("value", ["Firma", "=name", "Firma="])
+    def test_a_map_without_column_and_field_is_a_usage_error(
+        self, tmp_path: Path, value: str
+    ) -> None:
+        result = dibs("import", "accounts", DATA / "accounts.csv", "--map", value)
+        assert result.exit_code == 2
+        assert "is not COLUMN=FIELD" in result.stderr
+
+    def test_a_map_to_an_unknown_field_is_one_line(self, writer: FakeCrmWriter) -> None:
+        result = dibs("import", "accounts", DATA / "accounts.csv", "--map", "name=amount")
+        assert result.exit_code == 2
+        assert result.stderr.startswith("dibs: error: --map: accounts have no field 'amount'")
+
+
+class TestCrmWriter:
+    def test_is_none_until_the_unit_of_work_has_crm_storage(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(bot.importing, "crm_storage_available", lambda: False)
+
+        def no_uow() -> UnitOfWork:
+            raise AssertionError("no unit of work is opened")
+
+        assert bot.importing.crm_writer(no_uow) is None
+
+    async def test_writes_each_batch_in_a_transaction_of_its_own(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(bot.importing, "crm_storage_available", lambda: True)
+        log: list[str] = []
+        crm = FakeCrmWriter()
+
+        class FakeUow:
+            def __init__(self) -> None:
+                self.crm = crm
+
+            async def __aenter__(self) -> FakeUow:
+                log.append("begin")
+                return self
+
+            async def __aexit__(self, *_exc: object) -> None:
+                log.append("end")
+
+            async def commit(self) -> None:
+                log.append(f"commit {len(crm.records)}")
+
+        writer = bot.importing.crm_writer(lambda: cast(UnitOfWork, FakeUow()))
+        assert writer is not None
+        accounts = [Account(f"A-{i}", f"Company {i}") for i in range(5)]
+        counts = await bot.importing.store(accounts, writer=writer, batch_size=2)
+        assert counts == UpsertCounts(inserted=5)
+        assert log == [
+            *("begin", "commit 2", "end"),
+            *("begin", "commit 4", "end"),
+            *("begin", "commit 5", "end"),
+        ]
