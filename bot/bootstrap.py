@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import DibsConfig, load_config
 from bot.settings import Settings, SettingsError
+from domain.conflicts import ConflictRules
+from domain.matching import Aliases, MatchRules
 from domain.ports import UnitOfWork
 from storage.db import make_engine, make_session_factory
 from storage.uow import SqlAlchemyUnitOfWork
@@ -32,6 +34,7 @@ class Deps:
     engine: AsyncEngine
     uow: Callable[[], UnitOfWork]
     clock: Clock = utc_now
+    conflict_rules: ConflictRules = field(default_factory=ConflictRules)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     _http: aiohttp.ClientSession | None = None
 
@@ -63,14 +66,24 @@ def require_config(settings: Settings) -> DibsConfig:
     return load_config(path)
 
 
-def make_uow_factory(engine: AsyncEngine) -> Callable[[], UnitOfWork]:
+def make_uow_factory(
+    engine: AsyncEngine, rules: ConflictRules | None = None
+) -> Callable[[], UnitOfWork]:
+    """Units of work on `engine`; `rules` decide the candidate keys stored with records."""
     session_factory = make_session_factory(engine)
-    return lambda: SqlAlchemyUnitOfWork(session_factory)
+    rules = rules or ConflictRules()
+    return lambda: SqlAlchemyUnitOfWork(session_factory, conflict_rules=rules)
 
 
 def bootstrap(settings: Settings, config: DibsConfig, *, clock: Clock = utc_now) -> Deps:
     """Build the dependencies; the engine connects lazily, nothing happens at import."""
     engine = make_engine(settings.database_url)
+    rules = ConflictRules(match=MatchRules(), aliases=Aliases.default())
     return Deps(
-        settings=settings, config=config, engine=engine, uow=make_uow_factory(engine), clock=clock
+        settings=settings,
+        config=config,
+        engine=engine,
+        uow=make_uow_factory(engine, rules),
+        clock=clock,
+        conflict_rules=rules,
     )

@@ -9,6 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.actor import Actor
+from domain.checks import screen
+from domain.conflicts import ConflictFinding, ConflictRules, company_ref
 from domain.errors import (
     ConcurrentUpdate,
     DuplicateSubmission,
@@ -152,6 +154,7 @@ class SubmitOutcome:
     registration: Registration
     partner: Partner
     duplicate: bool = False
+    findings: tuple[ConflictFinding, ...] = ()
 
 
 async def submit_registration(
@@ -161,12 +164,16 @@ async def submit_registration(
     now: datetime,
     program: ProgramPolicy,
     host_team_id: str,
+    rules: ConflictRules | None = None,
 ) -> SubmitOutcome:
-    """Store a new registration with its audit trail and the cards it owes, in one
-    transaction. Submitting the same form twice yields the first registration."""
+    """Store a new registration with its conflict findings, its audit trail and the cards it
+    owes, in one transaction. Submitting the same form twice yields the first registration."""
+    rules = rules or ConflictRules()
     try:
         async with uow:
             partner = await _submitting_partner(cmd, uow=uow, host_team_id=host_team_id)
+            ref = company_ref(cmd.details)
+            findings = await screen(ref, uow=uow, rules=rules, now=now)
             registration = Registration.submit(
                 partner_id=partner.id or 0,
                 details=cmd.details,
@@ -177,6 +184,7 @@ async def submit_registration(
             )
             await uow.registrations.add(registration)
             assert registration.id is not None
+            await uow.conflicts.add_findings(registration.id, findings, found_at=now)
             await uow.outbox.put(
                 [
                     OutboxMessage(MessageKind.partner_card, registration_id=registration.id),
@@ -195,9 +203,13 @@ async def submit_registration(
             raise
         return SubmitOutcome(first, partner_of_first, duplicate=True)
     logger.info(
-        "registration %s submitted by %s/%s", registration.id, cmd.by.team_id, cmd.by.user_id
+        "registration %s submitted by %s/%s with %d findings",
+        registration.id,
+        cmd.by.team_id,
+        cmd.by.user_id,
+        len(findings),
     )
-    return SubmitOutcome(registration, partner)
+    return SubmitOutcome(registration, partner, findings=tuple(findings))
 
 
 async def _submitting_partner(
@@ -222,9 +234,17 @@ class Resubmit:
 
 
 async def resubmit_registration(
-    cmd: Resubmit, *, uow: UnitOfWork, now: datetime, host_team_id: str, desk: DeskPolicy
+    cmd: Resubmit,
+    *,
+    uow: UnitOfWork,
+    now: datetime,
+    host_team_id: str,
+    desk: DeskPolicy,
+    rules: ConflictRules | None = None,
 ) -> Registration:
-    """The partner answers an info request with updated details; back to the desk."""
+    """The partner answers an info request with updated details; back to the desk, with the
+    conflict check run again on the new details (its findings replace the old ones)."""
+    rules = rules or ConflictRules()
     async with uow:
         registration = await _load(uow, cmd.registration_id)
         await _require_partner_side(
@@ -234,6 +254,14 @@ async def resubmit_registration(
             raise AlreadyDecided(registration)
         _check_version(registration, cmd.version)
         registration.resubmit(by=cmd.by, now=now, details=cmd.details)
+        findings = await screen(
+            company_ref(cmd.details),
+            uow=uow,
+            rules=rules,
+            now=now,
+            exclude_registration_id=cmd.registration_id,
+        )
+        await uow.conflicts.add_findings(cmd.registration_id, findings, found_at=now, replace=True)
         await _save_with_messages(uow, registration, cmd.version, Notice.resubmitted, now=now)
     return registration
 

@@ -101,6 +101,7 @@ async def submit_form(
                 now=now,
                 host_team_id=who.host_team_id,
                 desk=deps.config.desk,
+                rules=deps.conflict_rules,
             )
             partner = (await get_registration(registration.id or 0, uow=deps.uow())).partner
         else:
@@ -116,6 +117,7 @@ async def submit_form(
                 now=now,
                 program=program,
                 host_team_id=who.host_team_id,
+                rules=deps.conflict_rules,
             )
             registration, partner = outcome.registration, outcome.partner
     except DomainError as error:

@@ -1,0 +1,209 @@
+"""The conflict check in the use cases: stored with the registration, seen by other processes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Self
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.checks import check_company
+from domain.conflicts import ClaimKind, ConflictRules, FindingCounts
+from domain.crm import Account
+from domain.errors import InvalidInput
+from domain.matching import CompanyRef, Signal, Strength
+from domain.messages import OutboxMessage
+from domain.partner import Partner
+from domain.registration import DealDetails, Registration
+from domain.services import (
+    Decide,
+    Decision,
+    Resubmit,
+    SubmitOutcome,
+    SubmitRegistration,
+    decide_registration,
+    resubmit_registration,
+    submit_registration,
+)
+from storage.models import CompanyKeyRow, RegistrationFindingRow, RegistrationRow
+from storage.uow import SqlAlchemyUnitOfWork
+from tests.integration.builders import (
+    DESK,
+    HOST_TEAM,
+    PROGRAM,
+    T0,
+    a_partner,
+    a_rep,
+    an_approver,
+    some_details,
+)
+from tests.integration.conftest import NewUow
+
+RULES = ConflictRules()
+GLOBEX = some_details(website="globex.com", contact_email="hank@globex.com")
+
+
+async def submit(new_uow: NewUow, partner: Partner, details: DealDetails = GLOBEX) -> SubmitOutcome:
+    command = SubmitRegistration(details, a_rep(), partner_id=None, channel_id=partner.channel_id)
+    return await submit_registration(
+        command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM, rules=RULES
+    )
+
+
+async def count(sessions: async_sessionmaker[AsyncSession], table: type) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+class TestSubmit:
+    async def test_stores_the_findings_with_the_registration(
+        self, new_uow: NewUow, partner: Partner
+    ) -> None:
+        async with new_uow() as uow:
+            await uow.crm.upsert_accounts(
+                [Account("0011", "Globex", domain="globex.com", is_customer=True)]
+            )
+            await uow.commit()
+
+        outcome = await submit(new_uow, partner)
+
+        [finding] = outcome.findings
+        assert finding.claim.kind is ClaimKind.account
+        assert finding.claim.is_customer
+        assert finding.strength is Strength.conflict
+        assert outcome.registration.id is not None
+        async with new_uow() as uow:
+            counts = await uow.conflicts.finding_counts([outcome.registration.id])
+        assert counts == {outcome.registration.id: FindingCounts(conflicts=1)}
+
+    async def test_a_second_partners_registration_finds_the_first(
+        self, new_uow: NewUow, partner: Partner
+    ) -> None:
+        other = a_partner(slack_team_id="T0OTHER")
+        async with new_uow() as uow:
+            await uow.partners.add(other)
+            await uow.commit()
+        first = await submit(new_uow, partner)
+        assert first.findings == ()
+
+        command = SubmitRegistration(GLOBEX, a_rep(team_id="T0OTHER"), channel_id=other.channel_id)
+        second = await submit_registration(
+            command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM, rules=RULES
+        )
+
+        [finding] = second.findings
+        assert (finding.claim_kind, finding.claim_id) == (
+            ClaimKind.registration,
+            first.registration.id,
+        )
+        assert finding.claim.partner_id == partner.id
+        assert Signal.same_domain in finding.signals
+
+    async def test_a_failure_rolls_back_registration_keys_and_findings_together(
+        self, session_factory: async_sessionmaker[AsyncSession], new_uow: NewUow, partner: Partner
+    ) -> None:
+        async with new_uow() as uow:
+            await uow.crm.upsert_accounts([Account("0011", "Globex", domain="globex.com")])
+            await uow.commit()
+        keys_before = await count(session_factory, CompanyKeyRow)
+        command = SubmitRegistration(GLOBEX, a_rep(), channel_id=partner.channel_id)
+
+        with pytest.raises(RuntimeError, match="outbox down"):
+            await submit_registration(
+                command,
+                uow=OutboxFails(session_factory),
+                now=T0,
+                program=PROGRAM,
+                host_team_id=HOST_TEAM,
+                rules=RULES,
+            )
+
+        assert await count(session_factory, RegistrationRow) == 0
+        assert await count(session_factory, RegistrationFindingRow) == 0
+        assert await count(session_factory, CompanyKeyRow) == keys_before
+
+
+class TestResubmit:
+    async def test_new_details_are_checked_again_and_replace_the_findings(
+        self, new_uow: NewUow, partner: Partner
+    ) -> None:
+        async with new_uow() as uow:
+            await uow.crm.upsert_accounts([Account("0011", "Initech", domain="initech.com")])
+            await uow.commit()
+        outcome = await submit(new_uow, partner)
+        registration = await ask_for_info(new_uow, outcome.registration)
+        assert registration.id is not None
+
+        await resubmit_registration(
+            Resubmit(
+                registration.id,
+                registration.version,
+                some_details(company="Initech", website="initech.com"),
+                a_rep(),
+            ),
+            uow=new_uow(),
+            now=T0 + timedelta(hours=2),
+            host_team_id=HOST_TEAM,
+            desk=DESK,
+            rules=RULES,
+        )
+
+        async with new_uow() as uow:
+            counts = await uow.conflicts.finding_counts([registration.id])
+        assert counts == {registration.id: FindingCounts(conflicts=1)}
+
+
+class TestCheckCompany:
+    async def test_a_registration_committed_in_one_unit_of_work_is_found_from_another(
+        self, new_uow: NewUow, partner: Partner
+    ) -> None:
+        outcome = await submit(new_uow, partner)
+
+        check = await check_company(
+            CompanyRef("Globex Corp", domain="www.globex.com"), uow=new_uow(), rules=RULES, now=T0
+        )
+
+        [finding] = check.findings
+        assert finding.claim_id == outcome.registration.id
+        assert check.partner_of(finding) == partner
+        assert check.counts == FindingCounts(conflicts=1)
+
+    async def test_an_unknown_company_has_no_findings(self, new_uow: NewUow) -> None:
+        check = await check_company(CompanyRef("Hooli"), uow=new_uow(), rules=RULES, now=T0)
+
+        assert check.findings == ()
+
+    async def test_refuses_a_blank_company(self, new_uow: NewUow) -> None:
+        with pytest.raises(InvalidInput):
+            await check_company(CompanyRef("  "), uow=new_uow(), rules=RULES, now=T0)
+
+
+async def ask_for_info(new_uow: NewUow, registration: Registration) -> Registration:
+    assert registration.id is not None
+    return await decide_registration(
+        Decide(
+            registration.id, registration.version, an_approver(), Decision.request_info, note="?"
+        ),
+        uow=new_uow(),
+        now=T0 + timedelta(hours=1),
+        program=PROGRAM,
+        desk=DESK,
+        host_team_id=HOST_TEAM,
+    )
+
+
+class BrokenOutbox:
+    async def put(self, messages: Sequence[OutboxMessage], *, now: datetime) -> None:
+        raise RuntimeError("outbox down")
+
+
+class OutboxFails(SqlAlchemyUnitOfWork):
+    """A unit of work whose outbox fails after the registration and findings were written."""
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.outbox = BrokenOutbox()  # type: ignore[assignment]
+        return self

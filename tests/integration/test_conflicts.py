@@ -1,0 +1,284 @@
+"""The candidate index: every key kind finds its claims, common keys are capped, findings kept."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.conflicts import (
+    ACTIVE_STATUSES,
+    Claim,
+    ClaimKind,
+    ConflictRules,
+    FindingCounts,
+    company_ref,
+    find_conflicts,
+)
+from domain.crm import Account, Opportunity
+from domain.matching import CompanyRef, Signal
+from domain.partner import Partner
+from domain.registration import Registration, RegistrationStatus
+from storage.uow import uow_factory
+from tests.integration.builders import T0, a_registration, an_approver, some_details
+from tests.integration.conftest import NewUow
+
+RULES = ConflictRules()
+GLOBEX = some_details(website="https://www.globex.com", contact_email="hank@globex.com")
+
+
+async def claims(
+    new_uow: NewUow, ref: CompanyRef, *, exclude: int | None = None, rules: ConflictRules = RULES
+) -> list[Claim]:
+    async with new_uow() as uow:
+        return await uow.conflicts.claims_for_keys(
+            rules.keys(ref),
+            exclude_registration_id=exclude,
+            active_statuses=ACTIVE_STATUSES,
+            now=T0,
+        )
+
+
+def ids(found: list[Claim], kind: ClaimKind) -> list[int]:
+    return sorted(claim.id for claim in found if claim.kind is kind)
+
+
+async def import_accounts(new_uow: NewUow, *accounts: Account) -> None:
+    async with new_uow() as uow:
+        await uow.crm.upsert_accounts(accounts)
+        await uow.commit()
+
+
+async def stored(new_uow: NewUow, registration: Registration) -> int:
+    async with new_uow() as uow:
+        await uow.registrations.add(registration)
+        await uow.commit()
+    assert registration.id is not None
+    return registration.id
+
+
+class TestLookupByKeyKind:
+    @pytest.mark.parametrize(
+        ("existing", "subject", "shared"),
+        [
+            pytest.param(
+                CompanyRef("Zeta Holdings", domain="acme.com"),
+                CompanyRef("Other Name", domain="https://www.acme.com/de"),
+                {"d"},
+                id="website-domain",
+            ),
+            pytest.param(
+                CompanyRef("Zeta Holdings", domain="acme.com"),
+                CompanyRef("Other Name", email="pat@mail.acme.com"),
+                {"d"},
+                id="email-domain",
+            ),
+            pytest.param(
+                CompanyRef("Acme Corp"), CompanyRef("ACME Corporation, Inc."), {"n", "i"}, id="name"
+            ),
+            pytest.param(
+                CompanyRef("Acme Widgets Group"), CompanyRef("AWG"), {"i"}, id="initialism"
+            ),
+            pytest.param(CompanyRef("Facebook"), CompanyRef("Meta Platforms"), {"a"}, id="alias"),
+            pytest.param(CompanyRef("Umbrella"), CompanyRef("Umbrela"), {"t"}, id="typo-block"),
+        ],
+    )
+    async def test_finds_an_account_through_the_keys_it_shares(
+        self, new_uow: NewUow, existing: CompanyRef, subject: CompanyRef, shared: set[str]
+    ) -> None:
+        assert {key[0] for key in RULES.keys(existing) & RULES.keys(subject)} == shared
+        account = Account("0011", existing.name, domain=existing.domain, owner_slack_id="U0D")
+        await import_accounts(new_uow, account, Account("0012", "Unrelated Ltd", domain="u.io"))
+
+        [claim] = await claims(new_uow, subject)
+
+        assert (claim.kind, claim.external_id, claim.owner) == (ClaimKind.account, "0011", "U0D")
+        assert find_conflicts(subject, [claim], RULES)
+
+    async def test_finds_an_opportunity_with_its_stage_and_owner(self, new_uow: NewUow) -> None:
+        async with new_uow() as uow:
+            await uow.crm.upsert_opportunities(
+                [
+                    Opportunity(
+                        "0061",
+                        "0011",
+                        "Globex",
+                        domain="globex.com",
+                        stage="Proposal",
+                        owner_email="dana@vendor.example",
+                        last_activity_at=T0,
+                    )
+                ]
+            )
+            await uow.commit()
+
+        [claim] = await claims(new_uow, company_ref(GLOBEX))
+
+        assert claim.kind is ClaimKind.opportunity
+        assert (claim.stage, claim.owner, claim.last_activity_at) == (
+            "Proposal",
+            "dana@vendor.example",
+            T0,
+        )
+        assert claim.account_external_id == "0011"
+
+    async def test_finds_a_registration_with_its_partner_and_status(
+        self, new_uow: NewUow, partner: Partner
+    ) -> None:
+        assert partner.id is not None
+        registration_id = await stored(new_uow, a_registration(partner.id, details=GLOBEX))
+
+        [claim] = await claims(new_uow, CompanyRef("Globex Corp", domain="globex.com"))
+
+        assert (claim.kind, claim.id, claim.partner_id) == (
+            ClaimKind.registration,
+            registration_id,
+            partner.id,
+        )
+        assert claim.status is RegistrationStatus.under_review
+        assert claim.company == company_ref(GLOBEX)
+
+    async def test_no_shared_key_is_no_candidate(self, new_uow: NewUow) -> None:
+        await import_accounts(new_uow, Account("0011", "Initech", domain="initech.com"))
+
+        assert await claims(new_uow, CompanyRef("Hooli", domain="hooli.xyz")) == []
+
+
+class TestActiveRegistrationsOnly:
+    async def test_skips_closed_registrations_and_lapsed_protection(
+        self, new_uow: NewUow, partner: Partner
+    ) -> None:
+        assert partner.id is not None
+        withdrawn = a_registration(partner.id, details=GLOBEX)
+        withdrawn.withdraw(by=withdrawn.submitted_by, now=T0)
+        lapsed = a_registration(partner.id, details=GLOBEX)
+        lapsed.approve(by=an_approver(), now=T0 - timedelta(days=91), protection=timedelta(90))
+        protected = a_registration(partner.id, details=GLOBEX)
+        protected.approve(by=an_approver(), now=T0, protection=timedelta(days=90))
+        for registration in (withdrawn, lapsed, protected):
+            await stored(new_uow, registration)
+
+        found = await claims(new_uow, company_ref(GLOBEX))
+
+        assert ids(found, ClaimKind.registration) == [protected.id]
+
+    async def test_leaves_out_the_registration_being_checked(
+        self, new_uow: NewUow, partner: Partner
+    ) -> None:
+        assert partner.id is not None
+        first = await stored(new_uow, a_registration(partner.id, details=GLOBEX))
+        second = await stored(new_uow, a_registration(partner.id, details=GLOBEX))
+
+        found = await claims(new_uow, company_ref(GLOBEX), exclude=first)
+
+        assert ids(found, ClaimKind.registration) == [second]
+
+
+class TestRegistrationKeys:
+    async def test_changed_details_replace_the_keys_on_save(
+        self, new_uow: NewUow, partner: Partner
+    ) -> None:
+        assert partner.id is not None
+        registration_id = await stored(new_uow, a_registration(partner.id, details=GLOBEX))
+        initech = some_details(company="Initech", website="initech.com", contact_email=None)
+
+        async with new_uow() as uow:
+            registration = await uow.registrations.get(registration_id)
+            assert registration is not None
+            registration.request_info(by=an_approver(), now=T0, question="Who?")
+            registration.resubmit(by=registration.submitted_by, now=T0, details=initech)
+            await uow.registrations.save(registration, expected_version=1)
+            await uow.commit()
+
+        assert await claims(new_uow, company_ref(GLOBEX)) == []
+        [claim] = await claims(new_uow, CompanyRef("Initech Inc", domain="initech.com"))
+        assert claim.id == registration_id
+
+    async def test_a_decision_keeps_the_keys(self, new_uow: NewUow, partner: Partner) -> None:
+        assert partner.id is not None
+        registration_id = await stored(new_uow, a_registration(partner.id, details=GLOBEX))
+
+        async with new_uow() as uow:
+            registration = await uow.registrations.get(registration_id)
+            assert registration is not None
+            registration.approve(by=an_approver(), now=T0, protection=timedelta(days=90))
+            await uow.registrations.save(registration, expected_version=1)
+            await uow.commit()
+
+        [claim] = await claims(new_uow, company_ref(GLOBEX))
+        assert claim.status is RegistrationStatus.approved
+
+
+class TestKeyCap:
+    @pytest.fixture
+    def capped(self, session_factory: async_sessionmaker[AsyncSession]) -> NewUow:
+        return uow_factory(session_factory, conflict_rules=replace(RULES, key_cap=2))
+
+    async def test_a_name_key_shared_by_more_records_than_the_cap_is_skipped(
+        self, capped: NewUow, partner: Partner
+    ) -> None:
+        assert partner.id is not None
+        await import_accounts(capped, *(Account(f"00{n}", "AWG") for n in range(3)))
+        registration_id = await stored(
+            capped, a_registration(partner.id, details=some_details(company="AWG"))
+        )
+
+        found = await claims(capped, CompanyRef("AWG"), rules=replace(RULES, key_cap=2))
+
+        assert ids(found, ClaimKind.account) == []
+        assert ids(found, ClaimKind.registration) == [registration_id]
+
+    async def test_a_domain_key_over_the_cap_is_truncated_not_skipped(self, capped: NewUow) -> None:
+        await import_accounts(
+            capped, *(Account(f"00{n}", f"Name {n}", domain="acme.com") for n in range(3))
+        )
+
+        found = await claims(
+            capped, CompanyRef("X", domain="acme.com"), rules=replace(RULES, key_cap=2)
+        )
+
+        assert len(ids(found, ClaimKind.account)) == 2
+
+
+class TestFindings:
+    async def test_counts_conflicts_and_possible_ones_per_registration(
+        self, new_uow: NewUow, partner: Partner
+    ) -> None:
+        assert partner.id is not None
+        await import_accounts(
+            new_uow,
+            Account("0011", "Globex", domain="globex.com", is_named=True),
+            Account("0012", "Gloobex Corporation"),
+        )
+        registration_id = await stored(new_uow, a_registration(partner.id, details=GLOBEX))
+        candidates = await claims(new_uow, company_ref(GLOBEX), exclude=registration_id)
+        findings = find_conflicts(company_ref(GLOBEX), candidates, RULES)
+
+        async with new_uow() as uow:
+            await uow.conflicts.add_findings(registration_id, findings, found_at=T0)
+            await uow.commit()
+
+        async with new_uow() as uow:
+            counts = await uow.conflicts.finding_counts([registration_id, 999])
+        assert counts == {registration_id: FindingCounts(conflicts=1, possible=1)}
+        assert findings[0].evidence[0].signal is Signal.same_domain
+
+    async def test_replace_drops_the_older_findings(
+        self, new_uow: NewUow, registration_id: int
+    ) -> None:
+        await import_accounts(new_uow, Account("0011", "Globex", domain="globex.com"))
+        findings = find_conflicts(
+            company_ref(GLOBEX), await claims(new_uow, company_ref(GLOBEX)), RULES
+        )
+        async with new_uow() as uow:
+            await uow.conflicts.add_findings(registration_id, findings, found_at=T0)
+            await uow.commit()
+
+        async with new_uow() as uow:
+            await uow.conflicts.add_findings(registration_id, [], found_at=T0, replace=True)
+            await uow.commit()
+
+        async with new_uow() as uow:
+            assert await uow.conflicts.finding_counts([registration_id]) == {}
