@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn, Protocol, cast
+from typing import NoReturn, Protocol
 
 import click
 from sqlalchemy.exc import DBAPIError
@@ -51,19 +51,15 @@ class _UowCrmWriter:
 
     async def upsert_accounts(self, accounts: Sequence[Account]) -> UpsertCounts:
         async with self._uow_factory() as uow:
-            counts = await _crm(uow).upsert_accounts(accounts)
+            counts = await uow.crm.upsert_accounts(accounts)
             await uow.commit()
         return counts
 
     async def upsert_opportunities(self, opportunities: Sequence[Opportunity]) -> UpsertCounts:
         async with self._uow_factory() as uow:
-            counts = await _crm(uow).upsert_opportunities(opportunities)
+            counts = await uow.crm.upsert_opportunities(opportunities)
             await uow.commit()
         return counts
-
-
-def _crm(uow: UnitOfWork) -> CrmWriter:
-    return cast(CrmWriter, getattr(uow, _CRM))
 
 
 def crm_storage_available() -> bool:
@@ -197,9 +193,13 @@ def _command(kind: Kind) -> click.Command:
     """`dibs import KIND FILE` with its options."""
 
     @import_group.command(
-        kind, help=f"Upsert {kind} from a CSV export (ours, Salesforce, HubSpot)."
+        kind,
+        short_help=f"Upsert CRM {kind} from a CSV file.",
+        help=f"Upsert {kind} from a CSV export (ours, Salesforce, HubSpot), by external id.",
     )
-    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.argument(
+        "file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
+    )
     @click.option(
         "--map",
         "overrides",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from bot.cli import main
 from bot.settings import get_settings
 from domain.crm import Account, Opportunity, UpsertCounts
 from domain.ports import UnitOfWork
+from storage.migrate import upgrade
 
 DATA = Path(__file__).resolve().parent / "data" / "crm"
 
@@ -323,3 +325,14 @@ class TestCrmWriter:
             *("begin", "commit 4", "end"),
             *("begin", "commit 5", "end"),
         ]
+
+
+class TestWithStorage:
+    def test_imports_into_the_database_and_updates_on_the_second_run(self, tmp_path: Path) -> None:
+        asyncio.run(upgrade(f"sqlite+aiosqlite:///{tmp_path / 'dibs.db'}"))
+        first = dibs("import", "accounts", DATA / "salesforce_accounts.csv")
+        again = dibs("import", "accounts", DATA / "salesforce_accounts.csv")
+        deals = dibs("import", "opportunities", DATA / "salesforce_opportunities.csv")
+        assert first.stdout.endswith(": 3 new, 0 updated\n"), first.output
+        assert again.stdout.endswith(": 0 new, 3 updated\n"), again.output
+        assert deals.stdout.endswith(": 2 new, 0 updated\n"), deals.output
