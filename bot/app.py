@@ -35,11 +35,16 @@ def make_client(deps: Deps, *, retry_rate_limits: bool = True) -> AsyncWebClient
     return client
 
 
-def build_app(deps: Deps) -> AsyncApp:
-    """The Bolt app with middleware, the error handler and every feature's listeners."""
+def build_app(deps: Deps, *, socket_mode: bool = False) -> AsyncApp:
+    """The Bolt app with middleware, the error handler and every feature's listeners.
+
+    In Socket Mode Slack sends payloads over the WebSocket our app token opened, unsigned,
+    so there is no signing secret to require and no signature to check.
+    """
     app = AsyncApp(
         client=make_client(deps),
-        signing_secret=deps.settings.signing_secret(),
+        signing_secret="" if socket_mode else deps.settings.signing_secret(),
+        request_verification_enabled=not socket_mode,
         process_before_response=False,
     )
     register_middleware(app, deps)

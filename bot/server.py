@@ -37,7 +37,7 @@ async def serve_forever(settings: Settings, *, host: str, port: int) -> None:
     if app_token is None:
         settings.signing_secret()
     deps = bootstrap(settings, config)
-    bolt = build_app(deps)
+    bolt = build_app(deps, socket_mode=app_token is not None)
     tune_gc()
     if app_token is None:
         web_app = build_web_app(deps, app=bolt)

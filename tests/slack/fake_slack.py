@@ -4,6 +4,10 @@ Point `AsyncWebClient(base_url=fake.api_url)` at it. Every call is recorded in o
 shaped like Slack's; failures (429 with Retry-After, 5xx, `ok: false` errors) can be queued per
 method. It also keeps "the channel as a client would see it": posted messages with later updates
 applied, and every string ever sent to a channel, for privacy assertions.
+
+It is also Slack's Socket Mode endpoint: `apps.connections.open` (with an app-level `xapp-` token)
+answers a `ws://` URL on the same server, whose WebSocket says `hello` on connect; a test then
+pushes envelopes with `push_envelope` and reads the client's acks with `wait_for_ack`.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -64,11 +68,7 @@ class Call:
     @property
     def token(self) -> str | None:
         """The token sent, from the Authorization header or the `token` parameter."""
-        auth = self.headers.get("Authorization", "")
-        if auth.startswith("Bearer "):
-            return auth.removeprefix("Bearer ")
-        token = self.params.get("token")
-        return str(token) if token is not None else None
+        return _token(self.headers, self.params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +86,29 @@ class _Failure:
     status: int
     error: str | None
     retry_after: int | None
+
+
+def _token(headers: CIMultiDictProxy[str], params: JsonDict) -> str | None:
+    auth = headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        return auth.removeprefix("Bearer ")
+    token = params.get("token")
+    return str(token) if token is not None else None
+
+
+def socket_envelope(
+    kind: str, payload: JsonDict, *, envelope_id: str | None = None, retry_attempt: int = 0
+) -> JsonDict:
+    """A Socket Mode envelope as Slack pushes it: `interactive`, `slash_commands` or
+    `events_api` around the same payload an HTTP request would carry."""
+    return {
+        "envelope_id": envelope_id or secrets.token_hex(8),
+        "type": kind,
+        "payload": payload,
+        "accepts_response_payload": kind != "events_api",
+        "retry_attempt": retry_attempt,
+        "retry_reason": "",
+    }
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -128,6 +151,9 @@ class FakeSlack:
         self._hook_channels: dict[str, str] = {}
         self._ts = itertools.count(1)
         self._server: TestServer | None = None
+        self.socket_connections = 0
+        self.acks: list[JsonDict] = []
+        self._sockets: list[web.WebSocketResponse] = []
         for person in people:
             self.add_user(
                 person.user_id,
@@ -143,6 +169,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_route("*", "/hooks/{rest:.*}", self._handle_hook)
+        app.router.add_get("/socket", self._handle_socket)
         return app
 
     async def start(self) -> None:
@@ -152,7 +179,9 @@ class FakeSlack:
             await self._server.start_server()
 
     async def close(self) -> None:
-        """Stop serving."""
+        """Stop serving (Socket Mode connections still open are closed first)."""
+        for ws in list(self._sockets):
+            await ws.close()
         if self._server is not None:
             await self._server.close()
             self._server = None
@@ -291,6 +320,7 @@ class FakeSlack:
         self._failures.clear()
         self._messages.clear()
         self._sent_text.clear()
+        self.acks.clear()
 
     # --- queries --------------------------------------------------------------------------
 
@@ -332,6 +362,38 @@ class FakeSlack:
                 )
             await asyncio.sleep(0.01)
         return list(self.hook_posts)
+
+    async def wait_for_socket(self, *, timeout: float = 5.0) -> None:
+        """Poll until a Socket Mode client is connected (it has been sent `hello`)."""
+        deadline = time.monotonic() + timeout
+        while not self._sockets:
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"no Socket Mode connection within {timeout}s")
+            await asyncio.sleep(0.01)
+
+    @property
+    def sockets_open(self) -> int:
+        """Socket Mode connections open now."""
+        return len(self._sockets)
+
+    async def push_envelope(self, envelope: JsonDict, *, timeout: float = 5.0) -> None:
+        """Send an envelope (see `socket_envelope`) down the newest Socket Mode connection."""
+        await self.wait_for_socket(timeout=timeout)
+        await self._sockets[-1].send_json(envelope)
+
+    async def wait_for_ack(self, envelope_id: str, *, timeout: float = 5.0) -> JsonDict:
+        """Poll until the client acked `envelope_id`; the ack as sent (`payload` if any)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for ack in self.acks:
+                if ack.get("envelope_id") == envelope_id:
+                    return ack
+            if time.monotonic() >= deadline:
+                raise AssertionError(
+                    f"no ack for envelope {envelope_id} within {timeout}s; "
+                    f"acked: {[a.get('envelope_id') for a in self.acks] or 'none'}"
+                )
+            await asyncio.sleep(0.01)
 
     def messages_in(self, channel: str) -> list[JsonDict]:
         """Messages posted to `channel` (a user id means the DM) as they look now, by ts."""
@@ -378,6 +440,8 @@ class FakeSlack:
             status, body = failure.status, {"ok": False, "error": failure.error}
             if failure.retry_after is not None:
                 extra_headers["Retry-After"] = str(failure.retry_after)
+        elif method == "apps.connections.open":
+            status, body = 200, self._connections_open(_token(headers, params))
         else:
             status, body = 200, self._answer(method, params)
             if method == "auth.test":
@@ -398,6 +462,30 @@ class FakeSlack:
         if channel is not None:
             self._record_text(channel, params)
         return web.Response(text="ok")
+
+    async def _handle_socket(self, request: web.Request) -> web.WebSocketResponse:
+        """One Socket Mode connection: `hello`, then record every ack the client sends."""
+        ws = web.WebSocketResponse(autoping=True, timeout=1.0)
+        await ws.prepare(request)
+        self.socket_connections += 1
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self._sockets) + 1,
+                "debug_info": {"host": "fake-slack", "approximate_connection_time": 3600},
+                "connection_info": {"app_id": APP_ID},
+            }
+        )
+        self._sockets.append(ws)
+        try:
+            async for message in ws:
+                if message.type == WSMsgType.TEXT:
+                    data = json.loads(message.data)
+                    if isinstance(data, dict) and "envelope_id" in data:
+                        self.acks.append(data)
+        finally:
+            self._sockets.remove(ws)
+        return ws
 
     def _take_failure(self, method: str) -> _Failure | None:
         queue = self._failures.get(method)
@@ -420,6 +508,15 @@ class FakeSlack:
             "conversations.info": self._conversations_info,
         }.get(method)
         return handler(params) if handler else {"ok": True}
+
+    def _connections_open(self, token: str | None) -> JsonDict:
+        """As Slack: only an app-level token may open a Socket Mode connection."""
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if not token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        ws_base = "ws" + self.base_url.removeprefix("http")
+        return {"ok": True, "url": f"{ws_base}/socket"}
 
     def _auth_test(self, params: JsonDict) -> JsonDict:
         return {
