@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from pathlib import Path
@@ -66,6 +67,22 @@ class DibsConfig(BaseModel):
     program: ProgramPolicy
 
 
+def _first_problem(error: ValidationError) -> str:
+    """The most useful error first: a misspelt key explains the 'required' one it causes."""
+    problems = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    first = problems[0]
+    key = ".".join(str(part) for part in first["loc"])
+    message = f"[{key}] {first['msg']}"
+    if first["type"] == "extra_forbidden":
+        sections: dict[str, type[BaseModel]] = {"desk": DeskSection, "program": ProgramSection}
+        section = sections.get(str(first["loc"][0]), ConfigFile)
+        known = list(section.model_fields)
+        close = difflib.get_close_matches(str(first["loc"][-1]), known, n=1)
+        if close:
+            message += f" (did you mean {close[0]!r}?)"
+    return message
+
+
 def load_config(path: Path) -> DibsConfig:
     """Read and check the TOML file; any problem becomes one line naming the file and key."""
     try:
@@ -77,9 +94,7 @@ def load_config(path: Path) -> DibsConfig:
     try:
         parsed = ConfigFile.model_validate(raw)
     except ValidationError as error:
-        first = error.errors()[0]
-        key = ".".join(str(part) for part in first["loc"])
-        raise SettingsError(f"{path}: [{key}] {first['msg']}") from None
+        raise SettingsError(f"{path}: {_first_problem(error)}") from None
     return DibsConfig(
         desk=DeskPolicy(
             channel_id=parsed.desk.channel,
