@@ -12,7 +12,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import build_app, build_web_app, health_app
 from bot.bootstrap import bootstrap, require_config
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -47,15 +47,19 @@ async def serve_forever(settings: Settings, *, host: str, port: int) -> None:
         logger.info("serving Slack over Socket Mode; health on %s:%s/healthz", host, port)
     runner = web.AppRunner(web_app, shutdown_timeout=10)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    socket_mode = AsyncSocketModeHandler(bolt, app_token) if app_token else None
-    if socket_mode is not None:
-        await socket_mode.connect_async()  # type: ignore[no-untyped-call]
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    socket_mode: AsyncSocketModeHandler | None = None
     try:
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as error:
+            raise SettingsError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        if app_token is not None:
+            socket_mode = AsyncSocketModeHandler(bolt, app_token)
+            await socket_mode.connect_async()  # type: ignore[no-untyped-call]
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
         await stop.wait()
     finally:
         logger.info("shutting down")
