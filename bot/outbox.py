@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.bootstrap import Deps
 from bot.views.cards import build_launcher, build_notice, build_partner_card, build_review_card
 from bot.views.common import Message
+from domain.conflicts import FindingCounts
 from domain.messages import MessageKind
 from domain.partner import Partner
 from domain.ports import MessageRef, OutboxEntry
@@ -80,6 +81,7 @@ class Snapshot:
     registrations: dict[int, Registration]
     partners: dict[int, Partner]
     cards: dict[tuple[MessageKind, int], MessageRef]
+    findings: dict[int, FindingCounts] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -160,7 +162,15 @@ class OutboxWorker:
                     if e.message.registration_id is not None and e.message.kind in CARDS
                 ]
             )
-        return Snapshot(registrations, partners, cards)
+            findings = await uow.conflicts.finding_counts(
+                [
+                    e.message.registration_id
+                    for e in entries
+                    if e.message.registration_id is not None
+                    and e.message.kind is MessageKind.review_card
+                ]
+            )
+        return Snapshot(registrations, partners, cards, findings)
 
     async def _attempt(self, entry: OutboxEntry, snapshot: Snapshot) -> Result:
         result = Result(entry)
@@ -254,6 +264,7 @@ class OutboxWorker:
                 program=program,
                 now=self._deps.clock(),
                 host_team_id=await self._host_team(),
+                findings=snapshot.findings.get(registration.id, FindingCounts()),
             )
         else:
             if message.notice is None:

@@ -1,4 +1,4 @@
-"""Internal entry points: `/dibs` (form, help, list, setup) and the global shortcut."""
+"""Internal entry points: `/dibs` (form, help, list, check, setup) and the global shortcut."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ from bot.errors import reporting
 from bot.handlers.context import caller, reply_for
 from bot.identity import actor_from_command, host_team_id
 from bot.ids import Callback, Command
+from bot.views.checks import USAGE, build_check_result, parse_check_text
 from bot.views.common import FormContext
 from bot.views.help import build_help, build_pending_list
 from bot.views.partner_views import build_setup_modal, parse_setup_submission
 from bot.views.registration_modal import build_message_modal, build_registration_modal
+from domain.checks import check_company
 from domain.errors import NotAllowed
 from domain.policy import can_administer, is_internal
 from domain.services import (
@@ -72,6 +74,18 @@ async def dibs_command(
             pending = await open_registrations(uow=deps.uow())
             listing = build_pending_list(pending, program=deps.config.program, now=deps.clock())
             await respond(text=listing.text, blocks=listing.blocks, response_type="ephemeral")
+    elif sub == "check":
+        ref = parse_check_text((command.get("text") or "").strip()[len(words[0]) :])
+        if ref is None:
+            await ack(text=USAGE, response_type="ephemeral")
+            return
+        await ack()
+        async with reporting(reply, "/dibs check"):
+            check = await check_company(
+                ref, uow=deps.uow(), rules=deps.conflict_rules, now=deps.clock()
+            )
+            result = build_check_result(check)
+            await respond(text=result.text, blocks=result.blocks, response_type="ephemeral")
     elif sub == "setup":
         channel_id = command["channel_id"]
         if not can_administer(actor, desk=deps.config.desk, host_team_id=host):

@@ -33,6 +33,7 @@ from bot.views.common import (
 )
 from domain.actor import Actor
 from domain.amounts import format_amount
+from domain.conflicts import FindingCounts
 from domain.messages import Notice
 from domain.partner import Partner
 from domain.policy import ProgramPolicy
@@ -207,8 +208,10 @@ def build_review_card(
     program: ProgramPolicy,
     now: datetime,
     host_team_id: str | None = None,
+    findings: FindingCounts | None = None,
 ) -> Message:
-    """The desk's review card: every field, who submitted it, and the decision buttons."""
+    """The desk's review card: every field, who submitted it, what the conflict check found
+    (`findings`; never on the partner's card) and the decision buttons."""
     d = registration.details
     contact = " · ".join(escape_fit(x, 900) for x in (d.contact_name, d.contact_email) if x)
     fields = [
@@ -227,6 +230,8 @@ def build_review_card(
         _header(registration),
         SectionBlock(fields=[MarkdownTextObject(text=f"*{k}*\n{v}") for k, v in fields]),
     ]
+    if findings is not None:
+        blocks.append(_section(conflict_summary(findings)))
     if d.notes:
         blocks.append(_section("*Notes*\n" + quote_fit(d.notes, 2980)))
     timing = f"Submitted {slack_date(registration.created_at, _DUE)}"
@@ -241,6 +246,24 @@ def build_review_card(
     if registration.status in _AWAITING_DESK:
         blocks.append(decision_buttons(registration, block_id="review-actions"))
     return Message(text=_fallback(registration, registration.status.label), blocks=blocks)
+
+
+def conflict_summary(counts: FindingCounts) -> str:
+    """The desk's summary line, e.g. *Conflict check: 2 conflicts, 1 possible conflict*."""
+    parts = [
+        _plural(counts.conflicts, "conflict"),
+        _plural(counts.possible, "possible conflict"),
+    ]
+    found = ", ".join(part for part in parts if part)
+    if not found:
+        return ":white_check_mark: *Conflict check:* no existing claim found"
+    return f":warning: *Conflict check:* {found}"
+
+
+def _plural(n: int, noun: str) -> str:
+    if n == 0:
+        return ""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def decision_buttons(registration: Registration, *, block_id: str) -> ActionsBlock:

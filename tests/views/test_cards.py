@@ -11,6 +11,7 @@ from bot.ids import Action
 from bot.views.cards import build_launcher, build_notice, build_partner_card, build_review_card
 from bot.views.common import RegistrationRef
 from domain.actor import SYSTEM, Actor
+from domain.conflicts import FindingCounts
 from domain.messages import Notice
 from domain.policy import ProgramPolicy
 from domain.registration import (
@@ -232,6 +233,28 @@ class TestReviewCard:
     def test_maximal_data_stays_within_limits(self) -> None:
         self.card(maximal())
         self.card(decided(Status.rejected, details=maximal().details, decision_note="&" * 3000))
+
+    @pytest.mark.parametrize(
+        ("counts", "line"),
+        [
+            (
+                FindingCounts(conflicts=2, possible=1),
+                "Conflict check:* 2 conflicts, 1 possible conflict",
+            ),
+            (FindingCounts(conflicts=1), "Conflict check:* 1 conflict"),
+            (FindingCounts(possible=3), "Conflict check:* 3 possible conflicts"),
+            (FindingCounts(), "Conflict check:* no existing claim found"),
+        ],
+    )
+    def test_says_what_the_conflict_check_found(self, counts: FindingCounts, line: str) -> None:
+        assert line in all_text(self.card(a_registration(), findings=counts))
+
+    def test_without_a_check_there_is_no_conflict_line(self) -> None:
+        assert "Conflict check" not in all_text(self.card(a_registration()))
+
+    def test_the_partner_card_never_mentions_the_conflict_check(self) -> None:
+        message = build_partner_card(a_registration(), a_partner(), program=PROGRAM)
+        assert "onflict" not in all_text(assert_valid_message(message)) + message.text
 
 
 class TestNotices:
