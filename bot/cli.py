@@ -24,7 +24,11 @@ from bot.bootstrap import make_uow_factory, utc_now
 from bot.importing import import_group
 from bot.server import serve_forever
 from bot.settings import Settings, SettingsError, get_settings
+from bot.views.checks import check_lines
+from domain.checks import check_company
+from domain.conflicts import ConflictRules
 from domain.errors import DomainError
+from domain.matching import CompanyRef
 from domain.ports import UnitOfWork
 from domain.registration import format_reference
 from domain.services import LinkPartner, link_partner, list_partners
@@ -224,6 +228,23 @@ async def _write_audit(uow: UnitOfWork, handle: IO[str]) -> int:
             )
             count += 1
     return count
+
+
+@main.command()
+@click.argument("name")
+@click.option("--domain", default=None, help="The company's website, e.g. globex.com.")
+@click.option("--email", default=None, help="A contact's e-mail address at the company.")
+@click.option("--country", default=None, help="ISO country code, e.g. DE.")
+def check(name: str, domain: str | None, email: str | None, country: str | None) -> None:
+    """Who already has a claim on a company (registrations, accounts, opportunities), and why."""
+    ref = CompanyRef(name, domain=domain, email=email, country=country)
+
+    async def run() -> Any:
+        async with _storage() as (uow, now):
+            return await check_company(ref, uow=uow(), rules=ConflictRules(), now=now())
+
+    for line in check_lines(_run(run)):
+        click.echo(line)
 
 
 def _check_id(value: str, option: str, prefixes: str) -> None:

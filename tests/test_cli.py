@@ -23,6 +23,7 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.settings import get_settings
 from domain.actor import Actor
+from domain.crm import Account
 from domain.policy import DeskPolicy, ProgramPolicy
 from domain.services import (
     Decide,
@@ -412,3 +413,67 @@ class TestServe:
         line = one_error_line(cli("serve"))
 
         assert line.startswith("dibs: error: dibs.toml: [desk.channel]")
+
+
+class TestCheck:
+    def test_prints_each_claim_with_its_signals_and_scores(self, migrated: Cli) -> None:
+        async def seed() -> None:
+            engine = make_engine(migrated.url)
+            try:
+                new_uow = uow_factory(make_session_factory(engine))
+                await link_partner(
+                    LinkPartner(name="Acme", tier="Gold", channel_id="C0ACME"),
+                    uow=new_uow(),
+                    now=NOW,
+                )
+                await submit_registration(
+                    SubmitRegistration(details=some_details(), by=APPROVER, channel_id="C0ACME"),
+                    uow=new_uow(),
+                    now=NOW,
+                    program=ProgramPolicy(),
+                    host_team_id=HOST_TEAM,
+                )
+            finally:
+                await engine.dispose()
+
+        asyncio.run(seed())
+
+        result = migrated.ok("check", "ACME Corporation", "--domain", "www.acme.com")
+
+        assert result.stdout.splitlines() == [
+            "1 conflict.",
+            "- Registration DR-0001 for Acme Corp (acme.com, US): by Acme, In review",
+            "  conflict (score 1.00): same domain 1.00: acme.com, name equal 1.00: acme",
+        ]
+
+    def test_a_lapsed_approval_is_no_claim_any_more(self, migrated: Cli) -> None:
+        submit_and_approve(migrated.url)  # approved in 2025: protection ran out since
+
+        result = migrated.ok("check", "Acme Corp", "--domain", "acme.com")
+
+        assert result.stdout == "No existing claim found.\n"
+
+    def test_finds_an_imported_account_by_email_domain(self, migrated: Cli) -> None:
+        async def seed() -> None:
+            engine = make_engine(migrated.url)
+            try:
+                async with uow_factory(make_session_factory(engine))() as uow:
+                    await uow.crm.upsert_accounts(
+                        [Account("0011", "Globex", domain="globex.com", owner_email="d@v.example")]
+                    )
+                    await uow.commit()
+            finally:
+                await engine.dispose()
+
+        asyncio.run(seed())
+
+        result = migrated.ok("check", "Globex Holdings", "--email", "hank@globex.com")
+
+        assert "- Account 0011 Globex (globex.com): owner d@v.example" in result.stdout
+        assert "same email domain 1.00: globex.com" in result.stdout
+
+    def test_nobody_has_a_claim(self, migrated: Cli) -> None:
+        assert migrated.ok("check", "Hooli").stdout == "No existing claim found.\n"
+
+    def test_a_blank_name_is_one_error_line(self, migrated: Cli) -> None:
+        assert "Name a company" in one_error_line(migrated("check", " "))
