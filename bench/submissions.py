@@ -44,6 +44,15 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+SYLLABLES = ("ka", "lo", "mi", "ren", "tor", "vel", "sa", "qui", "dan", "bre")
+SUFFIXES = ("Labs", "Group", "Systems", "Foods", "Logistics", "Health", "Media")
+
+
+def company_word(i: int) -> str:
+    """A distinct, pronounceable company word per index: customers differ, as in real life."""
+    return "".join(SYLLABLES[int(digit)] for digit in f"{i:05d}")
+
+
 # ---------------------------------------------------------------- the "Slack" side (child)
 
 
@@ -61,7 +70,11 @@ async def _slack_side(pipe: Connection, n: int, concurrency: int) -> None:
             p.view_submission(
                 p.PARTNER_REP,
                 callback_id=Callback.registration_submit,
-                values=form_values(company=f"Bench Customer {i}"),
+                values=form_values(
+                    company=f"{company_word(i).capitalize()} {SUFFIXES[i % len(SUFFIXES)]}",
+                    website=f"https://www.{company_word(i)}.com",
+                    contact_email=f"buyer@{company_word(i)}.com",
+                ),
                 private_metadata=metadata,
             )
             for i in range(n + concurrency)
