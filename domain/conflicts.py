@@ -38,6 +38,9 @@ ACTIVE_STATUSES = frozenset(
 DEFAULT_KEY_CAP = 200
 """A name key shared by more records than this says nothing (see `ConflictRules`)."""
 
+DEFAULT_CANDIDATE_CAP = 100
+"""At most this many candidates of each kind are scored per check (see `ConflictRules`)."""
+
 
 class ClaimKind(StrEnum):
     """What kind of record holds a claim on a customer."""
@@ -55,11 +58,14 @@ class ConflictRules:
     than this many records of one kind is skipped as too common to narrow anything (a
     two-letter initialism at CRM scale); a domain key is never skipped, only truncated to
     the first `key_cap` records of each kind. So one lookup reads a bounded number of rows.
+    `candidate_cap`: of the records found, at most this many of each kind are scored, those
+    sharing the most telling keys first (domain, name or alias, initialism, typo block).
     """
 
     match: MatchRules = field(default_factory=MatchRules)
     aliases: Aliases = field(default_factory=Aliases.default)
     key_cap: int = DEFAULT_KEY_CAP
+    candidate_cap: int = DEFAULT_CANDIDATE_CAP
 
     def keys(self, ref: CompanyRef) -> CandidateKeys:
         """The candidate keys of a record under these rules (stored and looked up alike)."""

@@ -242,6 +242,24 @@ class TestKeyCap:
         assert len(ids(found, ClaimKind.account)) == 2
 
 
+class TestCandidateBudget:
+    async def test_records_sharing_a_domain_or_name_come_before_fuzzy_ones(
+        self, session_factory: async_sessionmaker[AsyncSession]
+    ) -> None:
+        rules = replace(RULES, candidate_cap=2)
+        capped = uow_factory(session_factory, conflict_rules=rules)
+        await import_accounts(
+            capped,
+            Account("0001", "Umbrela"),  # a typo block only, and the oldest
+            Account("0002", "Zeta Holdings", domain="umbrella.com"),
+            Account("0003", "Umbrella"),
+        )
+
+        found = await claims(capped, CompanyRef("Umbrella", domain="umbrella.com"), rules=rules)
+
+        assert sorted(claim.external_id or "" for claim in found) == ["0002", "0003"]
+
+
 class TestFindings:
     async def test_counts_conflicts_and_possible_ones_per_registration(
         self, new_uow: NewUow, partner: Partner
