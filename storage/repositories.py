@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.actor import Actor
-from domain.conflicts import ClaimKind, ConflictRules, company_ref
+from domain.conflicts import ACTIVE_STATUSES, ClaimKind, ConflictRules, company_ref
 from domain.errors import ConcurrentUpdate, DuplicateSubmission, NotFound
 from domain.matching import CompanyRef
 from domain.partner import Partner
@@ -59,7 +59,7 @@ class SqlAlchemyRegistrationRepository:
     def __init__(self, session: AsyncSession, rules: ConflictRules | None = None) -> None:
         self._session = session
         self._rules = rules or ConflictRules()
-        self._indexed: dict[int, CompanyRef] = {}  # the customer whose keys are stored
+        self._indexed: dict[int, CompanyRef | None] = {}  # whose keys are stored (None: none)
 
     async def add(self, registration: Registration) -> None:
         """Insert the registration and its pending audit events; assigns `registration.id`."""
@@ -158,17 +158,18 @@ class SqlAlchemyRegistrationRepository:
 
     def _loaded(self, row: Any) -> Registration:
         registration = _registration_to_domain(row)
-        self._indexed[row.id] = company_ref(registration.details)
+        self._indexed[row.id] = _indexed_ref(registration)
         return registration
 
     async def _index(
         self, registration_id: int, registration: Registration, *, fresh: bool = False
     ) -> None:
-        """Write the candidate keys, unless the stored ones already describe this customer."""
-        ref = company_ref(registration.details)
-        if not fresh and self._indexed.get(registration_id) == ref:
+        """Keep the candidate keys in step: the customer's keys while the registration holds a
+        claim, none once it is closed (so closed ones never crowd out live candidates)."""
+        ref = _indexed_ref(registration)
+        if not fresh and registration_id in self._indexed and self._indexed[registration_id] == ref:
             return
-        keys = self._rules.keys(ref)
+        keys = frozenset() if ref is None else self._rules.keys(ref)
         await replace_keys(
             self._session, ClaimKind.registration, {registration_id: keys}, fresh=fresh
         )
@@ -248,6 +249,13 @@ class SqlAlchemyPartnerRepository:
 
 
 # ---------------------------------------------------------------------------- conversions
+
+
+def _indexed_ref(registration: Registration) -> CompanyRef | None:
+    """The customer whose keys a registration keeps in the index (None once it is closed)."""
+    if registration.status not in ACTIVE_STATUSES:
+        return None
+    return company_ref(registration.details)
 
 
 def _registration_columns(registration: Registration) -> dict[str, Any]:

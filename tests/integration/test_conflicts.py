@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.conflicts import (
@@ -21,6 +22,7 @@ from domain.crm import Account, Opportunity
 from domain.matching import CompanyRef, Signal
 from domain.partner import Partner
 from domain.registration import Registration, RegistrationStatus
+from storage.models import CompanyKeyRow
 from storage.uow import uow_factory
 from tests.integration.builders import T0, a_registration, an_approver, some_details
 from tests.integration.conftest import NewUow
@@ -209,6 +211,28 @@ class TestRegistrationKeys:
 
         [claim] = await claims(new_uow, company_ref(GLOBEX))
         assert claim.status is RegistrationStatus.approved
+
+    async def test_closing_a_registration_drops_its_keys(
+        self,
+        new_uow: NewUow,
+        partner: Partner,
+        session_factory: async_sessionmaker[AsyncSession],
+    ) -> None:
+        assert partner.id is not None
+        registration_id = await stored(new_uow, a_registration(partner.id, details=GLOBEX))
+
+        async with new_uow() as uow:
+            registration = await uow.registrations.get(registration_id)
+            assert registration is not None
+            registration.withdraw(by=registration.submitted_by, now=T0)
+            await uow.registrations.save(registration, expected_version=1)
+            await uow.commit()
+
+        async with session_factory() as session:
+            left = await session.scalar(
+                select(func.count()).where(CompanyKeyRow.owner_kind == "registration")
+            )
+        assert left == 0
 
 
 class TestKeyCap:
