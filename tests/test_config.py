@@ -155,11 +155,6 @@ class TestLoadConfig:
         with pytest.raises(SettingsError, match=re.escape("nowhere.toml: cannot read")):
             load_config(missing)
 
-    def test_a_misspelt_required_key_is_refused(self, tmp_path: Path) -> None:
-        text = '[desk]\nchannel = "C0DESK"\naprovers = ["U0APPROVER"]\n' + PROGRAM
-
-        load_error(tmp_path, text)
-
     def test_a_misspelt_required_key_is_named(self, tmp_path: Path) -> None:
         text = '[desk]\nchannel = "C0DESK"\naprovers = ["U0APPROVER"]\n' + PROGRAM
 
