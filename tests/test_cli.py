@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from bot.cli import main
 from bot.settings import get_settings
@@ -211,6 +212,28 @@ class TestDbUpgrade:
         assert result.exit_code == 0
         assert "database is up to date" in result.stdout
 
+    def test_an_unreachable_database_is_one_line_of_error(self, cli: Cli) -> None:
+        cli.setenv("DIBS_DATABASE_URL", f"sqlite:///{cli.folder / 'no-such-dir' / 'dibs.db'}")
+
+        line = one_error_line(cli("db", "upgrade"))
+
+        assert line.startswith("dibs: error: database: unable to open database file")
+
+    @pytest.mark.xfail(
+        reason="bot/cli.py _run ends every DBAPIError with the hint '(has `dibs db upgrade` "
+        "been run?)', including errors from `dibs db upgrade` itself",
+        raises=AssertionError,
+        strict=True,
+    )
+    def test_an_unreachable_database_does_not_suggest_running_the_upgrade_again(
+        self, cli: Cli
+    ) -> None:
+        cli.setenv("DIBS_DATABASE_URL", f"sqlite:///{cli.folder / 'no-such-dir' / 'dibs.db'}")
+
+        line = one_error_line(cli("db", "upgrade"))
+
+        assert "dibs db upgrade" not in line
+
 
 class TestPartnersAdd:
     def test_prints_the_linked_partner(self, migrated: Cli) -> None:
@@ -325,6 +348,23 @@ class TestPartnersList:
         assert line.startswith("dibs: error: database: ")
         assert line.endswith("(has `dibs db upgrade` been run?)")
 
+    @pytest.mark.xfail(
+        reason="bot/cli.py _run maps only SettingsError, DomainError and DBAPIError; make_engine "
+        "raises ArgumentError for an unparsable DIBS_DATABASE_URL and NoSuchModuleError for an "
+        "unknown scheme, and both escape as a traceback",
+        raises=(ArgumentError, NoSuchModuleError),
+        strict=True,
+    )
+    @pytest.mark.parametrize("url", ["not a url", "bogus://db/dibs"])
+    def test_a_malformed_database_url_is_one_line_naming_dibs_database_url(
+        self, cli: Cli, url: str
+    ) -> None:
+        cli.setenv("DIBS_DATABASE_URL", url)
+
+        line = one_error_line(cli("partners", "list"))
+
+        assert "DIBS_DATABASE_URL" in line
+
 
 class TestExportAudit:
     def test_writes_every_audit_event_to_stdout(self, migrated: Cli) -> None:
@@ -350,6 +390,27 @@ class TestExportAudit:
         result = migrated("export", "audit")
 
         assert csv_rows(result.stdout) == [AUDIT_HEADER]
+
+    def test_before_db_upgrade_is_one_line_of_error(self, cli: Cli) -> None:
+        line = one_error_line(cli("export", "audit"))
+
+        assert line.startswith("dibs: error: database: ")
+
+    @pytest.mark.xfail(
+        reason="bot/cli.py export_audit opens --output for writing and writes the CSV header "
+        "before the query runs; when the query fails (no schema yet) the command exits 2 but "
+        "leaves a header-only file behind, replacing whatever the file held",
+        raises=AssertionError,
+        strict=True,
+    )
+    def test_a_failed_export_leaves_the_output_file_as_it_was(self, cli: Cli) -> None:
+        target = cli.folder / "audit.csv"
+        target.write_text("last week's export\n", encoding="utf-8")
+
+        result = cli("export", "audit", "--output", str(target))
+
+        assert result.exit_code == 2
+        assert target.read_text(encoding="utf-8") == "last week's export\n"
 
     def test_only_csv_is_offered(self, migrated: Cli) -> None:
         result = migrated("export", "audit", "--format", "xlsx")
