@@ -82,11 +82,14 @@ LEGAL = [
     for name, (_, allowed) in MOVES.items()
     for status in sorted(allowed)
 ]
+# DESIGN.md lets a future auto-approval policy move submitted -> approved directly, so
+# that one pair is left open here rather than pinned as illegal.
+UNDECIDED_BY_DESIGN = {("approve", Status.submitted)}
 ILLEGAL = [
     pytest.param(name, status, id=f"{name}-from-{status}")
     for name, (_, allowed) in MOVES.items()
     for status in Status
-    if status not in allowed
+    if status not in allowed and (name, status) not in UNDECIDED_BY_DESIGN
 ]
 
 
