@@ -25,7 +25,7 @@ async def replace_keys(
 ) -> None:
     """Make each owner's keys exactly the given ones (`fresh`: the owners have none yet)."""
     owners = list(keys_by_owner)
-    if not fresh:
+    if owners and not fresh:
         for chunk in batches(owners):
             await session.execute(
                 delete(KEY).where(KEY.c.owner_kind == kind.value, KEY.c.owner_id.in_(chunk))

@@ -80,9 +80,17 @@ class SqlAlchemyCrmRepository:
                 set_={name: values.excluded[name] for name in rows[0] if name != "external_id"},
             ).returning(table.c.id, table.c.external_id)
             ids.update({row.external_id: row.id for row in await self._session.execute(upsert)})
-        await replace_keys(
-            self._session, kind, {ids[x]: self._rules.keys(ref(r)) for x, r in latest.items()}
-        )
+        for fresh in (False, True):  # new records have no keys to delete first
+            await replace_keys(
+                self._session,
+                kind,
+                {
+                    ids[x]: self._rules.keys(ref(r))
+                    for x, r in latest.items()
+                    if (x not in known) is fresh
+                },
+                fresh=fresh,
+            )
         return UpsertCounts(inserted=len(latest) - len(known), updated=len(known))
 
     async def _known(self, table: Table, external_ids: Sequence[str]) -> set[str]:
