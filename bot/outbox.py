@@ -118,10 +118,11 @@ class OutboxWorker:
                 logger.exception("outbox pass failed; trying again shortly")
                 delivered = 0
             if delivered == 0:
+                # Not asyncio.wait_for: on Python 3.11 it can swallow a cancellation that
+                # arrives as the wake-up fires, and the worker would never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self._deps.outbox_wakeup.wait(), self._tuning.poll_seconds
-                    )
+                    async with asyncio.timeout(self._tuning.poll_seconds):
+                        await self._deps.outbox_wakeup.wait()
                 self._deps.outbox_wakeup.clear()
 
     async def drain_once(self) -> int:
