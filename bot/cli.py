@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from bot.bootstrap import make_uow_factory, utc_now
 from bot.importing import import_group
@@ -53,18 +53,25 @@ def configure_logging(level: str = "INFO") -> None:
     )
 
 
-def _run(make: Callable[[], Awaitable[T]]) -> T:
+UPGRADE_HINT = " (has `dibs db upgrade` been run?)"
+
+
+def _run(make: Callable[[], Awaitable[T]], *, database_hint: str = UPGRADE_HINT) -> T:
     """Run a coroutine; turn user-facing errors into `dibs: error: …` and exit 2."""
     try:
         return asyncio.run(make())  # type: ignore[arg-type]
     except (SettingsError, DomainError) as error:
         message = error.message if isinstance(error, DomainError) else str(error)
         click.echo(f"dibs: error: {message}", err=True)
-        sys.exit(2)
+    except (ArgumentError, NoSuchModuleError) as error:
+        first = str(error).splitlines()[0]
+        click.echo(
+            f"dibs: error: DIBS_DATABASE_URL is not a database URL we can use: {first}", err=True
+        )
     except DBAPIError as error:
         first = str(error.orig).splitlines()[0] if error.orig else str(error)
-        click.echo(f"dibs: error: database: {first} (has `dibs db upgrade` been run?)", err=True)
-        sys.exit(2)
+        click.echo(f"dibs: error: database: {first}{database_hint}", err=True)
+    sys.exit(2)
 
 
 def _settings() -> Settings:
@@ -100,7 +107,7 @@ def db() -> None:
 def db_upgrade() -> None:
     """Apply every Alembic migration (creates the database if it is new)."""
     settings = _settings()
-    _run(lambda: upgrade(settings.database_url))
+    _run(lambda: upgrade(settings.database_url), database_hint="")
     click.echo("database is up to date")
 
 
@@ -182,14 +189,23 @@ def export() -> None:
 def export_audit(fmt: str, output: Path | None) -> None:
     """Every audit event (who, when, from, to, why), oldest first."""
 
+    partial = None if output is None else output.with_name(f".{output.name}.partial")
+
     async def run() -> int:
         async with _storage() as (uow, _):
-            if output is None:
+            if partial is None:
                 return await _write_audit(uow(), sys.stdout)
-            with output.open("w", newline="", encoding="utf-8") as handle:
+            with partial.open("w", newline="", encoding="utf-8") as handle:
                 return await _write_audit(uow(), handle)
 
-    count = _run(run)
+    try:
+        count = _run(run)
+    except SystemExit:
+        if partial is not None:
+            partial.unlink(missing_ok=True)  # a failed export leaves the old file as it was
+        raise
+    if output is not None and partial is not None:
+        partial.replace(output)
     if output is not None:
         click.echo(f"wrote {count} audit events to {output}", err=True)
 
