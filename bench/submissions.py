@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import random
 import statistics
 import tempfile
 import time
@@ -44,13 +45,14 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-SYLLABLES = ("ka", "lo", "mi", "ren", "tor", "vel", "sa", "qui", "dan", "bre")
+SYLLABLES = tuple(c + v for c in "bdfgklmnprstvz" for v in "aeiou")
 SUFFIXES = ("Labs", "Group", "Systems", "Foods", "Logistics", "Health", "Media")
 
 
 def company_word(i: int) -> str:
-    """A distinct, pronounceable company word per index: customers differ, as in real life."""
-    return "".join(SYLLABLES[int(digit)] for digit in f"{i:05d}")
+    """A pronounceable company word, different per index, as customers are in real life."""
+    pick = random.Random(i)
+    return "".join(pick.choice(SYLLABLES) for _ in range(pick.randint(2, 4))) + str(i)
 
 
 # ---------------------------------------------------------------- the "Slack" side (child)

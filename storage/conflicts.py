@@ -17,18 +17,19 @@ key, then by the rarity of the initialism and typo-block keys they share (a bloc
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, or_, select, union_all
+from sqlalchemy import Table, TextClause, delete, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.conflicts import Claim, ClaimKind, ConflictFinding, ConflictRules, FindingCounts
 from domain.matching import CompanyRef, Finding, Strength
 from domain.registration import RegistrationStatus
-from storage.company_keys import KEY, KEY_LENGTH
+from storage.company_keys import KEY_LENGTH
 from storage.crm import ACCOUNT, OPPORTUNITY
 from storage.models import RegistrationFindingRow, RegistrationRow
 from storage.sql import batches
@@ -40,6 +41,20 @@ _DOMAIN_PREFIX = "d:"
 # always makes the cut; initialisms and typo blocks count by rarity (1 / records sharing it).
 _STRONG_KEYS = frozenset({"d:", "n:", "a:"})
 _STRONG = 1000.0
+
+
+@functools.cache
+def _postings_sql(parts: int) -> TextClause:
+    """The capped postings of `parts` (key, kind) pairs in one UNION ALL, as plain SQL.
+
+    Built once per size: composing and compiling the same statement from Core objects on
+    every registration cost more than running it.
+    """
+    one = (
+        "SELECT * FROM (SELECT key, owner_kind, owner_id FROM company_key "
+        "WHERE key = :k{n} AND owner_kind = :o{n} ORDER BY owner_id LIMIT :limit) AS p{n}"
+    )
+    return text(" UNION ALL ".join(one.format(n=n) for n in range(parts)))
 
 
 class SqlAlchemyConflictRepository:
@@ -113,19 +128,14 @@ class SqlAlchemyConflictRepository:
         if not keys:
             return owners
         cap = self._rules.key_cap
-        parts = [
-            select(KEY.c.key, KEY.c.owner_kind, KEY.c.owner_id)
-            .where(KEY.c.key == key, KEY.c.owner_kind == kind.value)
-            .order_by(KEY.c.owner_id)
-            .limit(cap + 1)
-            .subquery()
-            .select()
-            for key in keys
-            for kind in ClaimKind
-        ]
         postings: dict[tuple[str, str], list[int]] = defaultdict(list)
-        for chunk in batches(parts, 90):  # a few hundred parameters per statement
-            for key, kind, owner_id in await self._session.execute(union_all(*chunk)):
+        pairs = [(key, kind.value) for key in keys for kind in ClaimKind]
+        for chunk in batches(pairs, 90):  # a few hundred parameters per statement
+            params: dict[str, Any] = {"limit": cap + 1}
+            for n, (key, kind) in enumerate(chunk):
+                params[f"k{n}"], params[f"o{n}"] = key, kind
+            rows = await self._session.execute(_postings_sql(len(chunk)), params)
+            for key, kind, owner_id in rows:
                 postings[(key, kind)].append(owner_id)
         overlap: dict[ClaimKind, dict[int, float]] = {
             kind: defaultdict(float) for kind in ClaimKind
