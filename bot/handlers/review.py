@@ -39,8 +39,8 @@ REFUSAL = "Only the deal desk's approvers can decide registrations."
 
 def register(app: AsyncApp) -> None:
     app.action(Action.review_approve)(approve)
-    app.action(Action.review_reject)(open_reject)
-    app.action(Action.review_request_info)(open_request_info)
+    app.action(Action.review_reject)(open_decision_modal)
+    app.action(Action.review_request_info)(open_decision_modal)
     app.view(Callback.reject_submit)(submit_reject)
     app.view(Callback.request_info_submit)(submit_request_info)
 
@@ -91,7 +91,7 @@ async def approve(
             await publish_home(client, who.actor.user_id, deps)
 
 
-async def open_reject(
+async def open_decision_modal(
     ack: AsyncAck,
     body: dict[str, Any],
     action: dict[str, Any],
@@ -100,50 +100,10 @@ async def open_reject(
     respond: AsyncRespond,
     deps: Deps,
 ) -> None:
+    """Reject or Request info: refuse non-approvers before showing anything; otherwise open
+    the modal that asks for the reason or the question."""
     await ack()
-    await _open_modal(
-        body=body,
-        action=action,
-        client=client,
-        context=context,
-        respond=respond,
-        deps=deps,
-        reject=True,
-    )
-
-
-async def open_request_info(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-    respond: AsyncRespond,
-    deps: Deps,
-) -> None:
-    await ack()
-    await _open_modal(
-        body=body,
-        action=action,
-        client=client,
-        context=context,
-        respond=respond,
-        deps=deps,
-        reject=False,
-    )
-
-
-async def _open_modal(
-    *,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-    respond: AsyncRespond,
-    deps: Deps,
-    reject: bool,
-) -> None:
-    """Refuse non-approvers before showing anything; otherwise open the decision modal."""
+    reject = action["action_id"] == Action.review_reject
     who = caller(body, context)
     async with reporting(reply_for(client, body, respond), "open decision modal"):
         if not can_decide(who.actor, desk=deps.config.desk, host_team_id=who.host_team_id):
