@@ -241,7 +241,7 @@ async def resubmit_registration(
     host_team_id: str,
     desk: DeskPolicy,
     rules: ConflictRules | None = None,
-) -> Registration:
+) -> RegistrationWithPartner:
     """The partner answers an info request with updated details; back to the desk, with the
     conflict check run again on the new details (its findings replace the old ones)."""
     rules = rules or ConflictRules()
@@ -262,8 +262,11 @@ async def resubmit_registration(
             exclude_registration_id=cmd.registration_id,
         )
         await uow.conflicts.add_findings(cmd.registration_id, findings, found_at=now, replace=True)
+        partner = await uow.partners.get(registration.partner_id)
         await _save_with_messages(uow, registration, cmd.version, Notice.resubmitted, now=now)
-    return registration
+    if partner is None:  # pragma: no cover - a foreign key guards this
+        raise NotFound("The partner of this registration no longer exists.")
+    return RegistrationWithPartner(registration, partner)
 
 
 # ---------------------------------------------------------------------------- decisions
@@ -330,7 +333,6 @@ async def decide_registration(
 class Withdraw:
     registration_id: int
     by: Actor
-    version: int | None = None
 
 
 async def withdraw_registration(
@@ -385,7 +387,7 @@ async def open_registrations(*, uow: UnitOfWork, limit: int = 50) -> list[Regist
     """Registrations waiting for a decision, oldest first, with their partners."""
     async with uow:
         registrations = await uow.registrations.list_open(limit=limit)
-        partners = {p.id: p for p in await uow.partners.list_all()}
+        partners = await uow.partners.get_many({r.partner_id for r in registrations})
     return [RegistrationWithPartner(r, partners[r.partner_id]) for r in registrations]
 
 

@@ -48,7 +48,7 @@ async def withdraw(
     async with reporting(reply_for(client, body, respond), "withdraw"):
         ref = RegistrationRef.model_validate_json(action["value"])
         await withdraw_registration(
-            Withdraw(registration_id=ref.id, by=who.actor, version=ref.version),
+            Withdraw(registration_id=ref.id, by=who.actor),
             uow=deps.uow(),
             now=deps.clock(),
             host_team_id=who.host_team_id,

@@ -27,7 +27,6 @@ from domain.services import (
     Resubmit,
     SubmitRegistration,
     acting_partner,
-    get_registration,
     resubmit_registration,
     submit_registration,
 )
@@ -90,7 +89,7 @@ async def submit_form(
     now = deps.clock()
     try:
         if form_context.registration_id is not None:
-            registration = await resubmit_registration(
+            resubmitted = await resubmit_registration(
                 Resubmit(
                     registration_id=form_context.registration_id,
                     version=form_context.version or 0,
@@ -103,7 +102,7 @@ async def submit_form(
                 desk=deps.config.desk,
                 rules=deps.conflict_rules,
             )
-            partner = (await get_registration(registration.id or 0, uow=deps.uow())).partner
+            registration, partner = resubmitted.registration, resubmitted.partner
         else:
             outcome = await submit_registration(
                 SubmitRegistration(
