@@ -6,6 +6,7 @@ judges each one with `domain.matching.match` and keeps the evidence a human can 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -69,7 +70,7 @@ class ConflictRules:
 
     def keys(self, ref: CompanyRef) -> CandidateKeys:
         """The candidate keys of a record under these rules (stored and looked up alike)."""
-        return candidate_keys(ref, rules=self.match, aliases=self.aliases)
+        return _keys(ref, self.match, self.aliases)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,3 +238,9 @@ def _strongest_first(finding: ConflictFinding) -> tuple[int, int, float, int, in
         _kind_rank(finding.claim),
         finding.claim.id,
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _keys(ref: CompanyRef, match: MatchRules, aliases: Aliases) -> CandidateKeys:
+    """Submission computes a registration's keys twice (lookup, then storing them): once."""
+    return candidate_keys(ref, rules=match, aliases=aliases)
