@@ -77,7 +77,10 @@ def fold(text: str, *, german: bool = False) -> str:
     text = text.casefold()
     if german:
         text = text.translate(_GERMAN)
-    text = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
+    text = text.translate(_SPECIAL)
+    if text.isascii():  # nothing to decompose or transliterate
+        return text
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return text.translate(_TRANSLIT)
 
@@ -89,48 +92,66 @@ def tokens(text: str, *, german: bool = False) -> tuple[str, ...]:
     return tuple(t for t in _NON_WORD.sub(" ", text).split() if t not in _DROPPED)
 
 
-def _strip_end(toks: tuple[str, ...], seqs: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
+def _by_end(seqs: tuple[tuple[str, ...], ...], end: int) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The phrases grouped by their first (`end=0`) or last (`end=-1`) word, order kept."""
+    grouped: dict[str, list[tuple[str, ...]]] = {}
+    for seq in seqs:
+        grouped.setdefault(seq[end], []).append(seq)
+    return {word: tuple(group) for word, group in grouped.items()}
+
+
+# The word lists by the word a phrase ends or starts with: a name is compared only with the
+# phrases that can match it (the same first match as scanning every phrase in order).
+_LEGAL_LAST = _by_end(words.LEGAL_SUFFIXES, -1)
+_LEGAL_FIRST = _by_end(words.LEGAL_PREFIXES, 0)
+_GROUP_LAST = _by_end(words.GROUP_WORDS, -1)
+_GROUP_FIRST = _by_end(words.GROUP_WORDS, 0)
+_GEOGRAPHY_LAST = _by_end(words.GEOGRAPHY, -1)
+_Phrases = dict[str, tuple[tuple[str, ...], ...]]
+
+
+def _strip_end(toks: tuple[str, ...], by_last: _Phrases) -> tuple[str, ...]:
     """Remove phrases from the end, repeatedly, always keeping at least one token."""
-    changed = True
-    while changed:
-        changed = False
-        for seq in seqs:
+    while len(toks) > 1:
+        for seq in by_last.get(toks[-1], ()):
             n = len(seq)
             if len(toks) > n and toks[-n:] == seq:
-                toks, changed = toks[:-n], True
+                toks = toks[:-n]
                 break
+        else:
+            return toks
     return toks
 
 
-def _strip_start(toks: tuple[str, ...], seqs: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
+def _strip_start(toks: tuple[str, ...], by_first: _Phrases) -> tuple[str, ...]:
     """Remove phrases from the start, repeatedly, always keeping at least one token."""
-    changed = True
-    while changed:
-        changed = False
-        for seq in seqs:
+    while len(toks) > 1:
+        for seq in by_first.get(toks[0], ()):
             n = len(seq)
             if len(toks) > n and toks[:n] == seq:
-                toks, changed = toks[n:], True
+                toks = toks[n:]
                 break
+        else:
+            return toks
     return toks
 
 
 def _strip_legal(toks: tuple[str, ...]) -> tuple[str, ...]:
     """Legal forms as prefix or suffix, a leading "The", and a misspelt trailing legal word."""
-    toks = _strip_start(_strip_end(toks, words.LEGAL_SUFFIXES), words.LEGAL_PREFIXES)
+    toks = _strip_start(_strip_end(toks, _LEGAL_LAST), _LEGAL_FIRST)
     last = toks[-1]
     if (
         len(toks) > 1
         and len(last) >= 7
         and any(fuzz.ratio(last, legal) >= 88 for legal in words.LEGAL_LONG)
     ):
-        toks = _strip_end(toks[:-1], words.LEGAL_SUFFIXES)
+        toks = _strip_end(toks[:-1], _LEGAL_LAST)
     return toks
 
 
 def _strip_geography(toks: tuple[str, ...]) -> tuple[str, ...] | None:
     """The name without a trailing place ("Siemens Schweiz" → "siemens"), or None."""
-    for seq in words.GEOGRAPHY:
+    for seq in _GEOGRAPHY_LAST.get(toks[-1], ()):
         n = len(seq)
         if len(toks) > n and toks[-n:] == seq and toks[-n - 1] not in words.GEO_GUARDS:
             return toks[:-n]
@@ -143,7 +164,7 @@ def _forms(raw: str, *, german: bool) -> NameForms | None:
     if not full:
         return None
     core = _strip_legal(full)
-    base = _strip_start(_strip_end(core, words.GROUP_WORDS), words.GROUP_WORDS)
+    base = _strip_start(_strip_end(core, _GROUP_LAST), _GROUP_FIRST)
     return NameForms(full=full, core=core, base=base, regional=_strip_geography(base))
 
 
@@ -188,7 +209,9 @@ def _blocks(forms: NameForms, prefix: int) -> set[str]:
 def analyse(raw: str, block_prefix: int = 5) -> CompanyName:
     """Normalise a company name once; the result is cached per distinct string."""
     variants: list[NameForms] = []
-    for german in (False, True):
+    # The German folding (ä → ae) differs from the plain one only when the name has an umlaut.
+    umlaut = any(ch in raw.casefold() for ch in "äöü")
+    for german in (False, True) if umlaut else (False,):
         forms = _forms(raw, german=german)
         if forms is not None and forms not in variants:
             variants.append(forms)
