@@ -103,7 +103,7 @@ async def main(n: int, url: str, lookups: int, seed: int, rules: ConflictRules) 
             for i, (source, subject) in enumerate(subjects):
                 t0 = time.perf_counter()
                 claims = await uow.conflicts.claims_for_keys(
-                    rules.keys(subject),
+                    rules.lookup_keys(subject),
                     exclude_registration_id=None,
                     active_statuses=ACTIVE_STATUSES,
                     now=datetime.now(UTC),

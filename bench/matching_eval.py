@@ -25,6 +25,7 @@ from domain.matching import (
     MatchRules,
     Strength,
     candidate_keys,
+    lookup_keys,
     match,
 )
 from domain.matching.match import DEFAULT_RULES
@@ -117,12 +118,15 @@ def evaluate(
 
 
 def key_property_violations(pairs: list[Pair], aliases: Aliases) -> int:
-    """Pairs that match but share no candidate key (must be 0)."""
+    """Pairs that match but that a key lookup would miss, from either side (must be 0)."""
     return sum(
         1
         for p in pairs
         if match(p.a, p.b, aliases=aliases) is not None
-        and not candidate_keys(p.a, aliases=aliases) & candidate_keys(p.b, aliases=aliases)
+        and not (
+            lookup_keys(p.a, aliases=aliases) & candidate_keys(p.b, aliases=aliases)
+            and lookup_keys(p.b, aliases=aliases) & candidate_keys(p.a, aliases=aliases)
+        )
     )
 
 

@@ -33,7 +33,7 @@ async def screen(
 ) -> list[ConflictFinding]:
     """The claims on `ref`, strongest first, read inside the caller's open unit of work."""
     claims = await uow.conflicts.claims_for_keys(
-        rules.keys(ref),
+        rules.lookup_keys(ref),
         exclude_registration_id=exclude_registration_id,
         active_statuses=ACTIVE_STATUSES,
         now=now,

@@ -22,6 +22,7 @@ from domain.matching import (
     Signal,
     Strength,
     candidate_keys,
+    lookup_keys,
     match,
 )
 from domain.registration import DealDetails, RegistrationStatus, format_reference
@@ -69,8 +70,12 @@ class ConflictRules:
     candidate_cap: int = DEFAULT_CANDIDATE_CAP
 
     def keys(self, ref: CompanyRef) -> CandidateKeys:
-        """The candidate keys of a record under these rules (stored and looked up alike)."""
+        """The candidate keys a record is stored under with these rules."""
         return _keys(ref, self.match, self.aliases)
+
+    def lookup_keys(self, ref: CompanyRef) -> CandidateKeys:
+        """The keys that find every stored record `ref` may match (see `lookup_keys`)."""
+        return _lookup_keys(ref, self.match, self.aliases)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,5 +247,10 @@ def _strongest_first(finding: ConflictFinding) -> tuple[int, int, float, int, in
 
 @functools.lru_cache(maxsize=1024)
 def _keys(ref: CompanyRef, match: MatchRules, aliases: Aliases) -> CandidateKeys:
-    """Submission computes a registration's keys twice (lookup, then storing them): once."""
+    """Cached: a registration's keys are stored right after its check computed them."""
     return candidate_keys(ref, rules=match, aliases=aliases)
+
+
+@functools.lru_cache(maxsize=1024)
+def _lookup_keys(ref: CompanyRef, match: MatchRules, aliases: Aliases) -> CandidateKeys:
+    return lookup_keys(ref, rules=match, aliases=aliases)

@@ -1,7 +1,7 @@
 """Pure company matching: are two customer records the same company, and why."""
 
 from domain.matching.aliases import Aliases
-from domain.matching.keys import CandidateKeys, candidate_keys
+from domain.matching.keys import CandidateKeys, candidate_keys, lookup_keys
 from domain.matching.match import (
     CompanyRef,
     Evidence,
@@ -22,5 +22,6 @@ __all__ = [
     "Signal",
     "Strength",
     "candidate_keys",
+    "lookup_keys",
     "match",
 ]

@@ -1,4 +1,4 @@
-"""candidate_keys(): whenever match() finds evidence, the two key sets intersect."""
+"""Keys: whenever match(a, b) finds evidence, a's lookup keys meet b's stored keys."""
 
 import csv
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.matching import Aliases, CompanyRef, MatchRules, candidate_keys, match
+from domain.matching import Aliases, CompanyRef, MatchRules, candidate_keys, lookup_keys, match
 
 EVAL = Path(__file__).parents[2] / "bench" / "data" / "company_pairs.csv"
 
@@ -28,13 +28,34 @@ def test_keys_have_prefixes_and_stay_short() -> None:
     assert "d:microsoft.com" in keys
     assert "n:microsoft" in keys
     assert not any("gmail" in k for k in keys)
-    assert all(k[:2] in {"d:", "n:", "t:", "i:", "a:"} and len(k) <= 48 for k in keys)
+    assert all(k[:2] in {"d:", "n:", "t:", "i:", "s:", "a:"} and len(k) <= 48 for k in keys)
 
 
 def test_alias_and_initialism_keys() -> None:
     assert any(k.startswith("a:") for k in candidate_keys(CompanyRef("Facebook")))
-    assert "i:ibm" in candidate_keys(CompanyRef("International Business Machines"))
-    assert "i:ibm" in candidate_keys(CompanyRef("IBM"))
+    long, short = CompanyRef("International Business Machines"), CompanyRef("IBM")
+    assert "i:ibm" in candidate_keys(long)
+    assert "s:ibm" in candidate_keys(short)
+    assert "i:ibm" in lookup_keys(short) & candidate_keys(long, aliases=Aliases.none())
+    assert "s:ibm" in lookup_keys(long) & candidate_keys(short, aliases=Aliases.none())
+
+
+def test_long_names_with_the_same_initials_share_no_initialism_key() -> None:
+    a, b = CompanyRef("Sodamo Labs"), CompanyRef("Sami Lu")
+    assert "i:sl" in candidate_keys(a)
+    assert "i:sl" in candidate_keys(b)
+    assert not lookup_keys(a) & candidate_keys(b)
+    assert match(a, b) is None
+
+
+def test_lookup_and_stored_keys_differ_only_in_initialisms() -> None:
+    ref = CompanyRef("Procter & Gamble Co.", domain="pg.com")
+    stored, looked_up = candidate_keys(ref), lookup_keys(ref)
+    assert {k for k in stored if k[:2] not in {"i:", "s:"}} == {
+        k for k in looked_up if k[:2] not in {"i:", "s:"}
+    }
+    assert "i:pg" in stored
+    assert "s:pg" in looked_up
 
 
 def test_a_nameless_record_still_has_its_domain_key() -> None:
@@ -49,8 +70,9 @@ def test_every_evaluation_match_shares_a_key() -> None:
         for row in rows:
             a, b = _refs(row, "a"), _refs(row, "b")
             if match(a, b, aliases=aliases) is not None:
-                shared = candidate_keys(a, aliases=aliases) & candidate_keys(b, aliases=aliases)
-                assert shared, (row["name_a"], row["name_b"])
+                for x, y in ((a, b), (b, a)):
+                    shared = lookup_keys(x, aliases=aliases) & candidate_keys(y, aliases=aliases)
+                    assert shared, (row["name_a"], row["name_b"])
 
 
 _PIECES = [
@@ -118,7 +140,8 @@ def company_refs(draw: st.DrawFn) -> CompanyRef:
 @given(company_refs(), company_refs())
 def test_any_match_shares_a_candidate_key(a: CompanyRef, b: CompanyRef) -> None:
     if match(a, b) is not None:
-        assert candidate_keys(a) & candidate_keys(b)
+        assert lookup_keys(a) & candidate_keys(b)
+        assert lookup_keys(b) & candidate_keys(a)
 
 
 @settings(max_examples=200)
@@ -130,4 +153,5 @@ def test_the_property_holds_under_other_rules(
         fuzzy_threshold=threshold, fuzzy_compact_threshold=threshold, block_prefix=prefix
     )
     if match(a, b, rules=rules) is not None:
-        assert candidate_keys(a, rules=rules) & candidate_keys(b, rules=rules)
+        assert lookup_keys(a, rules=rules) & candidate_keys(b, rules=rules)
+        assert lookup_keys(b, rules=rules) & candidate_keys(a, rules=rules)
