@@ -1,29 +1,31 @@
 """Conflict candidates and findings in SQL: the key lookup narrows, the domain judges.
 
-The lookup reads, for each of the subject's keys and each kind of claim, at most
-`key_cap + 1` postings in index order (`company_key (key, owner_kind, owner_id)`), in one
-UNION ALL statement. A name key (``n:``, ``i:``, ``a:``, ``t:``) with more postings than the
-cap is skipped: it is too common to narrow anything (think ``i:ab`` among a million
-accounts). A domain key (``d:``) is specific by nature and never skipped, only truncated to
-the first `key_cap` records. So one lookup touches at most keys × 3 × (cap + 1) index
-entries however large the CRM is, without counters to keep up to date on every write.
+The lookup reads, for each of the subject's lookup keys and each kind of claim, at most
+`key_cap` postings in index order (`company_key (key, owner_kind, owner_id)`), in one UNION
+ALL statement. A name key (``n:``, ``i:``, ``s:``, ``a:``, ``t:``) with more postings than
+the cap is dropped inside the statement: it is too common to narrow anything (think a
+typo block of a common word among a million accounts), and counting `key_cap + 1` index
+entries in SQL costs far less than shipping them to Python. A domain key (``d:``) is
+specific by nature and never dropped, only truncated to the first `key_cap` records. So
+one lookup touches at most keys × 3 × (2 cap + 1) index entries however large the CRM is,
+without counters to keep up to date on every write.
 
-Scoring a candidate costs far more than finding it (its name must be analysed), so at most
-`candidate_cap` records of each kind are loaded: first those sharing a domain, name or alias
-key, then by the rarity of the initialism and typo-block keys they share (a block shared by
-3 records says more than one shared by 150). At a million accounts this keeps a lookup near
-20 ms and loses only fuzzy candidates (see `bench/conflict_lookup.py`).
+Scoring a candidate costs more than finding it, so at most `candidate_cap` records of each
+kind are loaded: first those sharing a domain, name or alias key, then by the rarity of the
+initialism and typo-block keys they share (a block shared by 3 records says more than one
+shared by 40). Every statement is built once and reused, so a lookup pays no SQL
+compilation (see `bench/conflict_lookup.py` for the numbers at a million accounts).
 """
 
 from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, TextClause, delete, func, insert, or_, select, text
+from sqlalchemy import Table, TextClause, bindparam, delete, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.conflicts import Claim, ClaimKind, ConflictFinding, ConflictRules, FindingCounts
@@ -41,20 +43,55 @@ _DOMAIN_PREFIX = "d:"
 # always makes the cut; initialisms and typo blocks count by rarity (1 / records sharing it).
 _STRONG_KEYS = frozenset({"d:", "n:", "a:"})
 _STRONG = 1000.0
+_KINDS = tuple(kind.value for kind in ClaimKind)
+_PARTS_PER_STATEMENT = 90  # a few hundred parameters per statement
 
 
 @functools.cache
-def _postings_sql(parts: int) -> TextClause:
-    """The capped postings of `parts` (key, kind) pairs in one UNION ALL, as plain SQL.
+def _postings_sql(capped: tuple[bool, ...]) -> TextClause:
+    """The postings of one (key, kind) pair per part, in one UNION ALL, as plain SQL.
 
-    Built once per size: composing and compiling the same statement from Core objects on
-    every registration cost more than running it.
+    A capped part (a name key) yields nothing when its key has more than `:cap` postings of
+    that kind; an uncapped one (a domain key) yields its first `:cap`. Built once per shape.
     """
     one = (
         "SELECT * FROM (SELECT key, owner_kind, owner_id FROM company_key "
-        "WHERE key = :k{n} AND owner_kind = :o{n} ORDER BY owner_id LIMIT :limit) AS p{n}"
+        "WHERE key = :k{n} AND owner_kind = :o{n} ORDER BY owner_id LIMIT :cap) AS p{n}"
     )
-    return text(" UNION ALL ".join(one.format(n=n) for n in range(parts)))
+    over = (
+        " WHERE (SELECT count(*) FROM (SELECT 1 FROM company_key "
+        "WHERE key = :k{n} AND owner_kind = :o{n} LIMIT :over) AS c{n}) <= :cap"
+    )
+    parts = (one.format(n=n) + (over.format(n=n) if cap else "") for n, cap in enumerate(capped))
+    return text(" UNION ALL ".join(parts))
+
+
+def _claim_columns(table: Table, *names: str) -> Any:
+    """SELECT the named columns of rows whose id is in the expanding `:ids`."""
+    return select(*(table.c[name] for name in names)).where(
+        table.c.id.in_(bindparam("ids", expanding=True))
+    )
+
+
+_r = _REGISTRATION.c
+_REGISTRATIONS = _claim_columns(
+    _REGISTRATION,
+    *("id", "partner_id", "status", "created_at", "protected_until", "company", "website"),
+    *("contact_email", "country", "products"),
+).where(
+    _r.status.in_(bindparam("statuses", expanding=True)),
+    or_(_r.protected_until.is_(None), _r.protected_until > bindparam("now")),
+)
+_ACCOUNTS = _claim_columns(
+    ACCOUNT,
+    *("id", "name", "domain", "country", "external_id", "is_customer", "is_named"),
+    *("owner_slack_id", "owner_email"),
+)
+_OPPORTUNITIES = _claim_columns(
+    OPPORTUNITY,
+    *("id", "name", "domain", "external_id", "account_external_id", "owner_slack_id"),
+    *("owner_email", "stage", "last_activity_at"),
+)
 
 
 class SqlAlchemyConflictRepository:
@@ -123,70 +160,61 @@ class SqlAlchemyConflictRepository:
         }
 
     async def _owners(self, keys: Sequence[str]) -> dict[ClaimKind, set[int]]:
-        """Owners per kind from the capped postings of every (key, kind), best overlap first."""
-        owners: dict[ClaimKind, set[int]] = {kind: set() for kind in ClaimKind}
+        """Owners per kind from the usable postings of every (key, kind), best overlap first."""
         if not keys:
-            return owners
+            return {kind: set() for kind in ClaimKind}
         cap = self._rules.key_cap
         postings: dict[tuple[str, str], list[int]] = defaultdict(list)
-        pairs = [(key, kind.value) for key in keys for kind in ClaimKind]
-        for chunk in batches(pairs, 90):  # a few hundred parameters per statement
-            params: dict[str, Any] = {"limit": cap + 1}
+        pairs = [(key, kind) for key in keys for kind in _KINDS]
+        for chunk in batches(pairs, _PARTS_PER_STATEMENT):
+            params: dict[str, Any] = {"cap": cap, "over": cap + 1}
             for n, (key, kind) in enumerate(chunk):
                 params[f"k{n}"], params[f"o{n}"] = key, kind
-            rows = await self._session.execute(_postings_sql(len(chunk)), params)
-            for key, kind, owner_id in rows:
+            shape = tuple(not key.startswith(_DOMAIN_PREFIX) for key, _ in chunk)
+            for key, kind, owner_id in await self._session.execute(_postings_sql(shape), params):
                 postings[(key, kind)].append(owner_id)
-        overlap: dict[ClaimKind, dict[int, float]] = {
-            kind: defaultdict(float) for kind in ClaimKind
-        }
-        for (key, kind), ids in postings.items():
-            if len(ids) > cap and not key.startswith(_DOMAIN_PREFIX):
-                continue
-            weight = _STRONG if key[:2] in _STRONG_KEYS else 1 / len(ids)
-            for owner_id in ids[:cap]:
-                overlap[ClaimKind(kind)][owner_id] += weight
-        budget = self._rules.candidate_cap
-        for kind, counts in overlap.items():
-            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-            owners[kind] = {owner_id for owner_id, _ in ranked[:budget]}
-        return owners
+        return _best_owners(postings.items(), self._rules.candidate_cap)
 
     async def _registrations(
         self, ids: set[int], statuses: Collection[RegistrationStatus], now: datetime
     ) -> list[Claim]:
         if not ids or not statuses:
             return []
-        r = _REGISTRATION.c
-        statement = select(
-            r.id,
-            r.partner_id,
-            r.status,
-            r.created_at,
-            r.protected_until,
-            r.company,
-            r.website,
-            r.contact_email,
-            r.country,
-            r.products,
-        ).where(
-            r.id.in_(sorted(ids)),
-            r.status.in_([s.value for s in statuses]),
-            or_(r.protected_until.is_(None), r.protected_until > now),
-        )
-        return [_registration_claim(row) for row in await self._session.execute(statement)]
+        params = {"ids": sorted(ids), "statuses": [s.value for s in statuses], "now": now}
+        rows = await self._session.execute(_REGISTRATIONS, params)
+        return [_registration_claim(row) for row in rows]
 
     async def _accounts(self, ids: set[int]) -> list[Claim]:
         if not ids:
             return []
-        statement = select(ACCOUNT).where(ACCOUNT.c.id.in_(sorted(ids)))
-        return [_account_claim(row) for row in await self._session.execute(statement)]
+        rows = await self._session.execute(_ACCOUNTS, {"ids": sorted(ids)})
+        return [_account_claim(row) for row in rows]
 
     async def _opportunities(self, ids: set[int]) -> list[Claim]:
         if not ids:
             return []
-        statement = select(OPPORTUNITY).where(OPPORTUNITY.c.id.in_(sorted(ids)))
-        return [_opportunity_claim(row) for row in await self._session.execute(statement)]
+        rows = await self._session.execute(_OPPORTUNITIES, {"ids": sorted(ids)})
+        return [_opportunity_claim(row) for row in rows]
+
+
+def _best_owners(
+    postings: Iterable[tuple[tuple[str, str], list[int]]], budget: int
+) -> dict[ClaimKind, set[int]]:
+    """At most `budget` owners per kind: sharing a strong key first, then by key rarity."""
+    overlap: dict[str, dict[int, float]] = {kind: defaultdict(float) for kind in _KINDS}
+    for (key, kind), ids in postings:
+        weight = _STRONG if key[:2] in _STRONG_KEYS else 1 / len(ids)
+        counts = overlap[kind]
+        for owner_id in ids:
+            counts[owner_id] += weight
+    owners: dict[ClaimKind, set[int]] = {}
+    for kind, counts in overlap.items():
+        if len(counts) > budget:
+            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+            owners[ClaimKind(kind)] = {owner_id for owner_id, _ in ranked[:budget]}
+        else:
+            owners[ClaimKind(kind)] = set(counts)
+    return owners
 
 
 # ---------------------------------------------------------------------------- conversions
