@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
+
+from rapidfuzz import fuzz
 
 from domain.matching.aliases import Aliases
 from domain.matching.domains import (
@@ -130,6 +133,10 @@ def match(
 ) -> Evidence | None:
     """Evidence that ``a`` and ``b`` are the same customer, or None. Symmetric and pure."""
     aliases = Aliases.default() if aliases is None else aliases
+    if not _may_match(
+        _side(a, rules.block_prefix, aliases), _side(b, rules.block_prefix, aliases), rules
+    ):
+        return None
     ca, cb = normal_country(a.country), normal_country(b.country)
     countries_differ = ca is not None and cb is not None and ca != cb
     findings = _domain_findings(a, b)
@@ -149,6 +156,65 @@ def match(
     if not shared_domain and countries_differ and (differs or not rules.names_across_countries):
         return None
     return Evidence(findings=tuple(findings + support))
+
+
+@dataclass(frozen=True, slots=True)
+class _Side:
+    """What the quick screen compares about one record, computed once per record."""
+
+    domains: frozenset[str]
+    name: CompanyName
+    groups: frozenset[str]
+
+
+@lru_cache(maxsize=65536)
+def _side(ref: CompanyRef, block_prefix: int, aliases: Aliases) -> _Side:
+    name = analyse(ref.name, block_prefix)
+    domains = frozenset(d for d in ref_domains(ref) if d is not None)
+    return _Side(domains, name, aliases.groups(name))
+
+
+def _may_match(a: _Side, b: _Side, rules: MatchRules) -> bool:
+    """False only when `match` would find nothing: no shared domain, name form, alias group,
+    regional arm or initialism, and no fuzzy score that could clear a threshold.
+
+    Most candidates a key lookup brings are strangers; this rules them out with set
+    intersections and two cut-off rapidfuzz calls instead of the full evidence.
+    """
+    if not a.domains.isdisjoint(b.domains):
+        return True
+    x, y = a.name, b.name
+    if not x.variants or not y.variants:
+        return False
+    if not (x.exact.isdisjoint(y.exact) and a.groups.isdisjoint(b.groups)):
+        return True
+    if not (x.regional.isdisjoint(y.exact) and y.regional.isdisjoint(x.exact)):
+        return True
+    if not (x.short_forms.isdisjoint(y.initialisms) and y.short_forms.isdisjoint(x.initialisms)):
+        return True
+    return _may_be_fuzzy(x, y, rules)
+
+
+def _may_be_fuzzy(a: CompanyName, b: CompanyName, rules: MatchRules) -> bool:
+    """False only when `_fuzzy` would return None (its scores with rapidfuzz cut-offs)."""
+    if min(len(a.compact), len(b.compact)) < rules.fuzzy_min_length or a.blocks.isdisjoint(
+        b.blocks
+    ):
+        return False
+    aligned_cut = rules.fuzzy_threshold * 100 - 1e-6
+    compact_cut = rules.fuzzy_compact_threshold * 100 - 1e-6
+    if min(aligned_cut, compact_cut) <= 0:
+        return True
+    for fa in a.variants:
+        for fb in b.variants:
+            for ta, tb in ((fa.core, fb.core), (fa.base, fb.base)):
+                if fuzz.ratio("".join(ta), "".join(tb), score_cutoff=compact_cut):
+                    return True
+                if len(ta) == len(tb) and fuzz.token_sort_ratio(
+                    " ".join(ta), " ".join(tb), score_cutoff=aligned_cut
+                ):
+                    return True
+    return False
 
 
 def _domain_findings(a: CompanyRef, b: CompanyRef) -> list[Finding]:
