@@ -133,9 +133,7 @@ def match(
 ) -> Evidence | None:
     """Evidence that ``a`` and ``b`` are the same customer, or None. Symmetric and pure."""
     aliases = Aliases.default() if aliases is None else aliases
-    if not _may_match(
-        _side(a, rules.block_prefix, aliases), _side(b, rules.block_prefix, aliases), rules
-    ):
+    if not _may_match(a, b, rules, aliases):
         return None
     ca, cb = normal_country(a.country), normal_country(b.country)
     countries_differ = ca is not None and cb is not None and ca != cb
@@ -158,39 +156,48 @@ def match(
     return Evidence(findings=tuple(findings + support))
 
 
-@dataclass(frozen=True, slots=True)
-class _Side:
-    """What the quick screen compares about one record, computed once per record."""
-
-    domains: frozenset[str]
-    name: CompanyName
-    groups: frozenset[str]
+@lru_cache(maxsize=65536)
+def _groups(name: CompanyName, aliases: Aliases) -> frozenset[str]:
+    return aliases.groups(name)
 
 
 @lru_cache(maxsize=65536)
-def _side(ref: CompanyRef, block_prefix: int, aliases: Aliases) -> _Side:
-    name = analyse(ref.name, block_prefix)
-    domains = frozenset(d for d in ref_domains(ref) if d is not None)
-    return _Side(domains, name, aliases.groups(name))
+def _org_domains(ref: CompanyRef) -> frozenset[str]:
+    return frozenset(d for d in ref_domains(ref) if d is not None)
 
 
-def _may_match(a: _Side, b: _Side, rules: MatchRules) -> bool:
+def _may_share_domain(a: CompanyRef, b: CompanyRef) -> bool:
+    """False only when the records share no organisation domain. A registrable domain is a
+    piece of the website or address it came from, so most strangers are ruled out without
+    parsing the other record's domains."""
+    mine = _org_domains(a)
+    if not mine or not (b.domain or b.email):
+        return False
+    typed = f"{b.domain or ''} {b.email or ''}".casefold()
+    if not any(domain in typed for domain in mine):
+        return False
+    return not mine.isdisjoint(_org_domains(b))
+
+
+def _may_match(a: CompanyRef, b: CompanyRef, rules: MatchRules, aliases: Aliases) -> bool:
     """False only when `match` would find nothing: no shared domain, name form, alias group,
     regional arm or initialism, and no fuzzy score that could clear a threshold.
 
     Most candidates a key lookup brings are strangers; this rules them out with set
     intersections and two cut-off rapidfuzz calls instead of the full evidence.
     """
-    if not a.domains.isdisjoint(b.domains):
+    if _may_share_domain(a, b):
         return True
-    x, y = a.name, b.name
+    x, y = analyse(a.name, rules.block_prefix), analyse(b.name, rules.block_prefix)
     if not x.variants or not y.variants:
         return False
-    if not (x.exact.isdisjoint(y.exact) and a.groups.isdisjoint(b.groups)):
+    if not x.exact.isdisjoint(y.exact):
         return True
     if not (x.regional.isdisjoint(y.exact) and y.regional.isdisjoint(x.exact)):
         return True
     if not (x.short_forms.isdisjoint(y.initialisms) and y.short_forms.isdisjoint(x.initialisms)):
+        return True
+    if not _groups(x, aliases).isdisjoint(_groups(y, aliases)):
         return True
     return _may_be_fuzzy(x, y, rules)
 
