@@ -19,6 +19,7 @@ from storage.sql import dialect_insert
 MAX_ERROR_CHARS = 2000
 _Row = OutboxMessageRow
 _OUTBOX = cast(Table, OutboxMessageRow.__table__)
+_INSERT = insert(_OUTBOX)  # built once: a new statement object costs a cache key each time
 
 
 class SqlAlchemyOutbox:
@@ -31,7 +32,7 @@ class SqlAlchemyOutbox:
         """Queue messages in the current transaction, due at once, in the given order."""
         if messages:
             await self._session.execute(
-                insert(_OUTBOX), [_columns(message, now=now) for message in messages]
+                _INSERT, [_columns(message, now=now) for message in messages]
             )
 
     async def claim(

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Collection
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Result, Table, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Result,
+    Table,
+    bindparam,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +41,21 @@ _AUDIT_EVENT = cast(Table, AuditEventRow.__table__)
 _PARTNER = cast(Table, PartnerRow.__table__)
 
 _AWAITING_DESK = (RegistrationStatus.submitted, RegistrationStatus.under_review)
+# Statements on every submission, built once: composing them per call cost more than running
+# them (SQLAlchemy derives a cache key from every new statement object).
+_INSERT_REGISTRATION = insert(_REGISTRATION).returning(_REGISTRATION.c.id)
+_INSERT_EVENT = insert(_AUDIT_EVENT)
+_FOR_ACTOR = (
+    select(_PARTNER)
+    .where(
+        or_(
+            _PARTNER.c.slack_team_id == bindparam("team"),
+            _PARTNER.c.slack_enterprise_id == bindparam("enterprise"),
+            _PARTNER.c.channel_id == bindparam("channel"),
+        )
+    )
+    .order_by(_PARTNER.c.id)
+)  # a NULL enterprise or channel matches nothing, as an omitted condition would
 _AUDIT_PAGE = 500
 
 
@@ -65,13 +90,11 @@ class SqlAlchemyRegistrationRepository:
         """Insert the registration and its pending audit events; assigns `registration.id`."""
         if registration.id is not None:
             raise ValueError(f"registration {registration.id} is already stored")
-        statement = (
-            insert(_REGISTRATION)
-            .values(**_registration_columns(registration))
-            .returning(_REGISTRATION.c.id)
-        )
         try:
-            registration.id = (await self._session.execute(statement)).scalar_one()
+            inserted = await self._session.execute(
+                _INSERT_REGISTRATION, _registration_columns(registration)
+            )
+            registration.id = inserted.scalar_one()
         except IntegrityError as error:
             if is_duplicate_submission(error):
                 raise duplicate_submission() from error
@@ -178,7 +201,7 @@ class SqlAlchemyRegistrationRepository:
     async def _add_events(self, registration_id: int, registration: Registration) -> None:
         events = [_event_columns(registration_id, event) for event in registration.pending_events()]
         if events:
-            await self._session.execute(insert(_AUDIT_EVENT), events)
+            await self._session.execute(_INSERT_EVENT, events)
 
 
 class SqlAlchemyPartnerRepository:
@@ -237,12 +260,12 @@ class SqlAlchemyPartnerRepository:
         self, *, team_id: str, enterprise_id: str | None, channel_id: str | None
     ) -> list[Partner]:
         """Partners sharing the actor's team, enterprise or channel (the domain picks one)."""
-        matches: list[ColumnElement[bool]] = [PartnerRow.slack_team_id == team_id]
-        if enterprise_id:
-            matches.append(PartnerRow.slack_enterprise_id == enterprise_id)
-        if channel_id:
-            matches.append(PartnerRow.channel_id == channel_id)
-        return await self._list(select(_PARTNER).where(or_(*matches)).order_by(_PARTNER.c.id))
+        params = {
+            "team": team_id,
+            "enterprise": enterprise_id or None,
+            "channel": channel_id or None,
+        }
+        return [_partner_to_domain(row) for row in await self._session.execute(_FOR_ACTOR, params)]
 
     async def _list(self, statement: Any) -> list[Partner]:
         return [_partner_to_domain(row) for row in await self._session.execute(statement)]
