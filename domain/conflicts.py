@@ -41,7 +41,7 @@ DEFAULT_KEY_CAP = 200
 """A name key shared by more records than this says nothing (see `ConflictRules`)."""
 
 DEFAULT_CANDIDATE_CAP = 100
-"""At most this many candidates of each kind are scored per check (see `ConflictRules`)."""
+"""At most this many typo/initialism-only candidates of each kind per check (`ConflictRules`)."""
 
 
 class ClaimKind(StrEnum):
@@ -56,12 +56,13 @@ class ClaimKind(StrEnum):
 class ConflictRules:
     """Tunables of conflict detection (built in bootstrap).
 
-    `key_cap`: a name-derived candidate key (``n:``, ``i:``, ``a:``, ``t:``) posted by more
-    than this many records of one kind is skipped as too common to narrow anything (a
-    two-letter initialism at CRM scale); a domain key is never skipped, only truncated to
-    the first `key_cap` records of each kind. So one lookup reads a bounded number of rows.
-    `candidate_cap`: of the records found, at most this many of each kind are scored, those
-    sharing the most telling keys first (domain, name or alias, initialism, typo block).
+    `key_cap`: a name-derived candidate key (``n:``, ``a:``, ``i:``, ``s:``, ``t:``) posted
+    by more than this many records of one kind is skipped as too common to narrow anything
+    (a typo block of a common word at CRM scale); a domain key is never skipped, only
+    truncated to the first `key_cap` records of each kind. So one lookup reads a bounded
+    number of rows. `candidate_cap`: every record sharing a domain, name or alias key is
+    scored; of those sharing only initialism and typo-block keys, at most this many of each
+    kind, the ones sharing the rarest keys first.
     """
 
     match: MatchRules = field(default_factory=MatchRules)

@@ -10,11 +10,13 @@ specific by nature and never dropped, only truncated to the first `key_cap` reco
 one lookup touches at most keys × 3 × (2 cap + 1) index entries however large the CRM is,
 without counters to keep up to date on every write.
 
-Scoring a candidate costs more than finding it, so at most `candidate_cap` records of each
-kind are loaded: first those sharing a domain, name or alias key, then by the rarity of the
-initialism and typo-block keys they share (a block shared by 3 records says more than one
-shared by 40). Every statement is built once and reused, so a lookup pays no SQL
-compilation (see `bench/conflict_lookup.py` for the numbers at a million accounts).
+Scoring a candidate costs more than finding it. Every record sharing a domain, name or
+alias key is loaded (at most `key_cap` per key); of those sharing only initialism and
+typo-block keys, at most `candidate_cap` per kind, ranked by the rarity of the keys they
+share (a block shared by 3 records says more than one shared by 150: a real typo shares
+the rare blocks of the name's own words, a stranger only the common ones of "Logistics").
+Every statement is built once and reused, so a lookup pays no SQL compilation (see
+`bench/conflict_lookup.py` for the numbers at a million accounts).
 """
 
 from __future__ import annotations
@@ -38,11 +40,11 @@ from storage.sql import batches
 
 FINDING = cast(Table, RegistrationFindingRow.__table__)
 _REGISTRATION = cast(Table, RegistrationRow.__table__)
+_INSERT_FINDING = insert(FINDING)
 _DOMAIN_PREFIX = "d:"
-# Ranking when there are more candidates than the budget: a shared domain, name or alias
-# always makes the cut; initialisms and typo blocks count by rarity (1 / records sharing it).
+# A shared domain, name or alias always makes a record a candidate; those sharing only
+# initialism or typo-block keys are ranked by rarity (1 / records sharing the key), summed.
 _STRONG_KEYS = frozenset({"d:", "n:", "a:"})
-_STRONG = 1000.0
 _KINDS = tuple(kind.value for kind in ClaimKind)
 _PARTS_PER_STATEMENT = 90  # a few hundred parameters per statement
 
@@ -135,8 +137,7 @@ class SqlAlchemyConflictRepository:
             )
         if findings:
             await self._session.execute(
-                insert(FINDING),
-                [_finding_columns(registration_id, f, found_at) for f in findings],
+                _INSERT_FINDING, [_finding_columns(registration_id, f, found_at) for f in findings]
             )
 
     async def finding_counts(self, registration_ids: Collection[int]) -> dict[int, FindingCounts]:
@@ -200,20 +201,24 @@ class SqlAlchemyConflictRepository:
 def _best_owners(
     postings: Iterable[tuple[tuple[str, str], list[int]]], budget: int
 ) -> dict[ClaimKind, set[int]]:
-    """At most `budget` owners per kind: sharing a strong key first, then by key rarity."""
-    overlap: dict[str, dict[int, float]] = {kind: defaultdict(float) for kind in _KINDS}
+    """Per kind: every owner sharing a domain, name or alias key, plus at most `budget` of
+    those sharing only initialism and typo-block keys, the rarest overlap first."""
+    strong: dict[str, set[int]] = {kind: set() for kind in _KINDS}
+    weak: dict[str, dict[int, float]] = {kind: defaultdict(float) for kind in _KINDS}
     for (key, kind), ids in postings:
-        weight = _STRONG if key[:2] in _STRONG_KEYS else 1 / len(ids)
-        counts = overlap[kind]
+        if key[:2] in _STRONG_KEYS:
+            strong[kind].update(ids)
+            continue
+        weight, scores = 1 / len(ids), weak[kind]
         for owner_id in ids:
-            counts[owner_id] += weight
+            scores[owner_id] += weight
     owners: dict[ClaimKind, set[int]] = {}
-    for kind, counts in overlap.items():
-        if len(counts) > budget:
-            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-            owners[ClaimKind(kind)] = {owner_id for owner_id, _ in ranked[:budget]}
-        else:
-            owners[ClaimKind(kind)] = set(counts)
+    for kind in _KINDS:
+        scores = {owner: score for owner, score in weak[kind].items() if owner not in strong[kind]}
+        if len(scores) > budget:
+            ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+            scores = dict(ranked[:budget])
+        owners[ClaimKind(kind)] = strong[kind] | set(scores)
     return owners
 
 

@@ -267,21 +267,39 @@ class TestKeyCap:
 
 
 class TestCandidateBudget:
-    async def test_records_sharing_a_domain_or_name_come_before_fuzzy_ones(
+    async def test_records_sharing_a_domain_or_name_are_never_cut(
         self, session_factory: async_sessionmaker[AsyncSession]
     ) -> None:
-        rules = replace(RULES, candidate_cap=2)
+        rules = replace(RULES, candidate_cap=1)
         capped = uow_factory(session_factory, conflict_rules=rules)
         await import_accounts(
             capped,
             Account("0001", "Umbrela"),  # a typo block only, and the oldest
             Account("0002", "Zeta Holdings", domain="umbrella.com"),
             Account("0003", "Umbrella"),
+            Account("0004", "Umbrelo"),  # a typo block only
         )
 
         found = await claims(capped, CompanyRef("Umbrella", domain="umbrella.com"), rules=rules)
 
-        assert sorted(claim.external_id or "" for claim in found) == ["0002", "0003"]
+        external_ids = sorted(claim.external_id or "" for claim in found)
+        assert external_ids[1:] == ["0002", "0003"]
+        assert external_ids[0] in {"0001", "0004"}
+
+    async def test_typo_candidates_sharing_rare_blocks_come_before_common_ones(
+        self, session_factory: async_sessionmaker[AsyncSession]
+    ) -> None:
+        rules = replace(RULES, candidate_cap=1)
+        capped = uow_factory(session_factory, conflict_rules=rules)
+        await import_accounts(
+            capped,
+            *(Account(f"000{n}", name) for n, name in enumerate(["Umbra", "Umbro", "Umbri"])),
+            Account("0009", "Umbrela"),  # the newest, but it shares the rare blocks
+        )
+
+        found = await claims(capped, CompanyRef("Umbrella"), rules=rules)
+
+        assert [claim.external_id for claim in found] == ["0009"]
 
 
 class TestFindings:
