@@ -227,7 +227,7 @@ async def load(
     have = await count_accounts(engine)
     if have == args.n and names_file is not None and names_file.exists():
         with names_file.open("rb") as handle:
-            names: Names = pickle.load(handle)
+            names = Names(*pickle.load(handle))
         return names, f"reused {have:,} accounts from {args.db}"
     if have:
         raise SystemExit(f"the database holds {have:,} accounts, not {args.n:,}: use a fresh one")
@@ -255,7 +255,7 @@ async def load(
     took = time.perf_counter() - started
     if names_file is not None:
         with names_file.open("wb") as handle:
-            pickle.dump(names, handle)
+            pickle.dump((names.words, names.compact), handle)
     return names, f"loaded {args.n:,} accounts in {took:.0f} s ({args.n / took:,.0f}/s; {how})"
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -36,7 +36,6 @@ from domain.registration import RegistrationStatus
 from storage.company_keys import KEY_LENGTH
 from storage.crm import ACCOUNT, OPPORTUNITY
 from storage.models import RegistrationFindingRow, RegistrationRow
-from storage.sql import batches
 
 FINDING = cast(Table, RegistrationFindingRow.__table__)
 _REGISTRATION = cast(Table, RegistrationRow.__table__)
@@ -46,26 +45,56 @@ _DOMAIN_PREFIX = "d:"
 # initialism or typo-block keys are ranked by rarity (1 / records sharing the key), summed.
 _STRONG_KEYS = frozenset({"d:", "n:", "a:"})
 _KINDS = tuple(kind.value for kind in ClaimKind)
-_PARTS_PER_STATEMENT = 90  # a few hundred parameters per statement
+_STRONG = 1_000_000  # the score of a strong posting: more than any sum of rarities
 
 
 @functools.cache
-def _postings_sql(capped: tuple[bool, ...]) -> TextClause:
-    """The postings of one (key, kind) pair per part, in one UNION ALL, as plain SQL.
+def _owners_sql(shape: tuple[str, ...]) -> TextClause:
+    """The best owners of the postings of one (key, kind) pair per part, as plain SQL.
 
-    A capped part (a name key) yields nothing when its key has more than `:cap` postings of
-    that kind; an uncapped one (a domain key) yields its first `:cap`. Built once per shape.
+    `shape` gives each part's sort: ``d`` a domain key (its first `:cap` postings, strong),
+    ``s`` a name or alias key (strong), ``w`` an initialism or typo-block key (weighing
+    1 / its postings); an ``s`` or ``w`` part with more than `:cap` postings yields nothing.
+    The owners' scores are summed and ranked in SQL: every strong owner and the `:budget`
+    best weak ones of each kind come back, not the postings. Built once per shape.
     """
-    one = (
-        "SELECT * FROM (SELECT key, owner_kind, owner_id FROM company_key "
-        "WHERE key = :k{n} AND owner_kind = :o{n} ORDER BY owner_id LIMIT :cap) AS p{n}"
+    first = (
+        "(SELECT owner_kind, owner_id FROM company_key WHERE key = :k{n} AND owner_kind = :o{n} "
+        "ORDER BY owner_id LIMIT :cap) AS p{n}"
     )
-    over = (
-        " WHERE (SELECT count(*) FROM (SELECT 1 FROM company_key "
-        "WHERE key = :k{n} AND owner_kind = :o{n} LIMIT :over) AS c{n}) <= :cap"
+    counted = (
+        "(SELECT count(*) AS n FROM (SELECT 1 FROM company_key WHERE key = :k{n} "
+        "AND owner_kind = :o{n} LIMIT :over) AS x{n}) AS c{n}"
     )
-    parts = (one.format(n=n) + (over.format(n=n) if cap else "") for n, cap in enumerate(capped))
-    return text(" UNION ALL ".join(parts))
+    parts = []
+    for n, sort in enumerate(shape):
+        if sort == "d":
+            parts.append(f"SELECT owner_kind, owner_id, {_STRONG} AS w FROM {first.format(n=n)}")
+        else:
+            weight = str(_STRONG) if sort == "s" else f"1.0 / c{n}.n"
+            parts.append(
+                f"SELECT owner_kind, owner_id, {weight} AS w FROM {first.format(n=n)}, "
+                f"{counted.format(n=n)} WHERE c{n}.n <= :cap"
+            )
+    scored = (
+        "SELECT owner_kind, owner_id, sum(w) AS score FROM ("
+        + " UNION ALL ".join(parts)
+        + ") AS postings GROUP BY owner_kind, owner_id"
+    )
+    ranked = (
+        f"SELECT owner_kind, owner_id, score >= {_STRONG} AS strong, row_number() OVER "
+        f"(PARTITION BY owner_kind, score >= {_STRONG} ORDER BY score DESC, owner_id) AS rank "
+        f"FROM ({scored}) AS owners"
+    )
+    return text(
+        f"SELECT owner_kind, owner_id FROM ({ranked}) AS ranked WHERE strong OR rank <= :budget"
+    )
+
+
+def _sort(key: str) -> str:
+    if key.startswith(_DOMAIN_PREFIX):
+        return "d"
+    return "s" if key[:2] in _STRONG_KEYS else "w"
 
 
 def _claim_columns(table: Table, *names: str) -> Any:
@@ -161,20 +190,23 @@ class SqlAlchemyConflictRepository:
         }
 
     async def _owners(self, keys: Sequence[str]) -> dict[ClaimKind, set[int]]:
-        """Owners per kind from the usable postings of every (key, kind), best overlap first."""
+        """Every owner sharing a strong key and the best weak ones, per kind, in one query."""
+        owners: dict[ClaimKind, set[int]] = {kind: set() for kind in ClaimKind}
         if not keys:
-            return {kind: set() for kind in ClaimKind}
+            return owners
         cap = self._rules.key_cap
-        postings: dict[tuple[str, str], list[int]] = defaultdict(list)
-        pairs = [(key, kind) for key in keys for kind in _KINDS]
-        for chunk in batches(pairs, _PARTS_PER_STATEMENT):
-            params: dict[str, Any] = {"cap": cap, "over": cap + 1}
-            for n, (key, kind) in enumerate(chunk):
-                params[f"k{n}"], params[f"o{n}"] = key, kind
-            shape = tuple(not key.startswith(_DOMAIN_PREFIX) for key, _ in chunk)
-            for key, kind, owner_id in await self._session.execute(_postings_sql(shape), params):
-                postings[(key, kind)].append(owner_id)
-        return _best_owners(postings.items(), self._rules.candidate_cap)
+        params: dict[str, Any] = {
+            "cap": cap,
+            "over": cap + 1,
+            "budget": self._rules.candidate_cap,
+        }
+        shape: list[str] = []
+        for n, (key, kind) in enumerate((key, kind) for key in keys for kind in _KINDS):
+            params[f"k{n}"], params[f"o{n}"] = key, kind
+            shape.append(_sort(key))
+        for kind, owner_id in await self._session.execute(_owners_sql(tuple(shape)), params):
+            owners[ClaimKind(kind)].add(owner_id)
+        return owners
 
     async def _registrations(
         self, ids: set[int], statuses: Collection[RegistrationStatus], now: datetime
@@ -196,30 +228,6 @@ class SqlAlchemyConflictRepository:
             return []
         rows = await self._session.execute(_OPPORTUNITIES, {"ids": sorted(ids)})
         return [_opportunity_claim(row) for row in rows]
-
-
-def _best_owners(
-    postings: Iterable[tuple[tuple[str, str], list[int]]], budget: int
-) -> dict[ClaimKind, set[int]]:
-    """Per kind: every owner sharing a domain, name or alias key, plus at most `budget` of
-    those sharing only initialism and typo-block keys, the rarest overlap first."""
-    strong: dict[str, set[int]] = {kind: set() for kind in _KINDS}
-    weak: dict[str, dict[int, float]] = {kind: defaultdict(float) for kind in _KINDS}
-    for (key, kind), ids in postings:
-        if key[:2] in _STRONG_KEYS:
-            strong[kind].update(ids)
-            continue
-        weight, scores = 1 / len(ids), weak[kind]
-        for owner_id in ids:
-            scores[owner_id] += weight
-    owners: dict[ClaimKind, set[int]] = {}
-    for kind in _KINDS:
-        scores = {owner: score for owner, score in weak[kind].items() if owner not in strong[kind]}
-        if len(scores) > budget:
-            ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-            scores = dict(ranked[:budget])
-        owners[ClaimKind(kind)] = strong[kind] | set(scores)
-    return owners
 
 
 # ---------------------------------------------------------------------------- conversions
