@@ -22,12 +22,13 @@ Every statement is built once and reused, so a lookup pays no SQL compilation (s
 from __future__ import annotations
 
 import functools
+import re
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, TextClause, bindparam, delete, func, insert, or_, select, text
+from sqlalchemy import Table, bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.conflicts import Claim, ClaimKind, ConflictFinding, ConflictRules, FindingCounts
@@ -46,10 +47,25 @@ _DOMAIN_PREFIX = "d:"
 _STRONG_KEYS = frozenset({"d:", "n:", "a:"})
 _KINDS = tuple(kind.value for kind in ClaimKind)
 _STRONG = 1_000_000  # the score of a strong posting: more than any sum of rarities
+_PARAMETER = re.compile(r":(\w+)")
 
 
 @functools.cache
-def _owners_sql(shape: tuple[str, ...]) -> TextClause:
+def _owners_sql(shape: tuple[str, ...], paramstyle: str) -> tuple[str, tuple[str, ...]]:
+    """The statement for `shape` in the driver's own placeholders, with its parameter names
+    in order: it runs with `exec_driver_sql`, as binding a hundred named parameters through
+    SQLAlchemy cost more than SQLite took to run it."""
+    named = _owners_text(shape)
+    order = tuple(_PARAMETER.findall(named))
+    if paramstyle == "qmark":
+        return _PARAMETER.sub("?", named), order
+    if paramstyle == "numeric_dollar":
+        numbers = iter(range(1, len(order) + 1))
+        return _PARAMETER.sub(lambda _: f"${next(numbers)}", named), order
+    raise NotImplementedError(f"no conflict lookup for the {paramstyle} parameter style")
+
+
+def _owners_text(shape: tuple[str, ...]) -> str:
     """The best owners of the postings of one (key, kind) pair per part, as plain SQL.
 
     `shape` gives each part's sort: ``d`` a domain key (its first `:cap` postings, strong),
@@ -86,9 +102,7 @@ def _owners_sql(shape: tuple[str, ...]) -> TextClause:
         f"(PARTITION BY owner_kind, score >= {_STRONG} ORDER BY score DESC, owner_id) AS rank "
         f"FROM ({scored}) AS owners"
     )
-    return text(
-        f"SELECT owner_kind, owner_id FROM ({ranked}) AS ranked WHERE strong OR rank <= :budget"
-    )
+    return f"SELECT owner_kind, owner_id FROM ({ranked}) AS ranked WHERE strong OR rank <= :budget"
 
 
 def _sort(key: str) -> str:
@@ -204,7 +218,10 @@ class SqlAlchemyConflictRepository:
         for n, (key, kind) in enumerate((key, kind) for key in keys for kind in _KINDS):
             params[f"k{n}"], params[f"o{n}"] = key, kind
             shape.append(_sort(key))
-        for kind, owner_id in await self._session.execute(_owners_sql(tuple(shape)), params):
+        connection = await self._session.connection()
+        sql, order = _owners_sql(tuple(shape), connection.dialect.paramstyle)
+        result = await connection.exec_driver_sql(sql, tuple(params[name] for name in order))
+        for kind, owner_id in cast("Sequence[tuple[str, int]]", result.all()):
             owners[ClaimKind(kind)].add(owner_id)
         return owners
 
