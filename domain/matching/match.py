@@ -15,7 +15,13 @@ from domain.matching.domains import (
     org_domain,
     registrable_domain,
 )
-from domain.matching.names import CompanyName, analyse, initialism_hit, similarity
+from domain.matching.names import (
+    BLOCK_PREFIX,
+    CompanyName,
+    analyse,
+    initialism_hit,
+    similarity,
+)
 
 
 class Strength(StrEnum):
@@ -66,7 +72,7 @@ class MatchRules:
     fuzzy_compact_threshold: float = 0.92
     fuzzy_min_token: float = 0.75
     fuzzy_min_length: int = 5
-    block_prefix: int = 5
+    block_prefix: int = BLOCK_PREFIX
     names_across_countries: bool = True
 
 

@@ -205,8 +205,15 @@ def _blocks(forms: NameForms, prefix: int) -> set[str]:
     return out
 
 
+BLOCK_PREFIX = 8
+"""Typo blocks are the one-deletion neighbourhood of a name's first 8 letters (see `_blocks`).
+
+Eight, not five: at a million accounts a 4-letter block ("olut" of "Kolu Trading") is shared by
+ten thousand names and says nothing, while "olutrad" is shared by the few "?olu Trading"."""
+
+
 @lru_cache(maxsize=131072)
-def analyse(raw: str, block_prefix: int = 5) -> CompanyName:
+def analyse(raw: str, block_prefix: int = BLOCK_PREFIX) -> CompanyName:
     """Normalise a company name once; the result is cached per distinct string."""
     variants: list[NameForms] = []
     # The German folding (ä → ae) differs from the plain one only when the name has an umlaut.

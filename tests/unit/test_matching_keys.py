@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.matching import Aliases, CompanyRef, MatchRules, candidate_keys, lookup_keys, match
+from domain.matching.names import analyse
 
 EVAL = Path(__file__).parents[2] / "bench" / "data" / "company_pairs.csv"
 
@@ -155,3 +156,16 @@ def test_the_property_holds_under_other_rules(
     if match(a, b, rules=rules) is not None:
         assert lookup_keys(a, rules=rules) & candidate_keys(b, rules=rules)
         assert lookup_keys(b, rules=rules) & candidate_keys(a, rules=rules)
+
+
+def test_typo_blocks_reach_past_a_short_first_word() -> None:
+    kolu = lookup_keys(CompanyRef("Kolu Trading"))
+    assert "t:olutrad" in kolu & candidate_keys(CompanyRef("Lolu Trading"))
+    shared = kolu & candidate_keys(CompanyRef("Kolu Systems"))
+    assert not {key for key in shared if key.startswith("t:")}
+
+
+def test_names_are_analysed_with_the_rules_block_length_by_default() -> None:
+    assert MatchRules().block_prefix == 8
+    assert all(len(block) <= 8 for block in analyse("Vodafone Group Plc").blocks)
+    assert "vodafone" in analyse("Vodafone Group Plc").blocks
