@@ -74,24 +74,22 @@ def _owners_text(shape: tuple[str, ...]) -> str:
     The owners' scores are summed and ranked in SQL: every strong owner and the `:budget`
     best weak ones of each kind come back, not the postings. Built once per shape.
     """
-    first = (
-        "(SELECT owner_kind, owner_id FROM company_key WHERE key = :k{n} AND owner_kind = :o{n} "
-        "ORDER BY owner_id LIMIT :cap) AS p{n}"
-    )
-    counted = (
-        "(SELECT count(*) AS n FROM (SELECT 1 FROM company_key WHERE key = :k{n} "
-        "AND owner_kind = :o{n} LIMIT :over) AS x{n}) AS c{n}"
-    )
     parts = []
     for n, sort in enumerate(shape):
+        count = (
+            f"(SELECT count(*) FROM (SELECT 1 FROM company_key WHERE key = :k{n} "
+            f"AND owner_kind = :o{n} LIMIT :over) AS c{n})"
+        )
+        weight, usable = str(_STRONG), f" AND {count} <= :cap"
         if sort == "d":
-            parts.append(f"SELECT owner_kind, owner_id, {_STRONG} AS w FROM {first.format(n=n)}")
-        else:
-            weight = str(_STRONG) if sort == "s" else f"1.0 / c{n}.n"
-            parts.append(
-                f"SELECT owner_kind, owner_id, {weight} AS w FROM {first.format(n=n)}, "
-                f"{counted.format(n=n)} WHERE c{n}.n <= :cap"
-            )
+            usable = ""
+        elif sort == "w":
+            weight = f"1.0 / {count}"
+        parts.append(
+            f"SELECT * FROM (SELECT owner_kind, owner_id, {weight} AS w FROM company_key "
+            f"WHERE key = :k{n} AND owner_kind = :o{n}{usable} ORDER BY owner_id LIMIT :cap) "
+            f"AS p{n}"
+        )
     scored = (
         "SELECT owner_kind, owner_id, sum(w) AS score FROM ("
         + " UNION ALL ".join(parts)
