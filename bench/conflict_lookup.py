@@ -455,7 +455,8 @@ async def main(args: argparse.Namespace, url: str, rules: ConflictRules) -> None
             f"matcher's fuzzy rules (blocks ignored), {agreed} are reported by match()"
         )
         print(
-            f"  recall         findings {reported / max(1, agreed):.3f} of the hits match() reports; "
+            f"  recall         findings {reported / max(1, agreed):.3f} of the hits match() "
+            f"reports; "
             f"candidates {got / max(1, wanted):.3f} of the hits passing the fuzzy rules, "
             f"gate ignored"
         )
