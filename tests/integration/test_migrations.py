@@ -11,12 +11,15 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.conflicts import ConflictRules
+from domain.matching import CompanyRef
 from storage.db import make_engine
 from storage.migrate import alembic_config, upgrade, upgrade_engine
 from storage.models import Base
+from tests.integration.builders import T0
 from tests.integration.conftest import PgSchema, drop_schema, new_pg_schema, run_in_thread
 
 
@@ -105,6 +108,41 @@ async def test_upgrade_by_url_works_from_any_directory(
             assert await connection.run_sync(differences) == []
     finally:
         await engine.dispose()
+
+
+async def test_upgrade_rebuilds_candidate_keys_written_by_the_old_scheme(
+    empty_database: PgSchema | str,
+) -> None:
+    engine = engine_for(empty_database)
+    names = {1: "IBM", 2: "International Business Machines", 3: "Umbrella Corporation"}
+    try:
+        await upgrade_engine(engine, revision="9d9781b0dad1")
+        async with engine.begin() as connection:
+            for account_id, name in names.items():
+                await connection.execute(
+                    text(
+                        "INSERT INTO crm_account (id, external_id, name, is_customer, is_named, "
+                        "imported_at) VALUES (:id, :x, :name, false, false, :at)"
+                    ),
+                    {"id": account_id, "x": f"00{account_id}", "name": name, "at": T0},
+                )
+                await connection.execute(
+                    text("INSERT INTO company_key VALUES ('account', :id, 'i:stale')"),
+                    {"id": account_id},
+                )
+        await upgrade_engine(engine)
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT owner_id, key FROM company_key"))
+            stored: dict[int, set[str]] = {}
+            for owner_id, key in rows:
+                stored.setdefault(owner_id, set()).add(key)
+    finally:
+        await engine.dispose()
+
+    rules = ConflictRules()
+    assert stored == {i: set(rules.keys(CompanyRef(name))) for i, name in names.items()}
+    assert "s:ibm" in stored[1]
+    assert "i:ibm" in stored[2]
 
 
 def test_there_is_one_head_revision() -> None:
