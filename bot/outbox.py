@@ -23,10 +23,19 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import Deps
-from bot.views.cards import build_launcher, build_notice, build_partner_card, build_review_card
+from bot.views.cards import (
+    build_direct_notice,
+    build_launcher,
+    build_notice,
+    build_partner_card,
+    build_review_card,
+)
 from bot.views.common import Message
+from bot.views.evidence import build_evidence
+from domain.adjudication import ConflictCase
 from domain.conflicts import FindingCounts
 from domain.messages import MessageKind
+from domain.ownership import recommend
 from domain.partner import Partner
 from domain.ports import MessageRef, OutboxEntry
 from domain.registration import Registration
@@ -58,7 +67,9 @@ CARDS = {
     MessageKind.partner_notice: MessageKind.partner_card,
     MessageKind.review_card: MessageKind.review_card,
     MessageKind.desk_notice: MessageKind.review_card,
+    MessageKind.evidence: MessageKind.review_card,
 }
+"""The card a message lives on or under (notices and evidence go in its thread)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +93,7 @@ class Snapshot:
     partners: dict[int, Partner]
     cards: dict[tuple[MessageKind, int], MessageRef]
     findings: dict[int, FindingCounts] = field(default_factory=dict)
+    cases: dict[int, ConflictCase] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -171,7 +183,21 @@ class OutboxWorker:
                     and e.message.kind is MessageKind.review_card
                 ]
             )
-        return Snapshot(registrations, partners, cards, findings)
+            cases: dict[int, ConflictCase] = {}
+            for entry in entries:
+                rid = entry.message.registration_id
+                if entry.message.kind is MessageKind.evidence and rid in registrations:
+                    found = await uow.findings.for_registration(rid)
+                    cases[rid] = ConflictCase(
+                        registrations[rid],
+                        tuple(found),
+                        recommend(registrations[rid], found, now=self._deps.clock()),
+                        tuple(await uow.findings.disputes(rid)),
+                    )
+            cards.update(
+                await uow.message_refs.get_many([(MessageKind.evidence, rid) for rid in cases])
+            )
+        return Snapshot(registrations, partners, cards, findings, cases)
 
     async def _attempt(self, entry: OutboxEntry, snapshot: Snapshot) -> Result:
         result = Result(entry)
@@ -252,6 +278,12 @@ class OutboxWorker:
         partner = snapshot.partners.get(registration.partner_id)
         if partner is None:
             raise Undeliverable(f"{message.kind}: the partner is gone")
+        if message.kind is MessageKind.direct_notice:
+            await self._direct_notice(registration, partner, message.data)
+            return
+        if message.kind is MessageKind.evidence:
+            await self._evidence(registration, partner, snapshot, result)
+            return
         to_partner = message.kind in (MessageKind.partner_card, MessageKind.partner_notice)
         channel = partner.channel_id if to_partner else self._deps.config.desk.channel_id
         card_kind = CARDS[message.kind]
@@ -275,6 +307,7 @@ class OutboxWorker:
                 message.notice,
                 audience="partner" if to_partner else "desk",
                 program=program,
+                data=message.data,
             )
             await self._client.chat_postMessage(
                 channel=card_ref.channel_id if card_ref else channel,
@@ -286,6 +319,55 @@ class OutboxWorker:
         posted = await self._upsert(card_ref, channel, card)
         if posted is not None:
             result.posted[(card_kind, registration.id)] = posted
+
+    async def _evidence(
+        self, registration: Registration, partner: Partner, snapshot: Snapshot, result: Result
+    ) -> None:
+        """The evidence message in the review card's thread: posted once, then edited."""
+        assert registration.id is not None
+        case = snapshot.cases.get(registration.id)
+        review = snapshot.cards.get((MessageKind.review_card, registration.id))
+        if case is None or review is None:
+            # The review card goes first (same key); without it there is no thread yet.
+            raise Undeliverable("evidence: the review card was never posted")
+        message = build_evidence(
+            case,
+            partner_name=partner.name,
+            program=self._deps.config.program,
+            now=self._deps.clock(),
+        )
+        ref = snapshot.cards.get((MessageKind.evidence, registration.id))
+        if ref is not None:
+            await self._client.chat_update(
+                channel=ref.channel_id, ts=ref.ts, text=message.text, blocks=message.block_dicts()
+            )
+            return
+        response = await self._client.chat_postMessage(
+            channel=review.channel_id,
+            thread_ts=review.ts,
+            text=message.text,
+            blocks=message.block_dicts(),
+        )
+        result.posted[(MessageKind.evidence, registration.id)] = MessageRef(
+            str(response["channel"]), str(response["ts"])
+        )
+
+    async def _direct_notice(
+        self, registration: Registration, partner: Partner, data: dict[str, str]
+    ) -> None:
+        """Tell a direct owner how the desk settled a conflict with their account."""
+        user = data.get("owner_slack_id") or None
+        if user is None:
+            logger.info(
+                "no Slack user for direct owner %s; resolution of %s not sent",
+                data.get("owner_email"),
+                registration.id,
+            )
+            return
+        message = build_direct_notice(registration, partner, data)
+        await self._client.chat_postMessage(
+            channel=user, text=message.text, blocks=message.block_dicts()
+        )
 
     async def _host_team(self) -> str | None:
         """Our own workspace (from auth.test, once), so internal submitters show no team."""

@@ -19,7 +19,7 @@ from domain.errors import (
     NotFound,
     UnknownPartner,
 )
-from domain.messages import MessageKind, Notice, OutboxMessage, cards_for
+from domain.messages import MessageKind, Notice, OutboxMessage, cards_for, evidence_for
 from domain.partner import Partner, resolve_partner
 from domain.policy import DeskPolicy, ProgramPolicy, can_administer, can_decide, is_internal
 from domain.ports import UnitOfWork
@@ -96,6 +96,7 @@ class LinkPartner:
     channel_id: str
     slack_team_id: str | None = None
     slack_enterprise_id: str | None = None
+    manager_user_id: str | None = None
 
 
 async def link_partner(cmd: LinkPartner, *, uow: UnitOfWork, now: datetime) -> Partner:
@@ -116,12 +117,14 @@ async def link_partner(cmd: LinkPartner, *, uow: UnitOfWork, now: datetime) -> P
                 channel_id=cmd.channel_id,
                 slack_team_id=cmd.slack_team_id,
                 slack_enterprise_id=cmd.slack_enterprise_id,
+                manager_user_id=cmd.manager_user_id,
             )
             await uow.partners.add(partner)
         else:
             partner.name, partner.tier = name, tier
             partner.slack_team_id = cmd.slack_team_id or partner.slack_team_id
             partner.slack_enterprise_id = cmd.slack_enterprise_id or partner.slack_enterprise_id
+            partner.manager_user_id = cmd.manager_user_id or partner.manager_user_id
             await uow.partners.save(partner)
         await uow.outbox.put([OutboxMessage(MessageKind.launcher, partner_id=partner.id)], now=now)
         await uow.commit()
@@ -189,6 +192,7 @@ async def submit_registration(
                 [
                     OutboxMessage(MessageKind.partner_card, registration_id=registration.id),
                     OutboxMessage(MessageKind.review_card, registration_id=registration.id),
+                    *evidence_for(registration.id, findings),
                 ],
                 now=now,
             )
@@ -263,6 +267,7 @@ async def resubmit_registration(
         )
         await uow.conflicts.add_findings(cmd.registration_id, findings, found_at=now, replace=True)
         partner = await uow.partners.get(registration.partner_id)
+        await uow.outbox.put(evidence_for(cmd.registration_id, findings), now=now)
         await _save_with_messages(uow, registration, cmd.version, Notice.resubmitted, now=now)
     if partner is None:  # pragma: no cover - a foreign key guards this
         raise NotFound("The partner of this registration no longer exists.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
@@ -32,12 +33,19 @@ from bot.views.common import (
     truncate,
 )
 from domain.actor import Actor
+from domain.adjudication import (
+    NEUTRAL_LOSS,
+    STILL_NOTHING,
+    STILL_OWN_EARLIER,
+    STILL_PROTECTION_ENDED,
+)
 from domain.amounts import format_amount
 from domain.conflicts import FindingCounts
 from domain.messages import Notice
+from domain.ownership import Resolution
 from domain.partner import Partner
 from domain.policy import ProgramPolicy
-from domain.registration import Registration, RegistrationStatus
+from domain.registration import Registration, RegistrationStatus, format_reference
 
 _AWAITING_DESK = frozenset({RegistrationStatus.submitted, RegistrationStatus.under_review})
 _DUE = "{date_short_pretty} at {time}"
@@ -285,8 +293,13 @@ def build_notice(
     *,
     audience: Literal["partner", "desk"],
     program: ProgramPolicy,
+    data: Mapping[str, str] | None = None,
 ) -> Message:
-    """A thread reply under a card saying what just happened; partners never see who decided."""
+    """A thread reply under a card saying what just happened; partners never see who decided.
+
+    Conflict resolutions tell the partner neutral facts only (never the other claim, its
+    owner, amount or reference); the desk's reason and rule stay in the desk thread."""
+    data = data or {}
     ref = f"*{registration.reference}*"
     company = escape_fit(registration.details.company, 400)
     desk = audience == "desk"
@@ -328,7 +341,90 @@ def build_notice(
             if desk
             else f"Thanks. {ref} is updated and back with the desk."
         )
+    elif notice in _CONFLICT_NOTICES:
+        text = _conflict_notice(registration, notice, desk=desk, data=data)
     else:
         text = f"The partner withdrew {ref}." if desk else f"{ref} is withdrawn."
     text = truncate(text, 3000)
     return Message(text=text, blocks=[_section(text)])
+
+
+_CONFLICT_NOTICES = frozenset(
+    {Notice.conflict_won, Notice.conflict_lost, Notice.co_sell, Notice.disputed}
+)
+_STILL = {
+    STILL_OWN_EARLIER: "Your earlier registration for this customer stays as it is.",
+    STILL_PROTECTION_ENDED: "Your protection on this customer has ended.",
+    STILL_NOTHING: "Nothing is protected for you on this customer; you are welcome to "
+    "register other deals.",
+}
+
+
+def _conflict_notice(
+    registration: Registration, notice: Notice, *, desk: bool, data: Mapping[str, str]
+) -> str:
+    ref = f"*{registration.reference}*"
+    company = escape_fit(registration.details.company, 400)
+    until = registration.protected_until
+    when = f" until {slack_date(until)}" if until else ""
+    if notice is Notice.disputed:
+        if not desk:  # never queued for a partner; neutral if it ever were
+            return f"{ref} is in review."
+        link = data.get("link", "")
+        evidence = f" (<{link}|evidence>)" if link.startswith(("https://", "http://")) else ""
+        return (
+            f":raising_hand: {mention(data.get('by', ''))} is working {company} directly "
+            f"and disputes {ref}:\n{quote_fit(data.get('note', ''), 2000)}{evidence}"
+        )
+    if not desk:
+        if notice is Notice.conflict_won:
+            return f":white_check_mark: {ref} is approved. {company} is protected for you{when}."
+        if notice is Notice.co_sell:
+            return (
+                f":handshake: {ref} is approved as a co-sell with our direct team. "
+                f"{company} is protected for you{when}."
+            )
+        still = _STILL.get(data.get("still", ""), "")
+        return f":information_source: {ref} was not awarded to you. {NEUTRAL_LOSS} {still}"
+    resolution = data.get("resolution", "")
+    label = _resolution_label(resolution)
+    subject = data.get("subject", "")
+    on = (
+        f" on {format_reference(int(subject))}"
+        if subject.isdigit() and int(subject) != registration.id
+        else ""
+    )
+    outcome = registration.status.label.lower()
+    reason = quote_fit(data.get("reason", ""), 2000)
+    return f":scales: {label}{on} by {_who(registration.decided_by)}: {ref} is {outcome}.\n{reason}"
+
+
+def build_direct_notice(
+    registration: Registration, partner: Partner, data: Mapping[str, str]
+) -> Message:
+    """A direct message to a direct owner: how the desk settled an overlap with their account."""
+    resolution = data.get("resolution", "")
+    label = _resolution_label(resolution)
+    outcome = {
+        Resolution.award_partner.value: "the customer goes to the partner",
+        Resolution.award_existing.value: "the customer stays with its existing owner",
+        Resolution.co_sell.value: "a co-sell: you and the partner work it together",
+        Resolution.duplicate.value: "the registration is a duplicate; nothing changes for you",
+        Resolution.reject_both.value: "the partner registrations are rejected",
+        Resolution.request_info.value: "the desk asked the partner for more information",
+    }.get(resolution, "settled")
+    text = (
+        f"The deal desk settled {registration.reference} "
+        f"({escape_fit(registration.details.company, 200)}, partner "
+        f"{escape_fit(partner.name, 200)}), which overlapped an account you own: "
+        f"*{label}*, {outcome}.\n{quote_fit(data.get('reason', ''), 2000)}"
+    )
+    text = truncate(text, 3000)
+    return Message(text=text, blocks=[_section(text)])
+
+
+def _resolution_label(value: str) -> str:
+    try:
+        return Resolution(value).label
+    except ValueError:
+        return "Resolved"
