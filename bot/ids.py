@@ -56,6 +56,7 @@ class Block(StrEnum):
     contact_email = "registration-contact-email"
     stage = "registration-stage"
     notes = "registration-notes"
+    precheck = "registration-precheck"  # the pre-check line (a context block, not an input)
     reject_reason = "review-reject-reason"
     reject_note = "review-reject-note"
     info_question = "review-info-question"
