@@ -16,42 +16,9 @@ from domain.crm import Account, Opportunity
 from domain.registration import RegistrationStatus
 from tests.slack import payloads as p
 from tests.slack.conftest import ACME_CHANNEL, DESK, GLOBEX_CHANNEL, World, acked, form_values
-from tests.slack.signing import Reply
+from tests.slack.moves import open_form, press_enter, typed
 
 OWNER_EMAIL = "dora.direct@vendor.example"
-
-
-def typed(company: str | None, website: str | None) -> p.StateValues:
-    """What the user has typed in the company and website fields."""
-    return p.values({Block.company: p.text_value(company), Block.website: p.text_value(website)})
-
-
-async def open_form(
-    world: World, person: p.Person = p.PARTNER_REP, *, channel_id: str = ACME_CHANNEL
-) -> str:
-    """Click the launcher in a partner channel; the id of the form Dibs opened."""
-    before = len(world.fake.calls_to("views.open"))
-    await world.click(person, Action.launcher_register, "1", channel_id=channel_id)
-    opened = await world.fake.wait_for("views.open", count=before + 1)
-    return str(opened[-1].response["view"]["id"])
-
-
-async def press_enter(
-    world: World,
-    view_id: str,
-    values: p.StateValues,
-    *,
-    person: p.Person = p.PARTNER_REP,
-    field: Block = Block.website,
-    view: dict[str, Any] | None = None,
-) -> Reply:
-    """Type `values` into the open form, then press Enter in `field` (sent as Slack does).
-    `view`: send this (older) copy of the form instead of the one Slack shows now."""
-    current = world.fake.type_into(view_id, values)
-    sent = view if view is not None else current
-    value = current["state"]["values"].get(field, {}).get(field, {}).get("value")
-    payload = p.input_entered(person, view=sent, action_id=field, value=value)
-    return acked(await world.slack.send_interaction(payload))
 
 
 async def updated_view(world: World, count: int = 1) -> dict[str, Any]:
