@@ -153,7 +153,7 @@ async def test_second_registration_gets_evidence_with_buttons_under_its_review_c
         assert ref == RegistrationRef(id=2, version=(await world.registration(2)).version)
 
 
-async def test_resolution_button_opens_the_modal_before_anything_else(world: World) -> None:
+async def test_resolution_button_opens_the_modal_for_this_registration(world: World) -> None:
     await two_partners_register(world)
 
     await click_in_evidence(world, p.APPROVER, Action.resolve_award_partner)
