@@ -119,6 +119,7 @@ async def adjudicate(
         raise InvalidInput("Say why: the reason is kept as a precedent.", field="reason")
     if len(reason) > REASON_LIMIT:
         raise InvalidInput(f"Keep the reason under {REASON_LIMIT} characters.", field="reason")
+    versions: dict[int, int] = {cmd.registration_id: cmd.version}  # as this decision saw them
     try:
         async with uow:
             subject = await _load(uow, cmd.registration_id)
@@ -129,22 +130,21 @@ async def adjudicate(
             findings = await uow.findings.for_registration(cmd.registration_id)
             advice = recommend(subject, findings, now=now)
             rivals = await _rivals(uow, subject, findings, now=now)
-            versions = {r.id: r.version for r in (subject, *rivals)}
+            versions.update({_Plan._id(r): r.version for r in rivals})
             plan = _Plan(cmd, reason, subject, rivals, findings, advice, now, program)
             plan.apply()
-            for registration in (subject, *plan.changed):
-                assert registration.id is not None
+            # In id order, so two resolutions sharing registrations lock rows in the same
+            # order (PostgreSQL would otherwise abort one of them as a deadlock).
+            for registration in sorted((subject, *plan.changed), key=_Plan._id):
                 await uow.registrations.save(
-                    registration, expected_version=versions[registration.id]
+                    registration, expected_version=versions[_Plan._id(registration)]
                 )
             await uow.outbox.put(plan.messages(), now=now)
             await uow.commit()
     except ConcurrentUpdate as race:
         if isinstance(race, AdjudicationRaced):
             raise
-        async with uow:
-            current = await _load(uow, cmd.registration_id)
-        raise AdjudicationRaced(current) from race
+        raise AdjudicationRaced(await _first_changed(uow, cmd, versions)) from race
     logger.info(
         "registration %s settled %s by %s/%s; %d rivals moved",
         cmd.registration_id,
@@ -200,6 +200,8 @@ async def dispute(cmd: ClaimWork, *, uow: UnitOfWork, now: datetime, host_team_i
                     notice=Notice.disputed,
                     data={"by": cmd.by.user_id, "note": note, "link": link or ""},
                 ),
+                # The evidence message lists who is working the customer.
+                OutboxMessage(MessageKind.evidence, registration_id=cmd.registration_id),
             ],
             now=now,
         )
@@ -259,6 +261,10 @@ class _Plan:
             for rival in self.rivals:
                 self._lose(rival, RejectionReason.duplicate)
         else:
+            # The transition records the question; the precedent row records the resolution.
+            self.subject.note_event(
+                by=self.cmd.by, now=self.now, action=self.action, reason=self.precedent
+            )
             self.subject.request_info(by=self.cmd.by, now=self.now, question=self.reason)
             self.notices[self._id(self.subject)] = Notice.info_requested
 
@@ -375,6 +381,18 @@ async def _rivals(
     }
     found = await uow.registrations.get_many(ids)
     return [found[i] for i in sorted(found) if found[i].status in ACTIVE_STATUSES]
+
+
+async def _first_changed(uow: UnitOfWork, cmd: Adjudicate, seen: dict[int, int]) -> Registration:
+    """The registration another decision changed first: the subject, else a rival."""
+    async with uow:
+        current = await uow.registrations.get_many(seen)
+        subject = current.get(cmd.registration_id) or await _load(uow, cmd.registration_id)
+    order = [cmd.registration_id, *sorted(set(seen) - {cmd.registration_id})]
+    for rid in order:
+        if rid in current and current[rid].version != seen[rid]:
+            return current[rid]
+    return subject
 
 
 async def _load(uow: UnitOfWork, registration_id: int) -> Registration:
