@@ -371,11 +371,16 @@ class _Plan:
 async def _rivals(
     uow: UnitOfWork, subject: Registration, findings: list[StoredFinding], *, now: datetime
 ) -> list[Registration]:
-    """The other registrations still holding a claim that this check found."""
+    """The other registrations still holding a claim that this check found as a conflict.
+
+    A possible conflict (a weak likeness) is shown to the desk but never moved by a
+    resolution: it may well be another customer, and it never blocks a partner on its own.
+    """
     ids = {
         f.claim.id
         for f in findings
         if f.claim.kind is ClaimKind.registration
+        and f.strength is Strength.conflict
         and f.claim.id != subject.id
         and f.claim.is_active(now)
     }

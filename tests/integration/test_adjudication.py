@@ -8,6 +8,7 @@ from collections import Counter
 
 from domain.actor import Actor
 from domain.adjudication import Adjudicate, Adjudication, AdjudicationRaced, adjudicate
+from domain.matching import Strength
 from domain.ownership import Resolution
 from domain.partner import Partner
 from domain.registration import Registration, RegistrationStatus
@@ -154,6 +155,52 @@ class TestOneTransaction:
         assert rival_now.status is RegistrationStatus.cancelled
         assert rival_now.protected_until is None
         assert subject_now.status is RegistrationStatus.approved
+
+    async def test_a_possible_conflict_is_shown_but_never_moved(self, new_uow: NewUow) -> None:
+        typo_partner, rival_partner, subject_partner = await partners(new_uow, 3)
+        lookalike = some_details(
+            company="Microsfot", website="microsfot.example", contact_email=None, country="US"
+        )
+        command = SubmitRegistration(
+            lookalike, a_rep(team_id=typo_partner.slack_team_id), channel_id=typo_partner.channel_id
+        )
+        weak = (
+            await submit_registration(
+                command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM
+            )
+        ).registration
+        customer = some_details(
+            company="Microsoft Corp", website="microsoft.example", contact_email=None, country="US"
+        )
+        strong_rival, subject = [
+            (
+                await submit_registration(
+                    SubmitRegistration(
+                        customer, a_rep(team_id=p.slack_team_id), channel_id=p.channel_id
+                    ),
+                    uow=new_uow(),
+                    now=T0,
+                    program=PROGRAM,
+                    host_team_id=HOST_TEAM,
+                )
+            ).registration
+            for p in (rival_partner, subject_partner)
+        ]
+        async with new_uow() as uow:
+            found = await uow.findings.for_registration(subject.id or 0)
+        assert {(f.claim.id, f.strength) for f in found} == {
+            (weak.id, Strength.possible),
+            (strong_rival.id, Strength.conflict),
+        }
+
+        result = await settle(new_uow, subject, Resolution.reject_both, an_approver())
+
+        assert isinstance(result, Adjudication)
+        assert [r.id for r in result.changed] == [strong_rival.id]
+        weak_now, rival_now, subject_now = await stored(new_uow, weak, strong_rival, subject)
+        assert weak_now.status is RegistrationStatus.under_review
+        assert rival_now.status is RegistrationStatus.rejected
+        assert subject_now.status is RegistrationStatus.rejected
 
 
 class TestRaceWithAnApprove:
