@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -120,14 +120,27 @@ def _facts(registration: Registration) -> SectionBlock:
     )
 
 
+OVERLAP_LINE = "In review: this may overlap an existing claim."
+"""All a partner ever learns about a conflict check that found something (never whose claim)."""
+
+
 def build_partner_card(
-    registration: Registration, partner: Partner, *, program: ProgramPolicy
+    registration: Registration,
+    partner: Partner,
+    *,
+    program: ProgramPolicy,
+    overlap: bool = False,
 ) -> Message:
-    """The status card in the shared channel: this registration only, the desk stays anonymous."""
+    """The status card in the shared channel: this registration only, the desk stays anonymous.
+
+    `overlap`: the conflict check found another claim. While the desk reviews, the card says
+    so in one neutral line; it never names the other claim, its owner, amount or dates."""
     status = registration.status
     blocks: list[SlackBlock] = [_header(registration), _facts(registration)]
     if status in _AWAITING_DESK:
         due = slack_date(registration.decision_due_at, _DUE)
+        if overlap:
+            blocks.append(_section(f":mag: {OVERLAP_LINE}"))
         blocks.append(_section(f"The desk will decide by {due}."))
     elif status is RegistrationStatus.info_requested:
         question = quote_fit(registration.info_request or "", 2800)
@@ -217,9 +230,11 @@ def build_review_card(
     now: datetime,
     host_team_id: str | None = None,
     findings: FindingCounts | None = None,
+    disputed_by: Sequence[str] = (),
 ) -> Message:
     """The desk's review card: every field, who submitted it, what the conflict check found
-    (`findings`; never on the partner's card) and the decision buttons."""
+    (`findings`; never on the partner's card), who on the direct team disputes it
+    (`disputed_by`, user ids) and the decision buttons."""
     d = registration.details
     contact = " · ".join(escape_fit(x, 900) for x in (d.contact_name, d.contact_email) if x)
     fields = [
@@ -240,6 +255,9 @@ def build_review_card(
     ]
     if findings is not None:
         blocks.append(_section(conflict_summary(findings)))
+    if disputed_by:
+        people = [mention(user) for user in list(dict.fromkeys(disputed_by))[:20]]
+        blocks.append(_section(":raising_hand: Disputed by " + ", ".join(people)))
     if d.notes:
         blocks.append(_section("*Notes*\n" + quote_fit(d.notes, 2980)))
     timing = f"Submitted {slack_date(registration.created_at, _DUE)}"
