@@ -92,7 +92,6 @@ SIGNAL_NAMES = {
 
 _AWAITING_DESK = frozenset({RegistrationStatus.submitted, RegistrationStatus.under_review})
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_SAME_TIME = timedelta(minutes=1)
 _RESERVE = 1_200  # the "more below" line with its `dibs check` pointer, or a page's heading
 
 
@@ -333,12 +332,14 @@ def _timing(claim: Claim, subject: Registration, now: datetime) -> str:
         ours = subject.reference
         delta = claim.created_at - subject.created_at
         when = f"{verb} {slack_date(claim.created_at)}"
-        if abs(delta) < _SAME_TIME:
-            parts.append(f"{when}, at the same time as {ours}")
+        gap = format_age(abs(delta))
+        gap = "less than a minute" if gap == "just now" else gap
+        if not delta:
+            parts.append(f"{when}, at the same moment as {ours}")
         elif delta < timedelta(0):
-            parts.append(f"{when}, {format_age(-delta)} before {ours}: *it was first*")
+            parts.append(f"{when}, {gap} before {ours}: *it was first*")
         else:
-            parts.append(f"{when}, {format_age(delta)} after {ours}: *{ours} was first*")
+            parts.append(f"{when}, {gap} after {ours}: *{ours} was first*")
     if claim.protected_until is not None:
         parts.append(f"protected until {slack_date(claim.protected_until)}")
     if claim.last_activity_at is not None:

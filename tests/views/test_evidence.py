@@ -116,9 +116,13 @@ class TestEntries:
         _, text, _ = head(a_case(rival(created_at=NOW + 5 * timedelta(hours=1))))
         assert "5 hours after DR-0010: *DR-0010 was first*" in text
 
-    def test_a_claim_made_in_the_same_minute_says_so(self) -> None:
-        _, text, _ = head(a_case(rival(created_at=NOW + timedelta(seconds=20))))
-        assert "at the same time as DR-0010" in text
+    def test_seconds_apart_still_say_who_was_first(self) -> None:
+        _, text, _ = head(a_case(rival(created_at=NOW - timedelta(seconds=20))))
+        assert "less than a minute before DR-0010: *it was first*" in text
+
+    def test_a_claim_made_at_the_same_moment_says_so(self) -> None:
+        _, text, _ = head(a_case(rival(created_at=NOW)))
+        assert "at the same moment as DR-0010" in text
 
     def test_an_approved_claim_shows_its_protection(self) -> None:
         _, text, _ = head(a_case(rival(status=Status.approved, protected_until=NOW + 80 * DAY)))
