@@ -197,6 +197,12 @@ def signal_line(finding: StoredFinding) -> str:
 
 def _summary(case: ConflictCase, partner_name: str, now: datetime) -> str:
     registration = case.registration
+    if not case.findings:
+        return (
+            f":mag: *{registration.reference}* "
+            f"({escape_fit(registration.details.company, 200)}, {escape_fit(partner_name, 200)}): "
+            "the conflict check no longer finds an existing claim."
+        )
     conflicts = sum(f.strength is Strength.conflict for f in case.findings)
     possible = len(case.findings) - conflicts
     parts = [_plural(conflicts, "conflict"), _plural(possible, "possible conflict")]

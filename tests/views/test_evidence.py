@@ -169,6 +169,12 @@ class TestEntries:
         _, text, _ = head(a_case(direct(strength=Strength.possible)))
         assert ":grey_question: *Possible conflict*: direct account" in text
 
+    def test_a_case_whose_findings_went_away_says_so(self) -> None:
+        _, text, blocks = head(a_case())
+        assert "the conflict check no longer finds an existing claim." in text
+        assert "No claim holds any more" in text
+        assert buttons(blocks)
+
     def test_every_signal_has_a_human_name(self) -> None:
         assert set(SIGNAL_NAMES) == set(Signal)
         assert all("_" not in name for name in SIGNAL_NAMES.values())
