@@ -86,6 +86,7 @@ class _Failure:
     status: int
     error: str | None
     retry_after: int | None
+    where: Callable[[JsonDict], bool] | None = None
 
 
 def _token(headers: CIMultiDictProxy[str], params: JsonDict) -> str | None:
@@ -318,14 +319,16 @@ class FakeSlack:
         status: int = 200,
         retry_after: int | None = None,
         times: int = 1,
+        where: Callable[[JsonDict], bool] | None = None,
     ) -> None:
-        """Queue `times` failing answers for `method` (use "hooks" for response_url posts)."""
+        """Queue `times` failing answers for `method` (use "hooks" for response_url posts);
+        with `where`, only calls whose parameters match fail (others pass it by)."""
         if error is None and status == 200:
             raise ValueError("a failure needs an error code or a non-200 status")
         if error is None:
             error = _DEFAULT_ERRORS.get(status, "fatal_error")
         queue = self._failures.setdefault(method, deque())
-        queue.extend(_Failure(status, error, retry_after) for _ in range(times))
+        queue.extend(_Failure(status, error, retry_after, where) for _ in range(times))
 
     def hold(self, method: str) -> None:
         """Keep calls to `method` waiting, unanswered and unrecorded, until `release(method)`:
@@ -484,7 +487,7 @@ class FakeSlack:
                 self.waiting.remove(method)
         headers = CIMultiDictProxy(CIMultiDict(request.headers))
         extra_headers: dict[str, str] = {}
-        failure = self._take_failure(method)
+        failure = self._take_failure(method, params)
         if failure is not None:
             status, body = failure.status, {"ok": False, "error": failure.error}
             if failure.retry_after is not None:
@@ -536,9 +539,15 @@ class FakeSlack:
             self._sockets.remove(ws)
         return ws
 
-    def _take_failure(self, method: str) -> _Failure | None:
+    def _take_failure(self, method: str, params: JsonDict | None = None) -> _Failure | None:
         queue = self._failures.get(method)
-        return queue.popleft() if queue else None
+        if not queue:
+            return None
+        for failure in queue:
+            if failure.where is None or (params is not None and failure.where(params)):
+                queue.remove(failure)
+                return failure
+        return None
 
     # --- behaviour per method -------------------------------------------------------------
 
