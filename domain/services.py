@@ -267,7 +267,6 @@ async def resubmit_registration(
         )
         await uow.conflicts.add_findings(cmd.registration_id, findings, found_at=now, replace=True)
         partner = await uow.partners.get(registration.partner_id)
-        await uow.outbox.put(evidence_for(cmd.registration_id, findings), now=now)
         await _save_with_messages(uow, registration, cmd.version, Notice.resubmitted, now=now)
     if partner is None:  # pragma: no cover - a foreign key guards this
         raise NotFound("The partner of this registration no longer exists.")
@@ -473,7 +472,14 @@ async def _save_with_messages(
     now: datetime,
     **data: str,
 ) -> None:
+    """Save the move and queue both cards and notices; when the registration has findings,
+    its evidence message too (it drops the resolution buttons once the case is decided)."""
     assert registration.id is not None
     await uow.registrations.save(registration, expected_version=expected_version)
-    await uow.outbox.put(cards_for(registration.id, notice=notice, **data), now=now)
+    found = await uow.conflicts.finding_counts([registration.id])
+    messages = [
+        *cards_for(registration.id, notice=notice, **data),
+        *evidence_for(registration.id, found),
+    ]
+    await uow.outbox.put(messages, now=now)
     await uow.commit()

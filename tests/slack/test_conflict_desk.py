@@ -225,7 +225,7 @@ async def test_award_tells_each_partner_its_own_story_and_the_loser_hears_no_nam
     assert "is approved" in won["text"]
     [lost] = await world.thread_replies(ACME_CHANNEL, "DR-0001")
     assert "DR-0001" in lost["text"]
-    assert "not awarded to you" in lost["text"]
+    assert "was not approved" in lost["text"]
     acme_side = world.fake.all_text_sent_to(ACME_CHANNEL)
     for secret in ("Globex", "DR-0002", p.APPROVER.user_id, "champion", "pilot"):
         assert secret not in acme_side, secret
@@ -326,7 +326,7 @@ async def test_award_to_the_existing_owner_rejects_and_messages_the_direct_owner
     assert "DR-0001" in text_of(dm.params)
     assert "Kept by Rita's enterprise team" in text_of(dm.params)
     [lost] = await world.thread_replies(ACME_CHANNEL, "DR-0001")
-    assert "not awarded to you" in lost["text"]
+    assert "was not approved" in lost["text"]
     acme_side = world.fake.all_text_sent_to(ACME_CHANNEL)
     for secret in ("Initrode", DIRECT_OWNER, "0011ACCT", "Kept by Rita"):
         assert secret not in acme_side, secret
@@ -376,7 +376,7 @@ async def test_reject_both_rejects_every_registration_involved(world: World) -> 
         )
     for channel, reference in ((ACME_CHANNEL, "DR-0001"), (GLOBEX_CHANNEL, "DR-0002")):
         [told] = await world.thread_replies(channel, reference)
-        assert "not awarded to you" in told["text"]
+        assert "was not approved" in told["text"]
 
 
 # --- request info ----------------------------------------------------------------------------

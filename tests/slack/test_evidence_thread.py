@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
+from bot.ids import Action
 from bot.views.common import Message
 from domain.actor import Actor
 from domain.adjudication import Adjudicate, adjudicate
@@ -135,6 +136,25 @@ async def test_a_settlement_edits_the_head_in_place_to_show_the_outcome(world: W
     acme_side = world.fake.all_text_sent_to(ACME_CHANNEL)
     for secret in ("U0DORA", "0011ACCT", "Dora has worked", "Initech Corporation"):
         assert secret not in acme_side, secret
+
+
+async def test_a_plain_decision_on_the_review_card_settles_the_evidence_too(
+    world: World,
+) -> None:
+    await import_accounts(world, DIRECT)
+    await world.register()
+    await world.delivered()
+    review = await world.card(DESK)
+    [head] = evidence_in(world, review)
+    assert "actions" in [b["type"] for b in head["blocks"]]
+
+    await world.decide(p.APPROVER, Action.review_approve, await world.registration(1))
+    await world.delivered()
+
+    [edited] = evidence_in(world, review)
+    assert edited["ts"] == head["ts"]
+    assert "Settled" in text_of(edited)
+    assert "actions" not in [b["type"] for b in edited["blocks"]]
 
 
 async def test_a_registration_with_no_finding_gets_no_evidence_and_no_overlap_line(
