@@ -21,6 +21,7 @@ from bot.errors import reporting
 from bot.handlers.context import caller, reply_for
 from bot.ids import Action, Block, Callback
 from bot.views.common import RegistrationRef, mention
+from bot.views.evidence import RESOLUTION_ACTIONS
 from bot.views.resolution_modals import (
     ResolutionContext,
     build_closed_modal,
@@ -38,7 +39,6 @@ from domain.adjudication import (
     dispute,
 )
 from domain.errors import DomainError, InvalidInput, NotAllowed
-from domain.ownership import Resolution
 from domain.policy import can_decide
 from domain.registration import Registration, RegistrationStatus
 
@@ -46,14 +46,8 @@ logger = logging.getLogger(__name__)
 
 APPROVERS_ONLY = "Only the deal desk's approvers can settle conflicts."
 INTERNAL_ONLY = "Only the vendor's own team can claim a customer."
-RESOLUTIONS = {
-    Action.resolve_award_partner: Resolution.award_partner,
-    Action.resolve_award_existing: Resolution.award_existing,
-    Action.resolve_co_sell: Resolution.co_sell,
-    Action.resolve_duplicate: Resolution.duplicate,
-    Action.resolve_reject_both: Resolution.reject_both,
-    Action.resolve_request_info: Resolution.request_info,
-}
+RESOLUTIONS = {action: resolution for resolution, action in RESOLUTION_ACTIONS.items()}
+"""The resolution each button of the evidence message stands for."""
 # views.update errors that only mean the modal moved on (closed, submitted, replaced).
 _GONE = frozenset({"not_found", "hash_conflict", "view_not_found"})
 
