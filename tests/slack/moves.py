@@ -1,5 +1,6 @@
 """Moves people make through the registration form and the desk's modals, step by step as
-Slack sends them: open the form, type, press Enter (the pre-check), ask, answer, reject."""
+Slack sends them: open the form, type, press Enter (the pre-check), ask, answer, reject; and
+on the conflict desk: click a button of the evidence message, give the reason, settle."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from bot.ids import Action, Block, Callback
 from bot.views.common import RegistrationRef
 from domain.registration import RegistrationStatus
 from tests.slack import payloads as p
-from tests.slack.conftest import ACME_CHANNEL, World, acked, form_values
+from tests.slack.conftest import ACME_CHANNEL, DESK, World, acked, form_values, text_of
 from tests.slack.signing import Reply
 
 
@@ -143,3 +144,102 @@ async def my_registrations(world: World, person: p.Person, channel_id: str) -> d
     updates = await world.fake.wait_for("views.update", count=before + 1)
     view: dict[str, Any] = updates[-1].params["view"]
     return view
+
+
+# --- the conflict desk --------------------------------------------------------------------
+
+
+async def evidence(world: World, reference: str) -> dict[str, Any]:
+    """The evidence message in the review card's thread (the one with the buttons)."""
+    replies = await world.thread_replies(DESK, reference)
+    found = [m for m in replies if Action.resolve_award_partner in text_of(m)]
+    assert len(found) == 1, f"{len(found)} evidence messages under {reference}"
+    return found[0]
+
+
+def button_value(message: dict[str, Any], action_id: str) -> str:
+    """The value of the button `action_id` in a message (a RegistrationRef)."""
+    for block in message.get("blocks", []):
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return str(element["value"])
+    raise AssertionError(f"no {action_id} button")
+
+
+async def click_in_evidence(
+    world: World, person: p.Person, action: Action, reference: str = "DR-0002"
+) -> None:
+    """Click a button of the evidence message under `reference`'s review card."""
+    message = await evidence(world, reference)
+    payload = p.block_actions(
+        person,
+        action_id=action,
+        value=button_value(message, action),
+        block_id="conflict-resolve",
+        channel_id=DESK,
+        message=message,
+        response_url=world.fake.hook_url(channel=DESK),
+    )
+    reply = await world.slack.send_interaction(payload)
+    assert reply.status == 200
+    assert reply.json() is None  # a bare ack: nothing is done before it
+
+
+async def open_modal(world: World, action: Action, reference: str = "DR-0002") -> dict[str, Any]:
+    """An approver clicks a resolution; the modal as it looks once filled in."""
+    opened_before = len(world.fake.calls_to("views.open"))
+    await click_in_evidence(world, p.APPROVER, action, reference)
+    opened = await world.fake.wait_for("views.open", count=opened_before + 1)
+    view_id = opened[-1].response["view"]["id"]
+    [filled] = await world.fake.wait_for(
+        "views.update", where=lambda c: c.params.get("view_id") == view_id
+    )
+    view: dict[str, Any] = filled.params["view"]
+    return view
+
+
+def reason_values(reason: str | None) -> p.StateValues:
+    return p.values({Block.resolve_reason: p.text_value(reason)})
+
+
+async def settle_conflict(
+    world: World, action: Action, reason: str, reference: str = "DR-0002"
+) -> None:
+    """An approver clicks a resolution in the evidence thread under `reference`, gives the
+    reason (or the question) and submits; waits until every party has been told."""
+    view = await open_modal(world, action, reference)
+    reply = await world.submit(
+        p.APPROVER,
+        Callback.resolve_submit,
+        reason_values(reason),
+        metadata=view["private_metadata"],
+    )
+    assert reply.json() is None, reply.text  # the modal closes
+    world.deps.kick_outbox()
+    await world.delivered()
+
+
+def working_values(note: str | None, link: str | None = None) -> p.StateValues:
+    return p.values({Block.working_note: p.text_value(note), Block.working_link: p.url_value(link)})
+
+
+async def work_this(
+    world: World, person: p.Person, reference: str, note: str, link: str | None = None
+) -> None:
+    """A direct rep clicks I'm working this in the evidence thread and tells the desk."""
+
+    def working(call: Any) -> bool:
+        return bool(call.params["view"]["callback_id"] == Callback.working_submit)
+
+    before = len(world.views_opened(Callback.working_submit))
+    await click_in_evidence(world, person, Action.conflict_working, reference)
+    opened = await world.fake.wait_for("views.open", count=before + 1, where=working)
+    reply = await world.submit(
+        person,
+        Callback.working_submit,
+        working_values(note, link),
+        metadata=opened[-1].params["view"]["private_metadata"],
+    )
+    assert reply.json() is None, reply.text
+    world.deps.kick_outbox()
+    await world.delivered()

@@ -26,6 +26,14 @@ from domain.ownership import Resolution
 from domain.registration import RegistrationStatus
 from tests.slack import payloads as p
 from tests.slack.conftest import ACME_CHANNEL, DESK, GLOBEX_CHANNEL, World, form_values, text_of
+from tests.slack.moves import (
+    button_value,
+    click_in_evidence,
+    evidence,
+    open_modal,
+    reason_values,
+    working_values,
+)
 
 DIRECT_OWNER = "U0DIRECTOWNER"
 # Matches the form's default company (Initech, initech.com) by its website only.
@@ -54,59 +62,6 @@ async def two_partners_register(world: World) -> None:
     await world.delivered()
     await world.register(p.OTHER_PARTNER_REP, channel_id=GLOBEX_CHANNEL)
     await world.delivered()
-
-
-async def evidence(world: World, reference: str) -> dict[str, Any]:
-    """The evidence message in the review card's thread (the one with the buttons)."""
-    replies = await world.thread_replies(DESK, reference)
-    found = [m for m in replies if Action.resolve_award_partner in text_of(m)]
-    assert len(found) == 1, f"{len(found)} evidence messages under {reference}"
-    return found[0]
-
-
-def button_value(message: dict[str, Any], action_id: str) -> str:
-    """The value of the button `action_id` in a message (a RegistrationRef)."""
-    for block in message.get("blocks", []):
-        for element in block.get("elements", []):
-            if element.get("action_id") == action_id:
-                return str(element["value"])
-    raise AssertionError(f"no {action_id} button")
-
-
-async def click_in_evidence(
-    world: World, person: p.Person, action: Action, reference: str = "DR-0002"
-) -> None:
-    """Click a button of the evidence message under `reference`'s review card."""
-    message = await evidence(world, reference)
-    payload = p.block_actions(
-        person,
-        action_id=action,
-        value=button_value(message, action),
-        block_id="conflict-resolve",
-        channel_id=DESK,
-        message=message,
-        response_url=world.fake.hook_url(channel=DESK),
-    )
-    reply = await world.slack.send_interaction(payload)
-    assert reply.status == 200
-    assert reply.json() is None  # a bare ack: nothing is done before it
-
-
-async def open_modal(world: World, action: Action, reference: str = "DR-0002") -> dict[str, Any]:
-    """An approver clicks a resolution; the modal as it looks once filled in."""
-    opened_before = len(world.fake.calls_to("views.open"))
-    await click_in_evidence(world, p.APPROVER, action, reference)
-    opened = await world.fake.wait_for("views.open", count=opened_before + 1)
-    view_id = opened[-1].response["view"]["id"]
-    [filled] = await world.fake.wait_for(
-        "views.update", where=lambda c: c.params.get("view_id") == view_id
-    )
-    view: dict[str, Any] = filled.params["view"]
-    return view
-
-
-def reason_values(reason: str | None) -> p.StateValues:
-    return p.values({Block.resolve_reason: p.text_value(reason)})
 
 
 async def settle(
@@ -563,10 +518,6 @@ async def test_a_stale_click_after_settlement_says_so_in_the_modal(world: World)
 
 NOTE = "Met their CFO last week; a <proposal> goes out Friday."
 LINK = "https://crm.example.com/opportunities/0061"
-
-
-def working_values(note: str | None, link: str | None = None) -> p.StateValues:
-    return p.values({Block.working_note: p.text_value(note), Block.working_link: p.url_value(link)})
 
 
 async def open_working(world: World, person: p.Person = p.INTERNAL_REP) -> dict[str, Any]:

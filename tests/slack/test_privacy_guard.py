@@ -11,9 +11,14 @@ for every later change: a new flow belongs in one of the scenarios below.
 Covered: registration with the pre-check, two partners on the same customer, a partner against
 a direct account and opportunity (owner by Slack id and e-mail), request info and resubmission,
 approve, reject, a stale decision, My registrations, withdraw, partners clicking buttons that
-are not theirs. Not yet: the conflict desk's resolution buttons (award to partner / to the
-existing owner, co-sell, duplicate, reject both, request info from the conflict thread) and
-"I'm working this" — they are not on main yet; add a scenario for each when they land.
+are not theirs; and the conflict desk: two partners settled by Award to this partner (an
+approved rival cancelled), Award to the existing owner (the other partner wins), Mark
+duplicate, Reject both, Request info from the conflict thread answered with Provide info and
+a resubmission; direct accounts and opportunities settled by Award to the existing owner
+(owner by Slack id, and by e-mail only) and Co-sell; I'm working this by a direct rep; every
+resolution button and I'm working this forged by partners in their own channels, and forged
+resolution and working submissions. The desk's typed reasons name the other partner and the
+amounts: neither the winner nor the loser may read them.
 """
 
 from __future__ import annotations
@@ -25,25 +30,33 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from bot.ids import Action
+from bot.ids import Action, Block, Callback
 from bot.views.common import RegistrationRef
 from domain.amounts import format_amount
 from domain.crm import Account, Opportunity
 from domain.registration import RegistrationStatus
+from storage.models import AuditEventRow
 from tests.slack import payloads as p
 from tests.slack.conftest import ACME_CHANNEL, DESK, GLOBEX_CHANNEL, World
 from tests.slack.moves import (
     answer,
     approve,
     ask,
+    button_value,
+    evidence,
     my_registrations,
     open_form,
     precheck,
     provide_info,
+    reason_values,
     reject,
+    settle_conflict,
     typed,
     withdraw,
+    work_this,
+    working_values,
 )
 from tests.slack.signing import Reply
 
@@ -84,6 +97,12 @@ GLOBEX_DEAL: dict[str, Any] = {
     "notes": "Globex demoed twice",
 }
 OWNER_ID, OWNER_EMAIL, OWNER_NAME = "U0DIRECTOWNER", "dora.direct@vendor.example", "Dora Direct"
+# A direct owner the CRM knows by e-mail only (Slack knows the address: a lookup would find it).
+MAIL_OWNER_ID, MAIL_OWNER_EMAIL, MAIL_OWNER_NAME = (
+    "U0MAILOWNER",
+    "mo.mailonly@vendor.example",
+    "Mo Mailonly",
+)
 
 SECRETS: dict[str, tuple[str, ...]] = {
     ACME: (
@@ -114,8 +133,26 @@ SECRETS: dict[str, tuple[str, ...]] = {
         "Hooli Cloud Renewal",
         "Verbal commit",
         *amounts("16180"),
+        MAIL_OWNER_ID,
+        MAIL_OWNER_EMAIL,
+        MAIL_OWNER_NAME,
+        "0064UMBR",
+        "Umbrella Biotech Expansion",
+        "Legal review",
+        *amounts("14142"),
+        "0065PIPER",
+        "Pied Piper Compression Pilot",
+        "Technical win",
+        *amounts("17320"),
     ),
-    "desk": (p.APPROVER.user_id, p.APPROVER.name, p.ADMIN.user_id, p.INTERNAL_REP.user_id),
+    "desk": (
+        p.APPROVER.user_id,
+        p.APPROVER.name,
+        p.ADMIN.user_id,
+        p.ADMIN.name,
+        p.INTERNAL_REP.user_id,
+        p.INTERNAL_REP.name,
+    ),
 }
 """What each party must never see of the others (references are added per scenario)."""
 
@@ -130,7 +167,20 @@ class Shown:
 
     @property
     def text(self) -> str:
-        return json.dumps(self.payload, ensure_ascii=False)
+        return json.dumps(_scrubbed(self.payload), ensure_ascii=False)
+
+
+OPAQUE = frozenset({"trigger_id", "hash"})
+"""Keys whose values are random or clock-made (hex trigger ids, `<unix time>.<hex>` hashes):
+they carry nothing of anyone's, but their digits could spell an amount by chance."""
+
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _scrubbed(v) for k, v in value.items() if k not in OPAQUE}
+    if isinstance(value, list):
+        return [_scrubbed(v) for v in value]
+    return value
 
 
 @dataclass(slots=True)
@@ -221,6 +271,13 @@ def assert_covers(shown: list[Shown], party: str, *kinds: str) -> None:
     hows = [item.how for item in shown if item.party == party]
     for kind in kinds:
         assert any(kind in how for how in hows), f"{party} was never shown a {kind}: {hows}"
+
+
+def assert_told(shown: list[Shown], party: str, *phrases: str) -> None:
+    """The guard looked at the flow's own messages: `party` was shown each phrase."""
+    texts = [item.text for item in shown if item.party == party]
+    for phrase in phrases:
+        assert any(phrase in text for text in texts), f"{party} was never told {phrase!r}"
 
 
 @pytest.fixture
@@ -410,3 +467,361 @@ async def test_a_partner_never_sees_the_direct_owner_or_account(
     desk = world.fake.all_text_sent_to(DESK)
     for secret in (f"<@{OWNER_ID}>", "0011HOOLI", "Hooli Holdings"):
         assert secret in desk, f"the desk should see {secret!r}: the secrets are real"
+
+
+# --- the conflict desk: shared moves ----------------------------------------------------------
+
+DESK_CALL = "settled on the Tuesday desk call"
+AWARD_REASON = (
+    "Acme Resellers quoted $27,182 to Bill Lumbergh; Globex Corporation (31,415) ran the "
+    f"pilot with Gina Buyer; {DESK_CALL}."
+)
+"""The desk's typed reason names both partners, their amounts and contacts: it belongs in the
+desk's threads and the audit trail, never in front of either partner."""
+
+APPROVERS_ONLY = "Only the deal desk's approvers can settle conflicts."
+INTERNAL_ONLY = "Only the vendor's own team can claim a customer."
+DESK_BUTTONS = (
+    Action.resolve_award_partner,
+    Action.resolve_award_existing,
+    Action.resolve_co_sell,
+    Action.resolve_duplicate,
+    Action.resolve_reject_both,
+    Action.resolve_request_info,
+    Action.conflict_working,
+)
+PARTNERS = ((p.PARTNER_REP, ACME_CHANNEL), (p.OTHER_PARTNER_REP, GLOBEX_CHANNEL))
+
+
+async def register_after_precheck(
+    world: World, person: p.Person, channel_id: str, deal: Mapping[str, Any], company: str
+) -> None:
+    """The partner opens the form, presses Enter in the website (the pre-check), submits."""
+    form = await open_form(world, person, channel_id=channel_id)
+    website = str(deal.get("website", "initech.com"))
+    await precheck(world, form, typed(company, website), person=person)
+    await world.register(person, channel_id=channel_id, **deal)
+    await world.delivered()
+
+
+async def partners_poke_the_desk(
+    world: World, registration_ids: tuple[int, ...], partners: tuple[tuple[p.Person, str], ...]
+) -> None:
+    """Partners who got hold of the desk's buttons (a forwarded message, a forged request)
+    click each resolution and I'm working this in their own channel with real registration
+    ids and versions, and forge the desk's modal submissions; all are refused, nothing moves."""
+    hooks = len(world.fake.hook_posts)
+    before = {rid: (await world.registration(rid)).version for rid in registration_ids}
+    for person, channel_id in partners:
+        for rid in registration_ids:
+            ref = RegistrationRef(id=rid, version=before[rid]).model_dump_json()
+            for action in DESK_BUTTONS:
+                await world.click(person, action, ref, channel_id=channel_id)
+            meta = {"id": rid, "version": before[rid], "resolution": "award_partner"}
+            refused = await world.submit(
+                person,
+                Callback.resolve_submit,
+                reason_values("Ours, obviously"),
+                metadata=json.dumps(meta),
+            )
+            assert refused.json()["errors"] == {Block.resolve_reason: APPROVERS_ONLY}
+            refused = await world.submit(
+                person,
+                Callback.working_submit,
+                working_values("We are working this too"),
+                metadata=ref,
+            )
+            assert refused.json()["errors"] == {Block.working_note: INTERNAL_ONLY}
+    clicks = len(partners) * len(registration_ids) * len(DESK_BUTTONS)
+    posts = await world.fake.wait_for_hook_posts(count=hooks + clicks)
+    assert {h.body["text"] for h in posts[hooks:]} == {APPROVERS_ONLY, INTERNAL_ONLY}
+    for rid, version in before.items():
+        assert (await world.registration(rid)).version == version, "a refused click moved it"
+
+
+async def audited(world: World, registration_id: int, reason: str) -> None:
+    """The desk's reason is kept as a precedent in the registration's audit trail."""
+    async with world.deps.engine.connect() as connection:
+        rows = await connection.execute(
+            select(AuditEventRow.reason).where(AuditEventRow.registration_id == registration_id)
+        )
+        reasons = [str(r) for (r,) in rows]
+    assert any(reason in r for r in reasons), f"DR-{registration_id:04d} audit: {reasons}"
+
+
+def desk_sees(world: World, *secrets: str) -> None:
+    """The secrets are real: the desk (or a direct owner's DM) shows them."""
+    internal = world.fake.all_text_sent_to(DESK)
+    internal += "".join(world.fake.all_text_sent_to(u) for u in (OWNER_ID, MAIL_OWNER_ID))
+    for secret in secrets:
+        assert secret in internal, f"the desk should see {secret!r}: the secrets are real"
+
+
+# --- the conflict desk: two partners, each resolution in turn ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """A resolution clicked on Globex's DR-0002 (Acme's DR-0001 was first), and its outcome."""
+
+    action: Action
+    acme: RegistrationStatus
+    globex: RegistrationStatus
+    acme_told: tuple[str, ...] = ()
+    globex_told: tuple[str, ...] = ()
+    acme_approved_first: bool = False
+
+
+SETTLEMENTS = {
+    "award-to-this-partner": Settlement(
+        Action.resolve_award_partner,
+        RegistrationStatus.cancelled,
+        RegistrationStatus.approved,
+        acme_told=("has withdrawn its approval of *DR-0001*",),
+        globex_told=("*DR-0002* is approved",),
+        acme_approved_first=True,
+    ),
+    "award-to-the-existing-owner": Settlement(
+        Action.resolve_award_existing,
+        RegistrationStatus.approved,
+        RegistrationStatus.rejected,
+        acme_told=("*DR-0001* is approved",),
+        globex_told=("*DR-0002* was not approved",),
+    ),
+    "mark-duplicate": Settlement(
+        Action.resolve_duplicate,
+        RegistrationStatus.under_review,
+        RegistrationStatus.rejected,
+        globex_told=("*DR-0002* was not approved",),
+    ),
+    "reject-both": Settlement(
+        Action.resolve_reject_both,
+        RegistrationStatus.rejected,
+        RegistrationStatus.rejected,
+        acme_told=("*DR-0001* was not approved",),
+        globex_told=("*DR-0002* was not approved",),
+    ),
+}
+
+
+@pytest.mark.parametrize("settlement", SETTLEMENTS.values(), ids=SETTLEMENTS.keys())
+async def test_a_settled_conflict_tells_each_partner_only_its_own_story(
+    world: World, witness: Witness, settlement: Settlement
+) -> None:
+    """Acme (DR-0001, approved first for the award) and Globex (DR-0002) register Initech;
+    both partners poke the desk's buttons from their channels; the desk settles DR-0002 from
+    its evidence thread with a reason naming both partners and amounts; both list theirs."""
+    await world.link_globex()
+    await register_after_precheck(world, p.PARTNER_REP, ACME_CHANNEL, ACME_DEAL, "Initech")
+    if settlement.acme_approved_first:
+        await approve(world, 1)
+    await register_after_precheck(
+        world, p.OTHER_PARTNER_REP, GLOBEX_CHANNEL, GLOBEX_DEAL, "Initech Inc"
+    )
+    await partners_poke_the_desk(world, (1, 2), PARTNERS)
+
+    await settle_conflict(world, settlement.action, AWARD_REASON)
+    await my_registrations(world, p.PARTNER_REP, ACME_CHANNEL)
+    await my_registrations(world, p.OTHER_PARTNER_REP, GLOBEX_CHANNEL)
+
+    assert (await world.registration(1)).status is settlement.acme
+    assert (await world.registration(2)).status is settlement.globex
+    shown = shown_to_partners(world, witness)
+    if settlement.acme is RegistrationStatus.under_review:  # nothing told, its card untouched
+        kinds = (k for k in EVERY_KIND if k not in ("chat.update", "(thread reply)"))
+        assert_covers(shown, ACME, *kinds)
+    else:
+        assert_covers(shown, ACME, *EVERY_KIND)
+    assert_covers(shown, GLOBEX, *EVERY_KIND)
+    assert_told(shown, ACME, APPROVERS_ONLY, INTERNAL_ONLY, *settlement.acme_told)
+    assert_told(shown, GLOBEX, APPROVERS_ONLY, INTERNAL_ONLY, *settlement.globex_told)
+    assert_private(
+        shown,
+        with_references(acme=("DR-0001",), globex=("DR-0002",), desk=(AWARD_REASON, DESK_CALL)),
+    )
+    desk_sees(world, DESK_CALL, "Acme Resellers", "Globex Corporation", "DR-0001", "DR-0002")
+    await audited(world, 2, AWARD_REASON)
+
+
+# --- the conflict desk: request info from the conflict thread, answered ----------------------
+
+QUESTION = "Who at Initech signs the order, and since when do you know them?"
+ANSWER = "Their COO Peter Gibbons signs; we met him in March"
+
+
+async def test_request_info_from_the_conflict_thread_and_the_answer_stay_with_their_partner(
+    world: World, witness: Witness
+) -> None:
+    """The desk asks Globex from DR-0002's conflict thread; Globex clicks Provide info,
+    pre-checks the reopened form and resubmits with an answer; the evidence is re-rendered
+    for the new version; the desk then awards DR-0002 with a reason naming both partners."""
+    await world.link_globex()
+    await register_after_precheck(world, p.PARTNER_REP, ACME_CHANNEL, ACME_DEAL, "Initech")
+    await register_after_precheck(
+        world, p.OTHER_PARTNER_REP, GLOBEX_CHANNEL, GLOBEX_DEAL, "Initech Inc"
+    )
+
+    await settle_conflict(world, Action.resolve_request_info, QUESTION)
+    assert (await world.registration(2)).status is RegistrationStatus.info_requested
+    form = await provide_info(world, p.OTHER_PARTNER_REP, GLOBEX_CHANNEL, 2)
+    await precheck(
+        world, form["id"], typed("Initech Inc", "initech.com"), person=p.OTHER_PARTNER_REP
+    )
+    await answer(world, p.OTHER_PARTNER_REP, form, **{**GLOBEX_DEAL, "notes": ANSWER})
+    answered = await world.status_becomes(RegistrationStatus.under_review, 2)
+    shown_again = await evidence(world, "DR-0002")
+    assert RegistrationRef.model_validate_json(
+        button_value(shown_again, Action.resolve_award_partner)
+    ) == RegistrationRef(id=2, version=answered.version), "the evidence was not re-rendered"
+    await partners_poke_the_desk(world, (2,), PARTNERS)
+    await settle_conflict(world, Action.resolve_award_partner, AWARD_REASON)
+
+    assert (await world.registration(1)).status is RegistrationStatus.rejected
+    assert (await world.registration(2)).status is RegistrationStatus.approved
+    shown = shown_to_partners(world, witness)
+    assert_covers(shown, ACME, *EVERY_KIND)
+    assert_covers(shown, GLOBEX, *EVERY_KIND)
+    assert_told(shown, GLOBEX, QUESTION, "*DR-0002* is approved")
+    assert_told(shown, ACME, "*DR-0001* was not approved")
+    # The question and the answer are Globex's conversation with the desk.
+    assert_private(
+        shown,
+        with_references(
+            acme=("DR-0001",),
+            globex=("DR-0002", QUESTION, ANSWER),
+            desk=(AWARD_REASON, DESK_CALL),
+        ),
+    )
+    desk_sees(world, DESK_CALL, ANSWER)
+    await audited(world, 2, QUESTION)
+    await audited(world, 1, AWARD_REASON)
+
+
+# --- the conflict desk: partners against the direct team --------------------------------------
+
+DORA = p.Person(OWNER_ID, p.HOST_TEAM, name="dora.direct")
+WORKING_NOTE = "Dora has the Hooli renewal at $16,180; Acme Resellers' 27182 is late"
+WORKING_MARK = "proposal goes out Friday"
+WORKING_LINK = "https://crm.vendor.example/opportunities/0063HOOLI"
+DIRECT_CALL = "kept direct per the Q3 account plan"
+DIRECT_REASON = (
+    f"Hooli Holdings is Dora Direct's customer (0011HOOLI, renewal 16,180); {DIRECT_CALL}."
+)
+UMBRELLA_REASON = (
+    f"Umbrella Biotech Expansion is in Legal review with mo.mailonly@vendor.example; {DIRECT_CALL}."
+)
+COSELL_CALL = "joint pursuit agreed with the direct team"
+COSELL_REASON = f"Pied Piper Compression Pilot ($17,320) stays with Dora; {COSELL_CALL}."
+
+
+async def import_the_direct_team(world: World) -> None:
+    """Hooli: a customer account owned by Dora (Slack id and e-mail). Umbrella: an open
+    opportunity whose owner the CRM knows by e-mail only. Pied Piper: an open opportunity
+    owned by Dora."""
+    world.fake.add_user(OWNER_ID, name=OWNER_NAME, email=OWNER_EMAIL)
+    world.fake.add_user(MAIL_OWNER_ID, name=MAIL_OWNER_NAME, email=MAIL_OWNER_EMAIL)
+    hooli = Account(
+        "0011HOOLI",
+        "Hooli Holdings",
+        domain="hooli.com",
+        country="US",
+        owner_slack_id=OWNER_ID,
+        owner_email=OWNER_EMAIL,
+        is_customer=True,
+    )
+    umbrella = Opportunity(
+        "0064UMBR",
+        None,
+        "Umbrella Biotech Expansion",
+        domain="umbrellacorp.com",
+        stage="Legal review",
+        amount=Decimal("14142"),
+        owner_email=MAIL_OWNER_EMAIL,
+    )
+    piper = Opportunity(
+        "0065PIPER",
+        None,
+        "Pied Piper Compression Pilot",
+        domain="piedpiper.com",
+        stage="Technical win",
+        amount=Decimal("17320"),
+        owner_slack_id=OWNER_ID,
+        owner_email=OWNER_EMAIL,
+    )
+    async with world.deps.uow() as uow:
+        await uow.crm.upsert_accounts([hooli])
+        await uow.crm.upsert_opportunities([umbrella, piper])
+        await uow.commit()
+
+
+async def test_partners_settled_against_the_direct_team_never_see_it(
+    world: World, witness: Witness
+) -> None:
+    """Acme registers Hooli (DR-0001): Dora says I'm working this, Acme pokes the desk's
+    buttons, the desk awards the account to its owner. Globex registers Umbrella (DR-0002):
+    the desk awards the opportunity to its owner, known by e-mail only. Acme registers Pied
+    Piper (DR-0003): the desk settles it as a co-sell. Every reason names the direct team."""
+    await import_the_direct_team(world)
+    await world.link_globex()
+
+    hooli = {**ACME_DEAL, "company": "Hooli", "website": "www.hooli.com"}
+    await register_after_precheck(world, p.PARTNER_REP, ACME_CHANNEL, hooli, "Hooli")
+    await work_this(world, DORA, "DR-0001", f"{WORKING_NOTE}; {WORKING_MARK}.", WORKING_LINK)
+    assert "is working this" in json.dumps(await evidence(world, "DR-0001"))
+    await partners_poke_the_desk(world, (1,), PARTNERS[:1])
+    await settle_conflict(world, Action.resolve_award_existing, DIRECT_REASON, "DR-0001")
+
+    umbrella = {
+        **GLOBEX_DEAL,
+        "company": "Umbrella Corporation",
+        "website": "umbrellacorp.com",
+        "contact_email": "gina.buyer@umbrellacorp.com",
+    }
+    await register_after_precheck(
+        world, p.OTHER_PARTNER_REP, GLOBEX_CHANNEL, umbrella, "Umbrella Corporation"
+    )
+    await partners_poke_the_desk(world, (2,), PARTNERS[1:])
+    await settle_conflict(world, Action.resolve_award_existing, UMBRELLA_REASON, "DR-0002")
+
+    piper = {
+        **ACME_DEAL,
+        "company": "Pied Piper",
+        "website": "piedpiper.com",
+        "contact_email": "bill@piedpiper.com",
+    }
+    await register_after_precheck(world, p.PARTNER_REP, ACME_CHANNEL, piper, "Pied Piper")
+    await settle_conflict(world, Action.resolve_co_sell, COSELL_REASON, "DR-0003")
+    await my_registrations(world, p.PARTNER_REP, ACME_CHANNEL)
+    await my_registrations(world, p.OTHER_PARTNER_REP, GLOBEX_CHANNEL)
+
+    statuses = [(await world.registration(rid)).status for rid in (1, 2, 3)]
+    assert statuses == [
+        RegistrationStatus.rejected,
+        RegistrationStatus.rejected,
+        RegistrationStatus.approved,
+    ]
+    shown = shown_to_partners(world, witness)
+    assert_covers(shown, ACME, *EVERY_KIND)
+    assert_covers(shown, GLOBEX, *EVERY_KIND)
+    assert_told(shown, ACME, APPROVERS_ONLY, INTERNAL_ONLY, "*DR-0001* was not approved")
+    assert_told(shown, ACME, "*DR-0003* is approved as a co-sell")
+    assert_told(shown, GLOBEX, APPROVERS_ONLY, INTERNAL_ONLY, "*DR-0002* was not approved")
+    desk_words = (
+        WORKING_NOTE,
+        WORKING_MARK,
+        WORKING_LINK,
+        DIRECT_REASON,
+        DIRECT_CALL,
+        UMBRELLA_REASON,
+        COSELL_REASON,
+        COSELL_CALL,
+    )
+    assert_private(
+        shown,
+        with_references(acme=("DR-0001", "DR-0003"), globex=("DR-0002",), desk=desk_words),
+    )
+    desk_sees(world, WORKING_MARK, WORKING_LINK, DIRECT_CALL, COSELL_CALL, f"<@{OWNER_ID}>")
+    desk_sees(world, "0011HOOLI", "Umbrella Biotech Expansion", MAIL_OWNER_EMAIL, "0065PIPER")
+    for rid, reason in ((1, WORKING_MARK), (1, DIRECT_REASON), (2, UMBRELLA_REASON)):
+        await audited(world, rid, reason)
+    await audited(world, 3, COSELL_REASON)
