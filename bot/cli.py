@@ -124,8 +124,20 @@ def partners() -> None:
 @click.option(
     "--slack-enterprise", "enterprise_id", default=None, help="The partner's Grid id, E…."
 )
-def partners_add(
-    name: str, tier: str, channel_id: str, team_id: str | None, enterprise_id: str | None
+@click.option(
+    "--manager",
+    "manager_id",
+    default=None,
+    help="The vendor's channel manager for this partner, U…; named in conflict threads.",
+)
+def partners_add(  # click passes every option by name
+    name: str,
+    *,
+    tier: str,
+    channel_id: str,
+    team_id: str | None,
+    enterprise_id: str | None,
+    manager_id: str | None,
 ) -> None:
     """Link a partner to its shared channel; the running bot posts the launcher there."""
     _check_id(channel_id, "--channel", "CG")
@@ -133,12 +145,15 @@ def partners_add(
         _check_id(team_id, "--slack-team", "T")
     if enterprise_id:
         _check_id(enterprise_id, "--slack-enterprise", "E")
+    if manager_id:
+        _check_id(manager_id, "--manager", "UW")
     cmd = LinkPartner(
         name=name,
         tier=tier,
         channel_id=channel_id,
         slack_team_id=team_id,
         slack_enterprise_id=enterprise_id,
+        manager_user_id=manager_id,
     )
 
     async def run() -> Any:
@@ -146,9 +161,10 @@ def partners_add(
             return await link_partner(cmd, uow=uow(), now=now())
 
     partner = _run(run)
+    manager = f", channel manager {partner.manager_user_id}" if partner.manager_user_id else ""
     click.echo(
-        f"linked partner {partner.id}: {partner.name} ({partner.tier}) to {partner.channel_id}; "
-        "the launcher is queued for the bot to post"
+        f"linked partner {partner.id}: {partner.name} ({partner.tier}) to {partner.channel_id}"
+        f"{manager}; the launcher is queued for the bot to post"
     )
 
 
@@ -165,10 +181,18 @@ def partners_list() -> None:
         click.echo("no partners yet: dibs partners add NAME --tier TIER --channel C…")
         return
     writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
-    writer.writerow(["id", "name", "tier", "channel", "slack_team", "slack_enterprise"])
+    writer.writerow(["id", "name", "tier", "channel", "slack_team", "slack_enterprise", "manager"])
     for p in rows:
         writer.writerow(
-            [p.id, p.name, p.tier, p.channel_id, p.slack_team_id or "", p.slack_enterprise_id or ""]
+            [
+                p.id,
+                p.name,
+                p.tier,
+                p.channel_id,
+                p.slack_team_id or "",
+                p.slack_enterprise_id or "",
+                p.manager_user_id or "",
+            ]
         )
 
 

@@ -19,6 +19,8 @@ class Callback(StrEnum):
     my_registrations = "registration-mine"
     notice = "notice"
     register_shortcut = "registration-shortcut"
+    resolve_submit = "conflict-resolve-submit"
+    working_submit = "conflict-working-submit"
 
 
 class Action(StrEnum):
@@ -31,6 +33,13 @@ class Action(StrEnum):
     review_approve = "review-approve"
     review_reject = "review-reject"
     review_request_info = "review-request-info"
+    resolve_award_partner = "conflict-award-partner"
+    resolve_award_existing = "conflict-award-existing"
+    resolve_co_sell = "conflict-co-sell"
+    resolve_duplicate = "conflict-duplicate"
+    resolve_reject_both = "conflict-reject-both"
+    resolve_request_info = "conflict-request-info"
+    conflict_working = "conflict-working"
 
 
 class Block(StrEnum):
@@ -47,8 +56,12 @@ class Block(StrEnum):
     contact_email = "registration-contact-email"
     stage = "registration-stage"
     notes = "registration-notes"
+    precheck = "registration-precheck"  # the pre-check line (a context block, not an input)
     reject_reason = "review-reject-reason"
     reject_note = "review-reject-note"
     info_question = "review-info-question"
     setup_name = "setup-partner-name"
     setup_tier = "setup-partner-tier"
+    resolve_reason = "conflict-resolve-reason"
+    working_note = "conflict-working-note"
+    working_link = "conflict-working-link"

@@ -23,10 +23,19 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import Deps
-from bot.views.cards import build_launcher, build_notice, build_partner_card, build_review_card
+from bot.views.cards import (
+    build_direct_notice,
+    build_launcher,
+    build_notice,
+    build_partner_card,
+    build_review_card,
+)
 from bot.views.common import Message
+from bot.views.evidence import build_evidence_page, evidence_thread
+from domain.adjudication import ConflictCase
 from domain.conflicts import FindingCounts
-from domain.messages import MessageKind
+from domain.messages import MessageKind, OutboxMessage
+from domain.ownership import recommend
 from domain.partner import Partner
 from domain.ports import MessageRef, OutboxEntry
 from domain.registration import Registration
@@ -58,7 +67,9 @@ CARDS = {
     MessageKind.partner_notice: MessageKind.partner_card,
     MessageKind.review_card: MessageKind.review_card,
     MessageKind.desk_notice: MessageKind.review_card,
+    MessageKind.evidence: MessageKind.review_card,
 }
+"""The card a message lives on or under (notices and evidence go in its thread)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +93,8 @@ class Snapshot:
     partners: dict[int, Partner]
     cards: dict[tuple[MessageKind, int], MessageRef]
     findings: dict[int, FindingCounts] = field(default_factory=dict)
+    cases: dict[int, ConflictCase] = field(default_factory=dict)
+    disputed_by: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -94,6 +107,7 @@ class Result:
     error: str = ""
     posted: dict[tuple[MessageKind, int], MessageRef] = field(default_factory=dict)
     launcher_ts: str | None = None
+    follow_ups: list[OutboxMessage] = field(default_factory=list)
 
 
 class OutboxWorker:
@@ -163,7 +177,16 @@ class OutboxWorker:
                     if e.message.registration_id is not None and e.message.kind in CARDS
                 ]
             )
+            # Counts for both cards: the desk sees them, the partner only "may overlap".
             findings = await uow.conflicts.finding_counts(
+                [
+                    e.message.registration_id
+                    for e in entries
+                    if e.message.registration_id is not None
+                    and e.message.kind in (MessageKind.review_card, MessageKind.partner_card)
+                ]
+            )
+            disputed = await uow.findings.disputed(
                 [
                     e.message.registration_id
                     for e in entries
@@ -171,7 +194,25 @@ class OutboxWorker:
                     and e.message.kind is MessageKind.review_card
                 ]
             )
-        return Snapshot(registrations, partners, cards, findings)
+            disputed_by = {
+                rid: tuple(dict.fromkeys(d.by_user_id for d in await uow.findings.disputes(rid)))
+                for rid in sorted(disputed)
+            }
+            cases: dict[int, ConflictCase] = {}
+            for entry in entries:
+                rid = entry.message.registration_id
+                if entry.message.kind is MessageKind.evidence and rid in registrations:
+                    found = await uow.findings.for_registration(rid)
+                    cases[rid] = ConflictCase(
+                        registrations[rid],
+                        tuple(found),
+                        recommend(registrations[rid], found, now=self._deps.clock()),
+                        tuple(await uow.findings.disputes(rid)),
+                    )
+            cards.update(
+                await uow.message_refs.get_many([(MessageKind.evidence, rid) for rid in cases])
+            )
+        return Snapshot(registrations, partners, cards, findings, cases, disputed_by)
 
     async def _attempt(self, entry: OutboxEntry, snapshot: Snapshot) -> Result:
         result = Result(entry)
@@ -206,6 +247,8 @@ class OutboxWorker:
         uow = self._deps.uow()
         async with uow:
             await uow.message_refs.put_many({k: v for r in results for k, v in r.posted.items()})
+            # Queued with the record of the post that owes them: once per post, never twice.
+            await uow.outbox.put([m for r in results for m in r.follow_ups], now=now)
             for result in results:
                 entry = result.entry
                 if result.launcher_ts is not None and entry.message.partner_id is not None:
@@ -252,12 +295,21 @@ class OutboxWorker:
         partner = snapshot.partners.get(registration.partner_id)
         if partner is None:
             raise Undeliverable(f"{message.kind}: the partner is gone")
+        if message.kind is MessageKind.direct_notice:
+            await self._direct_notice(registration, partner, message.data)
+            return
+        if message.kind is MessageKind.evidence:
+            await self._evidence(registration, partner, message, snapshot, result)
+            return
         to_partner = message.kind in (MessageKind.partner_card, MessageKind.partner_notice)
         channel = partner.channel_id if to_partner else self._deps.config.desk.channel_id
         card_kind = CARDS[message.kind]
         card_ref = snapshot.cards.get((card_kind, registration.id))
         if message.kind is MessageKind.partner_card:
-            card = build_partner_card(registration, partner, program=program)
+            counts = snapshot.findings.get(registration.id, FindingCounts())
+            card = build_partner_card(
+                registration, partner, program=program, overlap=counts.total > 0
+            )
         elif message.kind is MessageKind.review_card:
             card = build_review_card(
                 registration,
@@ -266,6 +318,7 @@ class OutboxWorker:
                 now=self._deps.clock(),
                 host_team_id=await self._host_team(),
                 findings=snapshot.findings.get(registration.id, FindingCounts()),
+                disputed_by=snapshot.disputed_by.get(registration.id, ()),
             )
         else:
             if message.notice is None:
@@ -275,6 +328,7 @@ class OutboxWorker:
                 message.notice,
                 audience="partner" if to_partner else "desk",
                 program=program,
+                data=message.data,
             )
             await self._client.chat_postMessage(
                 channel=card_ref.channel_id if card_ref else channel,
@@ -286,6 +340,80 @@ class OutboxWorker:
         posted = await self._upsert(card_ref, channel, card)
         if posted is not None:
             result.posted[(card_kind, registration.id)] = posted
+
+    async def _evidence(
+        self,
+        registration: Registration,
+        partner: Partner,
+        message: OutboxMessage,
+        snapshot: Snapshot,
+        result: Result,
+    ) -> None:
+        """The evidence in the review card's thread. The head is posted once and edited
+        afterwards. When it is first posted, each follow-up page is queued as an entry of its
+        own (same key, so in order, recorded with the head's ref): every entry posts at most
+        one message, so a retry never posts anything twice."""
+        assert registration.id is not None
+        case = snapshot.cases.get(registration.id)
+        review = snapshot.cards.get((MessageKind.review_card, registration.id))
+        if case is None or review is None:
+            # The review card goes first (same key); without it there is no thread yet.
+            raise Undeliverable("evidence: the review card was never posted")
+        program, now = self._deps.config.program, self._deps.clock()
+        page = message.data.get("page")
+        if page is not None:
+            first, _, last = page.partition("-")
+            if not (first.isdigit() and last.isdigit()):
+                raise Undeliverable(f"evidence: bad page {page!r}")
+            reply = build_evidence_page(case, int(first), int(last), program=program, now=now)
+            if reply is not None:  # None: the findings changed since; nothing left to show
+                await self._client.chat_postMessage(
+                    channel=review.channel_id,
+                    thread_ts=review.ts,
+                    text=reply.text,
+                    blocks=reply.block_dicts(),
+                )
+            return
+        laid_out = evidence_thread(case, partner_name=partner.name, program=program, now=now)
+        head = laid_out.head
+        ref = snapshot.cards.get((MessageKind.evidence, registration.id))
+        if ref is not None:
+            await self._client.chat_update(
+                channel=ref.channel_id, ts=ref.ts, text=head.text, blocks=head.block_dicts()
+            )
+            return
+        response = await self._client.chat_postMessage(
+            channel=review.channel_id,
+            thread_ts=review.ts,
+            text=head.text,
+            blocks=head.block_dicts(),
+        )
+        result.posted[(MessageKind.evidence, registration.id)] = MessageRef(
+            str(response["channel"]), str(response["ts"])
+        )
+        result.follow_ups = [
+            OutboxMessage(
+                MessageKind.evidence, registration_id=registration.id, data={"page": f"{a}-{b}"}
+            )
+            for a, b in laid_out.pages
+        ]
+
+    async def _direct_notice(
+        self, registration: Registration, partner: Partner, data: dict[str, str]
+    ) -> None:
+        """Tell a direct owner how the desk settled a conflict with their account."""
+        user = data.get("owner_slack_id") or None
+        if user is None:
+            logger.info(
+                "no Slack user for direct owner %s; resolution of %s not sent",
+                data.get("owner_email"),
+                registration.id,
+            )
+            return
+        message = build_direct_notice(registration, partner, data)
+        await self._client.chat_postMessage(
+            channel=user, text=message.text, blocks=message.block_dicts()
+        )
 
     async def _host_team(self) -> str | None:
         """Our own workspace (from auth.test, once), so internal submitters show no team."""

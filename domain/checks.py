@@ -76,3 +76,34 @@ async def check_company(
         }
         partners = await uow.partners.get_many(partner_ids)
     return CompanyCheck(ref, tuple(findings), partners)
+
+
+@dataclass(frozen=True, slots=True)
+class PrecheckResult:
+    """The neutral pre-check a partner sees while filling the form: one yes/no-ish answer.
+
+    It holds what was checked (the caller's own input) and whether anything may overlap,
+    never the findings: nobody is named, no reference, amount or owner can leak from it.
+    """
+
+    checked: CompanyRef
+    may_overlap: bool
+
+
+async def precheck(
+    ref: CompanyRef,
+    *,
+    uow: UnitOfWork,
+    rules: ConflictRules,
+    now: datetime,
+    exclude_registration_id: int | None = None,
+) -> PrecheckResult:
+    """Whether a company as typed so far may overlap an existing claim, by the same engine
+    as submission (conflicts and possible conflicts alike); the findings stay here."""
+    if not ref.name.strip() and not (ref.domain or "").strip():
+        raise InvalidInput("Name a company (and its website) to check it.")
+    async with uow:
+        findings = await screen(
+            ref, uow=uow, rules=rules, now=now, exclude_registration_id=exclude_registration_id
+        )
+    return PrecheckResult(checked=ref, may_overlap=bool(findings))

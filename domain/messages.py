@@ -6,6 +6,7 @@ state when it delivers, so a card edited twice in a row still ends up showing th
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -16,6 +17,8 @@ class MessageKind(StrEnum):
     review_card = "review_card"  # the review card in the desk channel (post, then edit)
     partner_notice = "partner_notice"  # a reply in the partner card's thread
     desk_notice = "desk_notice"  # a reply in the review card's thread
+    evidence = "evidence"  # the conflict evidence, recommendation and buttons (review thread)
+    direct_notice = "direct_notice"  # a direct message to a direct owner about a resolution
 
 
 class Notice(StrEnum):
@@ -27,6 +30,10 @@ class Notice(StrEnum):
     info_requested = "info_requested"
     resubmitted = "resubmitted"
     withdrawn = "withdrawn"
+    conflict_won = "conflict_won"  # the desk settled an overlap for this registration
+    conflict_lost = "conflict_lost"  # ... against it (the partner hears neutral words only)
+    co_sell = "co_sell"  # approved as a co-sell with the direct team
+    disputed = "disputed"  # a direct rep is working this customer (desk only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +51,17 @@ class OutboxMessage:
         """Messages of one key go out in order (a card before the replies in its thread);
         the partner's side and the desk's side of a registration are independent."""
         if self.registration_id is not None:
-            side = "desk" if self.kind in _DESK_SIDE else "partner"
+            side = _SIDES.get(self.kind, "partner")
             return f"registration:{self.registration_id}:{side}"
         return f"partner:{self.partner_id}"
 
 
-_DESK_SIDE = frozenset({MessageKind.review_card, MessageKind.desk_notice})
+_SIDES = {
+    MessageKind.review_card: "desk",
+    MessageKind.desk_notice: "desk",
+    MessageKind.evidence: "desk",
+    MessageKind.direct_notice: "direct",
+}
 
 
 def cards_for(registration_id: int, *, notice: Notice, **data: str) -> list[OutboxMessage]:
@@ -64,3 +76,10 @@ def cards_for(registration_id: int, *, notice: Notice, **data: str) -> list[Outb
             MessageKind.desk_notice, registration_id=registration_id, notice=notice, data=data
         ),
     ]
+
+
+def evidence_for(registration_id: int, findings: Sized) -> list[OutboxMessage]:
+    """The evidence thread under the review card, when the check found anything."""
+    if not len(findings):
+        return []
+    return [OutboxMessage(MessageKind.evidence, registration_id=registration_id)]

@@ -19,6 +19,8 @@ class Partner:
     slack_team_id: str | None = None
     slack_enterprise_id: str | None = None
     launcher_ts: str | None = None
+    manager_user_id: str | None = None
+    """The partner's channel manager on our side (mentioned when its claims conflict)."""
 
 
 def resolve_partner(

@@ -11,6 +11,7 @@ from typing import Protocol, Self
 from domain.conflicts import Claim, ConflictFinding, FindingCounts
 from domain.crm import Account, Opportunity, UpsertCounts
 from domain.messages import MessageKind, OutboxMessage
+from domain.ownership import Dispute, StoredFinding
 from domain.partner import Partner
 from domain.registration import AuditEvent, Registration, RegistrationStatus
 
@@ -91,6 +92,22 @@ class ConflictRepository(Protocol):
 
     async def finding_counts(self, registration_ids: Collection[int]) -> dict[int, FindingCounts]:
         """Conflicts and possible conflicts per registration (absent: none found)."""
+
+
+class FindingRepository(Protocol):
+    """The desk's view of a registration's findings: each claim as it is now, and disputes."""
+
+    async def for_registration(self, registration_id: int) -> list[StoredFinding]:
+        """The stored findings, strongest first, each with its claim loaded as it is now
+        (a registration's partner and amount, an account's flags, an opportunity's stage)."""
+
+    async def add_dispute(self, dispute: Dispute) -> None: ...
+
+    async def disputes(self, registration_id: int) -> list[Dispute]:
+        """Oldest first."""
+
+    async def disputed(self, registration_ids: Collection[int]) -> set[int]:
+        """Which of `registration_ids` a direct rep disputes."""
 
 
 class PartnerRepository(Protocol):
@@ -185,6 +202,7 @@ class UnitOfWork(Protocol):
     partners: PartnerRepository
     crm: CrmRepository
     conflicts: ConflictRepository
+    findings: FindingRepository
     outbox: Outbox
     message_refs: MessageRefs
     receipts: EventReceipts

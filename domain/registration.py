@@ -191,11 +191,24 @@ class Registration:
     def is_decided(self) -> bool:
         return not self.status.is_open
 
-    def approve(self, *, by: Actor, now: datetime, protection: timedelta) -> None:
-        """Approve: the partner is protected for `protection`, counted from now."""
+    def approve(
+        self,
+        *,
+        by: Actor,
+        now: datetime,
+        protection: timedelta,
+        action: str = "approve",
+        reason: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Approve: the partner is protected for `protection`, counted from now.
+
+        A conflict resolution approves under its own `action` (``adjudicate:co_sell``…),
+        with the desk's `reason` in the audit trail and a `note` the partner may read.
+        """
         self._require({RegistrationStatus.under_review}, "approved")
         self.protected_until = now + protection
-        self._decide(RegistrationStatus.approved, "approve", by, now, None)
+        self._decide(RegistrationStatus.approved, action, by, now, reason, note=note)
 
     def reject(
         self, *, by: Actor, now: datetime, reason: RejectionReason, note: str | None = None
@@ -228,6 +241,34 @@ class Registration:
         """The partner takes the registration back before a decision."""
         self._require(_OPEN, "withdrawn")
         self._move(RegistrationStatus.withdrawn, "withdraw", by, now)
+
+    def lose_conflict(
+        self,
+        *,
+        by: Actor,
+        now: datetime,
+        reason: RejectionReason,
+        action: str,
+        detail: str,
+        note: str | None = None,
+    ) -> None:
+        """The desk settled a conflict against this claim: an open registration is rejected
+        for `reason`, an approved one loses its protection (cancelled). `detail` (the desk's
+        reason, kept as a precedent) goes to the audit trail; `note` is what the partner
+        may read."""
+        if self.status is RegistrationStatus.approved:
+            self.protected_until = None
+            self._decide(RegistrationStatus.cancelled, action, by, now, detail, note=note)
+            return
+        self._require(_OPEN, "rejected")
+        self.rejection_reason = reason
+        self._decide(RegistrationStatus.rejected, action, by, now, detail, note=note)
+
+    def note_event(self, *, by: Actor, now: datetime, action: str, reason: str) -> None:
+        """Record something that happened to the registration without moving it (a dispute,
+        a precedent on a claim the resolution left as it was)."""
+        self.events.append(AuditEvent(now, by, action, self.status, self.status, reason))
+        self.updated_at = now
 
     def expire(self, *, now: datetime) -> None:
         """The protection window ran out without a result; the account is open again."""

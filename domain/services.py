@@ -19,7 +19,7 @@ from domain.errors import (
     NotFound,
     UnknownPartner,
 )
-from domain.messages import MessageKind, Notice, OutboxMessage, cards_for
+from domain.messages import MessageKind, Notice, OutboxMessage, cards_for, evidence_for
 from domain.partner import Partner, resolve_partner
 from domain.policy import DeskPolicy, ProgramPolicy, can_administer, can_decide, is_internal
 from domain.ports import UnitOfWork
@@ -96,6 +96,7 @@ class LinkPartner:
     channel_id: str
     slack_team_id: str | None = None
     slack_enterprise_id: str | None = None
+    manager_user_id: str | None = None
 
 
 async def link_partner(cmd: LinkPartner, *, uow: UnitOfWork, now: datetime) -> Partner:
@@ -116,12 +117,14 @@ async def link_partner(cmd: LinkPartner, *, uow: UnitOfWork, now: datetime) -> P
                 channel_id=cmd.channel_id,
                 slack_team_id=cmd.slack_team_id,
                 slack_enterprise_id=cmd.slack_enterprise_id,
+                manager_user_id=cmd.manager_user_id,
             )
             await uow.partners.add(partner)
         else:
             partner.name, partner.tier = name, tier
             partner.slack_team_id = cmd.slack_team_id or partner.slack_team_id
             partner.slack_enterprise_id = cmd.slack_enterprise_id or partner.slack_enterprise_id
+            partner.manager_user_id = cmd.manager_user_id or partner.manager_user_id
             await uow.partners.save(partner)
         await uow.outbox.put([OutboxMessage(MessageKind.launcher, partner_id=partner.id)], now=now)
         await uow.commit()
@@ -189,6 +192,7 @@ async def submit_registration(
                 [
                     OutboxMessage(MessageKind.partner_card, registration_id=registration.id),
                     OutboxMessage(MessageKind.review_card, registration_id=registration.id),
+                    *evidence_for(registration.id, findings),
                 ],
                 now=now,
             )
@@ -468,7 +472,14 @@ async def _save_with_messages(
     now: datetime,
     **data: str,
 ) -> None:
+    """Save the move and queue both cards and notices; when the registration has findings,
+    its evidence message too (it drops the resolution buttons once the case is decided)."""
     assert registration.id is not None
     await uow.registrations.save(registration, expected_version=expected_version)
-    await uow.outbox.put(cards_for(registration.id, notice=notice, **data), now=now)
+    found = await uow.conflicts.finding_counts([registration.id])
+    messages = [
+        *cards_for(registration.id, notice=notice, **data),
+        *evidence_for(registration.id, found),
+    ]
+    await uow.outbox.put(messages, now=now)
     await uow.commit()

@@ -86,6 +86,7 @@ class PartnerRow(Base):
     slack_team_id: Mapped[str | None] = mapped_column(String(SLACK_ID), index=True)
     slack_enterprise_id: Mapped[str | None] = mapped_column(String(SLACK_ID), index=True)
     launcher_ts: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    manager_user_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -263,3 +264,17 @@ class RegistrationFindingRow(Base):
     strength: Mapped[str] = mapped_column(String(16))
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     found_at: Mapped[datetime]
+
+
+class RegistrationDisputeRow(Base):
+    """A direct rep's "I'm working this" on a registration's conflict, with evidence."""
+
+    __tablename__ = "registration_dispute"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), index=True)
+    by_user_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    by_team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(Text)

@@ -396,6 +396,7 @@ def _partner_columns(partner: Partner) -> dict[str, Any]:
         "slack_team_id": partner.slack_team_id,
         "slack_enterprise_id": partner.slack_enterprise_id,
         "launcher_ts": partner.launcher_ts,
+        "manager_user_id": partner.manager_user_id,
     }
 
 
@@ -412,4 +413,5 @@ def _partner_to_domain(row: Any) -> Partner:
         slack_team_id=row.slack_team_id,
         slack_enterprise_id=row.slack_enterprise_id,
         launcher_ts=row.launcher_ts,
+        manager_user_id=row.manager_user_id,
     )

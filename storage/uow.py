@@ -16,6 +16,7 @@ from domain.ports import (
     ConflictRepository,
     CrmRepository,
     EventReceipts,
+    FindingRepository,
     MessageRefs,
     Outbox,
     PartnerRepository,
@@ -23,6 +24,7 @@ from domain.ports import (
 )
 from storage.conflicts import SqlAlchemyConflictRepository
 from storage.crm import SqlAlchemyCrmRepository
+from storage.findings import SqlAlchemyFindingRepository
 from storage.outbox import SqlAlchemyEventReceipts, SqlAlchemyMessageRefs, SqlAlchemyOutbox
 from storage.repositories import (
     SqlAlchemyPartnerRepository,
@@ -44,6 +46,7 @@ class SqlAlchemyUnitOfWork:
     partners: PartnerRepository
     crm: CrmRepository
     conflicts: ConflictRepository
+    findings: FindingRepository
     outbox: Outbox
     message_refs: MessageRefs
     receipts: EventReceipts
@@ -63,6 +66,7 @@ class SqlAlchemyUnitOfWork:
         self.partners = SqlAlchemyPartnerRepository(session)
         self.crm = SqlAlchemyCrmRepository(session, self._rules)
         self.conflicts = SqlAlchemyConflictRepository(session, self._rules)
+        self.findings = SqlAlchemyFindingRepository(session)
         self.outbox = SqlAlchemyOutbox(session)
         self.message_refs = SqlAlchemyMessageRefs(session)
         self.receipts = SqlAlchemyEventReceipts(session)

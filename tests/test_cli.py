@@ -245,6 +245,25 @@ class TestPartnersAdd:
         assert result.exit_code == 0
         assert result.stdout.startswith("linked partner 1: Acme (Gold) to C0ACME")
 
+    def test_stores_the_channel_manager_and_lists_it(self, migrated: Cli) -> None:
+        result = migrated.ok(
+            "partners", "add", "Acme", "--tier", "Gold", "--channel", "C0ACME", "--manager", "U0CM"
+        )
+
+        assert "channel manager U0CM" in result.stdout
+        [_, row] = migrated.ok("partners", "list").stdout.splitlines()
+        assert row.split("\t")[-1] == "U0CM"
+
+    def test_linking_again_without_a_manager_keeps_the_manager(self, migrated: Cli) -> None:
+        migrated.ok(
+            "partners", "add", "Acme", "--tier", "Gold", "--channel", "C0ACME", "--manager", "U0CM"
+        )
+        migrated.ok("partners", "add", "Acme", "--tier", "Platinum", "--channel", "C0ACME")
+
+        [_, row] = migrated.ok("partners", "list").stdout.splitlines()
+        assert row.split("\t")[2] == "Platinum"
+        assert row.split("\t")[-1] == "U0CM"
+
     def test_queues_the_launcher_for_the_bot_to_post(self, migrated: Cli) -> None:
         migrated.ok("partners", "add", "Acme", "--tier", "Gold", "--channel", "C0ACME")
 
@@ -259,6 +278,8 @@ class TestPartnersAdd:
             ("--slack-team", "X1"),
             ("--slack-team", "t0acme"),
             ("--slack-enterprise", "T0ACME"),
+            ("--manager", "C0ACME"),
+            ("--manager", "@ana"),
         ],
     )
     def test_a_bad_slack_id_is_a_usage_error_naming_the_option(
@@ -329,9 +350,9 @@ class TestPartnersList:
 
         assert result.exit_code == 0
         assert result.stdout.splitlines() == [
-            "id\tname\ttier\tchannel\tslack_team\tslack_enterprise",
-            "1\tAcme Resellers\tGold\tC0ACME\tT0ACME\t",
-            "2\tGlobex\tSilver\tC0GLOBEX\t\tE0GLOBEX",
+            "id\tname\ttier\tchannel\tslack_team\tslack_enterprise\tmanager",
+            "1\tAcme Resellers\tGold\tC0ACME\tT0ACME\t\t",
+            "2\tGlobex\tSilver\tC0GLOBEX\t\tE0GLOBEX\t",
         ]
 
     def test_before_db_upgrade_says_to_run_it_without_a_traceback(self, cli: Cli) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.handlers import commands, home, partner_actions, registration, review
+from bot.handlers import commands, conflicts, home, partner_actions, registration, review
 
 
 def register_handlers(app: AsyncApp) -> None:
     registration.register(app)
     partner_actions.register(app)
     review.register(app)
+    conflicts.register(app)
     commands.register(app)
     home.register(app)

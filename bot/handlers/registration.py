@@ -9,20 +9,27 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import Deps
-from bot.errors import reporting
-from bot.handlers.context import caller, channel_of, reply_for
+from bot.errors import correlation_id, reporting
+from bot.handlers.context import Caller, caller, channel_of, reply_for
 from bot.ids import Action, Callback
 from bot.views.common import FormContext
 from bot.views.registration_modal import (
+    PRECHECKED_INPUTS,
     build_message_modal,
     build_registration_modal,
     build_submitted_view,
+    has_precheck,
     parse_registration_submission,
+    precheck_ref,
+    with_precheck,
 )
+from domain.checks import PrecheckResult, precheck
 from domain.errors import DomainError
+from domain.matching import CompanyRef
 from domain.services import (
     Resubmit,
     SubmitRegistration,
@@ -37,6 +44,8 @@ logger = logging.getLogger(__name__)
 def register(app: AsyncApp) -> None:
     app.action(Action.launcher_register)(open_form_from_launcher)
     app.view(Callback.registration_submit)(submit_form)
+    for block in PRECHECKED_INPUTS:
+        app.action(block)(precheck_form)
 
 
 async def open_form_from_launcher(
@@ -127,3 +136,56 @@ async def submit_form(
         return
     await ack(response_action="update", view=build_submitted_view(registration, partner))
     deps.kick_outbox()
+
+
+async def precheck_form(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    deps: Deps,
+) -> None:
+    """Enter in the company or website field: ack at once, then show the neutral pre-check
+    under the website. Advisory only: submission runs the real check, so a failure here is
+    logged and the form is left alone (the user is never interrupted)."""
+    await ack()
+    view: dict[str, Any] = body.get("view") or {}
+    if view.get("callback_id") != Callback.registration_submit or not view.get("id"):
+        return
+    ref = precheck_ref((view.get("state") or {}).get("values") or {})
+    try:
+        result = await _precheck(ref, view, caller(body, context), deps) if ref else None
+        if result is None and not has_precheck(view):
+            return
+        await client.views_update(
+            view_id=view["id"], hash=view.get("hash"), view=with_precheck(view, result)
+        )
+    except SlackApiError as error:
+        # hash_conflict: the form changed after this Enter (a later pre-check, a new view);
+        # the newer state wins and this line is dropped. not_found: the form is gone.
+        logger.info("pre-check not shown for view %s: %s", view["id"], error.response.get("error"))
+    except Exception:
+        logger.exception("pre-check failed for view %s (ref %s)", view["id"], correlation_id())
+
+
+async def _precheck(
+    ref: CompanyRef, view: dict[str, Any], who: Caller, deps: Deps
+) -> PrecheckResult | None:
+    """The pre-check, for whoever may fill the form: internal staff, or someone whose
+    organisation is linked (anyone else learns nothing). An info-request answer is not
+    checked against its own registration."""
+    form = FormContext.model_validate_json(view.get("private_metadata") or "{}")
+    if not who.internal:
+        try:
+            await acting_partner(
+                who.actor, channel_id=form.channel_id, host_team_id=who.host_team_id, uow=deps.uow()
+            )
+        except DomainError:
+            return None
+    return await precheck(
+        ref,
+        uow=deps.uow(),
+        rules=deps.conflict_rules,
+        now=deps.clock(),
+        exclude_registration_id=form.registration_id,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -32,12 +33,19 @@ from bot.views.common import (
     truncate,
 )
 from domain.actor import Actor
+from domain.adjudication import (
+    NEUTRAL_LOSS,
+    STILL_NOTHING,
+    STILL_OWN_EARLIER,
+    STILL_PROTECTION_ENDED,
+)
 from domain.amounts import format_amount
 from domain.conflicts import FindingCounts
 from domain.messages import Notice
+from domain.ownership import OwnershipRule, Resolution
 from domain.partner import Partner
 from domain.policy import ProgramPolicy
-from domain.registration import Registration, RegistrationStatus
+from domain.registration import Registration, RegistrationStatus, format_reference
 
 _AWAITING_DESK = frozenset({RegistrationStatus.submitted, RegistrationStatus.under_review})
 _DUE = "{date_short_pretty} at {time}"
@@ -112,14 +120,27 @@ def _facts(registration: Registration) -> SectionBlock:
     )
 
 
+OVERLAP_LINE = "In review: this may overlap an existing claim."
+"""All a partner ever learns about a conflict check that found something (never whose claim)."""
+
+
 def build_partner_card(
-    registration: Registration, partner: Partner, *, program: ProgramPolicy
+    registration: Registration,
+    partner: Partner,
+    *,
+    program: ProgramPolicy,
+    overlap: bool = False,
 ) -> Message:
-    """The status card in the shared channel: this registration only, the desk stays anonymous."""
+    """The status card in the shared channel: this registration only, the desk stays anonymous.
+
+    `overlap`: the conflict check found another claim. While the desk reviews, the card says
+    so in one neutral line; it never names the other claim, its owner, amount or dates."""
     status = registration.status
     blocks: list[SlackBlock] = [_header(registration), _facts(registration)]
     if status in _AWAITING_DESK:
         due = slack_date(registration.decision_due_at, _DUE)
+        if overlap:
+            blocks.append(_section(f":mag: {OVERLAP_LINE}"))
         blocks.append(_section(f"The desk will decide by {due}."))
     elif status is RegistrationStatus.info_requested:
         question = quote_fit(registration.info_request or "", 2800)
@@ -209,9 +230,11 @@ def build_review_card(
     now: datetime,
     host_team_id: str | None = None,
     findings: FindingCounts | None = None,
+    disputed_by: Sequence[str] = (),
 ) -> Message:
     """The desk's review card: every field, who submitted it, what the conflict check found
-    (`findings`; never on the partner's card) and the decision buttons."""
+    (`findings`; never on the partner's card), who on the direct team disputes it
+    (`disputed_by`, user ids) and the decision buttons."""
     d = registration.details
     contact = " · ".join(escape_fit(x, 900) for x in (d.contact_name, d.contact_email) if x)
     fields = [
@@ -232,6 +255,9 @@ def build_review_card(
     ]
     if findings is not None:
         blocks.append(_section(conflict_summary(findings)))
+    if disputed_by:
+        people = [mention(user) for user in list(dict.fromkeys(disputed_by))[:20]]
+        blocks.append(_section(":raising_hand: Disputed by " + ", ".join(people)))
     if d.notes:
         blocks.append(_section("*Notes*\n" + quote_fit(d.notes, 2980)))
     timing = f"Submitted {slack_date(registration.created_at, _DUE)}"
@@ -285,8 +311,13 @@ def build_notice(
     *,
     audience: Literal["partner", "desk"],
     program: ProgramPolicy,
+    data: Mapping[str, str] | None = None,
 ) -> Message:
-    """A thread reply under a card saying what just happened; partners never see who decided."""
+    """A thread reply under a card saying what just happened; partners never see who decided.
+
+    Conflict resolutions tell the partner neutral facts only (never the other claim, its
+    owner, amount or reference); the desk's reason and rule stay in the desk thread."""
+    data = data or {}
     ref = f"*{registration.reference}*"
     company = escape_fit(registration.details.company, 400)
     desk = audience == "desk"
@@ -328,7 +359,135 @@ def build_notice(
             if desk
             else f"Thanks. {ref} is updated and back with the desk."
         )
+    elif notice in _CONFLICT_NOTICES:
+        text = _conflict_notice(registration, notice, desk=desk, data=data)
     else:
         text = f"The partner withdrew {ref}." if desk else f"{ref} is withdrawn."
     text = truncate(text, 3000)
     return Message(text=text, blocks=[_section(text)])
+
+
+_CONFLICT_NOTICES = frozenset(
+    {Notice.conflict_won, Notice.conflict_lost, Notice.co_sell, Notice.disputed}
+)
+_STILL = {
+    STILL_OWN_EARLIER: "Your earlier registration for this customer stays as it is.",
+    STILL_PROTECTION_ENDED: "Your protection on this customer has ended.",
+    STILL_NOTHING: "Nothing is protected for you on this customer; you are welcome to "
+    "register other deals.",
+}
+
+
+def _conflict_notice(
+    registration: Registration, notice: Notice, *, desk: bool, data: Mapping[str, str]
+) -> str:
+    ref = f"*{registration.reference}*"
+    company = escape_fit(registration.details.company, 400)
+    if notice is Notice.disputed:
+        if not desk:  # never queued for a partner; neutral if it ever were
+            return f"{ref} is in review."
+        by = data.get("by", "")
+        who = mention(by) if by else "Someone on the direct team"
+        link = data.get("link", "")
+        evidence = f" (<{link}|evidence>)" if link.startswith(("https://", "http://")) else ""
+        return (
+            f":raising_hand: {who} is working {company} directly and disputes {ref}:\n"
+            f"{quote_fit(data.get('note', ''), 2000)}{evidence}"
+        )
+    if not desk:
+        return _partner_conflict_notice(registration, notice, data)
+    label = _resolution_label(data.get("resolution", ""))
+    subject = data.get("subject", "")
+    outcome = _outcome(registration)
+    if subject.isdigit() and int(subject) != registration.id:
+        text = (
+            f":scales: {_who(registration.decided_by)} settled the conflict on "
+            f"*{format_reference(int(subject))}* (*{label}*): {ref} is {outcome}."
+        )
+    else:
+        text = (
+            f":scales: {_who(registration.decided_by)} settled the conflict: *{label}*. "
+            f"{ref} is {outcome}."
+        )
+    text += "\n" + quote_fit(data.get("reason", ""), 2000)
+    rule = _rule_label(data.get("rule", ""))
+    if rule:
+        text += f"\nThe rules pointed to: {rule}."
+    return text
+
+
+def _partner_conflict_notice(
+    registration: Registration, notice: Notice, data: Mapping[str, str]
+) -> str:
+    """What the partner may read: its own registration's fate, in neutral words only."""
+    ref = f"*{registration.reference}*"
+    company = escape_fit(registration.details.company, 400)
+    until = registration.protected_until
+    when = f" until {slack_date(until)}" if until else ""
+    if notice is Notice.conflict_won:
+        return f":white_check_mark: {ref} is approved. {company} is protected for you{when}."
+    if notice is Notice.co_sell:
+        return (
+            f":handshake: {ref} is approved as a co-sell with our direct team. "
+            f"{company} is protected for you{when}."
+        )
+    still = data.get("still", "")
+    if still == STILL_PROTECTION_ENDED or registration.status is RegistrationStatus.cancelled:
+        return (
+            f":information_source: The desk has withdrawn its approval of {ref}. "
+            f"{NEUTRAL_LOSS} {_STILL[STILL_PROTECTION_ENDED]}"
+        )
+    reason = registration.rejection_reason
+    why = f": {reason.label}" if reason else ""
+    return (
+        f":information_source: {ref} was not approved{why}. {NEUTRAL_LOSS} {_STILL.get(still, '')}"
+    ).rstrip()
+
+
+def _outcome(registration: Registration) -> str:
+    """`approved, protected until …` / `rejected (Duplicate registration)` / `cancelled`."""
+    status = registration.status
+    if status is RegistrationStatus.approved and registration.protected_until:
+        return f"approved, protected until {slack_date(registration.protected_until)}"
+    if status is RegistrationStatus.rejected and registration.rejection_reason:
+        return f"rejected ({registration.rejection_reason.label})"
+    return status.label.lower()
+
+
+def build_direct_notice(
+    registration: Registration, partner: Partner, data: Mapping[str, str]
+) -> Message:
+    """A direct message to a direct owner: how the desk settled an overlap with a customer they
+    own in the CRM (internal: it names the partner)."""
+    resolution = data.get("resolution", "")
+    label = _resolution_label(resolution)
+    outcome = {
+        Resolution.award_partner.value: "the customer goes to the partner",
+        Resolution.award_existing.value: "the customer stays with its existing owner",
+        Resolution.co_sell.value: "a co-sell: you and the partner work it together",
+        Resolution.duplicate.value: "the registration is a duplicate; nothing changes for you",
+        Resolution.reject_both.value: "the partner registrations are rejected",
+        Resolution.request_info.value: "the desk asked the partner for more information first",
+    }.get(resolution, "settled")
+    text = (
+        f":scales: The deal desk settled an overlap with a customer you own in the CRM: "
+        f"{registration.reference} ({escape_fit(registration.details.company, 200)}) from "
+        f"partner {escape_fit(partner.name, 200)}.\n*{label}*: {outcome}.\n"
+        f"{quote_fit(data.get('reason', ''), 2000)}"
+    )
+    text = truncate(text, 3000)
+    return Message(text=text, blocks=[_section(text)])
+
+
+def _rule_label(value: str) -> str:
+    try:
+        return OwnershipRule(value).label
+    except ValueError:
+        return ""
+
+
+def _resolution_label(value: str) -> str:
+    try:
+        return Resolution(value).label
+    except ValueError:
+        return "Resolved"

@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
     Block as SlackBlock,
 )
 from slack_sdk.models.blocks import (
+    ContextBlock,
     DatePickerElement,
     EmailInputElement,
     InputBlock,
@@ -20,10 +21,12 @@ from slack_sdk.models.blocks import (
     Option,
     OptionGroup,
     PlainTextInputElement,
+    PlainTextObject,
     SectionBlock,
     StaticMultiSelectElement,
     StaticSelectElement,
 )
+from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
 from bot.ids import Block, Callback
@@ -36,7 +39,9 @@ from bot.views.common import (
     truncate,
 )
 from domain.amounts import parse_amount
+from domain.checks import PrecheckResult
 from domain.errors import InvalidInput
+from domain.matching import CompanyRef
 from domain.partner import Partner
 from domain.policy import ProgramPolicy
 from domain.registration import DealDetails, DealStage, Registration
@@ -49,6 +54,23 @@ MAX_NOTES = 3000
 MAX_OPTIONS = 100
 CLOSE_DATE_HORIZON = timedelta(days=730)
 AMOUNT_EXAMPLES = "84500, 84,500, $84,500 or 84.5k"
+PRECHECK_CLEAR = "No existing claim found."
+PRECHECK_OVERLAP = "This may overlap an existing claim; the desk will review it."
+PRECHECKED_INPUTS = (Block.company, Block.website)
+"""The inputs that dispatch a pre-check when the user presses Enter in them."""
+_VIEW_FIELDS = (
+    "type",
+    "callback_id",
+    "private_metadata",
+    "title",
+    "submit",
+    "close",
+    "blocks",
+    "clear_on_close",
+    "notify_on_close",
+    "external_id",
+)
+"""What a view definition may carry; the rest of a view Slack sends back is its own state."""
 
 _WEBSITE = re.compile(
     r"^(?:https?://)?"
@@ -108,7 +130,13 @@ def _input(
 
 
 def _plain(
-    block: Block, initial: str | None, limit: int, *, multiline: bool = False, placeholder: str = ""
+    block: Block,
+    initial: str | None,
+    limit: int,
+    *,
+    multiline: bool = False,
+    placeholder: str = "",
+    dispatch: bool = False,
 ) -> PlainTextInputElement:
     return PlainTextInputElement(
         action_id=block,
@@ -116,7 +144,16 @@ def _plain(
         max_length=limit,
         multiline=multiline or None,
         placeholder=placeholder or None,
+        dispatch_action_config=(
+            DispatchActionConfig(trigger_actions_on=["on_enter_pressed"]) if dispatch else None
+        ),
     )
+
+
+def _prechecked(block: Block, label: str, element: PlainTextInputElement) -> InputBlock:
+    """An input that sends `block_actions` when Enter is pressed in it (Slack then shows
+    "Press Enter" under it); the value is kept and still submitted with the form."""
+    return InputBlock(block_id=block, label=label, element=element, dispatch_action=True)
 
 
 def _select(block: Block, options: list[Option], initial: Option | None) -> StaticSelectElement:
@@ -132,9 +169,11 @@ def build_registration_modal(
     prefill: DealDetails | None = None,
     partners: Sequence[Partner] | None = None,
     info_request: str | None = None,
+    precheck: PrecheckResult | None = None,
     today: date,
 ) -> View:
-    """The registration form; prefilled when the partner answers an info request."""
+    """The registration form; prefilled when the partner answers an info request, with the
+    neutral pre-check line under the website when one is given."""
     blocks: list[SlackBlock] = []
     if info_request:
         question = quote_fit(info_request, 2900)
@@ -170,12 +209,15 @@ def build_registration_modal(
     email = EmailInputElement(action_id=Block.contact_email, initial_value=d.contact_email)
     amount = _plain_amount(d) if prefill else None
     blocks += [
-        _input(Block.company, "Company", _plain(Block.company, d.company, MAX_COMPANY)),
-        _input(
+        _prechecked(
+            Block.company, "Company", _plain(Block.company, d.company, MAX_COMPANY, dispatch=True)
+        ),
+        _prechecked(
             Block.website,
             "Company website",
-            _plain(Block.website, d.website, MAX_WEBSITE, placeholder="acme.com"),
+            _plain(Block.website, d.website, MAX_WEBSITE, placeholder="acme.com", dispatch=True),
         ),
+        *([build_precheck_block(precheck)] if precheck is not None else []),
         _input(Block.country, "Country", country),
         _input(
             Block.amount,
@@ -314,6 +356,64 @@ def _products(
     elif any(value not in by_value for value in chosen):
         errors[Block.products] = "Choose products from the list; one is no longer offered."
     return tuple(by_value[value] for value in chosen if value in by_value)
+
+
+def precheck_ref(values: Mapping[str, Any]) -> CompanyRef | None:
+    """The customer as typed so far, once the company and a plausible website are filled
+    (a name alone says too little); the country and contact e-mail join in when given,
+    as they would on submission. None: nothing to check yet."""
+    company, website = _text(values, Block.company), _text(values, Block.website)
+    if not company or len(company) > MAX_COMPANY:
+        return None
+    if len(website) > MAX_WEBSITE or not _WEBSITE.match(website):
+        return None
+    email = _text(values, Block.contact_email)
+    country = _selected(values, Block.country)
+    return CompanyRef(
+        name=company,
+        domain=website,
+        email=email if len(email) <= MAX_EMAIL and _EMAIL.match(email) else None,
+        country=country if country in dict(countries()) else None,
+    )
+
+
+def build_precheck_block(result: PrecheckResult) -> ContextBlock:
+    """The line under the website: the same words whoever holds a claim (another partner,
+    the direct team, or the partner itself), and what was checked, as plain text."""
+    verdict = (
+        f":warning: {PRECHECK_OVERLAP}"
+        if result.may_overlap
+        else f":white_check_mark: {PRECHECK_CLEAR}"
+    )
+    checked = " · ".join(x for x in (result.checked.name, result.checked.domain) if x)
+    return ContextBlock(
+        block_id=Block.precheck,
+        elements=[
+            MarkdownTextObject(text=verdict),
+            PlainTextObject(text=truncate(f"Checked: {checked}", 500), emoji=False),
+        ],
+    )
+
+
+def has_precheck(view: Mapping[str, Any]) -> bool:
+    """Whether a view (as Slack sends it back) shows a pre-check line."""
+    return any(b.get("block_id") == Block.precheck for b in view.get("blocks") or [])
+
+
+def with_precheck(view: Mapping[str, Any], result: PrecheckResult | None) -> dict[str, Any]:
+    """The form as Slack sent it back, for `views.update`: every block as it was (same
+    block_id and action_id, so Slack keeps what the user typed), the old pre-check line
+    dropped and the new one, if any, placed right after the website input."""
+    definition = {k: view[k] for k in _VIEW_FIELDS if view.get(k) not in (None, "")}
+    blocks: list[dict[str, Any]] = []
+    for block in view.get("blocks") or []:
+        if block.get("block_id") == Block.precheck:
+            continue
+        blocks.append(dict(block))
+        if result is not None and block.get("block_id") == Block.website:
+            blocks.append(build_precheck_block(result).to_dict())
+    definition["blocks"] = blocks
+    return definition
 
 
 def build_submitted_view(registration: Registration, partner: Partner) -> View:

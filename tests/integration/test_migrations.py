@@ -116,7 +116,7 @@ async def test_upgrade_rebuilds_candidate_keys_written_by_the_old_scheme(
     engine = engine_for(empty_database)
     names = {1: "IBM", 2: "International Business Machines", 3: "Umbrella Corporation"}
     try:
-        await upgrade_engine(engine, revision="9d9781b0dad1")
+        await upgrade_engine(engine, revision="c0f1d35c0de4")
         async with engine.begin() as connection:
             for account_id, name in names.items():
                 await connection.execute(

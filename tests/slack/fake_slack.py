@@ -86,6 +86,7 @@ class _Failure:
     status: int
     error: str | None
     retry_after: int | None
+    where: Callable[[JsonDict], bool] | None = None
 
 
 def _token(headers: CIMultiDictProxy[str], params: JsonDict) -> str | None:
@@ -123,6 +124,20 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
+def _kept_input(values: JsonDict, view: JsonDict) -> JsonDict:
+    """As Slack: what was typed survives `views.update` in every input block that keeps
+    its block_id and its element's action_id; anything else starts empty."""
+    kept: JsonDict = {}
+    for block in view.get("blocks") or []:
+        if not isinstance(block, dict) or block.get("type") != "input":
+            continue
+        entry = values.get(str(block.get("block_id"))) or {}
+        action_id = (block.get("element") or {}).get("action_id")
+        if action_id in entry:
+            kept[block["block_id"]] = {action_id: copy.deepcopy(entry[action_id])}
+    return kept
+
+
 def _decode_json_fields(params: JsonDict) -> JsonDict:
     """Form-encoded calls carry blocks/view/attachments as JSON strings; decode them."""
     for name in _JSON_FIELDS:
@@ -146,6 +161,8 @@ class FakeSlack:
         self.views: dict[str, JsonDict] = {}
         self.home_views: dict[str, JsonDict] = {}
         self._failures: dict[str, deque[_Failure]] = {}
+        self._holds: dict[str, asyncio.Event] = {}
+        self.waiting: list[str] = []
         self._messages: dict[str, dict[str, JsonDict]] = {}
         self._sent_text: dict[str, list[str]] = {}
         self._hook_channels: dict[str, str] = {}
@@ -302,14 +319,42 @@ class FakeSlack:
         status: int = 200,
         retry_after: int | None = None,
         times: int = 1,
+        where: Callable[[JsonDict], bool] | None = None,
     ) -> None:
-        """Queue `times` failing answers for `method` (use "hooks" for response_url posts)."""
+        """Queue `times` failing answers for `method` (use "hooks" for response_url posts);
+        with `where`, only calls whose parameters match fail (others pass it by)."""
         if error is None and status == 200:
             raise ValueError("a failure needs an error code or a non-200 status")
         if error is None:
             error = _DEFAULT_ERRORS.get(status, "fatal_error")
         queue = self._failures.setdefault(method, deque())
-        queue.extend(_Failure(status, error, retry_after) for _ in range(times))
+        queue.extend(_Failure(status, error, retry_after, where) for _ in range(times))
+
+    def hold(self, method: str) -> None:
+        """Keep calls to `method` waiting, unanswered and unrecorded, until `release(method)`:
+        proves what the app did (answer Slack, say) before the call could complete."""
+        self._holds.setdefault(method, asyncio.Event())
+
+    def release(self, method: str) -> None:
+        """Let the held calls to `method` (and later ones) through."""
+        gate = self._holds.pop(method, None)
+        if gate is not None:
+            gate.set()
+
+    async def wait_until_held(self, method: str, *, timeout: float = 5.0) -> None:
+        """Poll until a call to `method` is waiting at its hold."""
+        deadline = time.monotonic() + timeout
+        while method not in self.waiting:
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"no call to {method} reached its hold within {timeout}s")
+            await asyncio.sleep(0.01)
+
+    def type_into(self, view_id: str, values: JsonDict) -> JsonDict:
+        """The user types into an open view: `values` (as in `state.values`) join its state.
+        Returns the view as Slack would send it back in a `block_actions` payload now."""
+        view = self.views[view_id]
+        view["state"]["values"].update(copy.deepcopy(values))
+        return copy.deepcopy(view)
 
     def reset(self) -> None:
         """Forget calls, hook posts, messages, views and queued failures (seeded users stay)."""
@@ -433,9 +478,16 @@ class FakeSlack:
     async def _handle_api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._params(request)
+        gate = self._holds.get(method)
+        if gate is not None:
+            self.waiting.append(method)
+            try:
+                await gate.wait()
+            finally:
+                self.waiting.remove(method)
         headers = CIMultiDictProxy(CIMultiDict(request.headers))
         extra_headers: dict[str, str] = {}
-        failure = self._take_failure(method)
+        failure = self._take_failure(method, params)
         if failure is not None:
             status, body = failure.status, {"ok": False, "error": failure.error}
             if failure.retry_after is not None:
@@ -487,9 +539,15 @@ class FakeSlack:
             self._sockets.remove(ws)
         return ws
 
-    def _take_failure(self, method: str) -> _Failure | None:
+    def _take_failure(self, method: str, params: JsonDict | None = None) -> _Failure | None:
         queue = self._failures.get(method)
-        return queue.popleft() if queue else None
+        if not queue:
+            return None
+        for failure in queue:
+            if failure.where is None or (params is not None and failure.where(params)):
+                queue.remove(failure)
+                return failure
+        return None
 
     # --- behaviour per method -------------------------------------------------------------
 
@@ -645,6 +703,8 @@ class FakeSlack:
             return {"ok": False, "error": "hash_conflict"}
         # Lenient: a view id never opened here (a submission built by a test) is accepted.
         view = self._view_echo(params.get("view"), view_id=str(view_id) if view_id else None)
+        if known is not None:
+            view["state"] = {"values": _kept_input(known["state"]["values"], view)}
         return {"ok": True, "view": copy.deepcopy(view)}
 
     def _publish_view(self, params: JsonDict) -> JsonDict:

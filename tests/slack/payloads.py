@@ -308,6 +308,24 @@ def block_actions(
     return payload
 
 
+def input_entered(
+    person: Person, *, view: Mapping[str, Any], action_id: str, value: str | None
+) -> JsonDict:
+    """Enter pressed in a modal's plain_text_input whose input block has `dispatch_action`:
+    a `block_actions` whose action carries the typed value (the view carries its state)."""
+    payload = block_actions(person, action_id=action_id, value="", view=view)
+    payload["actions"] = [
+        {
+            "type": "plain_text_input",
+            "block_id": action_id,
+            "action_id": action_id,
+            "value": value,
+            "action_ts": f"{time.time():.6f}",
+        }
+    ]
+    return payload
+
+
 def _blocks_for(state: StateValues) -> list[JsonDict]:
     """Input blocks matching the submitted state, so the view looks like the one submitted."""
     blocks = []

@@ -8,11 +8,25 @@ from typing import Any
 import pytest
 
 from bot.ids import Action
-from bot.views.cards import build_launcher, build_notice, build_partner_card, build_review_card
+from bot.views.cards import (
+    OVERLAP_LINE,
+    build_direct_notice,
+    build_launcher,
+    build_notice,
+    build_partner_card,
+    build_review_card,
+)
 from bot.views.common import RegistrationRef
 from domain.actor import SYSTEM, Actor
+from domain.adjudication import (
+    NEUTRAL_LOSS,
+    STILL_NOTHING,
+    STILL_OWN_EARLIER,
+    STILL_PROTECTION_ENDED,
+)
 from domain.conflicts import FindingCounts
 from domain.messages import Notice
+from domain.ownership import OwnershipRule, Resolution
 from domain.policy import ProgramPolicy
 from domain.registration import (
     AuditEvent,
@@ -154,6 +168,29 @@ class TestPartnerCard:
         self.card(maximal())
         self.card(decided(Status.rejected, decision_note="&" * 3000))
 
+    @pytest.mark.parametrize("status", [Status.submitted, Status.under_review])
+    def test_in_review_with_findings_it_says_the_neutral_line_and_nothing_more(
+        self, status: RegistrationStatus
+    ) -> None:
+        registration = a_registration(status=status)
+        plain = build_partner_card(registration, a_partner(), program=PROGRAM)
+        flagged = build_partner_card(registration, a_partner(), program=PROGRAM, overlap=True)
+        blocks = assert_valid_message(flagged)
+        assert OVERLAP_LINE == "In review: this may overlap an existing claim."
+        assert f":mag: {OVERLAP_LINE}" in all_text(blocks)
+        added = [b for b in blocks if b not in plain.block_dicts()]
+        assert [all_text(b) for b in added] == [f":mag: {OVERLAP_LINE}\nmrkdwn\nsection"]
+        assert flagged.text == plain.text
+        assert "onflict" not in all_text(blocks) + flagged.text
+
+    @pytest.mark.parametrize(
+        "status",
+        [s for s in RegistrationStatus if s not in {Status.submitted, Status.under_review}],
+    )
+    def test_once_out_of_review_the_overlap_line_goes(self, status: RegistrationStatus) -> None:
+        message = build_partner_card(decided(status), a_partner(), program=PROGRAM, overlap=True)
+        assert "overlap" not in all_text(assert_valid_message(message))
+
 
 class TestReviewCard:
     def card(self, registration: Registration, **kwargs: Any) -> list[dict[str, Any]]:
@@ -252,6 +289,17 @@ class TestReviewCard:
     def test_without_a_check_there_is_no_conflict_line(self) -> None:
         assert "Conflict check" not in all_text(self.card(a_registration()))
 
+    def test_disputes_name_who_disputes_once_each(self) -> None:
+        text = all_text(
+            self.card(a_registration(), findings=FindingCounts(conflicts=1),
+                      disputed_by=("U0REP", "U0OTHER", "U0REP"))
+        )  # fmt: skip
+        assert ":raising_hand: Disputed by <@U0REP>, <@U0OTHER>" in text
+        assert "Conflict check:* 1 conflict" in text
+
+    def test_no_dispute_no_line(self) -> None:
+        assert "Disputed" not in all_text(self.card(a_registration()))
+
     def test_the_partner_card_never_mentions_the_conflict_check(self) -> None:
         message = build_partner_card(a_registration(), a_partner(), program=PROGRAM)
         assert "onflict" not in all_text(assert_valid_message(message)) + message.text
@@ -317,3 +365,146 @@ class TestNotices:
         for notice in Notice:
             for audience in ("partner", "desk"):
                 self.notice(maximal(), notice, audience)
+
+
+# What the desk's side of a resolution carries: none of it may reach a partner.
+DESK_DATA = {
+    "resolution": Resolution.award_existing.value,
+    "subject": "2",
+    "reason": "Globex Corporation got there first; CRM account 0011ACCT, EUR 120,000",
+    "rule": OwnershipRule.existing_customer.value,
+    "owner_slack_id": "U0DIRECTOWNER",
+    "owner_email": "dora@vendor.com",
+    "by": "U0DIRECTOWNER",
+    "note": "Working it since January",
+}
+OTHER_SIDE = (
+    "Globex", "0011ACCT", "EUR", "U0DIRECTOWNER", "dora@vendor.com", "DR-0002", "U0APPROVER",
+    "January", "Existing customers go", "first",
+)  # fmt: skip
+CONFLICT_NOTICES = [Notice.conflict_won, Notice.conflict_lost, Notice.co_sell, Notice.disputed]
+
+
+def won(**overrides: Any) -> Registration:
+    return decided(Status.approved, **overrides)
+
+
+def lost(**overrides: Any) -> Registration:
+    fields: dict[str, Any] = {
+        "rejection_reason": RejectionReason.existing_customer,
+        "decision_note": NEUTRAL_LOSS,
+    }
+    return decided(Status.rejected, **fields | overrides)
+
+
+class TestConflictNotices:
+    def text(self, registration: Registration, notice: Notice, audience: Any, **data: str) -> str:
+        message = build_notice(registration, notice, audience=audience, program=PROGRAM, data=data)
+        blocks = assert_valid_message(message)
+        assert message.text in all_text(blocks)
+        return message.text
+
+    @pytest.mark.parametrize("notice", CONFLICT_NOTICES)
+    @pytest.mark.parametrize("still", [STILL_NOTHING, STILL_OWN_EARLIER, STILL_PROTECTION_ENDED])
+    def test_partner_texts_never_carry_the_other_sides_data(
+        self, notice: Notice, still: str
+    ) -> None:
+        for registration in (won(), lost(), decided(Status.cancelled, decided_by=APPROVER)):
+            text = self.text(registration, notice, "partner", **DESK_DATA, still=still)
+            for secret in OTHER_SIDE:
+                assert secret not in text, (notice, still, secret)
+
+    def test_won_tells_the_partner_it_is_protected(self) -> None:
+        text = self.text(won(), Notice.conflict_won, "partner")
+        assert text.startswith(":white_check_mark: *DR-0001* is approved. Acme Corp is protected")
+        assert "for you until <!date^" in text
+
+    def test_co_sell_says_so(self) -> None:
+        text = self.text(won(), Notice.co_sell, "partner")
+        assert "approved as a co-sell with our direct team" in text
+
+    @pytest.mark.parametrize(
+        ("still", "ending"),
+        [
+            (STILL_NOTHING, "Nothing is protected for you on this customer; you are welcome "
+                            "to register other deals."),
+            (STILL_OWN_EARLIER, "Your earlier registration for this customer stays as it is."),
+            ("", "on this customer."),
+        ],
+    )  # fmt: skip
+    def test_lost_gives_the_closed_list_reason_and_what_still_stands(
+        self, still: str, ending: str
+    ) -> None:
+        text = self.text(lost(), Notice.conflict_lost, "partner", still=still)
+        assert text.startswith(
+            f":information_source: *DR-0001* was not approved: Existing customer. {NEUTRAL_LOSS}"
+        )
+        assert text.endswith(ending)
+
+    def test_a_lost_approval_says_the_protection_ended(self) -> None:
+        registration = decided(Status.cancelled, decided_by=APPROVER, decided_at=NOW)
+        text = self.text(
+            registration, Notice.conflict_lost, "partner", still=STILL_PROTECTION_ENDED
+        )
+        assert text == (
+            ":information_source: The desk has withdrawn its approval of *DR-0001*. "
+            f"{NEUTRAL_LOSS} Your protection on this customer has ended."
+        )
+
+    def test_the_desk_hears_who_settled_what_and_why_in_the_subjects_thread(self) -> None:
+        data = DESK_DATA | {"subject": "1", "resolution": Resolution.duplicate.value}
+        text = self.text(lost(rejection_reason=RejectionReason.duplicate), Notice.conflict_lost,
+                         "desk", **data)  # fmt: skip
+        assert text.startswith(
+            ":scales: <@U0APPROVER> settled the conflict: *Mark duplicate*. *DR-0001* is "
+            "rejected (Duplicate registration).\n>Globex Corporation got there first"
+        )
+        assert text.endswith("The rules pointed to: Existing customers go to the incumbent.")
+
+    def test_a_rivals_thread_names_the_registration_that_was_settled(self) -> None:
+        text = self.text(won(), Notice.conflict_won, "desk", **DESK_DATA)
+        assert text.startswith(
+            ":scales: <@U0APPROVER> settled the conflict on *DR-0002* (*Award to the existing "
+            "owner*): *DR-0001* is approved, protected until <!date^"
+        )
+
+    def test_a_dispute_tells_the_desk_who_works_the_customer(self) -> None:
+        data = {"by": "U0REP", "note": HOSTILE, "link": "https://crm.example.com/1"}
+        text = self.text(a_registration(), Notice.disputed, "desk", **data)
+        assert text == (
+            ":raising_hand: <@U0REP> is working Acme Corp directly and disputes *DR-0001*:\n"
+            f">{ESCAPED} (<https://crm.example.com/1|evidence>)"
+        )
+
+    def test_a_dispute_without_a_user_or_a_web_link_stays_well_formed(self) -> None:
+        data = {"note": "x", "link": "javascript:alert(1)"}
+        text = self.text(a_registration(), Notice.disputed, "desk", **data)
+        assert "Someone on the direct team is working" in text
+        assert "<@>" not in text
+        assert "javascript" not in text
+
+    def test_the_partner_never_hears_of_a_dispute(self) -> None:
+        assert self.text(a_registration(), Notice.disputed, "partner", **DESK_DATA) == (
+            "*DR-0001* is in review."
+        )
+
+
+class TestDirectNotice:
+    def test_tells_the_owner_how_the_overlap_was_settled(self) -> None:
+        partner = a_partner(name=HOSTILE)
+        data = DESK_DATA | {"resolution": Resolution.co_sell.value, "reason": "Both engaged"}
+        message = build_direct_notice(won(), partner, data)
+        text = all_text(assert_valid_message(message))
+        assert message.text.startswith(
+            ":scales: The deal desk settled an overlap with a customer you own in the CRM: "
+            f"DR-0001 (Acme Corp) from partner {ESCAPED}.\n"
+            "*Co-sell*: a co-sell: you and the partner work it together.\n>Both engaged"
+        )
+        assert "<!channel>" not in text
+
+    @pytest.mark.parametrize("resolution", [*Resolution, "unknown"])
+    def test_every_resolution_reads(self, resolution: str) -> None:
+        data = {"resolution": str(resolution), "reason": "r" * 5000}
+        message = build_direct_notice(maximal(), a_partner(), data)
+        assert_valid_message(message)
+        assert "settled an overlap" in message.text

@@ -12,12 +12,19 @@ import pytest
 from bot.ids import Block, Callback
 from bot.views.common import FormContext
 from bot.views.registration_modal import (
+    PRECHECK_CLEAR,
+    PRECHECK_OVERLAP,
     RegistrationForm,
     build_message_modal,
     build_registration_modal,
     build_submitted_view,
+    has_precheck,
     parse_registration_submission,
+    precheck_ref,
+    with_precheck,
 )
+from domain.checks import PrecheckResult
+from domain.matching import CompanyRef
 from domain.policy import ProgramPolicy
 from domain.registration import DealStage
 from tests.builders import TODAY, a_partner, a_registration, some_details
@@ -237,3 +244,149 @@ class TestOtherModals:
         view = assert_valid_view(build_message_modal("A rather long title for a modal", "x" * 4000))
         assert view["callback_id"] == Callback.notice
         assert len(view["blocks"][0]["text"]["text"]) == 3000
+
+
+ACME = CompanyRef("Acme Corp", domain="acme.com", country="US")
+OVERLAP = PrecheckResult(checked=ACME, may_overlap=True)
+CLEAR = PrecheckResult(checked=ACME, may_overlap=False)
+
+
+def _block_ids(view: dict[str, Any]) -> list[str]:
+    return [b.get("block_id", "") for b in view["blocks"]]
+
+
+def _as_slack_sends_it(view: dict[str, Any], **state: Any) -> dict[str, Any]:
+    """The view as it comes back in a block_actions payload: server fields and state added."""
+    values = state_values(view)
+    for block, entry in state.items():
+        values[Block[block]][Block[block]].update(entry)
+    return {
+        **view,
+        "id": "V0FORM",
+        "team_id": "T0PARTNER",
+        "hash": "1710000000.abcd1234",
+        "root_view_id": "V0FORM",
+        "app_id": "A0DIBS",
+        "bot_id": "B0BOT",
+        "external_id": "",
+        "previous_view_id": None,
+        "state": {"values": values},
+    }
+
+
+class TestPrecheckLine:
+    def test_company_and_website_dispatch_when_enter_is_pressed(self) -> None:
+        inputs = _inputs(_modal(partners=[a_partner()]))
+        dispatching = {k for k, b in inputs.items() if b.get("dispatch_action")}
+        assert dispatching == {Block.company, Block.website}
+        for block in dispatching:
+            config = inputs[block]["element"]["dispatch_action_config"]
+            assert config == {"trigger_actions_on": ["on_enter_pressed"]}
+
+    def test_a_new_form_has_no_line(self) -> None:
+        view = _modal()
+        assert Block.precheck not in _block_ids(view)
+        assert not has_precheck(view)
+
+    @pytest.mark.parametrize(
+        ("result", "words"), [(OVERLAP, PRECHECK_OVERLAP), (CLEAR, PRECHECK_CLEAR)]
+    )
+    def test_the_line_sits_under_the_website_and_says_only_that(
+        self, result: PrecheckResult, words: str
+    ) -> None:
+        view = _modal(prefill=some_details(), precheck=result)
+        ids = _block_ids(view)
+        assert ids[ids.index(Block.website) + 1] == Block.precheck
+        [line] = [b for b in view["blocks"] if b.get("block_id") == Block.precheck]
+        assert line["type"] == "context"
+        verdict, checked = line["elements"]
+        assert words in verdict["text"]
+        assert checked == {
+            "type": "plain_text",
+            "text": "Checked: Acme Corp · acme.com",
+            "emoji": False,
+        }
+        assert has_precheck(view)
+
+    def test_the_form_with_a_line_still_parses_back_to_the_same_details(self) -> None:
+        details = some_details()
+        result = _submit(_modal(prefill=details, precheck=OVERLAP))
+        assert result == RegistrationForm(details=details, partner_id=None)
+
+    def test_the_line_stays_within_limits_with_maximal_input(self) -> None:
+        hostile = CompanyRef("<!channel> &" * 18 + "x" * 20, domain="a" * 63 + ".example" * 24)
+        result = PrecheckResult(checked=hostile, may_overlap=True)
+        details = some_details(company="c" * 200, notes="&" * 3000)
+        view = _modal(prefill=details, precheck=result, info_request="<" * 3000)
+        [line] = [b for b in view["blocks"] if b.get("block_id") == Block.precheck]
+        verdict, checked = line["elements"]
+        assert verdict["text"] == f":warning: {PRECHECK_OVERLAP}"  # no user text in mrkdwn
+        assert checked["type"] == "plain_text"
+        assert len(checked["text"]) == 500
+
+    def test_with_precheck_keeps_every_block_and_drops_what_slack_adds(self) -> None:
+        form = _modal(prefill=some_details(), partners=[a_partner()])
+        sent = _as_slack_sends_it(form, company={"value": "Typed Inc"})
+        updated = assert_valid_view(with_precheck(sent, OVERLAP))
+        assert {k: v for k, v in updated.items() if k != "blocks"} == {
+            k: v for k, v in form.items() if k != "blocks"
+        }
+        ids = _block_ids(updated)
+        assert [b for b in updated["blocks"] if b["block_id"] != Block.precheck] == form["blocks"]
+        assert ids[ids.index(Block.website) + 1] == Block.precheck
+
+    def test_with_precheck_replaces_the_line_or_removes_it(self) -> None:
+        form = _modal(precheck=CLEAR)
+        replaced = with_precheck(_as_slack_sends_it(form), OVERLAP)
+        assert _block_ids(replaced).count(Block.precheck) == 1
+        assert PRECHECK_OVERLAP in str(replaced["blocks"])
+        assert PRECHECK_CLEAR not in str(replaced["blocks"])
+        removed = with_precheck(_as_slack_sends_it(form), None)
+        assert not has_precheck(removed)
+        assert removed["blocks"] == _modal()["blocks"]
+
+
+class TestPrecheckRef:
+    def _values(self, **changes: Any) -> dict[str, Any]:
+        view = _modal()
+        values = state_values(view)
+        for block, state in changes.items():
+            values[Block[block]][Block[block]].update(state)
+        return values
+
+    def test_company_and_website_are_what_is_checked(self) -> None:
+        values = self._values(company={"value": " Acme Corp "}, website={"value": "www.acme.com"})
+        assert precheck_ref(values) == CompanyRef("Acme Corp", domain="www.acme.com")
+
+    def test_country_and_contact_e_mail_join_in_as_on_submission(self) -> None:
+        values = self._values(
+            company={"value": "Acme Corp"},
+            website={"value": "acme.com"},
+            country={"selected_option": {"value": "DE"}},
+            contact_email={"value": "wile@acme.com"},
+        )
+        assert precheck_ref(values) == CompanyRef(
+            "Acme Corp", domain="acme.com", email="wile@acme.com", country="DE"
+        )
+
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"company": {"value": "Acme Corp"}},
+            {"website": {"value": "acme.com"}},
+            {"company": {"value": "Acme Corp"}, "website": {"value": "not a website"}},
+            {"company": {"value": "c" * 201}, "website": {"value": "acme.com"}},
+        ],
+        ids=["no website", "no company", "implausible website", "company too long"],
+    )
+    def test_nothing_to_check_until_both_are_filled(self, changes: dict[str, Any]) -> None:
+        assert precheck_ref(self._values(**changes)) is None
+
+    def test_an_unfinished_e_mail_or_unknown_country_is_left_out(self) -> None:
+        values = self._values(
+            company={"value": "Acme Corp"},
+            website={"value": "acme.com"},
+            country={"selected_option": {"value": "XX"}},
+            contact_email={"value": "wile@"},
+        )
+        assert precheck_ref(values) == CompanyRef("Acme Corp", domain="acme.com")

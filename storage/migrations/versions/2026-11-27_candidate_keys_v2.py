@@ -5,7 +5,7 @@ written by the previous scheme would no longer be found. No schema change: the i
 derived data, rebuilt here from the records with the default rules.
 
 Revision ID: 5b7e2c4d9a10
-Revises: 9d9781b0dad1
+Revises: c0f1d35c0de4
 Create Date: 2026-11-27 19:20:00.000000
 """
 
@@ -21,7 +21,7 @@ from domain.conflicts import ACTIVE_STATUSES, ConflictRules
 from domain.matching import CompanyRef
 
 revision: str = "5b7e2c4d9a10"
-down_revision: str | Sequence[str] | None = "9d9781b0dad1"
+down_revision: str | Sequence[str] | None = "c0f1d35c0de4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

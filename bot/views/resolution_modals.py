@@ -1,0 +1,198 @@
+"""The conflict desk's modals: settle a conflict with a reason, or say "I'm working this".
+
+Pure: the resolution modal opens from the button alone (the trigger id expires in 3 s) and
+is filled in with the company and the recommendation once the case is loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from slack_sdk.models.blocks import (
+    Block as SlackBlock,
+)
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+    UrlInputElement,
+)
+from slack_sdk.models.views import View
+
+from bot.ids import Block, Callback
+from bot.views.common import RegistrationRef, escape_fit, truncate
+from domain.adjudication import REASON_LIMIT, ConflictCase
+from domain.ownership import Recommendation, Resolution
+from domain.registration import format_reference
+
+NOTE_LIMIT = 2000
+LINK_LIMIT = 1000
+
+
+class ResolutionContext(BaseModel):
+    """The resolution modal's private_metadata: which registration, seen at which version,
+    and the resolution the desk clicked."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    version: int
+    resolution: Resolution
+
+
+_PROMPTS = {
+    Resolution.award_partner: "This registration wins; every rival registration is rejected "
+    "(or loses its protection).",
+    Resolution.award_existing: "The existing claim wins (a rival registration still in review "
+    "is approved); this registration and any other rival are rejected.",
+    Resolution.co_sell: "This registration is approved as a co-sell with the direct team.",
+    Resolution.duplicate: "This registration is rejected as a duplicate; the other claims "
+    "stay as they are.",
+    Resolution.reject_both: "This registration and every rival registration are rejected.",
+    Resolution.request_info: "The partner is asked your question; the registration waits "
+    "for the answer.",
+}
+
+
+def build_resolution_modal(meta: ResolutionContext, *, case: ConflictCase | None = None) -> View:
+    """Ask why (or, for Request info, what to ask the partner) before applying `meta.resolution`.
+
+    Without `case` it shows what the button alone says; with it, the company and the
+    rules' recommendation too.
+    """
+    resolution = meta.resolution
+    reference = format_reference(meta.id)
+    company = ""
+    if case is not None:
+        company = f" · {escape_fit(case.registration.details.company, 500)}"
+    blocks: list[SlackBlock] = [
+        _section(f"*{resolution.label}* for *{reference}*{company}\n{_PROMPTS[resolution]}")
+    ]
+    if case is not None:
+        blocks.append(_context(_advice(case.recommendation, resolution)))
+    asking = resolution is Resolution.request_info
+    reason = PlainTextInputElement(
+        action_id=Block.resolve_reason, multiline=True, max_length=REASON_LIMIT
+    )
+    blocks.append(
+        InputBlock(
+            block_id=Block.resolve_reason,
+            label="Question for the partner" if asking else "Reason",
+            element=reason,
+            hint=(
+                "The partner sees this question on its card and answers by updating the form."
+                if asking
+                else "Kept in the audit log as a precedent. Partners never see it."
+            ),
+        )
+    )
+    return View(
+        type="modal",
+        callback_id=Callback.resolve_submit,
+        private_metadata=meta.model_dump_json(),
+        title="Request info" if asking else "Settle the conflict",
+        submit="Send" if asking else "Settle",
+        close="Cancel",
+        blocks=blocks,
+    )
+
+
+def _advice(advice: Recommendation | None, chosen: Resolution) -> str:
+    if advice is None:
+        return "No active claim is left to weigh: the rules recommend nothing."
+    text = f":scales: Recommended: *{advice.resolution.label}*. {advice.reason}."
+    if advice.resolution is not chosen:
+        text += " You are choosing otherwise: say why."
+    return text
+
+
+def parse_resolution_submission(
+    values: Mapping[str, Any], resolution: Resolution
+) -> str | dict[str, str]:
+    """The reason (or question), or errors keyed by input block id."""
+    reason = _value(values, Block.resolve_reason)
+    if not reason:
+        if resolution is Resolution.request_info:
+            return {Block.resolve_reason: "Ask the partner a question."}
+        return {Block.resolve_reason: "Say why: the reason is kept as a precedent."}
+    if len(reason) > REASON_LIMIT:
+        return {Block.resolve_reason: f"Keep it under {REASON_LIMIT} characters."}
+    return reason
+
+
+def build_working_modal(ref: RegistrationRef) -> View:
+    """A direct rep says they are working this customer, with a note and optional evidence."""
+    reference = format_reference(ref.id)
+    return View(
+        type="modal",
+        callback_id=Callback.working_submit,
+        private_metadata=ref.model_dump_json(),
+        title="I'm working this",
+        submit="Tell the desk",
+        close="Cancel",
+        blocks=[
+            _section(
+                f"Tell the deal desk you are working the customer of *{reference}*. "
+                "The desk sees this in the review thread; the partner never does."
+            ),
+            InputBlock(
+                block_id=Block.working_note,
+                label="What are you working on with this customer?",
+                element=PlainTextInputElement(
+                    action_id=Block.working_note, multiline=True, max_length=NOTE_LIMIT
+                ),
+            ),
+            InputBlock(
+                block_id=Block.working_link,
+                label="Link to the evidence",
+                element=UrlInputElement(action_id=Block.working_link),
+                optional=True,
+                hint="A CRM record or a message link, starting with https://.",
+            ),
+        ],
+    )
+
+
+def parse_working_submission(
+    values: Mapping[str, Any],
+) -> tuple[str, str | None] | dict[str, str]:
+    """The note and the optional link, or errors keyed by input block id."""
+    note = _value(values, Block.working_note)
+    link = _value(values, Block.working_link) or None
+    errors: dict[str, str] = {}
+    if not note:
+        errors[Block.working_note] = "Say what you are working on with this customer."
+    elif len(note) > NOTE_LIMIT:
+        errors[Block.working_note] = f"Keep the note under {NOTE_LIMIT} characters."
+    if link is not None and (
+        len(link) > LINK_LIMIT or not link.startswith(("https://", "http://"))
+    ):
+        errors[Block.working_link] = "Paste a link that starts with https://."
+    return errors or (note, link)
+
+
+def build_closed_modal(title: str, text: str) -> View:
+    """A modal with nothing left to do: why the action cannot go ahead."""
+    return View(
+        type="modal",
+        title=truncate(title, 24),
+        close="Close",
+        blocks=[_section(text)],
+    )
+
+
+def _value(values: Mapping[str, Any], block: Block) -> str:
+    entry = values.get(block, {}).get(block) or {}
+    return str(entry.get("value") or "").strip()
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, 3000))])

@@ -1,0 +1,407 @@
+"""Settling a conflict: one resolution applied to every registration involved, at once.
+
+The desk picks a resolution on a registration whose check found other claims. In one
+transaction: the registration and every still-active rival registration move as the
+resolution says, each move is audited with the desk's reason (the precedent), and each
+party is told its own story: the winner, the other partners (neutral words, no names),
+the direct owners (a direct message). Direct claims (accounts, opportunities) live in the
+CRM; a resolution never changes them, it only tells their owners.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.actor import Actor
+from domain.conflicts import ACTIVE_STATUSES, Claim, ClaimKind
+from domain.errors import ConcurrentUpdate, InvalidInput, NotAllowed, NotFound
+from domain.matching import Strength
+from domain.messages import MessageKind, Notice, OutboxMessage
+from domain.ownership import (
+    Dispute,
+    Recommendation,
+    Resolution,
+    StoredFinding,
+    recommend,
+    rejection_reason_for,
+)
+from domain.policy import DeskPolicy, ProgramPolicy, can_decide, is_internal
+from domain.ports import UnitOfWork
+from domain.registration import Registration, RegistrationStatus, RejectionReason
+
+logger = logging.getLogger(__name__)
+
+REASON_LIMIT = 2000
+
+# What a partner that lost a resolution may still read (never who won or why).
+NEUTRAL_LOSS = "The desk reviewed an overlap with an existing claim on this customer."
+STILL_OWN_EARLIER = "own_earlier"  # its own earlier registration for the customer stays
+STILL_NOTHING = "nothing"  # nothing is protected for it on this customer
+STILL_PROTECTION_ENDED = "protection_ended"  # its approval was withdrawn
+
+
+class AdjudicationRaced(ConcurrentUpdate):
+    """Another decision changed a registration involved first; nothing was applied."""
+
+    def __init__(self, registration: Registration) -> None:
+        super().__init__(
+            f"{registration.reference} is already {registration.status.label.lower()}"
+            " (someone decided first); nothing was changed."
+        )
+        self.registration = registration
+
+
+@dataclass(frozen=True, slots=True)
+class Adjudicate:
+    """The desk's resolution of the conflicts found for `registration_id` (as seen at
+    `version`), with the reason every party's record keeps."""
+
+    registration_id: int
+    version: int
+    by: Actor
+    resolution: Resolution
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Adjudication:
+    """What a resolution did: the registration, the rivals it moved, and the rule advice."""
+
+    registration: Registration
+    changed: tuple[Registration, ...]
+    recommendation: Recommendation | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictCase:
+    """A registration with its findings as they are now, and what the rules recommend."""
+
+    registration: Registration
+    findings: tuple[StoredFinding, ...]
+    recommendation: Recommendation | None
+    disputes: tuple[Dispute, ...]
+
+
+async def conflict_case(registration_id: int, *, uow: UnitOfWork, now: datetime) -> ConflictCase:
+    """Everything the desk weighs for one registration (internal eyes only)."""
+    async with uow:
+        registration = await _load(uow, registration_id)
+        findings = await uow.findings.for_registration(registration_id)
+        disputes = await uow.findings.disputes(registration_id)
+    return ConflictCase(
+        registration,
+        tuple(findings),
+        recommend(registration, findings, now=now),
+        tuple(disputes),
+    )
+
+
+async def adjudicate(
+    cmd: Adjudicate,
+    *,
+    uow: UnitOfWork,
+    now: datetime,
+    program: ProgramPolicy,
+    desk: DeskPolicy,
+    host_team_id: str,
+) -> Adjudication:
+    """Apply the resolution to every registration involved in one transaction.
+
+    Racing decisions (an approve click, a second resolution) leave exactly one outcome:
+    whichever commits first wins, the other raises AdjudicationRaced and changes nothing.
+    """
+    if not can_decide(cmd.by, desk=desk, host_team_id=host_team_id):
+        raise NotAllowed("Only the deal desk's approvers can settle conflicts.")
+    reason = cmd.reason.strip()
+    if not reason:
+        raise InvalidInput("Say why: the reason is kept as a precedent.", field="reason")
+    if len(reason) > REASON_LIMIT:
+        raise InvalidInput(f"Keep the reason under {REASON_LIMIT} characters.", field="reason")
+    versions: dict[int, int] = {cmd.registration_id: cmd.version}  # as this decision saw them
+    try:
+        async with uow:
+            subject = await _load(uow, cmd.registration_id)
+            if subject.version != cmd.version or subject.status is not (
+                RegistrationStatus.under_review
+            ):
+                raise AdjudicationRaced(subject)
+            findings = await uow.findings.for_registration(cmd.registration_id)
+            advice = recommend(subject, findings, now=now)
+            rivals = await _rivals(uow, subject, findings, now=now)
+            versions.update({_Plan._id(r): r.version for r in rivals})
+            plan = _Plan(cmd, reason, subject, rivals, findings, advice, now, program)
+            plan.apply()
+            # In id order, so two resolutions sharing registrations lock rows in the same
+            # order (PostgreSQL would otherwise abort one of them as a deadlock).
+            for registration in sorted((subject, *plan.changed), key=_Plan._id):
+                await uow.registrations.save(
+                    registration, expected_version=versions[_Plan._id(registration)]
+                )
+            await uow.outbox.put(plan.messages(), now=now)
+            await uow.commit()
+    except ConcurrentUpdate as race:
+        if isinstance(race, AdjudicationRaced):
+            raise
+        raise AdjudicationRaced(await _first_changed(uow, cmd, versions)) from race
+    logger.info(
+        "registration %s settled %s by %s/%s; %d rivals moved",
+        cmd.registration_id,
+        cmd.resolution,
+        cmd.by.team_id,
+        cmd.by.user_id,
+        len(plan.changed),
+    )
+    return Adjudication(subject, tuple(plan.changed), advice)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimWork:
+    """A direct rep's "I'm working this", with the evidence they add."""
+
+    registration_id: int
+    by: Actor
+    note: str
+    link: str | None = None
+
+
+async def dispute(cmd: ClaimWork, *, uow: UnitOfWork, now: datetime, host_team_id: str) -> Dispute:
+    """Mark the case disputed by an internal user and tell the desk (never the partner)."""
+    if not is_internal(cmd.by, host_team_id=host_team_id):
+        raise NotAllowed("Only the vendor's own team can claim a customer.")
+    note = cmd.note.strip()
+    if not note:
+        raise InvalidInput("Say what you are working on with this customer.", field="note")
+    link = (cmd.link or "").strip() or None
+    if link is not None and not link.startswith(("https://", "http://")):
+        raise InvalidInput("Paste a link that starts with https://.", field="link")
+    async with uow:
+        registration = await _load(uow, cmd.registration_id)
+        if registration.is_decided:
+            raise InvalidInput(f"{registration.reference} is already decided.")
+        record = Dispute(
+            registration_id=cmd.registration_id,
+            by_user_id=cmd.by.user_id,
+            by_team_id=cmd.by.team_id,
+            at=now,
+            note=note,
+            link=link,
+        )
+        await uow.findings.add_dispute(record)
+        registration.note_event(by=cmd.by, now=now, action="dispute", reason=note)
+        await uow.registrations.save(registration, expected_version=registration.version)
+        await uow.outbox.put(
+            [
+                OutboxMessage(MessageKind.review_card, registration_id=cmd.registration_id),
+                OutboxMessage(
+                    MessageKind.desk_notice,
+                    registration_id=cmd.registration_id,
+                    notice=Notice.disputed,
+                    data={"by": cmd.by.user_id, "note": note, "link": link or ""},
+                ),
+                # The evidence message lists who is working the customer.
+                OutboxMessage(MessageKind.evidence, registration_id=cmd.registration_id),
+            ],
+            now=now,
+        )
+        await uow.commit()
+    return record
+
+
+# ---------------------------------------------------------------------------- the plan
+
+
+@dataclass(slots=True)
+class _Plan:
+    """How one resolution moves the subject and its rivals, and whom it tells what."""
+
+    cmd: Adjudicate
+    reason: str
+    subject: Registration
+    rivals: list[Registration]
+    findings: list[StoredFinding]
+    advice: Recommendation | None
+    now: datetime
+    program: ProgramPolicy
+    changed: list[Registration] = field(default_factory=list)
+    notices: dict[int, Notice] = field(default_factory=dict)
+    still: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def action(self) -> str:
+        return f"adjudicate:{self.cmd.resolution.value}"
+
+    @property
+    def precedent(self) -> str:
+        rule = f" [{self.advice.rule.value}]" if self.advice else ""
+        return f"{self.cmd.resolution.label}{rule}: {self.reason}"
+
+    def apply(self) -> None:
+        resolution = self.cmd.resolution
+        if resolution is Resolution.award_partner:
+            self._win(self.subject, Notice.conflict_won)
+            for rival in self.rivals:
+                self._lose(rival, RejectionReason.duplicate)
+        elif resolution is Resolution.award_existing:
+            owner = self._existing_owner()
+            self._lose(self.subject, rejection_reason_for(owner))
+            for rival in self.rivals:
+                if owner is not None and rival.id == owner.id:
+                    if rival.status is RegistrationStatus.under_review:
+                        self._win(rival, Notice.conflict_won)
+                else:
+                    self._lose(rival, RejectionReason.duplicate)
+        elif resolution is Resolution.co_sell:
+            self._win(self.subject, Notice.co_sell, note="Co-sell with the vendor's direct team.")
+        elif resolution is Resolution.duplicate:
+            self._lose(self.subject, RejectionReason.duplicate)
+        elif resolution is Resolution.reject_both:
+            self._lose(self.subject, RejectionReason.duplicate)
+            for rival in self.rivals:
+                self._lose(rival, RejectionReason.duplicate)
+        else:
+            # The transition records the question; the precedent row records the resolution.
+            self.subject.note_event(
+                by=self.cmd.by, now=self.now, action=self.action, reason=self.precedent
+            )
+            self.subject.request_info(by=self.cmd.by, now=self.now, question=self.reason)
+            self.notices[self._id(self.subject)] = Notice.info_requested
+
+    def _existing_owner(self) -> Claim | None:
+        """The claim "the existing owner" means: the rules' pick, else the strongest."""
+        if self.advice is not None and self.advice.claim is not None:
+            return self.advice.claim
+        strong = [f for f in self.findings if f.strength is Strength.conflict]
+        return (strong or self.findings)[0].claim if self.findings else None
+
+    def _win(self, registration: Registration, notice: Notice, *, note: str | None = None) -> None:
+        registration.approve(
+            by=self.cmd.by,
+            now=self.now,
+            protection=self.program.protection,
+            action=self.action,
+            reason=self.precedent,
+            note=note,
+        )
+        self._changed(registration, notice)
+
+    def _lose(self, registration: Registration, reason: RejectionReason) -> None:
+        was_approved = registration.status is RegistrationStatus.approved
+        registration.lose_conflict(
+            by=self.cmd.by,
+            now=self.now,
+            reason=reason,
+            action=self.action,
+            detail=self.precedent,
+            note=NEUTRAL_LOSS,
+        )
+        rid = self._id(registration)
+        if was_approved:
+            self.still[rid] = STILL_PROTECTION_ENDED
+        elif self._has_own_earlier(registration):
+            self.still[rid] = STILL_OWN_EARLIER
+        else:
+            self.still[rid] = STILL_NOTHING
+        self._changed(registration, Notice.conflict_lost)
+
+    def _has_own_earlier(self, registration: Registration) -> bool:
+        """Whether the losing partner keeps an earlier active claim of its own here."""
+        return any(
+            f.claim.kind is ClaimKind.registration
+            and f.claim.partner_id == registration.partner_id
+            and f.claim.id != registration.id
+            and f.claim.is_active(self.now)
+            and (f.claim.created_at or self.now) < registration.created_at
+            for f in self.findings
+        )
+
+    def _changed(self, registration: Registration, notice: Notice) -> None:
+        self.notices[self._id(registration)] = notice
+        if registration is not self.subject:
+            self.changed.append(registration)
+
+    @staticmethod
+    def _id(registration: Registration) -> int:
+        assert registration.id is not None
+        return registration.id
+
+    def messages(self) -> list[OutboxMessage]:
+        """Cards refreshed and a notice per party; direct owners get a direct message."""
+        subject_id = self._id(self.subject)
+        desk = {
+            "resolution": self.cmd.resolution.value,
+            "subject": str(subject_id),
+            "reason": self.reason,
+            "rule": self.advice.rule.value if self.advice else "",
+        }
+        out: list[OutboxMessage] = []
+        for rid, notice in self.notices.items():
+            partner_data = {"still": self.still[rid]} if rid in self.still else {}
+            out += [
+                OutboxMessage(MessageKind.partner_card, registration_id=rid),
+                OutboxMessage(MessageKind.review_card, registration_id=rid),
+                OutboxMessage(
+                    MessageKind.partner_notice,
+                    registration_id=rid,
+                    notice=notice,
+                    data=partner_data,
+                ),
+                OutboxMessage(
+                    MessageKind.desk_notice, registration_id=rid, notice=notice, data=desk
+                ),
+            ]
+        out.append(OutboxMessage(MessageKind.evidence, registration_id=subject_id))
+        owners = {
+            (f.claim.owner_slack_id or "", f.claim.owner_email or "")
+            for f in self.findings
+            if f.claim.kind is not ClaimKind.registration and f.claim.owner
+        }
+        for slack_id, email in sorted(owners):
+            out.append(
+                OutboxMessage(
+                    MessageKind.direct_notice,
+                    registration_id=subject_id,
+                    data={**desk, "owner_slack_id": slack_id, "owner_email": email},
+                )
+            )
+        return out
+
+
+async def _rivals(
+    uow: UnitOfWork, subject: Registration, findings: list[StoredFinding], *, now: datetime
+) -> list[Registration]:
+    """The other registrations still holding a claim that this check found as a conflict.
+
+    A possible conflict (a weak likeness) is shown to the desk but never moved by a
+    resolution: it may well be another customer, and it never blocks a partner on its own.
+    """
+    ids = {
+        f.claim.id
+        for f in findings
+        if f.claim.kind is ClaimKind.registration
+        and f.strength is Strength.conflict
+        and f.claim.id != subject.id
+        and f.claim.is_active(now)
+    }
+    found = await uow.registrations.get_many(ids)
+    return [found[i] for i in sorted(found) if found[i].status in ACTIVE_STATUSES]
+
+
+async def _first_changed(uow: UnitOfWork, cmd: Adjudicate, seen: dict[int, int]) -> Registration:
+    """The registration another decision changed first: the subject, else a rival."""
+    async with uow:
+        current = await uow.registrations.get_many(seen)
+        subject = current.get(cmd.registration_id) or await _load(uow, cmd.registration_id)
+    order = [cmd.registration_id, *sorted(set(seen) - {cmd.registration_id})]
+    for rid in order:
+        if rid in current and current[rid].version != seen[rid]:
+            return current[rid]
+    return subject
+
+
+async def _load(uow: UnitOfWork, registration_id: int) -> Registration:
+    registration = await uow.registrations.get(registration_id)
+    if registration is None:
+        raise NotFound("That registration does not exist.")
+    return registration

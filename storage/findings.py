@@ -1,0 +1,212 @@
+"""The desk's view of a registration's findings, and direct reps' disputes, in SQL.
+
+A finding stores which claim matched and why; the claim itself is read again here, so the
+evidence thread shows it as it is now (a rival registration approved since, an opportunity
+moved on), with the amounts, partner and owner the desk weighs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.conflicts import Claim, ClaimKind
+from domain.matching import CompanyRef, Finding, Signal, Strength
+from domain.ownership import ClaimDetails, Dispute, StoredFinding
+from domain.registration import RegistrationStatus
+from storage.crm import ACCOUNT, OPPORTUNITY
+from storage.models import (
+    PartnerRow,
+    RegistrationDisputeRow,
+    RegistrationFindingRow,
+    RegistrationRow,
+)
+
+_FINDING = cast(Table, RegistrationFindingRow.__table__)
+_DISPUTE = cast(Table, RegistrationDisputeRow.__table__)
+_REGISTRATION = cast(Table, RegistrationRow.__table__)
+_PARTNER = cast(Table, PartnerRow.__table__)
+_STRENGTH_ORDER = {Strength.conflict: 0, Strength.possible: 1, Strength.support: 2}
+
+
+class SqlAlchemyFindingRepository:
+    """`domain.ports.FindingRepository` on an AsyncSession (the UoW owns the session)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def for_registration(self, registration_id: int) -> list[StoredFinding]:
+        """The registration's findings, strongest first, with each claim as it is now."""
+        rows = list(
+            await self._session.execute(
+                select(_FINDING)
+                .where(_FINDING.c.registration_id == registration_id)
+                .order_by(_FINDING.c.id)
+            )
+        )
+        ids: dict[str, list[int]] = {kind.value: [] for kind in ClaimKind}
+        for row in rows:
+            ids[row.claim_kind].append(row.claim_id)
+        details = {
+            **await self._registrations(ids[ClaimKind.registration.value]),
+            **await self._accounts(ids[ClaimKind.account.value]),
+            **await self._opportunities(ids[ClaimKind.opportunity.value]),
+        }
+        found = [
+            StoredFinding(
+                details=details[(ClaimKind(row.claim_kind), row.claim_id)],
+                strength=Strength(row.strength),
+                evidence=tuple(_evidence(item) for item in row.evidence),
+                found_at=row.found_at,
+            )
+            for row in rows
+            if (ClaimKind(row.claim_kind), row.claim_id) in details
+        ]
+        return sorted(found, key=lambda f: _STRENGTH_ORDER[f.strength])
+
+    async def add_dispute(self, dispute: Dispute) -> None:
+        await self._session.execute(
+            insert(_DISPUTE).values(
+                registration_id=dispute.registration_id,
+                by_user_id=dispute.by_user_id,
+                by_team_id=dispute.by_team_id,
+                at=dispute.at,
+                note=dispute.note,
+                link=dispute.link,
+            )
+        )
+
+    async def disputes(self, registration_id: int) -> list[Dispute]:
+        statement = (
+            select(_DISPUTE)
+            .where(_DISPUTE.c.registration_id == registration_id)
+            .order_by(_DISPUTE.c.at, _DISPUTE.c.id)
+        )
+        return [
+            Dispute(
+                registration_id=row.registration_id,
+                by_user_id=row.by_user_id,
+                by_team_id=row.by_team_id,
+                at=row.at,
+                note=row.note,
+                link=row.link,
+            )
+            for row in await self._session.execute(statement)
+        ]
+
+    async def disputed(self, registration_ids: Collection[int]) -> set[int]:
+        if not registration_ids:
+            return set()
+        statement = (
+            select(_DISPUTE.c.registration_id)
+            .where(_DISPUTE.c.registration_id.in_(list(registration_ids)))
+            .distinct()
+        )
+        return set(await self._session.scalars(statement))
+
+    async def _registrations(self, ids: list[int]) -> dict[tuple[ClaimKind, int], ClaimDetails]:
+        if not ids:
+            return {}
+        r, p = _REGISTRATION.c, _PARTNER.c
+        statement = (
+            select(
+                r.id,
+                r.partner_id,
+                r.status,
+                r.created_at,
+                r.protected_until,
+                r.company,
+                r.website,
+                r.contact_email,
+                r.country,
+                r.products,
+                r.amount,
+                r.currency,
+                p.name.label("partner_name"),
+                p.tier.label("partner_tier"),
+                p.manager_user_id,
+            )
+            .join(_PARTNER, p.id == r.partner_id)
+            .where(r.id.in_(ids))
+        )
+        found: dict[tuple[ClaimKind, int], ClaimDetails] = {}
+        for row in await self._session.execute(statement):
+            claim = Claim(
+                kind=ClaimKind.registration,
+                id=row.id,
+                company=CompanyRef(
+                    name=row.company,
+                    domain=row.website or None,
+                    email=row.contact_email or None,
+                    country=row.country or None,
+                    products=frozenset(row.products or ()),
+                ),
+                partner_id=row.partner_id,
+                status=RegistrationStatus(row.status),
+                created_at=row.created_at,
+                protected_until=row.protected_until,
+            )
+            found[(ClaimKind.registration, row.id)] = ClaimDetails(
+                claim,
+                amount=row.amount,
+                currency=row.currency,
+                partner_name=row.partner_name,
+                partner_tier=row.partner_tier,
+                partner_manager=row.manager_user_id,
+                company_name=row.company,
+            )
+        return found
+
+    async def _accounts(self, ids: list[int]) -> dict[tuple[ClaimKind, int], ClaimDetails]:
+        if not ids:
+            return {}
+        found: dict[tuple[ClaimKind, int], ClaimDetails] = {}
+        for row in await self._session.execute(select(ACCOUNT).where(ACCOUNT.c.id.in_(ids))):
+            claim = Claim(
+                kind=ClaimKind.account,
+                id=row.id,
+                company=CompanyRef(name=row.name, domain=row.domain, country=row.country),
+                external_id=row.external_id,
+                is_customer=row.is_customer,
+                is_named=row.is_named,
+                owner_slack_id=row.owner_slack_id,
+                owner_email=row.owner_email,
+            )
+            found[(ClaimKind.account, row.id)] = ClaimDetails(claim, company_name=row.name)
+        return found
+
+    async def _opportunities(self, ids: list[int]) -> dict[tuple[ClaimKind, int], ClaimDetails]:
+        if not ids:
+            return {}
+        found: dict[tuple[ClaimKind, int], ClaimDetails] = {}
+        statement = select(OPPORTUNITY).where(OPPORTUNITY.c.id.in_(ids))
+        for row in await self._session.execute(statement):
+            claim = Claim(
+                kind=ClaimKind.opportunity,
+                id=row.id,
+                company=CompanyRef(name=row.name, domain=row.domain),
+                external_id=row.external_id,
+                account_external_id=row.account_external_id,
+                owner_slack_id=row.owner_slack_id,
+                owner_email=row.owner_email,
+                stage=row.stage,
+                created_at=row.created_at,
+                last_activity_at=row.last_activity_at,
+            )
+            found[(ClaimKind.opportunity, row.id)] = ClaimDetails(
+                claim, amount=row.amount, company_name=row.name
+            )
+        return found
+
+
+def _evidence(item: dict[str, Any]) -> Finding:
+    """One stored signal back as a Finding (see `storage.conflicts.evidence_data`)."""
+    return Finding(
+        signal=Signal(item["signal"]),
+        strength=Strength(item["strength"]),
+        score=float(item.get("score", 1.0)),
+        detail=str(item.get("detail", "")),
+    )

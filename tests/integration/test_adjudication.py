@@ -1,0 +1,347 @@
+"""Settling a conflict against real storage, on SQLite and PostgreSQL: one resolution moves
+every registration involved in one transaction, and racing decisions leave one outcome."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from domain.actor import Actor
+from domain.adjudication import Adjudicate, Adjudication, AdjudicationRaced, adjudicate
+from domain.matching import Strength
+from domain.ownership import Resolution
+from domain.partner import Partner
+from domain.registration import Registration, RegistrationStatus
+from domain.services import (
+    AlreadyDecided,
+    Decide,
+    Decision,
+    SubmitRegistration,
+    decide_registration,
+    submit_registration,
+)
+from tests.integration.builders import (
+    DESK,
+    HOST_TEAM,
+    PROGRAM,
+    T0,
+    a_partner,
+    a_rep,
+    an_approver,
+    some_details,
+)
+from tests.integration.conftest import NewUow
+
+ROUNDS = 4
+CUSTOMERS = ("Initech", "Vandelay Imports", "Umbrella Pharma", "Hooli", "Soylent Foods")
+
+
+async def partners(new_uow: NewUow, count: int) -> list[Partner]:
+    """`count` partners, each with its own Slack team and channel."""
+    made = [a_partner(slack_team_id=f"T0PARTNER{n}") for n in range(count)]
+    async with new_uow() as uow:
+        for partner in made:
+            await uow.partners.add(partner)
+        await uow.commit()
+    return made
+
+
+async def register(new_uow: NewUow, partner: Partner, customer: str) -> Registration:
+    """`partner` registers `customer` (its website makes every registration of it overlap)."""
+    slug = customer.split(maxsplit=1)[0].lower()
+    details = some_details(
+        company=customer, website=f"{slug}.example", contact_email=f"buyer@{slug}.example"
+    )
+    command = SubmitRegistration(
+        details, a_rep(team_id=partner.slack_team_id), channel_id=partner.channel_id
+    )
+    outcome = await submit_registration(
+        command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM
+    )
+    return outcome.registration
+
+
+async def settle(
+    new_uow: NewUow,
+    registration: Registration,
+    resolution: Resolution,
+    by: Actor,
+    reason: str = "Evidence of work reviewed.",
+) -> Adjudication | AdjudicationRaced:
+    """One approver's resolution, in its own unit of work: what it did, or the lost race."""
+    assert registration.id is not None
+    command = Adjudicate(registration.id, registration.version, by, resolution, reason)
+    try:
+        return await adjudicate(
+            command, uow=new_uow(), now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
+        )
+    except AdjudicationRaced as lost:
+        return lost
+
+
+async def approve(
+    new_uow: NewUow, registration: Registration, by: Actor
+) -> Registration | AlreadyDecided:
+    """An approve click on the review card, in its own unit of work."""
+    assert registration.id is not None
+    command = Decide(registration.id, registration.version, by, Decision.approve)
+    try:
+        return await decide_registration(
+            command, uow=new_uow(), now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
+        )
+    except AlreadyDecided as lost:
+        return lost
+
+
+async def stored(new_uow: NewUow, *registrations: Registration) -> list[Registration]:
+    async with new_uow() as uow:
+        found = await uow.registrations.get_many([r.id or 0 for r in registrations])
+    return [found[r.id or 0] for r in registrations]
+
+
+async def trail(new_uow: NewUow) -> dict[int, list[tuple[str, str]]]:
+    """Every registration's audit trail as (action, actor user), oldest first."""
+    trails: dict[int, list[tuple[str, str]]] = {}
+    async with new_uow() as uow:
+        async for record in uow.registrations.audit_log():
+            event = record.event
+            trails.setdefault(record.registration_id, []).append(
+                (event.action, event.actor.user_id)
+            )
+    return trails
+
+
+def settled_by(actions: list[tuple[str, str]], user_id: str) -> list[str]:
+    """The resolutions `user_id` applied to one registration."""
+    return [a for a, who in actions if a.startswith("adjudicate:") and who == user_id]
+
+
+class TestOneTransaction:
+    async def test_award_moves_the_winner_and_every_rival_with_one_precedent_each(
+        self, new_uow: NewUow
+    ) -> None:
+        first_partner, second_partner, third_partner = await partners(new_uow, 3)
+        first = await register(new_uow, first_partner, "Initech")
+        second = await register(new_uow, second_partner, "Initech")
+        subject = await register(new_uow, third_partner, "Initech")
+
+        result = await settle(new_uow, subject, Resolution.award_partner, an_approver())
+
+        assert isinstance(result, Adjudication)
+        assert {r.id for r in result.changed} == {first.id, second.id}
+        now = await stored(new_uow, first, second, subject)
+        assert [r.status for r in now] == [
+            RegistrationStatus.rejected,
+            RegistrationStatus.rejected,
+            RegistrationStatus.approved,
+        ]
+        trails = await trail(new_uow)
+        for registration in now:
+            assert settled_by(trails[registration.id or 0], an_approver().user_id) == [
+                "adjudicate:award_partner"
+            ]
+
+    async def test_a_rival_approved_before_the_resolution_loses_its_protection(
+        self, new_uow: NewUow
+    ) -> None:
+        first_partner, second_partner = await partners(new_uow, 2)
+        rival = await register(new_uow, first_partner, "Initech")
+        subject = await register(new_uow, second_partner, "Initech")
+        assert isinstance(await approve(new_uow, rival, an_approver(1)), Registration)
+
+        await settle(new_uow, subject, Resolution.award_partner, an_approver())
+
+        rival_now, subject_now = await stored(new_uow, rival, subject)
+        assert rival_now.status is RegistrationStatus.cancelled
+        assert rival_now.protected_until is None
+        assert subject_now.status is RegistrationStatus.approved
+
+    async def test_a_possible_conflict_is_shown_but_never_moved(self, new_uow: NewUow) -> None:
+        typo_partner, rival_partner, subject_partner = await partners(new_uow, 3)
+        lookalike = some_details(
+            company="Microsfot", website="microsfot.example", contact_email=None, country="US"
+        )
+        command = SubmitRegistration(
+            lookalike, a_rep(team_id=typo_partner.slack_team_id), channel_id=typo_partner.channel_id
+        )
+        weak = (
+            await submit_registration(
+                command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM
+            )
+        ).registration
+        customer = some_details(
+            company="Microsoft Corp", website="microsoft.example", contact_email=None, country="US"
+        )
+        strong_rival, subject = [
+            (
+                await submit_registration(
+                    SubmitRegistration(
+                        customer, a_rep(team_id=p.slack_team_id), channel_id=p.channel_id
+                    ),
+                    uow=new_uow(),
+                    now=T0,
+                    program=PROGRAM,
+                    host_team_id=HOST_TEAM,
+                )
+            ).registration
+            for p in (rival_partner, subject_partner)
+        ]
+        async with new_uow() as uow:
+            found = await uow.findings.for_registration(subject.id or 0)
+        assert {(f.claim.id, f.strength) for f in found} == {
+            (weak.id, Strength.possible),
+            (strong_rival.id, Strength.conflict),
+        }
+
+        result = await settle(new_uow, subject, Resolution.reject_both, an_approver())
+
+        assert isinstance(result, Adjudication)
+        assert [r.id for r in result.changed] == [strong_rival.id]
+        weak_now, rival_now, subject_now = await stored(new_uow, weak, strong_rival, subject)
+        assert weak_now.status is RegistrationStatus.under_review
+        assert rival_now.status is RegistrationStatus.rejected
+        assert subject_now.status is RegistrationStatus.rejected
+
+
+class TestRaceWithAnApprove:
+    async def test_the_resolution_applies_to_all_or_none(self, new_uow: NewUow) -> None:
+        first_partner, second_partner = await partners(new_uow, 2)
+        pairs = [
+            (
+                await register(new_uow, first_partner, customer),
+                await register(new_uow, second_partner, customer),
+            )
+            for customer in CUSTOMERS[:ROUNDS]
+        ]
+        desk, clicker = an_approver(0), an_approver(1)
+
+        results = await asyncio.gather(
+            *(
+                call
+                for rival, subject in pairs
+                for call in (
+                    settle(new_uow, subject, Resolution.award_partner, desk),
+                    approve(new_uow, rival, clicker),
+                )
+            )
+        )
+
+        trails = await trail(new_uow)
+        for n, (rival, subject) in enumerate(pairs):
+            settled, approved = results[2 * n], results[2 * n + 1]
+            rival_now, subject_now = await stored(new_uow, rival, subject)
+            on_rival = settled_by(trails[rival.id or 0], desk.user_id)
+            on_subject = settled_by(trails[subject.id or 0], desk.user_id)
+            approvals = [a for a, _ in trails[rival.id or 0] if a == "approve"]
+            if isinstance(settled, AdjudicationRaced):
+                assert on_rival == on_subject == []
+                assert isinstance(approved, Registration)
+                assert approvals == ["approve"]
+                assert subject_now.status is RegistrationStatus.under_review
+                assert rival_now.status is RegistrationStatus.approved
+                # The subject never moved: the lost race names the rival that did.
+                assert settled.registration.id == rival.id
+                assert settled.registration.status is RegistrationStatus.approved
+            else:
+                assert on_rival == on_subject == ["adjudicate:award_partner"]
+                assert subject_now.status is RegistrationStatus.approved
+                if isinstance(approved, AlreadyDecided):
+                    assert approvals == []
+                    assert rival_now.status is RegistrationStatus.rejected
+                else:  # the approval committed before the resolution read the rival
+                    assert approvals == ["approve"]
+                    assert rival_now.status is RegistrationStatus.cancelled
+
+
+class TestTwoResolutionsAtOnce:
+    async def test_exactly_one_resolution_of_a_case_is_applied(self, new_uow: NewUow) -> None:
+        first_partner, second_partner = await partners(new_uow, 2)
+        pairs = [
+            (
+                await register(new_uow, first_partner, customer),
+                await register(new_uow, second_partner, customer),
+            )
+            for customer in CUSTOMERS[:ROUNDS]
+        ]
+        awarding, rejecting = an_approver(0), an_approver(1)
+
+        results = await asyncio.gather(
+            *(
+                call
+                for _, subject in pairs
+                for call in (
+                    settle(new_uow, subject, Resolution.award_partner, awarding),
+                    settle(new_uow, subject, Resolution.reject_both, rejecting),
+                )
+            )
+        )
+
+        trails = await trail(new_uow)
+        for n, (rival, subject) in enumerate(pairs):
+            pair = results[2 * n : 2 * n + 2]
+            winners = [r for r in pair if isinstance(r, Adjudication)]
+            losers = [r for r in pair if isinstance(r, AdjudicationRaced)]
+            assert (len(winners), len(losers)) == (1, 1), pair
+            rival_now, subject_now = await stored(new_uow, rival, subject)
+            assert losers[0].registration.id == subject.id
+            assert losers[0].registration.status is subject_now.status
+            award_won = subject_now.status is RegistrationStatus.approved
+            winner, loser = (awarding, rejecting) if award_won else (rejecting, awarding)
+            action = "adjudicate:award_partner" if award_won else "adjudicate:reject_both"
+            assert rival_now.status is RegistrationStatus.rejected
+            for registration in (rival, subject):
+                actions = trails[registration.id or 0]
+                assert settled_by(actions, winner.user_id) == [action]
+                assert settled_by(actions, loser.user_id) == []
+
+
+class TestResolutionsSharingRegistrations:
+    async def test_overlapping_cases_settle_without_deadlock_and_leave_one_owner(
+        self, new_uow: NewUow
+    ) -> None:
+        first_partner, second_partner, third_partner = await partners(new_uow, 3)
+        cases = [
+            (
+                await register(new_uow, first_partner, customer),
+                await register(new_uow, second_partner, customer),
+                await register(new_uow, third_partner, customer),
+            )
+            for customer in CUSTOMERS[:ROUNDS]
+        ]
+        one, two = an_approver(0), an_approver(1)
+
+        # The third's case involves all three; the second's involves the first two. Each
+        # resolution locks the registrations it saves: a different order would deadlock.
+        results = await asyncio.gather(
+            *(
+                call
+                for _, second, third in cases
+                for call in (
+                    settle(new_uow, third, Resolution.award_partner, one),
+                    settle(new_uow, second, Resolution.award_partner, two),
+                )
+            )
+        )
+
+        trails = await trail(new_uow)
+        for n, case in enumerate(cases):
+            by_third, by_second = results[2 * n], results[2 * n + 1]
+            assert not all(isinstance(r, AdjudicationRaced) for r in (by_third, by_second))
+            now = await stored(new_uow, *case)
+            statuses = Counter(r.status for r in now)
+            assert statuses[RegistrationStatus.approved] == 1, statuses
+            # Only the third's own case can be left open: when the second's resolution
+            # rejected the first and approved the second before the third's was applied.
+            left_open = 1 if isinstance(by_third, AdjudicationRaced) else 0
+            assert statuses[RegistrationStatus.under_review] == left_open, statuses
+            for result, actor in ((by_third, one), (by_second, two)):
+                touched = {r.id or 0 for r in case if settled_by(trails[r.id or 0], actor.user_id)}
+                if isinstance(result, AdjudicationRaced):
+                    assert touched == set()
+                else:  # all it moved, each once, and nothing else
+                    moved = {r.id or 0 for r in (result.registration, *result.changed)}
+                    assert touched == moved
+                    for rid in moved:
+                        assert settled_by(trails[rid], actor.user_id) == [
+                            "adjudicate:award_partner"
+                        ]

@@ -1,0 +1,245 @@
+"""The desk's view of findings: each claim read as it is now, disputes, the evidence message."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.actor import Actor
+from domain.adjudication import ClaimWork, conflict_case, dispute
+from domain.conflicts import ClaimKind, ConflictRules
+from domain.crm import Account, Opportunity
+from domain.errors import InvalidInput, NotAllowed
+from domain.matching import Signal, Strength
+from domain.messages import MessageKind, Notice
+from domain.ownership import OwnershipRule, Resolution
+from domain.partner import Partner
+from domain.registration import DealDetails, RegistrationStatus
+from domain.services import (
+    Decide,
+    Decision,
+    SubmitOutcome,
+    SubmitRegistration,
+    decide_registration,
+    submit_registration,
+)
+from storage.models import AuditEventRow, OutboxMessageRow
+from tests.integration.builders import (
+    DESK,
+    HOST_TEAM,
+    PROGRAM,
+    T0,
+    a_partner,
+    a_rep,
+    an_approver,
+    some_details,
+)
+from tests.integration.conftest import NewUow
+
+RULES = ConflictRules()
+GLOBEX = some_details(website="globex.com", contact_email="hank@globex.com")
+DIRECT_REP = Actor(team_id=HOST_TEAM, user_id="U0DIRECT")
+
+
+async def linked(new_uow: NewUow, **fields: str) -> Partner:
+    partner = a_partner(**fields)
+    async with new_uow() as uow:
+        await uow.partners.add(partner)
+        await uow.commit()
+    return partner
+
+
+async def submit(
+    new_uow: NewUow, partner: Partner, details: DealDetails = GLOBEX, *, after: int = 0
+) -> SubmitOutcome:
+    team = partner.slack_team_id or "T0ACME"
+    command = SubmitRegistration(details, a_rep(team_id=team), channel_id=partner.channel_id)
+    return await submit_registration(
+        command,
+        uow=new_uow(),
+        now=T0 + timedelta(hours=after),
+        program=PROGRAM,
+        host_team_id=HOST_TEAM,
+        rules=RULES,
+    )
+
+
+def rid(outcome: SubmitOutcome) -> int:
+    assert outcome.registration.id is not None
+    return outcome.registration.id
+
+
+class TestFindingsAsTheyAreNow:
+    async def test_a_rival_registration_comes_with_its_partner_amount_and_manager(
+        self, new_uow: NewUow
+    ) -> None:
+        first_partner = await linked(
+            new_uow, slack_team_id="T0FIRST", name="First Partners", manager_user_id="U0MGR"
+        )
+        second_partner = await linked(new_uow, slack_team_id="T0SECOND")
+        first = await submit(
+            new_uow,
+            first_partner,
+            some_details(website="globex.com", amount=Decimal("12000.00"), contact_email=None),
+        )
+        second = await submit(new_uow, second_partner, after=2)
+
+        async with new_uow() as uow:
+            [found] = await uow.findings.for_registration(rid(second))
+
+        assert found.claim.kind is ClaimKind.registration
+        assert found.claim.id == rid(first)
+        assert found.strength is Strength.conflict
+        assert Signal.same_domain in {e.signal for e in found.evidence}
+        assert (found.details.partner_name, found.details.partner_tier) == (
+            "First Partners",
+            "gold",
+        )
+        assert found.details.partner_manager == "U0MGR"
+        assert found.details.amount == Decimal("12000.00")
+        assert found.claim.created_at == T0
+
+    async def test_the_claim_is_read_again_so_a_later_approval_shows(self, new_uow: NewUow) -> None:
+        first = await submit(new_uow, await linked(new_uow, slack_team_id="T0FIRST"))
+        second = await submit(new_uow, await linked(new_uow, slack_team_id="T0SECOND"), after=1)
+        decide = Decide(rid(first), first.registration.version, an_approver(), Decision.approve)
+        await decide_registration(
+            decide, uow=new_uow(), now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
+        )
+
+        case = await conflict_case(rid(second), uow=new_uow(), now=T0 + timedelta(hours=2))
+
+        [found] = case.findings
+        assert found.claim.status is RegistrationStatus.approved
+        assert case.recommendation is not None
+        assert case.recommendation.resolution is Resolution.duplicate
+        assert case.recommendation.rule is OwnershipRule.first_approved
+
+    async def test_direct_claims_carry_owner_flags_stage_and_amount(self, new_uow: NewUow) -> None:
+        async with new_uow() as uow:
+            await uow.crm.upsert_accounts(
+                [
+                    Account(
+                        "0011", "Globex", domain="globex.com", owner_slack_id="U0AE", is_named=True
+                    )
+                ]
+            )
+            await uow.crm.upsert_opportunities(
+                [
+                    Opportunity(
+                        "0061",
+                        "0011",
+                        "Globex",
+                        domain="globex.com",
+                        stage="Proposal",
+                        amount=Decimal("50000"),
+                        owner_email="ae@vendor.example",
+                        created_at=T0 - timedelta(days=3),
+                    )
+                ]
+            )
+            await uow.commit()
+        outcome = await submit(new_uow, await linked(new_uow, slack_team_id="T0ONE"))
+
+        case = await conflict_case(rid(outcome), uow=new_uow(), now=T0)
+
+        by_kind = {f.claim.kind: f for f in case.findings}
+        account = by_kind[ClaimKind.account].claim
+        assert (account.owner_slack_id, account.is_named) == ("U0AE", True)
+        opportunity = by_kind[ClaimKind.opportunity]
+        assert opportunity.claim.stage == "Proposal"
+        assert opportunity.claim.owner_email == "ae@vendor.example"
+        assert opportunity.details.amount == Decimal("50000")
+        assert opportunity.claim.created_at == T0 - timedelta(days=3)
+        assert case.recommendation is not None
+        assert case.recommendation.rule is OwnershipRule.named_account
+
+    async def test_the_evidence_message_is_owed_only_when_something_was_found(
+        self, new_uow: NewUow, session_factory: async_sessionmaker[AsyncSession]
+    ) -> None:
+        first = await submit(new_uow, await linked(new_uow, slack_team_id="T0FIRST"))
+        second = await submit(new_uow, await linked(new_uow, slack_team_id="T0SECOND"), after=1)
+
+        async with session_factory() as session:
+            rows = (
+                await session.execute(
+                    select(OutboxMessageRow.registration_id).where(
+                        OutboxMessageRow.kind == MessageKind.evidence.value
+                    )
+                )
+            ).scalars()
+            owed = list(rows)
+        assert owed == [rid(second)]
+        assert rid(first) not in owed
+
+
+class TestDisputes:
+    async def test_a_direct_rep_marks_the_case_disputed_and_the_desk_is_told(
+        self, new_uow: NewUow, session_factory: async_sessionmaker[AsyncSession]
+    ) -> None:
+        outcome = await submit(new_uow, await linked(new_uow, slack_team_id="T0ONE"))
+        claim = ClaimWork(rid(outcome), DIRECT_REP, "Demo booked for Monday", "https://x.example/m")
+
+        await dispute(claim, uow=new_uow(), now=T0, host_team_id=HOST_TEAM)
+
+        async with new_uow() as uow:
+            [stored] = await uow.findings.disputes(rid(outcome))
+            disputed = await uow.findings.disputed([rid(outcome), rid(outcome) + 1])
+            registration = await uow.registrations.get(rid(outcome))
+        assert (stored.by_user_id, stored.note, stored.link) == (
+            "U0DIRECT",
+            "Demo booked for Monday",
+            "https://x.example/m",
+        )
+        assert disputed == {rid(outcome)}
+        assert registration is not None
+        assert registration.status is RegistrationStatus.under_review
+        async with session_factory() as session:
+            actions = list(
+                (
+                    await session.execute(
+                        select(AuditEventRow.action).where(
+                            AuditEventRow.registration_id == rid(outcome)
+                        )
+                    )
+                ).scalars()
+            )
+            notices = list(
+                (
+                    await session.execute(
+                        select(OutboxMessageRow.kind, OutboxMessageRow.notice).where(
+                            OutboxMessageRow.notice == Notice.disputed.value
+                        )
+                    )
+                ).all()
+            )
+        assert actions[-1] == "dispute"
+        assert [tuple(n) for n in notices] == [(MessageKind.desk_notice.value, "disputed")]
+
+    @pytest.mark.parametrize(
+        ("by", "note", "link", "error"),
+        [
+            (a_rep(), "mine", None, NotAllowed),
+            (DIRECT_REP, "   ", None, InvalidInput),
+            (DIRECT_REP, "mine", "javascript:alert(1)", InvalidInput),
+        ],
+    )
+    async def test_refused_for_partners_and_without_a_note_or_with_a_bad_link(
+        self, new_uow: NewUow, by: Actor, note: str, link: str | None, error: type[Exception]
+    ) -> None:
+        outcome = await submit(new_uow, await linked(new_uow, slack_team_id="T0ONE"))
+
+        with pytest.raises(error):
+            await dispute(
+                ClaimWork(rid(outcome), by, note, link),
+                uow=new_uow(),
+                now=T0,
+                host_team_id=HOST_TEAM,
+            )
+
+        async with new_uow() as uow:
+            assert await uow.findings.disputes(rid(outcome)) == []

@@ -1,0 +1,166 @@
+"""The conflict desk's modals and texts: Block Kit limits, metadata and form round trips."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.handlers.conflicts import raced_text
+from bot.ids import Block, Callback
+from bot.views.common import RegistrationRef
+from bot.views.resolution_modals import (
+    ResolutionContext,
+    build_closed_modal,
+    build_resolution_modal,
+    build_working_modal,
+    parse_resolution_submission,
+    parse_working_submission,
+)
+from domain.actor import Actor
+from domain.adjudication import REASON_LIMIT, ConflictCase
+from domain.ownership import OwnershipRule, Recommendation, Resolution
+from domain.registration import RegistrationStatus
+from tests.builders import HOST_TEAM, a_registration, some_details
+from tests.slack import payloads as p
+from tests.views.blockkit import all_text, assert_valid_view
+
+APPROVER = Actor(team_id=HOST_TEAM, user_id="U0APPROVER")
+
+
+def a_case(recommendation: Recommendation | None = None, company: str = "Initech") -> ConflictCase:
+    registration = a_registration(id=12, version=3, details=some_details(company=company))
+    return ConflictCase(registration, (), recommendation, ())
+
+
+class TestResolutionModal:
+    @pytest.mark.parametrize("resolution", list(Resolution))
+    def test_opens_from_the_button_alone_with_its_metadata(self, resolution: Resolution) -> None:
+        meta = ResolutionContext(id=12, version=3, resolution=resolution)
+
+        view = assert_valid_view(build_resolution_modal(meta))
+
+        assert view["callback_id"] == Callback.resolve_submit
+        assert ResolutionContext.model_validate_json(view["private_metadata"]) == meta
+        assert [b["block_id"] for b in view["blocks"] if b["type"] == "input"] == [
+            Block.resolve_reason
+        ]
+        assert resolution.label in all_text(view)
+        assert "DR-0012" in all_text(view)
+
+    @pytest.mark.parametrize("resolution", list(Resolution))
+    def test_filled_in_with_the_company_and_the_recommendation(
+        self, resolution: Resolution
+    ) -> None:
+        meta = ResolutionContext(id=12, version=3, resolution=resolution)
+        advice = Recommendation(Resolution.duplicate, OwnershipRule.first_approved)
+
+        view = assert_valid_view(
+            build_resolution_modal(meta, case=a_case(advice, company="<!channel> & Co" * 40))
+        )
+
+        shown = all_text(view)
+        assert "&lt;!channel&gt; &amp; Co" in shown
+        assert "<!channel>" not in shown
+        assert f"Recommended: *{Resolution.duplicate.label}*" in shown
+        assert OwnershipRule.first_approved.label in shown
+        assert ("choosing otherwise" in shown) is (resolution is not Resolution.duplicate)
+
+    def test_says_when_the_rules_recommend_nothing(self) -> None:
+        meta = ResolutionContext(id=12, version=3, resolution=Resolution.co_sell)
+
+        view = assert_valid_view(build_resolution_modal(meta, case=a_case()))
+
+        assert "recommend nothing" in all_text(view)
+
+    def test_request_info_asks_a_question_the_partner_will_read(self) -> None:
+        meta = ResolutionContext(id=12, version=3, resolution=Resolution.request_info)
+
+        view = assert_valid_view(build_resolution_modal(meta))
+
+        [field] = [b for b in view["blocks"] if b["type"] == "input"]
+        assert field["label"]["text"] == "Question for the partner"
+        assert "partner sees" in field["hint"]["text"]
+
+
+class TestParseResolution:
+    def reason(self, text: str | None, resolution: Resolution = Resolution.co_sell) -> object:
+        values = p.values({Block.resolve_reason: p.text_value(text)})
+        return parse_resolution_submission(values, resolution)
+
+    def test_keeps_the_reason_without_surrounding_space(self) -> None:
+        assert self.reason("  Joint pursuit agreed.\n") == "Joint pursuit agreed."
+
+    @pytest.mark.parametrize("text", [None, "", "   \n"])
+    def test_a_missing_reason_is_an_error_on_its_field(self, text: str | None) -> None:
+        assert self.reason(text) == {
+            Block.resolve_reason: "Say why: the reason is kept as a precedent."
+        }
+
+    def test_a_missing_question_asks_for_a_question(self) -> None:
+        assert self.reason("", Resolution.request_info) == {
+            Block.resolve_reason: "Ask the partner a question."
+        }
+
+    def test_a_reason_over_the_limit_is_an_error(self) -> None:
+        result = self.reason("x" * (REASON_LIMIT + 1))
+
+        assert isinstance(result, dict)
+        assert set(result) == {Block.resolve_reason}
+
+
+class TestWorkingModal:
+    def test_asks_for_a_note_and_an_optional_link(self) -> None:
+        ref = RegistrationRef(id=12, version=3)
+
+        view = assert_valid_view(build_working_modal(ref))
+
+        assert view["callback_id"] == Callback.working_submit
+        assert RegistrationRef.model_validate_json(view["private_metadata"]) == ref
+        inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+        assert list(inputs) == [Block.working_note, Block.working_link]
+        assert not inputs[Block.working_note].get("optional")
+        assert inputs[Block.working_link]["optional"] is True
+        assert inputs[Block.working_link]["element"]["type"] == "url_text_input"
+
+    def values(self, note: str | None, link: str | None) -> p.StateValues:
+        return p.values(
+            {Block.working_note: p.text_value(note), Block.working_link: p.url_value(link)}
+        )
+
+    def test_parses_the_note_and_the_link(self) -> None:
+        parsed = parse_working_submission(self.values(" On it. ", "https://crm.example/1"))
+
+        assert parsed == ("On it.", "https://crm.example/1")
+
+    def test_the_link_is_optional(self) -> None:
+        assert parse_working_submission(self.values("On it.", None)) == ("On it.", None)
+
+    def test_a_missing_note_and_a_bad_link_are_errors_on_their_fields(self) -> None:
+        parsed = parse_working_submission(self.values(" ", "javascript:alert(1)"))
+
+        assert isinstance(parsed, dict)
+        assert set(parsed) == {Block.working_note, Block.working_link}
+
+
+class TestRaceTexts:
+    def test_names_who_decided_first(self) -> None:
+        settled = a_registration(
+            id=4, status=RegistrationStatus.approved, decided_by=APPROVER, version=2
+        )
+
+        assert raced_text(settled) == (
+            "DR-0004 is already approved by <@U0APPROVER>. Nothing was changed."
+        )
+
+    def test_an_info_request_first_says_it_waits_for_the_partner(self) -> None:
+        asked = a_registration(id=4, status=RegistrationStatus.info_requested, version=2)
+
+        assert "waiting for the partner's answer" in raced_text(asked)
+
+    def test_a_registration_changed_but_still_in_review_says_look_again(self) -> None:
+        assert "look at it again" in raced_text(a_registration(id=4, version=4))
+
+    def test_the_closed_modal_has_nothing_to_submit(self) -> None:
+        view = assert_valid_view(build_closed_modal("Already settled", "DR-0004 is approved."))
+
+        assert "submit" not in view
+        assert "DR-0004 is approved." in all_text(view)

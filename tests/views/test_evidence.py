@@ -1,0 +1,427 @@
+"""The evidence thread under a review card: entries, mentions, recommendation, pages, limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from bot.ids import Action
+from bot.views.common import RegistrationRef
+from bot.views.evidence import (
+    MAX_MESSAGES,
+    PAGE,
+    SIGNAL_NAMES,
+    TEXT_BUDGET,
+    EvidenceThread,
+    build_evidence,
+    build_evidence_page,
+    evidence_thread,
+)
+from domain.actor import Actor
+from domain.adjudication import ConflictCase
+from domain.conflicts import Claim, ClaimKind
+from domain.matching import CompanyRef, Finding, Signal, Strength
+from domain.ownership import ClaimDetails, Dispute, StoredFinding, recommend
+from domain.policy import ProgramPolicy
+from domain.registration import Registration, RegistrationStatus, RejectionReason
+from tests.builders import HOST_TEAM, NOW, a_registration, some_details
+from tests.views.blockkit import all_text, assert_valid_message
+
+PROGRAM = ProgramPolicy(products=("Analytics", "Edge"))
+HOSTILE = "<!channel> & <http://evil|x>"
+ESCAPED = "&lt;!channel&gt; &amp; &lt;http://evil|x&gt;"
+DAY = timedelta(days=1)
+SUBJECT = a_registration(id=10, created_at=NOW)
+DOMAIN = Finding(Signal.same_domain, Strength.conflict, 1.0, "acme.com")
+FUZZY = Finding(Signal.fuzzy_name, Strength.possible, 0.91, "acme ~ acme corp")
+COUNTRY = Finding(Signal.country_agrees, Strength.support, 1.0, "US")
+Status = RegistrationStatus
+
+
+def rival(claim_id: int = 5, **overrides: Any) -> StoredFinding:
+    """Globex's registration of the same customer, three days before the subject."""
+    claim = Claim(
+        ClaimKind.registration,
+        claim_id,
+        CompanyRef("Acme Corporation", domain="acme.com", country="US"),
+        partner_id=8,
+        status=overrides.pop("status", Status.under_review),
+        created_at=overrides.pop("created_at", NOW - 3 * DAY),
+        protected_until=overrides.pop("protected_until", None),
+    )
+    fields: dict[str, Any] = {
+        "amount": Decimal("120000"),
+        "currency": "EUR",
+        "partner_name": "Globex Corporation",
+        "partner_tier": "Silver",
+        "partner_manager": "U0GLOBEXMGR",
+        "company_name": "Acme Corporation",
+    }
+    fields.update(overrides)
+    return StoredFinding(ClaimDetails(claim, **fields), Strength.conflict, (DOMAIN, FUZZY), NOW)
+
+
+def direct(kind: ClaimKind = ClaimKind.account, claim_id: int = 1, **claim: Any) -> StoredFinding:
+    """A direct CRM account (or opportunity) owned by U0DIRECTOWNER."""
+    fields: dict[str, Any] = {"external_id": "0011ACCT", "owner_slack_id": "U0DIRECTOWNER"}
+    if kind is ClaimKind.opportunity:
+        fields |= {"external_id": "0063OPP", "stage": "Negotiation"}
+        fields |= {"created_at": NOW + 2 * DAY, "last_activity_at": NOW - 5 * DAY}
+    fields.update(claim)
+    strength = fields.pop("strength", Strength.conflict)
+    found = Claim(kind, claim_id, CompanyRef("Acme Inc", domain="acme.com"), **fields)
+    amount = Decimal("50000") if kind is ClaimKind.opportunity else None
+    details = ClaimDetails(found, amount=amount, company_name="Acme Inc")
+    return StoredFinding(details, strength, (DOMAIN, COUNTRY), NOW)
+
+
+def a_case(
+    *findings: StoredFinding, subject: Registration = SUBJECT, disputes: tuple[Dispute, ...] = ()
+) -> ConflictCase:
+    return ConflictCase(subject, findings, recommend(subject, findings, now=NOW), disputes)
+
+
+def head(case: ConflictCase, **kwargs: Any) -> tuple[str, str, list[dict[str, Any]]]:
+    """The head message: (fallback text, every string in its blocks, its blocks)."""
+    kwargs.setdefault("partner_name", "Initech")
+    message = build_evidence(case, program=PROGRAM, now=NOW, **kwargs)
+    blocks = assert_valid_message(message)
+    return message.text, all_text(blocks), blocks
+
+
+def buttons(blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {e["action_id"]: e for b in blocks if b["type"] == "actions" for e in b["elements"]}
+
+
+class TestEntries:
+    def test_another_partners_registration_shows_partner_status_amount_and_who_was_first(
+        self,
+    ) -> None:
+        _, text, _ = head(a_case(rival()))
+        for expected in [
+            "*Conflict*: registration *DR-0005* by *Globex Corporation* (Silver) · In review",
+            "channel manager <@U0GLOBEXMGR>",
+            "Customer: Acme Corporation (acme.com, US)",
+            "Registered <!date^", "3 days before DR-0010: *it was first*",
+            "Amount: EUR 120,000",
+            "Matched on: same website domain 1.00, fuzzy name 0.91",
+            "What matched: acme.com · acme ~ acme corp",
+        ]:  # fmt: skip
+            assert expected in text, expected
+
+    def test_a_later_claim_says_the_subject_was_first(self) -> None:
+        _, text, _ = head(a_case(rival(created_at=NOW + 5 * timedelta(hours=1))))
+        assert "5 hours after DR-0010: *DR-0010 was first*" in text
+
+    def test_seconds_apart_still_say_who_was_first(self) -> None:
+        _, text, _ = head(a_case(rival(created_at=NOW - timedelta(seconds=20))))
+        assert "less than a minute before DR-0010: *it was first*" in text
+
+    def test_a_claim_made_at_the_same_moment_says_so(self) -> None:
+        _, text, _ = head(a_case(rival(created_at=NOW)))
+        assert "at the same moment as DR-0010" in text
+
+    def test_an_approved_claim_shows_its_protection(self) -> None:
+        _, text, _ = head(a_case(rival(status=Status.approved, protected_until=NOW + 80 * DAY)))
+        assert "· Approved" in text
+        assert "protected until <!date^" in text
+
+    def test_a_direct_account_shows_its_flags_and_owner(self) -> None:
+        _, text, _ = head(a_case(direct(is_named=True, is_customer=True)))
+        assert (
+            "*Conflict*: direct account *0011ACCT* · named account · customer · "
+            "owner <@U0DIRECTOWNER>"
+        ) in text
+        assert "Matched on: same website domain 1.00; also same country" in text
+        assert "When:" not in text  # accounts carry no dates
+
+    def test_a_direct_opportunity_shows_stage_owner_amount_and_last_activity(self) -> None:
+        _, text, _ = head(a_case(direct(ClaimKind.opportunity)))
+        for expected in [
+            "direct opportunity *0063OPP* · stage Negotiation · owner <@U0DIRECTOWNER>",
+            "Opened <!date^", "2 days after DR-0010: *DR-0010 was first*",
+            "last activity 5 days ago", "Amount: USD 50,000",
+        ]:  # fmt: skip
+            assert expected in text, expected
+
+    def test_an_owner_known_by_email_is_mentioned_once_resolved(self) -> None:
+        case = a_case(direct(owner_slack_id=None, owner_email="dora@vendor.com"))
+        assert "owner dora@vendor.com" in head(case)[1]
+        fallback, text, _ = head(case, owners={"dora@vendor.com": "U0DORA"})
+        assert "owner <@U0DORA>" in text
+        assert "<@U0DORA>" in fallback
+
+    def test_an_owner_nobody_knows_says_so(self) -> None:
+        assert "owner no owner on record" in head(a_case(direct(owner_slack_id=None)))[1]
+
+    def test_a_claim_that_ended_is_marked_and_listed_last(self) -> None:
+        ended = rival(6, status=Status.rejected)
+        _, text, _ = head(a_case(ended, direct()))
+        assert text.index("0011ACCT") < text.index("DR-0006")
+        assert ":white_circle: *Conflict*: registration *DR-0006*" in text
+        assert "_no longer a claim_" in text
+        assert "2 existing claims*: 2 conflicts, 1 no longer a claim." in text
+
+    def test_possible_conflicts_are_labelled_as_such(self) -> None:
+        _, text, _ = head(a_case(direct(strength=Strength.possible)))
+        assert ":grey_question: *Possible conflict*: direct account" in text
+
+    def test_a_case_whose_findings_went_away_says_so(self) -> None:
+        _, text, blocks = head(a_case())
+        assert "the conflict check no longer finds an existing claim." in text
+        assert "No claim holds any more" in text
+        assert buttons(blocks)
+
+    def test_every_signal_has_a_human_name(self) -> None:
+        assert set(SIGNAL_NAMES) == set(Signal)
+        assert all("_" not in name for name in SIGNAL_NAMES.values())
+
+    def test_user_and_crm_text_is_escaped_everywhere(self) -> None:
+        subject = a_registration(id=10, details=some_details(company=HOSTILE))
+        hostile = rival(partner_name=HOSTILE, partner_tier=HOSTILE, company_name=HOSTILE)
+        crm = direct(external_id=HOSTILE, stage=HOSTILE, owner_slack_id="<!channel>")
+        fallback, text, _ = head(a_case(hostile, crm, subject=subject), partner_name=HOSTILE)
+        assert "<!channel>" not in text + fallback
+        assert "<http://evil" not in text + fallback
+        assert ESCAPED in text
+
+
+class TestMentionsAndRecommendation:
+    def test_the_direct_owner_and_the_other_partners_manager_are_mentioned(self) -> None:
+        fallback, _, blocks = head(a_case(rival(), direct()))
+        bell = all_text(blocks[1])
+        assert bell.startswith(":bell: Looping in ")
+        assert "<@U0DIRECTOWNER> (owner of account 0011ACCT)" in bell
+        assert "<@U0GLOBEXMGR> (channel manager of Globex Corporation)" in bell
+        # In the fallback text too: that is what Slack's notifications read.
+        assert "<@U0DIRECTOWNER>" in fallback
+        assert "<@U0GLOBEXMGR>" in fallback
+
+    def test_each_person_is_mentioned_once_and_ended_claims_not_at_all(self) -> None:
+        fallback, _, blocks = head(
+            a_case(direct(), direct(ClaimKind.opportunity, 2), rival(6, status=Status.expired))
+        )
+        assert fallback.count("<@U0DIRECTOWNER>") == 1
+        assert "U0GLOBEXMGR" not in all_text(blocks[1]) + fallback
+
+    def test_no_one_to_mention_no_bell(self) -> None:
+        fallback, text, _ = head(a_case(rival(partner_manager=None)))
+        assert ":bell:" not in text
+        assert "<@" not in fallback
+
+    def test_a_later_registration_for_an_approved_customer_is_recommended_duplicate(
+        self,
+    ) -> None:
+        approved = rival(status=Status.approved, protected_until=NOW + 60 * DAY)
+        fallback, text, blocks = head(a_case(approved))
+        assert (
+            ":scales: *Recommended: Mark duplicate.* The first approved registration wins; "
+            "later ones are duplicates. Deciding claim: DR-0005 by Globex Corporation, approved."
+        ) in text
+        assert "Recommended: Mark duplicate." in fallback
+        assert buttons(blocks)[Action.resolve_duplicate]["style"] == "primary"
+
+    def test_the_rule_and_the_deciding_direct_claim_are_named(self) -> None:
+        _, text, _ = head(a_case(rival(), direct(is_customer=True)))
+        assert "*Recommended: Award to the existing owner.* Existing customers go to the " in text
+        assert "Deciding claim: direct account 0011ACCT (customer)." in text
+
+    def test_co_sell_when_the_partner_was_before_the_opportunity(self) -> None:
+        _, text, _ = head(a_case(direct(ClaimKind.opportunity)))
+        assert "*Recommended: Co-sell.* An active direct opportunity wins" in text
+
+    def test_weak_evidence_recommends_the_partner(self) -> None:
+        _, text, _ = head(a_case(direct(strength=Strength.possible)))
+        assert "*Recommended: Award to this partner.* Only a weak likeness" in text
+
+    def test_when_every_claim_ended_nothing_stands_in_the_way(self) -> None:
+        _, text, _ = head(a_case(rival(status=Status.withdrawn)))
+        assert "No claim holds any more" in text
+
+    def test_buttons_carry_the_registration_and_version_seen(self) -> None:
+        subject = a_registration(id=10, version=4)
+        actions = buttons(head(a_case(rival(), subject=subject))[2])
+        assert list(actions) == [
+            Action.resolve_award_partner,
+            Action.resolve_award_existing,
+            Action.resolve_co_sell,
+            Action.resolve_duplicate,
+            Action.resolve_reject_both,
+            Action.resolve_request_info,
+            Action.conflict_working,
+        ]
+        for button in actions.values():
+            assert RegistrationRef.model_validate_json(button["value"]) == RegistrationRef(
+                id=10, version=4
+            )
+        assert [b.get("style") for b in actions.values()].count("primary") == 1
+
+    def test_disputes_show_who_works_the_customer(self) -> None:
+        dispute = Dispute(10, "U0REP", HOST_TEAM, NOW, f"Demo booked {HOSTILE}", "https://crm/1")
+        _, text, _ = head(a_case(direct(), disputes=(dispute,)))
+        assert ":raising_hand: <@U0REP> is working this customer (<!date^" in text
+        assert f"Demo booked {ESCAPED} (<https://crm/1|evidence>)" in text
+
+
+APPROVER = Actor(team_id=HOST_TEAM, user_id="U0APPROVER")
+
+
+class TestOutcome:
+    def settled(self, **overrides: Any) -> list[dict[str, Any]]:
+        fields: dict[str, Any] = {"id": 10, "decided_by": APPROVER, "decided_at": NOW + DAY}
+        blocks = head(a_case(rival(), subject=a_registration(**fields | overrides)))[2]
+        assert buttons(blocks) == {}
+        assert "Recommended" not in all_text(blocks)
+        return blocks
+
+    def test_approved(self) -> None:
+        blocks = self.settled(status=Status.approved, protected_until=NOW + 91 * DAY)
+        assert ":white_check_mark: *Settled:* DR-0010 approved by <@U0APPROVER> on <!date^" in (
+            all_text(blocks)
+        )
+        assert "protected until <!date^" in all_text(blocks)
+
+    def test_rejected(self) -> None:
+        blocks = self.settled(status=Status.rejected, rejection_reason=RejectionReason.duplicate)
+        assert ":x: *Settled:* DR-0010 rejected by <@U0APPROVER> on <!date^" in all_text(blocks)
+        assert ": Duplicate registration." in all_text(blocks)
+
+    def test_info_requested_waits_for_the_partner(self) -> None:
+        blocks = self.settled(status=Status.info_requested)
+        assert "waits for the partner's answer" in all_text(blocks)
+
+    def test_withdrawn(self) -> None:
+        blocks = self.settled(status=Status.withdrawn, decided_by=None, decided_at=None)
+        assert "*Closed:* DR-0010 is withdrawn." in all_text(blocks)
+
+
+LONG = "&<>" * 700 + "Ü" * 2000
+
+
+def many(count: int, *, long: bool = False) -> ConflictCase:
+    """`count` rival claims (long: every name and detail far past Slack's limits)."""
+    findings = []
+    for n in range(count):
+        if n % 2:
+            name = LONG if long else f"Partner {n}"
+            finding = rival(
+                100 + n, partner_name=name, partner_tier=LONG if long else "Gold",
+                company_name=LONG if long else "Acme",
+            )  # fmt: skip
+        else:
+            finding = direct(
+                ClaimKind.opportunity, 100 + n, external_id=LONG if long else f"0063{n}",
+                stage=LONG if long else "Proposal",
+                owner_email=LONG if long else None, owner_slack_id=None if long else "U0OWNER",
+            )  # fmt: skip
+        if long:
+            evidence = tuple(Finding(s, Strength.possible, 0.5, LONG) for s in Signal)
+            finding = StoredFinding(finding.details, finding.strength, evidence, NOW)
+        findings.append(finding)
+    subject = a_registration(id=10, details=some_details(company=LONG, website="acme.com"))
+    return a_case(*findings, subject=subject)
+
+
+def thread(case: ConflictCase, partner_name: str = "Initech") -> EvidenceThread:
+    return evidence_thread(case, partner_name=partner_name, program=PROGRAM, now=NOW)
+
+
+def every_message(case: ConflictCase, partner_name: str = "Initech") -> list[list[dict[str, Any]]]:
+    """The head and each follow-up page, linted."""
+    laid_out = thread(case, partner_name)
+    messages = [assert_valid_message(laid_out.head)]
+    for first, last in laid_out.pages:
+        page = build_evidence_page(case, first, last, program=PROGRAM, now=NOW)
+        assert page is not None
+        messages.append(assert_valid_message(page))
+    return messages
+
+
+def entries(blocks: list[dict[str, Any]]) -> list[str]:
+    return [
+        b["text"]["text"]
+        for b in blocks
+        if b["type"] == "section" and "onflict*:" in b["text"]["text"]
+    ]
+
+
+def text_size(blocks: list[dict[str, Any]]) -> int:
+    """Characters under every `text` key: what Slack sums for `msg_blocks_too_long`."""
+    total = 0
+    for block in blocks:
+        stack: list[Any] = [block]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    if key == "text" and isinstance(value, str):
+                        total += len(value)
+                    else:
+                        stack.append(value)
+            elif isinstance(node, list):
+                stack.extend(node)
+    return total
+
+
+class TestLimits:
+    @pytest.mark.parametrize("count", [1, PAGE, PAGE + 1, 200])
+    @pytest.mark.parametrize("long", [False, True], ids=["short", "long"])
+    def test_every_message_stays_within_slacks_limits(self, count: int, long: bool) -> None:
+        case = many(count, long=long)
+        messages = every_message(case, LONG if long else "Initech")
+        assert len(messages) <= MAX_MESSAGES
+        for blocks in messages:
+            assert len(blocks) <= 50
+            assert text_size(blocks) <= TEXT_BUDGET + 500, text_size(blocks)
+        shown = [entry for blocks in messages for entry in entries(blocks)]
+        assert len(shown) == len(set(shown)) or long  # short entries are all distinct
+        head_text = all_text(messages[0])
+        if len(shown) < count:
+            assert f"{count - len(shown)} more not shown here: `dibs check " in head_text
+        else:
+            assert "dibs check" not in head_text
+
+    @pytest.mark.parametrize(("count", "replies"), [(1, 0), (PAGE, 0), (PAGE + 1, 1), (200, 4)])
+    def test_short_entries_go_twenty_to_a_message(self, count: int, replies: int) -> None:
+        laid_out = thread(many(count))
+        assert len(laid_out.pages) == replies
+        assert len(entries(laid_out.head.block_dicts())) == min(count, PAGE)
+        assert all(last - first <= PAGE for first, last in laid_out.pages)
+
+    def test_long_entries_move_to_the_next_reply_before_the_text_budget(self) -> None:
+        laid_out = thread(many(200, long=True), LONG)
+        assert len(laid_out.pages) == MAX_MESSAGES - 1
+        assert len(entries(laid_out.head.block_dicts())) < PAGE
+
+    def test_the_head_keeps_the_recommendation_and_buttons_however_long_the_list(self) -> None:
+        blocks = thread(many(200, long=True), LONG).head.block_dicts()
+        assert "Recommended:" in all_text(blocks)
+        assert buttons(blocks)
+
+    def test_the_head_says_where_the_rest_are(self) -> None:
+        laid_out = thread(many(45))
+        assert laid_out.pages == ((20, 40), (40, 45))
+        text = all_text(laid_out.head.block_dicts())
+        assert "Claims 1–20 of 45 above; 21–45 follow in this thread." in text
+        page = build_evidence_page(many(45), 40, 45, program=PROGRAM, now=NOW)
+        assert page is not None
+        assert page.text == "DR-0010: existing claims 41–45 of 45"
+
+    def test_beyond_five_messages_it_points_to_dibs_check(self) -> None:
+        text = all_text(thread(many(200)).head.block_dicts())
+        assert "Claims 1–20 of 200 above; 21–100 follow in this thread. 100 more" in text
+        assert "100 more not shown here: `dibs check " in text
+        assert "--domain acme.com` lists every claim." in text
+
+    def test_a_page_the_findings_no_longer_have_is_not_posted(self) -> None:
+        assert build_evidence_page(many(3), 20, 40, program=PROGRAM, now=NOW) is None
+        page = build_evidence_page(many(25), 20, 40, program=PROGRAM, now=NOW)
+        assert page is not None
+        assert len(entries(page.block_dicts())) == 5
+
+    def test_long_names_never_cut_a_mention_in_half(self) -> None:
+        text = all_text(thread(many(2, long=True), LONG).head.block_dicts())
+        assert "channel manager <@U0GLOBEXMGR>" in text
