@@ -10,6 +10,7 @@ from typing import Protocol, Self
 
 from domain.conflicts import Claim, ConflictFinding, FindingCounts
 from domain.crm import Account, Opportunity, UpsertCounts
+from domain.matching import CandidateKeys
 from domain.messages import MessageKind, OutboxMessage
 from domain.ownership import Dispute, StoredFinding
 from domain.partner import Partner
@@ -54,16 +55,31 @@ class CrmRepository(Protocol):
     """The vendor's direct accounts and opportunities, imported from its CRM."""
 
     async def upsert_accounts(
-        self, accounts: Sequence[Account], *, now: datetime | None = None
+        self,
+        accounts: Sequence[Account],
+        *,
+        now: datetime | None = None,
+        keys: Sequence[CandidateKeys] | None = None,
     ) -> UpsertCounts:
-        """Insert or update by `external_id` (the last of duplicates wins); keys replaced."""
+        """Insert or update by `external_id` (the last of duplicates wins); keys replaced.
+
+        `keys[i]`, when given, are `accounts[i]`'s candidate keys under the repository's
+        rules, computed ahead (an import computes them on every core); else computed here.
+        """
 
     async def upsert_opportunities(
-        self, opportunities: Sequence[Opportunity], *, now: datetime | None = None
+        self,
+        opportunities: Sequence[Opportunity],
+        *,
+        now: datetime | None = None,
+        keys: Sequence[CandidateKeys] | None = None,
     ) -> UpsertCounts:
         """Insert or update by `external_id` (the last of duplicates wins); keys replaced."""
 
     async def count_accounts(self) -> int: ...
+
+    async def refresh_statistics(self) -> None:
+        """Update the query planner's statistics after a large import."""
 
 
 class ConflictRepository(Protocol):
