@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.company_aliases import AliasRevision, CompanyAlias, NamedOwner
 from domain.conflicts import Claim, ConflictFinding, FindingCounts
 from domain.crm import Account, Opportunity, UpsertCounts
 from domain.matching import CandidateKeys
@@ -80,6 +81,29 @@ class CrmRepository(Protocol):
 
     async def refresh_statistics(self) -> None:
         """Update the query planner's statistics after a large import."""
+
+
+class AliasRepository(Protocol):
+    """The aliases admins added, and the key index changes that adding one makes."""
+
+    async def list_all(self) -> list[CompanyAlias]:
+        """Every added alias, oldest first."""
+
+    async def add(self, alias: CompanyAlias) -> CompanyAlias:
+        """Insert; returns the alias with its id."""
+
+    async def remove(self, alias_id: int) -> None: ...
+
+    async def revision(self) -> AliasRevision:
+        """A value that changes whenever an alias is added or removed."""
+
+    async def owners_with_keys(self, keys: Collection[str]) -> list[NamedOwner]:
+        """Registrations, accounts and opportunities holding any of `keys`, with their names."""
+
+    async def change_keys(
+        self, kind: str, owner_id: int, *, dropped: Collection[str], added: Collection[str]
+    ) -> None:
+        """Remove and add candidate keys of one record."""
 
 
 class ConflictRepository(Protocol):
@@ -217,6 +241,7 @@ class UnitOfWork(Protocol):
     registrations: RegistrationRepository
     partners: PartnerRepository
     crm: CrmRepository
+    aliases: AliasRepository
     conflicts: ConflictRepository
     findings: FindingRepository
     outbox: Outbox
