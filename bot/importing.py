@@ -23,6 +23,7 @@ from bot.bootstrap import make_uow_factory
 from bot.csv_file import CsvFile, CsvProblem, open_csv, progress_bar
 from bot.import_pool import Chunks, Keyed, Seen, chunked, worker_count
 from bot.settings import get_settings
+from domain.company_aliases import current_rules
 from domain.conflicts import ConflictRules
 from domain.crm import Account, Opportunity, UpsertCounts
 from domain.crm_csv import ColumnMap, Kind, RowError, RowParser, normal_header, resolve_columns
@@ -54,6 +55,9 @@ class CrmWriter(Protocol):
 
     async def refresh_statistics(self) -> None: ...
 
+    async def rules(self) -> ConflictRules:
+        """The rules to key records under: the shipped aliases and the admins' ones."""
+
 
 class _UowCrmWriter:
     """Writes each batch through `uow.crm` in a unit of work of its own."""
@@ -81,6 +85,9 @@ class _UowCrmWriter:
         async with self._uow_factory() as uow:
             await uow.crm.refresh_statistics()
             await uow.commit()
+
+    async def rules(self) -> ConflictRules:
+        return (await current_rules(ConflictRules(), uow=self._uow_factory())).rules
 
 
 def crm_storage_available() -> bool:
@@ -321,11 +328,11 @@ async def _import(source: CsvFile, columns: ColumnMap, kind: Kind, *, skip_bad_r
         nonlocal written
         written = done
 
-    rules = ConflictRules()
     try:
-        writer = crm_writer(make_uow_factory(engine, rules))
+        writer = crm_writer(make_uow_factory(engine))
         if writer is None:
             raise _Abort("CRM storage is not available yet")
+        rules = await writer.rules()
         started = time.perf_counter()
         with _chunks(source, columns, kind, rules) as chunks:
             found = _checked(source, chunks, kind, skip_bad_rows=skip_bad_rows, dry_run=False)

@@ -54,6 +54,9 @@ class FakeCrmWriter:
     async def refresh_statistics(self) -> None:
         self.statistics_refreshed += 1
 
+    async def rules(self) -> ConflictRules:
+        return ConflictRules()
+
     def _upsert(
         self, records: Sequence[Account | Opportunity], keys: Sequence[CandidateKeys]
     ) -> UpsertCounts:
