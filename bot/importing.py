@@ -30,6 +30,7 @@ from domain.crm_csv import ColumnMap, Kind, RowError, RowParser, normal_header, 
 from domain.errors import DomainError
 from domain.matching import CandidateKeys
 from domain.ports import UnitOfWork
+from storage.crm import tune_for_bulk_load
 from storage.db import make_engine
 
 logger = logging.getLogger(__name__)
@@ -322,6 +323,7 @@ async def _import(source: CsvFile, columns: ColumnMap, kind: Kind, *, skip_bad_r
     except Exception as error:  # pydantic validation of the environment
         raise _Abort(f"bad environment: {error}".splitlines()[0]) from None
     engine = make_engine(database_url)
+    tune_for_bulk_load(engine)
     written = 0
 
     def progress(done: int) -> None:

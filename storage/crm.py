@@ -6,8 +6,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from domain.conflicts import ClaimKind, ConflictRules, account_ref, opportunity_ref
 from domain.crm import Account, Opportunity, UpsertCounts
@@ -21,6 +22,28 @@ OPPORTUNITY = cast(Table, CrmOpportunityRow.__table__)
 
 R = TypeVar("R", Account, Opportunity)
 _SQLITE_ANALYSIS_LIMIT = 1000
+_SQLITE_CACHE_KIB = 256 * 1024
+_PG_NO_FLUSH_WAIT = "SET synchronous_commit = off"
+
+
+def tune_for_bulk_load(engine: AsyncEngine) -> None:
+    """Set up `engine`'s connections for a large import (call before the first connects).
+
+    SQLite gets a page cache big enough for the key index (the default 2 MiB turns every
+    insert into page reads once the index outgrows it). PostgreSQL commits without waiting
+    for the WAL flush: a crash may lose the last batches, which re-running the import (an
+    upsert) restores, and nothing else shares these connections.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    setting = f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}" if sqlite else _PG_NO_FLUSH_WAIT
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _tune(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(setting)
+        finally:
+            cursor.close()
 
 
 class SqlAlchemyCrmRepository:

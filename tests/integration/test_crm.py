@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -11,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.conflicts import ClaimKind, ConflictRules, account_ref
 from domain.crm import Account, Opportunity, UpsertCounts
+from storage.crm import tune_for_bulk_load
+from storage.db import make_engine
 from storage.models import CompanyKeyRow, CrmAccountRow, CrmOpportunityRow
 from tests.integration.builders import T0
-from tests.integration.conftest import NewUow
+from tests.integration.conftest import Backend, NewUow
 
 RULES = ConflictRules()
 Sessions = async_sessionmaker[AsyncSession]
@@ -221,3 +224,22 @@ class TestUpsertOpportunities:
         keys = await stored_keys(session_factory, ClaimKind.opportunity)
         assert "d:acme.co.uk" in keys[row.id]
         assert "d:acme.com" not in keys[row.id]
+
+
+class TestTuneForBulkLoad:
+    async def test_sets_up_each_new_connection_for_an_import(
+        self, backend: Backend, tmp_path: Path
+    ) -> None:
+        expected: object
+        if backend.pg is None:
+            engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'bulk.db'}")
+            question, expected = "PRAGMA cache_size", -256 * 1024
+        else:
+            engine = backend.pg.engine()
+            question, expected = "SHOW synchronous_commit", "off"
+        tune_for_bulk_load(engine)
+        try:
+            async with engine.connect() as connection:
+                assert (await connection.exec_driver_sql(question)).scalar() == expected
+        finally:
+            await engine.dispose()
