@@ -22,6 +22,7 @@ from domain.conflicts import ConflictRules, account_ref, opportunity_ref
 from domain.crm import Account, Opportunity
 from domain.crm_csv import ColumnMap, Kind, RowError, RowParser
 from domain.matching import CandidateKeys
+from domain.matching.names import analyse
 
 Record = Account | Opportunity
 Row = tuple[int, list[str]] | RowError
@@ -105,7 +106,12 @@ def _check_in_worker(rows: list[Row]) -> list[Seen | RowError]:
 
 def _key_in_worker(rows: list[Row]) -> list[Keyed]:
     assert _worker is not None
-    return _worker.key(rows)
+    try:
+        return _worker.key(rows)
+    finally:
+        # An import's names are nearly all distinct: the analysis cache (for the bot's
+        # repeated lookups) would only grow each worker by a few hundred MB.
+        analyse.cache_clear()
 
 
 class Chunks:

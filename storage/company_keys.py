@@ -81,8 +81,9 @@ async def _copy(connection: AsyncConnection, rows: list[tuple[str, int, str]]) -
 def _rows(
     kind: ClaimKind, keys_by_owner: Mapping[int, Collection[str]]
 ) -> list[tuple[str, int, str]]:
+    value = kind.value  # an enum member's .value is a descriptor call: not once per key
     return [
-        (kind.value, owner, key)
+        (value, owner, key)
         for owner, keys in keys_by_owner.items()
         for key in sorted({k[:KEY_LENGTH] for k in keys})
     ]

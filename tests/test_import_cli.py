@@ -156,7 +156,10 @@ class TestImport:
         result = dibs("import", "accounts", DATA / "accounts.csv")
         assert result.stdout == "imported 3 accounts from accounts.csv: 0 new, 3 updated\n"
 
-    def test_writes_batches_of_a_thousand(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
+    def test_writes_in_batches_of_batch_size(
+        self, tmp_path: Path, writer: FakeCrmWriter, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(bot.importing, "BATCH_SIZE", 1_000)
         result = dibs("import", "accounts", rows_file(tmp_path, 2_500))
         assert result.exit_code == 0, result.output
         assert [len(b) for b in writer.batches] == [1_000, 1_000, 500]
@@ -169,8 +172,9 @@ class TestImport:
         assert result.stderr.splitlines()[-1] == "dibs: error: CRM storage is not available yet"
 
     def test_a_database_error_says_how_far_it_got(
-        self, tmp_path: Path, writer: FakeCrmWriter
+        self, tmp_path: Path, writer: FakeCrmWriter, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        monkeypatch.setattr(bot.importing, "BATCH_SIZE", 1_000)
         writer.fail_on_batch = 2
         result = dibs("import", "accounts", rows_file(tmp_path, 1_500))
         assert result.exit_code == 2
