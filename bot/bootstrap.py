@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import DibsConfig, load_config
 from bot.settings import Settings, SettingsError
+from domain.company_aliases import RulesSnapshot, current_rules
 from domain.conflicts import ConflictRules
 from domain.matching import Aliases, MatchRules
 from domain.ports import UnitOfWork
@@ -35,8 +36,19 @@ class Deps:
     uow: Callable[[], UnitOfWork]
     clock: Clock = utc_now
     conflict_rules: ConflictRules = field(default_factory=ConflictRules)
+    """The rules of the last refresh: `base_rules` plus the admins' aliases."""
+    base_rules: ConflictRules = field(default_factory=ConflictRules)
+    """The rules from code and the shipped alias file, before the admins' aliases."""
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     _http: aiohttp.ClientSession | None = None
+    _rules: RulesSnapshot | None = None
+
+    async def refresh_rules(self) -> ConflictRules:
+        """Pick up aliases added or removed since the last call (by any process): one small
+        query, then `conflict_rules` is rebuilt only when the aliases changed."""
+        self._rules = await current_rules(self.base_rules, uow=self.uow(), known=self._rules)
+        self.conflict_rules = self._rules.rules
+        return self.conflict_rules
 
     def kick_outbox(self) -> None:
         """Tell this process's outbox worker there is something to deliver now."""
@@ -79,11 +91,19 @@ def bootstrap(settings: Settings, config: DibsConfig, *, clock: Clock = utc_now)
     """Build the dependencies; the engine connects lazily, nothing happens at import."""
     engine = make_engine(settings.database_url)
     rules = ConflictRules(match=MatchRules(), aliases=Aliases.default())
-    return Deps(
+    session_factory = make_session_factory(engine)
+
+    def new_uow() -> UnitOfWork:
+        """Keys are stored under the rules of the moment, the admins' aliases included."""
+        return SqlAlchemyUnitOfWork(session_factory, conflict_rules=deps.conflict_rules)
+
+    deps = Deps(
         settings=settings,
         config=config,
         engine=engine,
-        uow=make_uow_factory(engine, rules),
+        uow=new_uow,
         clock=clock,
         conflict_rules=rules,
+        base_rules=rules,
     )
+    return deps

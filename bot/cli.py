@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import getpass
 import logging
 import logging.config
 import sys
@@ -26,6 +27,14 @@ from bot.server import serve_forever
 from bot.settings import Settings, SettingsError, get_settings
 from bot.views.checks import check_lines
 from domain.checks import check_company
+from domain.company_aliases import (
+    AliasOutcome,
+    CompanyAlias,
+    add_alias,
+    current_rules,
+    list_aliases,
+    remove_alias,
+)
 from domain.conflicts import ConflictRules
 from domain.errors import DomainError
 from domain.matching import CompanyRef
@@ -281,10 +290,90 @@ def check(name: str, domain: str | None, email: str | None, country: str | None)
 
     async def run() -> Any:
         async with _storage() as (uow, now):
-            return await check_company(ref, uow=uow(), rules=ConflictRules(), now=now())
+            rules = (await current_rules(ConflictRules(), uow=uow())).rules
+            return await check_company(ref, uow=uow(), rules=rules, now=now())
 
     for line in check_lines(_run(run)):
         click.echo(line)
+
+
+@main.group()
+def aliases() -> None:
+    """Other names of a company (renames, short forms) that conflict checks treat as one."""
+
+
+@aliases.command("add")
+@click.argument("name")
+@click.argument("alias")
+def aliases_add(name: str, alias: str) -> None:
+    """Treat ALIAS as another name of NAME, e.g. "Meta Platforms" "Facebook".
+
+    Takes effect at once: the records it concerns are re-keyed now, and the running bot
+    uses it from its next check.
+    """
+
+    async def run() -> AliasOutcome:
+        async with _storage() as (uow, now):
+            return await add_alias(
+                name, alias, added_by=_cli_user(), uow=uow(), base=ConflictRules(), now=now()
+            )
+
+    outcome = _run(run)
+    if outcome.already or outcome.alias is None:
+        click.echo(f"{name!r} and {alias!r} already name one company; nothing to add")
+        return
+    click.echo(
+        f"added alias {outcome.alias.name!r} = {outcome.alias.alias!r}; "
+        f"{_records(outcome.rekeyed)} re-keyed"
+    )
+
+
+@aliases.command("list")
+def aliases_list() -> None:
+    """The aliases admins added (the shipped list is domain/data/aliases.csv)."""
+
+    async def run() -> list[CompanyAlias]:
+        async with _storage() as (uow, _):
+            return await list_aliases(uow=uow())
+
+    rows = _run(run)
+    if not rows:
+        click.echo('no aliases added yet: dibs aliases add "Meta Platforms" "Facebook"')
+        return
+    writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
+    writer.writerow(["name", "alias", "added_by", "added_at"])
+    for row in rows:
+        writer.writerow([row.name, row.alias, row.added_by, row.added_at.isoformat()])
+
+
+@aliases.command("remove")
+@click.argument("name")
+@click.argument("alias")
+def aliases_remove(name: str, alias: str) -> None:
+    """Stop treating ALIAS as another name of NAME (an alias added with `aliases add`)."""
+
+    async def run() -> AliasOutcome:
+        async with _storage() as (uow, _):
+            return await remove_alias(name, alias, uow=uow(), base=ConflictRules())
+
+    outcome = _run(run)
+    assert outcome.alias is not None
+    click.echo(
+        f"removed alias {outcome.alias.name!r} = {outcome.alias.alias!r}; "
+        f"{_records(outcome.rekeyed)} re-keyed"
+    )
+
+
+def _records(count: int) -> str:
+    return f"{count:,} record" + ("" if count == 1 else "s")
+
+
+def _cli_user() -> str:
+    """Who ran the command, for the alias's record: the login name, else `cli`."""
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except (KeyError, OSError):
+        return "cli"
 
 
 def _check_id(value: str, option: str, prefixes: str) -> None:

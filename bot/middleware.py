@@ -12,11 +12,13 @@ from bot.bootstrap import Deps
 
 
 def register_middleware(app: AsyncApp, deps: Deps) -> None:
-    """Listeners declare `deps: Deps` and Bolt injects it from the context."""
+    """Listeners declare `deps: Deps` and Bolt injects it from the context, its conflict rules
+    up to date with the aliases admins added (in this process or another)."""
 
     @app.middleware
     async def inject_deps(
         context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse:
+        await deps.refresh_rules()
         context["deps"] = deps
         return await next()

@@ -196,7 +196,12 @@ def synthetic_id(name: str, *keys: str | None) -> str:
 
 
 class RowParser:
-    """Reads rows one at a time; remembers external ids so a repeated one is an error."""
+    """Reads rows one at a time; remembers external ids so a repeated one is an error.
+
+    `read` judges one row on its own (it keeps no state, so processes can share the rows
+    of a file); `first_time` is the file-wide check that an external id is not repeated.
+    `parse` is both.
+    """
 
     def __init__(self, columns: ColumnMap, kind: Kind) -> None:
         self.columns = columns
@@ -205,6 +210,14 @@ class RowParser:
 
     def parse(self, row: Sequence[str], line: int) -> Account | Opportunity | RowError | None:
         """The record in `row`, a RowError, or None for a blank row."""
+        record = self.read(row, line)
+        if record is None or isinstance(record, RowError):
+            return record
+        repeated = self.first_time(record.external_id, line, own_id=self.has_own_id(row))
+        return record if repeated is None else repeated
+
+    def read(self, row: Sequence[str], line: int) -> Account | Opportunity | RowError | None:
+        """`parse` without the check for repeated ids."""
         if not any(cell.strip() for cell in row):
             return None
         width = len(self.columns.headers)
@@ -214,13 +227,22 @@ class RowParser:
         record = self._account(cells) if self.kind == "accounts" else self._opportunity(cells)
         if cells.problems or record is None:
             return RowError(line, "; ".join(cells.problems))
-        first = self._seen.setdefault(record.external_id, line)
-        if first != line:
-            what = f"external id {record.external_id!r}"
-            if "external_id" not in self.columns.fields or not cells.text("external_id"):
-                what = "the same name and domain (no external id)"
-            return RowError(line, f"{what} also on line {first}")
         return record
+
+    def has_own_id(self, row: Sequence[str]) -> bool:
+        """Whether the row's record has its external id from the file (not a synthetic one)."""
+        index = self.columns.fields.get("external_id")
+        return index is not None and index < len(row) and bool(row[index].strip())
+
+    def first_time(self, external_id: str, line: int, *, own_id: bool) -> RowError | None:
+        """None the first time an external id is seen; later, a RowError naming that line."""
+        first = self._seen.setdefault(external_id, line)
+        if first == line:
+            return None
+        what = f"external id {external_id!r}" if own_id else "the same name and domain"
+        if not own_id:
+            what += " (no external id)"
+        return RowError(line, f"{what} also on line {first}")
 
     def _account(self, cells: _Cells) -> Account | None:
         name = cells.text("name")

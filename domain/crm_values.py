@@ -9,11 +9,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from domain.amounts import parse_amount
 from domain.errors import InvalidInput
 from domain.matching.names import fold
 
+_MEMO = 4096
+"""Distinct cells remembered per reader: a CRM export repeats its owners, types, countries."""
 _TRUE = frozenset({"yes", "y", "true", "t", "1", "x"})
 _FALSE = frozenset({"no", "n", "false", "f", "0", ""})
 
@@ -109,6 +112,7 @@ def read_flag(text: str) -> bool:
     raise ValueError(f"{text!r} is not yes or no")
 
 
+@lru_cache(maxsize=_MEMO)
 def is_customer_type(text: str) -> bool:
     """Salesforce Type `Customer - Direct` or HubSpot lifecycle stage `customer` mean a customer."""
     return fold(text).strip().startswith("customer")
@@ -172,6 +176,7 @@ def _slashed(text: str) -> datetime | None:
         return None
 
 
+@lru_cache(maxsize=_MEMO)
 def read_country(text: str) -> str | None:
     """An ISO-3166 alpha-2 code when recognisable (`uk`, `Germany`, `USA`), else the text."""
     value = text.strip()
@@ -183,6 +188,7 @@ def read_country(text: str) -> str | None:
     return _COUNTRIES.get(fold(value), value)
 
 
+@lru_cache(maxsize=_MEMO)
 def read_email(text: str) -> str | None:
     """A lower-cased e-mail address."""
     if not text:
@@ -201,6 +207,7 @@ def read_slack_user(text: str) -> str | None:
     return text
 
 
+@lru_cache(maxsize=_MEMO)
 def read_owner(text: str) -> tuple[str | None, str | None]:
     """(Slack id, e-mail) of a CRM owner cell; a display name identifies nobody, so neither."""
     if _SLACK_USER.match(text):

@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.company_aliases import AliasRevision, CompanyAlias, NamedOwner
 from domain.conflicts import Claim, ConflictFinding, FindingCounts
 from domain.crm import Account, Opportunity, UpsertCounts
+from domain.matching import CandidateKeys
 from domain.messages import MessageKind, OutboxMessage
 from domain.ownership import Dispute, StoredFinding
 from domain.partner import Partner
@@ -54,16 +56,54 @@ class CrmRepository(Protocol):
     """The vendor's direct accounts and opportunities, imported from its CRM."""
 
     async def upsert_accounts(
-        self, accounts: Sequence[Account], *, now: datetime | None = None
+        self,
+        accounts: Sequence[Account],
+        *,
+        now: datetime | None = None,
+        keys: Sequence[CandidateKeys] | None = None,
     ) -> UpsertCounts:
-        """Insert or update by `external_id` (the last of duplicates wins); keys replaced."""
+        """Insert or update by `external_id` (the last of duplicates wins); keys replaced.
+
+        `keys[i]`, when given, are `accounts[i]`'s candidate keys under the repository's
+        rules, computed ahead (an import computes them on every core); else computed here.
+        """
 
     async def upsert_opportunities(
-        self, opportunities: Sequence[Opportunity], *, now: datetime | None = None
+        self,
+        opportunities: Sequence[Opportunity],
+        *,
+        now: datetime | None = None,
+        keys: Sequence[CandidateKeys] | None = None,
     ) -> UpsertCounts:
         """Insert or update by `external_id` (the last of duplicates wins); keys replaced."""
 
     async def count_accounts(self) -> int: ...
+
+    async def refresh_statistics(self) -> None:
+        """Update the query planner's statistics after a large import."""
+
+
+class AliasRepository(Protocol):
+    """The aliases admins added, and the key index changes that adding one makes."""
+
+    async def list_all(self) -> list[CompanyAlias]:
+        """Every added alias, oldest first."""
+
+    async def add(self, alias: CompanyAlias) -> CompanyAlias:
+        """Insert; returns the alias with its id."""
+
+    async def remove(self, alias_id: int) -> None: ...
+
+    async def revision(self) -> AliasRevision:
+        """A value that changes whenever an alias is added or removed."""
+
+    async def owners_with_keys(self, keys: Collection[str]) -> list[NamedOwner]:
+        """Registrations, accounts and opportunities holding any of `keys`, with their names."""
+
+    async def change_keys(
+        self, kind: str, owner_id: int, *, dropped: Collection[str], added: Collection[str]
+    ) -> None:
+        """Remove and add candidate keys of one record."""
 
 
 class ConflictRepository(Protocol):
@@ -201,6 +241,7 @@ class UnitOfWork(Protocol):
     registrations: RegistrationRepository
     partners: PartnerRepository
     crm: CrmRepository
+    aliases: AliasRepository
     conflicts: ConflictRepository
     findings: FindingRepository
     outbox: Outbox

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -278,3 +279,20 @@ class RegistrationDisputeRow(Base):
     at: Mapped[datetime]
     note: Mapped[str] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(Text)
+
+
+class CompanyAliasRow(Base):
+    """An alias an admin added: two names of one company (the shipped ones are a file)."""
+
+    __tablename__ = "company_alias"
+    __table_args__ = (
+        UniqueConstraint("name", "alias"),
+        # ids are never reused, so (count, highest id) tells every replica about a change
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    alias: Mapped[str] = mapped_column(String(200))
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime]

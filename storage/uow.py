@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from domain.conflicts import ConflictRules
 from domain.errors import ConcurrentUpdate
 from domain.ports import (
+    AliasRepository,
     ConflictRepository,
     CrmRepository,
     EventReceipts,
@@ -22,6 +23,7 @@ from domain.ports import (
     PartnerRepository,
     RegistrationRepository,
 )
+from storage.aliases import SqlAlchemyAliasRepository
 from storage.conflicts import SqlAlchemyConflictRepository
 from storage.crm import SqlAlchemyCrmRepository
 from storage.findings import SqlAlchemyFindingRepository
@@ -45,6 +47,7 @@ class SqlAlchemyUnitOfWork:
     registrations: RegistrationRepository
     partners: PartnerRepository
     crm: CrmRepository
+    aliases: AliasRepository
     conflicts: ConflictRepository
     findings: FindingRepository
     outbox: Outbox
@@ -65,6 +68,7 @@ class SqlAlchemyUnitOfWork:
         self.registrations = SqlAlchemyRegistrationRepository(session, self._rules)
         self.partners = SqlAlchemyPartnerRepository(session)
         self.crm = SqlAlchemyCrmRepository(session, self._rules)
+        self.aliases = SqlAlchemyAliasRepository(session)
         self.conflicts = SqlAlchemyConflictRepository(session, self._rules)
         self.findings = SqlAlchemyFindingRepository(session)
         self.outbox = SqlAlchemyOutbox(session)

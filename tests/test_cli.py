@@ -538,3 +538,77 @@ class TestCheck:
 
     def test_a_blank_name_is_one_error_line(self, migrated: Cli) -> None:
         assert "Name a company" in one_error_line(migrated("check", " "))
+
+
+def import_account(url: str, account: Account) -> None:
+    async def seed() -> None:
+        engine = make_engine(url)
+        try:
+            async with uow_factory(make_session_factory(engine))() as uow:
+                await uow.crm.upsert_accounts([account])
+                await uow.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(seed())
+
+
+class TestAliases:
+    def test_add_makes_the_next_check_find_the_other_name(self, migrated: Cli) -> None:
+        import_account(migrated.url, Account("0011", "Raccoon Pharma Inc"))
+        assert migrated.ok("check", "Umbrella Corp").stdout == "No existing claim found.\n"
+
+        added = migrated.ok("aliases", "add", "Umbrella Corporation", "Raccoon Pharma")
+
+        assert added.stdout == (
+            "added alias 'Umbrella Corporation' = 'Raccoon Pharma'; 1 record re-keyed\n"
+        )
+        found = migrated.ok("check", "Umbrella Corp").stdout
+        assert "- Account 0011 Raccoon Pharma Inc" in found
+        assert "alias" in found
+
+    def test_an_import_after_add_keys_accounts_with_the_alias(self, migrated: Cli) -> None:
+        migrated.ok("aliases", "add", "Umbrella Corporation", "Raccoon Pharma")
+        path = migrated.folder / "accounts.csv"
+        path.write_text("external_id,name\n0011,Raccoon Pharma\n", encoding="utf-8")
+        migrated.ok("import", "accounts", str(path))
+
+        assert "- Account 0011 Raccoon Pharma" in migrated.ok("check", "Umbrella Corp").stdout
+
+    def test_list_shows_what_was_added_by_whom(self, migrated: Cli) -> None:
+        migrated.ok("aliases", "add", "Umbrella Corporation", "Raccoon Pharma")
+
+        rows = list(csv.reader(io.StringIO(migrated.ok("aliases", "list").stdout), delimiter="\t"))
+
+        assert rows[0] == ["name", "alias", "added_by", "added_at"]
+        assert rows[1][:2] == ["Umbrella Corporation", "Raccoon Pharma"]
+        assert rows[1][2].startswith("cli")
+
+    def test_list_without_aliases_says_how_to_add_one(self, migrated: Cli) -> None:
+        assert "dibs aliases add" in migrated.ok("aliases", "list").stdout
+
+    def test_remove_undoes_add(self, migrated: Cli) -> None:
+        import_account(migrated.url, Account("0011", "Raccoon Pharma Inc"))
+        migrated.ok("aliases", "add", "Umbrella Corporation", "Raccoon Pharma")
+
+        removed = migrated.ok("aliases", "remove", "Raccoon Pharma", "Umbrella Corporation")
+
+        assert removed.stdout.endswith("; 1 record re-keyed\n")
+        assert migrated.ok("check", "Umbrella Corp").stdout == "No existing claim found.\n"
+
+    def test_names_already_known_as_one_company_add_nothing(self, migrated: Cli) -> None:
+        result = migrated.ok("aliases", "add", "Meta Platforms", "Facebook")
+
+        assert (
+            result.stdout
+            == "'Meta Platforms' and 'Facebook' already name one company; nothing to add\n"
+        )
+        assert "dibs aliases add" in migrated.ok("aliases", "list").stdout
+
+    def test_removing_a_shipped_alias_is_one_error_line(self, migrated: Cli) -> None:
+        line = one_error_line(migrated("aliases", "remove", "Meta Platforms", "Facebook"))
+        assert "the shipped aliases cannot be removed" in line
+
+    def test_a_name_without_letters_is_one_error_line(self, migrated: Cli) -> None:
+        line = one_error_line(migrated("aliases", "add", "Umbrella", "&!?"))
+        assert line == "dibs: error: '&!?' has no letters or digits to match on"

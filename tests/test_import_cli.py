@@ -13,10 +13,14 @@ from click.testing import CliRunner, Result
 from sqlalchemy.exc import DBAPIError
 
 import bot.csv_file
+import bot.import_pool
 import bot.importing
 from bot.cli import main
+from bot.import_pool import Keyed
 from bot.settings import get_settings
+from domain.conflicts import ConflictRules, account_ref
 from domain.crm import Account, Opportunity, UpsertCounts
+from domain.matching import CandidateKeys
 from domain.ports import UnitOfWork
 from storage.migrate import upgrade
 
@@ -28,22 +32,37 @@ class FakeCrmWriter:
 
     def __init__(self, *, fail_on_batch: int | None = None) -> None:
         self.batches: list[list[Account | Opportunity]] = []
+        self.keys: dict[str, CandidateKeys] = {}
         self.ids: set[str] = set()
         self.fail_on_batch = fail_on_batch
+        self.statistics_refreshed = 0
 
     @property
     def records(self) -> list[Account | Opportunity]:
         return [r for batch in self.batches for r in batch]
 
-    async def upsert_accounts(self, accounts: Sequence[Account]) -> UpsertCounts:
-        return self._upsert(accounts)
+    async def upsert_accounts(
+        self, accounts: Sequence[Account], keys: Sequence[CandidateKeys]
+    ) -> UpsertCounts:
+        return self._upsert(accounts, keys)
 
-    async def upsert_opportunities(self, opportunities: Sequence[Opportunity]) -> UpsertCounts:
-        return self._upsert(opportunities)
+    async def upsert_opportunities(
+        self, opportunities: Sequence[Opportunity], keys: Sequence[CandidateKeys]
+    ) -> UpsertCounts:
+        return self._upsert(opportunities, keys)
 
-    def _upsert(self, records: Sequence[Account | Opportunity]) -> UpsertCounts:
+    async def refresh_statistics(self) -> None:
+        self.statistics_refreshed += 1
+
+    async def rules(self) -> ConflictRules:
+        return ConflictRules()
+
+    def _upsert(
+        self, records: Sequence[Account | Opportunity], keys: Sequence[CandidateKeys]
+    ) -> UpsertCounts:
         if self.fail_on_batch == len(self.batches) + 1:
             raise DBAPIError("INSERT …", {}, Exception("connection reset"))
+        self.keys.update((r.external_id, k) for r, k in zip(records, keys, strict=True))
         updated = sum(r.external_id in self.ids for r in records)
         self.ids.update(r.external_id for r in records)
         self.batches.append(list(records))
@@ -137,7 +156,10 @@ class TestImport:
         result = dibs("import", "accounts", DATA / "accounts.csv")
         assert result.stdout == "imported 3 accounts from accounts.csv: 0 new, 3 updated\n"
 
-    def test_writes_batches_of_a_thousand(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
+    def test_writes_in_batches_of_batch_size(
+        self, tmp_path: Path, writer: FakeCrmWriter, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(bot.importing, "BATCH_SIZE", 1_000)
         result = dibs("import", "accounts", rows_file(tmp_path, 2_500))
         assert result.exit_code == 0, result.output
         assert [len(b) for b in writer.batches] == [1_000, 1_000, 500]
@@ -150,8 +172,9 @@ class TestImport:
         assert result.stderr.splitlines()[-1] == "dibs: error: CRM storage is not available yet"
 
     def test_a_database_error_says_how_far_it_got(
-        self, tmp_path: Path, writer: FakeCrmWriter
+        self, tmp_path: Path, writer: FakeCrmWriter, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        monkeypatch.setattr(bot.importing, "BATCH_SIZE", 1_000)
         writer.fail_on_batch = 2
         result = dibs("import", "accounts", rows_file(tmp_path, 1_500))
         assert result.exit_code == 2
@@ -283,6 +306,62 @@ class TestMapping:
         assert result.stderr.startswith("dibs: error: --map: accounts have no field 'amount'")
 
 
+@pytest.fixture
+def pooled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file goes to two worker processes, in chunks of three rows."""
+    monkeypatch.setattr(bot.importing, "worker_count", lambda _size, *, large_file: 2)
+    monkeypatch.setattr(bot.import_pool, "CHUNK_ROWS", 3)
+
+
+@pytest.mark.usefixtures("pooled")
+class TestWorkerProcesses:
+    def test_read_and_key_the_records_as_this_process_would(
+        self, tmp_path: Path, writer: FakeCrmWriter
+    ) -> None:
+        result = dibs("import", "accounts", rows_file(tmp_path, 10))
+        assert result.exit_code == 0, result.output
+        assert "2 processes" in result.stderr
+        assert [r.external_id for r in writer.records] == [f"A-{i}" for i in range(1, 11)]
+        rules = ConflictRules()
+        assert writer.keys == {
+            r.external_id: rules.keys(account_ref(cast(Account, r))) for r in writer.records
+        }
+
+    def test_list_bad_rows_in_file_order(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
+        path = rows_file(tmp_path, 10, lambda i: i in {2, 9})
+        result = dibs("import", "accounts", path, "--skip-bad-rows")
+        assert result.exit_code == 0, result.output
+        assert [line for line in result.stderr.splitlines() if line.startswith("line ")] == [
+            "line 3: is_customer: 'maybe' is not yes or no",
+            "line 10: is_customer: 'maybe' is not yes or no",
+        ]
+        assert len(writer.records) == 8
+
+    def test_a_repeated_id_in_another_chunk_is_a_bad_row_and_skipped(
+        self, tmp_path: Path, writer: FakeCrmWriter
+    ) -> None:
+        text = "external_id,name\nA-1,Acme\nA-2,Globex\nA-3,Initech\nA-4,Hooli\nA-1,Umbrella\n"
+        result = dibs("import", "accounts", a_csv(tmp_path, text), "--skip-bad-rows")
+        assert result.exit_code == 0, result.output
+        assert "line 6: external id 'A-1' also on line 2" in result.stderr
+        assert [r.name for r in writer.records] == ["Acme", "Globex", "Initech", "Hooli"]
+
+
+class TestStatistics:
+    def test_are_refreshed_once_after_an_import(
+        self, tmp_path: Path, writer: FakeCrmWriter
+    ) -> None:
+        dibs("import", "accounts", rows_file(tmp_path, 2_500))
+        assert writer.statistics_refreshed == 1
+
+    def test_are_left_alone_when_nothing_was_written(
+        self, tmp_path: Path, writer: FakeCrmWriter
+    ) -> None:
+        dibs("import", "accounts", rows_file(tmp_path, 3, lambda _i: True), "--skip-bad-rows")
+        assert writer.batches == []
+        assert writer.statistics_refreshed == 0
+
+
 class TestCrmWriter:
     def test_is_none_until_the_unit_of_work_has_crm_storage(
         self, monkeypatch: pytest.MonkeyPatch
@@ -317,7 +396,7 @@ class TestCrmWriter:
 
         writer = bot.importing.crm_writer(lambda: cast(UnitOfWork, FakeUow()))
         assert writer is not None
-        accounts = [Account(f"A-{i}", f"Company {i}") for i in range(5)]
+        accounts = [Keyed(i, Account(f"A-{i}", f"Company {i}"), frozenset()) for i in range(5)]
         counts = await bot.importing.store(accounts, writer=writer, batch_size=2)
         assert counts == UpsertCounts(inserted=5)
         assert log == [

@@ -43,6 +43,16 @@ class Aliases:
         """Ids of the alias groups a name belongs to (empty for most names)."""
         return frozenset(g for form in name.exact if (g := self._groups.get(form)) is not None)
 
+    def related_forms(self, names: Iterable[str]) -> frozenset[str]:
+        """The normalised forms of `names` and every form in an alias group with one of them.
+
+        What changes when these names gain or lose an alias: only records whose names have
+        one of these forms can move between alias groups.
+        """
+        forms = {form for name in names for form in analyse(name).exact}
+        groups = {self._groups[form] for form in forms if form in self._groups}
+        return frozenset(forms | {form for form, group in self._groups.items() if group in groups})
+
     def __len__(self) -> int:
         return len(self._pairs)
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.conflicts import ClaimKind, ConflictRules, account_ref
 from domain.crm import Account, Opportunity, UpsertCounts
+from storage.crm import tune_for_bulk_load
+from storage.db import make_engine
 from storage.models import CompanyKeyRow, CrmAccountRow, CrmOpportunityRow
 from tests.integration.builders import T0
-from tests.integration.conftest import NewUow
+from tests.integration.conftest import Backend, NewUow
 
 RULES = ConflictRules()
 Sessions = async_sessionmaker[AsyncSession]
@@ -117,6 +121,72 @@ class TestUpsertAccounts:
         assert await accounts_by_external_id(session_factory) == {}
         assert await stored_keys(session_factory, ClaimKind.account) == {}
 
+    async def test_stores_the_keys_it_is_given(
+        self, new_uow: NewUow, session_factory: Sessions
+    ) -> None:
+        keys = [frozenset({"n:acme", "d:acme.com"}), frozenset({"n:globex"})]
+        async with new_uow() as uow:
+            await uow.crm.upsert_accounts(
+                [Account("0011", "Acme"), Account("0012", "Globex")], keys=keys
+            )
+            await uow.commit()
+
+        rows = await accounts_by_external_id(session_factory)
+        assert await stored_keys(session_factory, ClaimKind.account) == {
+            rows["0011"].id: {"n:acme", "d:acme.com"},
+            rows["0012"].id: {"n:globex"},
+        }
+
+    async def test_given_keys_replace_those_of_a_known_account(
+        self, new_uow: NewUow, session_factory: Sessions
+    ) -> None:
+        async with new_uow() as uow:
+            await uow.crm.upsert_accounts([Account("0011", "Acme", domain="acme.com")])
+            await uow.commit()
+
+        async with new_uow() as uow:
+            counts = await uow.crm.upsert_accounts(
+                [Account("0011", "Initech")], keys=[frozenset({"n:initech"})]
+            )
+            await uow.commit()
+
+        assert counts == UpsertCounts(updated=1)
+        assert list((await stored_keys(session_factory, ClaimKind.account)).values()) == [
+            {"n:initech"}
+        ]
+
+    async def test_refuses_keys_that_do_not_pair_with_the_records(self, new_uow: NewUow) -> None:
+        async with new_uow() as uow:
+            with pytest.raises(ValueError, match="1 key sets for 2 records"):
+                await uow.crm.upsert_accounts(
+                    [Account("0011", "Acme"), Account("0012", "Globex")], keys=[frozenset()]
+                )
+
+
+class TestRefreshStatistics:
+    async def test_gives_the_planner_the_imported_table_sizes(
+        self, new_uow: NewUow, session_factory: Sessions
+    ) -> None:
+        async with new_uow() as uow:
+            await uow.crm.upsert_accounts([Account(f"A{n}", f"Company {n}") for n in range(30)])
+            await uow.crm.refresh_statistics()
+            await uow.commit()
+
+        async with session_factory() as session:
+            if session.get_bind().dialect.name == "sqlite":
+                seen = await session.scalar(
+                    text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'crm_account'")
+                )
+                assert seen
+            else:
+                tuples = await session.scalar(
+                    text(
+                        "SELECT reltuples FROM pg_class WHERE relname = 'crm_account' "
+                        "AND relnamespace = current_schema()::regnamespace"
+                    )
+                )
+                assert tuples == 30
+
 
 class TestUpsertOpportunities:
     async def test_inserts_then_updates_by_external_id(
@@ -154,3 +224,22 @@ class TestUpsertOpportunities:
         keys = await stored_keys(session_factory, ClaimKind.opportunity)
         assert "d:acme.co.uk" in keys[row.id]
         assert "d:acme.com" not in keys[row.id]
+
+
+class TestTuneForBulkLoad:
+    async def test_sets_up_each_new_connection_for_an_import(
+        self, backend: Backend, tmp_path: Path
+    ) -> None:
+        expected: object
+        if backend.pg is None:
+            engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'bulk.db'}")
+            question, expected = "PRAGMA cache_size", -256 * 1024
+        else:
+            engine = backend.pg.engine()
+            question, expected = "SHOW synchronous_commit", "off"
+        tune_for_bulk_load(engine)
+        try:
+            async with engine.connect() as connection:
+                assert (await connection.exec_driver_sql(question)).scalar() == expected
+        finally:
+            await engine.dispose()

@@ -1,0 +1,192 @@
+"""Reading an import's rows and computing their candidate keys on every core.
+
+Analysing a company name for its candidate keys costs far more than reading its row or
+storing it, so a large import sends chunks of raw rows to worker processes, which read
+them (`RowParser.read`) and key them (`ConflictRules.keys`), while the main process reads
+the file, checks that no external id repeats, and writes to the database. Results come
+back in file order. A small file is done in-process by the same code (`Chunks` with no
+pool): starting processes would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+from domain.conflicts import ConflictRules, account_ref, opportunity_ref
+from domain.crm import Account, Opportunity
+from domain.crm_csv import ColumnMap, Kind, RowError, RowParser
+from domain.matching import CandidateKeys
+from domain.matching.names import analyse
+
+Record = Account | Opportunity
+Row = tuple[int, list[str]] | RowError
+"""(line, cells) of one record in the file, or the reason it could not be read as CSV."""
+T = TypeVar("T")
+
+CHUNK_ROWS = 1_000
+WINDOW_PER_WORKER = 4
+"""Chunks in flight per worker: enough to keep it busy, few enough to bound memory."""
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A row that reads as a good record, as the file-wide duplicate check needs it."""
+
+    line: int
+    external_id: str
+    own_id: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """A good record with its candidate keys."""
+
+    line: int
+    record: Record
+    keys: CandidateKeys
+
+
+class ChunkReader:
+    """Reads chunks of rows: `check` for the first pass, `key` for the writing pass."""
+
+    def __init__(self, columns: ColumnMap, kind: Kind, rules: ConflictRules | None) -> None:
+        self._parser = RowParser(columns, kind)
+        self._rules = rules
+
+    def check(self, rows: list[Row]) -> list[Seen | RowError]:
+        """Each non-blank row as `Seen` or as its RowError, in order."""
+        out: list[Seen | RowError] = []
+        for row in rows:
+            if isinstance(row, RowError):
+                out.append(row)
+                continue
+            line, cells = row
+            result = self._parser.read(cells, line)
+            if isinstance(result, RowError):
+                out.append(result)
+            elif result is not None:
+                out.append(Seen(line, result.external_id, self._parser.has_own_id(cells)))
+        return out
+
+    def key(self, rows: list[Row]) -> list[Keyed]:
+        """The good records among the rows, with their keys (bad rows are left out)."""
+        if self._rules is None:
+            raise RuntimeError("keys need the conflict rules")
+        out: list[Keyed] = []
+        for row in rows:
+            if isinstance(row, RowError):
+                continue
+            line, cells = row
+            result = self._parser.read(cells, line)
+            if isinstance(result, Account):
+                out.append(Keyed(line, result, self._rules.keys(account_ref(result))))
+            elif isinstance(result, Opportunity):
+                out.append(Keyed(line, result, self._rules.keys(opportunity_ref(result))))
+        return out
+
+
+_worker: ChunkReader | None = None
+
+
+def _start_worker(columns: ColumnMap, kind: Kind, rules: ConflictRules | None) -> None:
+    global _worker  # noqa: PLW0603 - one reader per worker process, set once at its start
+    _worker = ChunkReader(columns, kind, rules)
+
+
+def _check_in_worker(rows: list[Row]) -> list[Seen | RowError]:
+    assert _worker is not None
+    return _worker.check(rows)
+
+
+def _key_in_worker(rows: list[Row]) -> list[Keyed]:
+    assert _worker is not None
+    try:
+        return _worker.key(rows)
+    finally:
+        # An import's names are nearly all distinct: the analysis cache (for the bot's
+        # repeated lookups) would only grow each worker by a few hundred MB.
+        analyse.cache_clear()
+
+
+class Chunks:
+    """Chunks of rows mapped through a `ChunkReader`, in worker processes or in-process.
+
+    Use as a context manager: the pool (if any) is shut down on leaving.
+    """
+
+    def __init__(
+        self, columns: ColumnMap, kind: Kind, rules: ConflictRules | None, *, workers: int
+    ) -> None:
+        self.columns = columns
+        self._local = ChunkReader(columns, kind, rules)
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        if workers > 1:
+            # spawn, not fork: the parent holds an event loop and database connections.
+            self._pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(columns, kind, rules),
+            )
+
+    def __enter__(self) -> Chunks:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    @property
+    def workers(self) -> int:
+        """Processes doing the work (1: this one)."""
+        return self._workers if self._pool is not None else 1
+
+    def check(self, chunks: Iterable[list[Row]]) -> Iterator[list[Seen | RowError]]:
+        """`ChunkReader.check` of each chunk, in order."""
+        return self._map(self._local.check, _check_in_worker, chunks)
+
+    def key(self, chunks: Iterable[list[Row]]) -> Iterator[list[Keyed]]:
+        """`ChunkReader.key` of each chunk, in order."""
+        return self._map(self._local.key, _key_in_worker, chunks)
+
+    def _map(
+        self,
+        local: Callable[[list[Row]], T],
+        remote: Callable[[list[Row]], T],
+        chunks: Iterable[list[Row]],
+    ) -> Iterator[T]:
+        if self._pool is None:
+            yield from map(local, chunks)
+            return
+        pending: deque[Future[T]] = deque()
+        for chunk in chunks:
+            pending.append(self._pool.submit(remote, chunk))
+            if len(pending) >= self._workers * WINDOW_PER_WORKER:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def chunked(rows: Iterable[Row], size: int | None = None) -> Iterator[list[Row]]:
+    """Rows in lists of `size` (default `CHUNK_ROWS`)."""
+    size = size or CHUNK_ROWS
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def worker_count(file_size: int, *, large_file: int) -> int:
+    """Processes for a file: every core for a large one, this process for a small one."""
+    return (os.cpu_count() or 1) if file_size >= large_file else 1

@@ -1,0 +1,149 @@
+"""Admins' aliases: stored, merged into the rules, and the records they concern re-keyed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from domain.company_aliases import add_alias, current_rules, list_aliases, remove_alias
+from domain.conflicts import ACTIVE_STATUSES, ClaimKind, ConflictRules, find_conflicts
+from domain.crm import Account
+from domain.errors import NotFound
+from domain.matching import CompanyRef
+from domain.partner import Partner
+from tests.integration.builders import T0, a_registration, some_details
+from tests.integration.conftest import NewUow
+
+BASE = ConflictRules()
+UMBRELLA = CompanyRef("Umbrella Corporation")
+
+
+async def import_accounts(new_uow: NewUow, *accounts: Account) -> None:
+    async with new_uow() as uow:
+        await uow.crm.upsert_accounts(list(accounts))
+        await uow.commit()
+
+
+async def found_accounts(new_uow: NewUow, subject: CompanyRef) -> list[str]:
+    """External ids of the accounts a check of `subject` finds under the stored aliases."""
+    rules = (await current_rules(BASE, uow=new_uow())).rules
+    async with new_uow() as uow:
+        claims = await uow.conflicts.claims_for_keys(
+            rules.keys(subject),
+            exclude_registration_id=None,
+            active_statuses=ACTIVE_STATUSES,
+            now=T0,
+        )
+    findings = find_conflicts(subject, claims, rules, now=T0)
+    return [f.claim.external_id or "" for f in findings if f.claim.kind is ClaimKind.account]
+
+
+async def add(new_uow: NewUow, name: str, alias: str, *, at: datetime = T0) -> int:
+    outcome = await add_alias(name, alias, added_by="U0ADMIN", uow=new_uow(), base=BASE, now=at)
+    return outcome.rekeyed
+
+
+class TestAddAlias:
+    async def test_the_next_check_finds_an_account_under_its_other_name(
+        self, new_uow: NewUow
+    ) -> None:
+        await import_accounts(
+            new_uow, Account("0011", "Raccoon Pharma Inc"), Account("0012", "Hooli")
+        )
+        assert await found_accounts(new_uow, UMBRELLA) == []
+
+        assert await add(new_uow, "Umbrella Corporation", "Raccoon Pharma") == 1
+
+        assert await found_accounts(new_uow, UMBRELLA) == ["0011"]
+
+    async def test_an_account_imported_afterwards_is_keyed_with_the_alias(
+        self, new_uow: NewUow
+    ) -> None:
+        await add(new_uow, "Umbrella Corporation", "Raccoon Pharma")
+        rules = (await current_rules(BASE, uow=new_uow())).rules
+        async with new_uow() as uow:
+            account = Account("0011", "Raccoon Pharma")
+            await uow.crm.upsert_accounts([account], keys=[rules.keys(CompanyRef(account.name))])
+            await uow.commit()
+
+        assert await found_accounts(new_uow, UMBRELLA) == ["0011"]
+
+    async def test_re_keys_registrations_too(self, new_uow: NewUow, partner: Partner) -> None:
+        assert partner.id is not None
+        registration = a_registration(partner.id, details=some_details(company="Raccoon Pharma"))
+        async with new_uow() as uow:
+            await uow.registrations.add(registration)
+            await uow.commit()
+
+        assert await add(new_uow, "Umbrella Corporation", "Raccoon Pharma") == 1
+
+        rules = (await current_rules(BASE, uow=new_uow())).rules
+        async with new_uow() as uow:
+            claims = await uow.conflicts.claims_for_keys(
+                rules.keys(UMBRELLA),
+                exclude_registration_id=None,
+                active_statuses=ACTIVE_STATUSES,
+                now=T0,
+            )
+        assert [c.id for c in claims if c.kind is ClaimKind.registration] == [registration.id]
+
+    async def test_names_that_already_mean_one_company_change_nothing(
+        self, new_uow: NewUow
+    ) -> None:
+        outcome = await add_alias(
+            "Meta Platforms", "Facebook", added_by="U0ADMIN", uow=new_uow(), base=BASE, now=T0
+        )
+        assert outcome.already
+        assert await list_aliases(uow=new_uow()) == []
+
+    async def test_is_listed_with_who_added_it_and_when(self, new_uow: NewUow) -> None:
+        await add(new_uow, "Umbrella Corporation", "Raccoon Pharma")
+        [alias] = await list_aliases(uow=new_uow())
+        assert (alias.name, alias.alias, alias.added_by, alias.added_at) == (
+            "Umbrella Corporation",
+            "Raccoon Pharma",
+            "U0ADMIN",
+            T0,
+        )
+
+
+class TestRemoveAlias:
+    async def test_the_account_is_no_longer_found_under_the_other_name(
+        self, new_uow: NewUow
+    ) -> None:
+        await import_accounts(new_uow, Account("0011", "Raccoon Pharma Inc"))
+        await add(new_uow, "Umbrella Corporation", "Raccoon Pharma")
+
+        outcome = await remove_alias(
+            "raccoon  pharma", "UMBRELLA CORPORATION", uow=new_uow(), base=BASE
+        )
+
+        assert outcome.rekeyed == 1
+        assert await found_accounts(new_uow, UMBRELLA) == []
+        assert await list_aliases(uow=new_uow()) == []
+
+    async def test_an_alias_nobody_added_is_not_found(self, new_uow: NewUow) -> None:
+        with pytest.raises(NotFound, match="the shipped aliases cannot be removed"):
+            await remove_alias("Meta Platforms", "Facebook", uow=new_uow(), base=BASE)
+
+
+class TestCurrentRules:
+    async def test_are_rebuilt_only_when_the_aliases_changed(self, new_uow: NewUow) -> None:
+        first = await current_rules(BASE, uow=new_uow())
+        assert await current_rules(BASE, uow=new_uow(), known=first) is first
+
+        await add(new_uow, "Umbrella Corporation", "Raccoon Pharma")
+        second = await current_rules(BASE, uow=new_uow(), known=first)
+
+        assert second is not first
+        assert second.rules.keys(UMBRELLA) != BASE.keys(UMBRELLA)
+
+    async def test_see_a_removal_followed_by_an_addition(self, new_uow: NewUow) -> None:
+        await add(new_uow, "Umbrella Corporation", "Raccoon Pharma")
+        await add(new_uow, "Initech", "Initrode")
+        known = await current_rules(BASE, uow=new_uow())
+        await remove_alias("Initech", "Initrode", uow=new_uow(), base=BASE)
+        await add(new_uow, "Globex", "Globochem")
+
+        assert (await current_rules(BASE, uow=new_uow(), known=known)).revision != known.revision

@@ -1,0 +1,41 @@
+"""An alias an admin adds (from the CLI, another process) counts from the bot's next check."""
+
+from __future__ import annotations
+
+import json
+
+from domain.company_aliases import add_alias
+from domain.conflicts import ConflictRules
+from domain.crm import Account
+from storage.db import make_engine, make_session_factory
+from storage.uow import uow_factory
+from tests.slack import payloads as p
+from tests.slack.conftest import World
+from tests.slack.test_conflict_check import dibs, import_account
+
+
+async def test_dibs_check_uses_an_alias_added_while_the_bot_runs(world: World) -> None:
+    await import_account(world, Account("0011RACC", "Raccoon Pharma Inc"))
+    await dibs(world, p.INTERNAL_REP, "check Umbrella Corporation")
+    [before] = await world.fake.wait_for_hook_posts()
+    assert "No existing claim found" in json.dumps(before.body)
+
+    engine = make_engine(world.deps.settings.database_url)  # as `dibs aliases add` would
+    try:
+        await add_alias(
+            "Umbrella Corporation",
+            "Raccoon Pharma",
+            added_by="cli",
+            uow=uow_factory(make_session_factory(engine))(),
+            base=ConflictRules(),
+            now=world.deps.clock(),
+        )
+    finally:
+        await engine.dispose()
+    world.fake.hook_posts.clear()
+    await dibs(world, p.INTERNAL_REP, "check Umbrella Corporation")
+
+    [after] = await world.fake.wait_for_hook_posts()
+    shown = json.dumps(after.body)
+    assert "Account 0011RACC" in shown
+    assert "alias" in shown
