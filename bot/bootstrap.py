@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,8 @@ from storage.db import make_engine, make_session_factory
 from storage.uow import SqlAlchemyUnitOfWork
 
 Clock = Callable[[], datetime]
+RULES_MAX_AGE = 2.0
+"""An alias added by any process counts from checks this many seconds later at most."""
 
 
 def utc_now() -> datetime:
@@ -40,13 +43,21 @@ class Deps:
     base_rules: ConflictRules = field(default_factory=ConflictRules)
     """The rules from code and the shipped alias file, before the admins' aliases."""
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    rules_max_age: float = RULES_MAX_AGE
+    """Seconds the admins' aliases are trusted before `refresh_rules` asks the database."""
     _http: aiohttp.ClientSession | None = None
     _rules: RulesSnapshot | None = None
+    _rules_checked: float = float("-inf")
 
     async def refresh_rules(self) -> ConflictRules:
-        """Pick up aliases added or removed since the last call (by any process): one small
-        query, then `conflict_rules` is rebuilt only when the aliases changed."""
+        """Pick up aliases added or removed by any process: at most once per `rules_max_age`
+        seconds one small query, and `conflict_rules` is rebuilt only when they changed.
+        (Asking on every request cost each submission a transaction of its own.)"""
+        now = time.monotonic()
+        if now - self._rules_checked < self.rules_max_age:
+            return self.conflict_rules
         self._rules = await current_rules(self.base_rules, uow=self.uow(), known=self._rules)
+        self._rules_checked = now
         self.conflict_rules = self._rules.rules
         return self.conflict_rules
 
