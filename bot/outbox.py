@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import Deps
+from bot.owners import OwnerResolver
 from bot.views.cards import (
     build_direct_notice,
     build_launcher,
@@ -118,6 +119,7 @@ class OutboxWorker:
     ) -> None:
         self._deps = deps
         self._client = client
+        self._owners = OwnerResolver(client)
         self._tuning = tuning or OutboxTuning()
         self._name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._host_team_id: str | None = None
@@ -365,7 +367,10 @@ class OutboxWorker:
             first, _, last = page.partition("-")
             if not (first.isdigit() and last.isdigit()):
                 raise Undeliverable(f"evidence: bad page {page!r}")
-            reply = build_evidence_page(case, int(first), int(last), program=program, now=now)
+            owners = await self._owner_users(case)
+            reply = build_evidence_page(
+                case, int(first), int(last), program=program, now=now, owners=owners
+            )
             if reply is not None:  # None: the findings changed since; nothing left to show
                 await self._client.chat_postMessage(
                     channel=review.channel_id,
@@ -374,7 +379,13 @@ class OutboxWorker:
                     blocks=reply.block_dicts(),
                 )
             return
-        laid_out = evidence_thread(case, partner_name=partner.name, program=program, now=now)
+        laid_out = evidence_thread(
+            case,
+            partner_name=partner.name,
+            program=program,
+            now=now,
+            owners=await self._owner_users(case),
+        )
         head = laid_out.head
         ref = snapshot.cards.get((MessageKind.evidence, registration.id))
         if ref is not None:
@@ -401,8 +412,11 @@ class OutboxWorker:
     async def _direct_notice(
         self, registration: Registration, partner: Partner, data: dict[str, str]
     ) -> None:
-        """Tell a direct owner how the desk settled a conflict with their account."""
-        user = data.get("owner_slack_id") or None
+        """Tell a direct owner how the desk settled a conflict with their account (an owner the
+        CRM knows by e-mail only is looked up in Slack first)."""
+        user = await self._owners.resolve_owner(
+            data.get("owner_slack_id") or None, data.get("owner_email") or None
+        )
         if user is None:
             logger.info(
                 "no Slack user for direct owner %s; resolution of %s not sent",
@@ -414,6 +428,16 @@ class OutboxWorker:
         await self._client.chat_postMessage(
             channel=user, text=message.text, blocks=message.block_dicts()
         )
+
+    async def _owner_users(self, case: ConflictCase) -> dict[str, str]:
+        """The Slack users of the direct owners the CRM names by e-mail only, to mention."""
+        emails = {
+            f.claim.owner_email
+            for f in case.findings
+            if f.claim.owner_email and not f.claim.owner_slack_id
+        }
+        found = {email: await self._owners.resolve_owner(None, email) for email in sorted(emails)}
+        return {email: user for email, user in found.items() if user is not None}
 
     async def _host_team(self) -> str | None:
         """Our own workspace (from auth.test, once), so internal submitters show no team."""

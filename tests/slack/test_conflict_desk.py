@@ -287,6 +287,27 @@ async def test_award_to_the_existing_owner_rejects_and_messages_the_direct_owner
         assert secret not in acme_side, secret
 
 
+async def test_an_owner_known_only_by_e_mail_is_found_in_slack_mentioned_and_told(
+    world: World,
+) -> None:
+    world.fake.add_user("U0RITA", name="Rita", email="rita@vendor.example")
+    by_email = Account(
+        "0011MAIL", "Initrode", domain="initech.com", owner_email="rita@vendor.example"
+    )
+    await import_account(world, by_email)
+    await world.register()
+    await world.delivered()
+    [head] = await world.thread_replies(DESK, "DR-0001")
+    assert "<@U0RITA>" in text_of(head)
+
+    await settle(world, Action.resolve_award_existing, DESK_ONLY_REASON, reference="DR-0001")
+
+    [dm] = [c for c in world.fake.calls_to("chat.postMessage") if c.params["channel"] == "U0RITA"]
+    assert "DR-0001" in text_of(dm.params)
+    lookups = world.fake.calls_to("users.lookupByEmail")
+    assert {c.params["email"] for c in lookups} == {"rita@vendor.example"}
+
+
 async def test_co_sell_approves_the_partner_and_tells_the_direct_owner(world: World) -> None:
     await acme_registers_a_named_account(world)
 
