@@ -60,12 +60,18 @@ class CompanyRef:
     products: frozenset[str] = field(default_factory=frozenset)
 
 
+_ACROSS_BORDERS = frozenset({Signal.regional_arm, Signal.alias})
+"""Name signals that still count between records of different countries."""
+
+
 @dataclass(frozen=True, slots=True)
 class MatchRules:
     """Tunable thresholds (built from settings in bootstrap).
 
-    ``names_across_countries=False`` drops name-only evidence between records whose countries
-    differ (fewer homonym alarms, but regional arms without a shared domain are missed).
+    ``names_across_countries=False`` (the default) keeps, between records whose countries
+    differ and that share no domain, only regional-arm and alias evidence: an equal or
+    similar name alone is a homonym there (the issue's "same name in different countries").
+    ``True`` keeps every name signal for review (more homonym alarms).
     """
 
     fuzzy_threshold: float = 0.85
@@ -73,7 +79,7 @@ class MatchRules:
     fuzzy_min_token: float = 0.75
     fuzzy_min_length: int = 5
     block_prefix: int = BLOCK_PREFIX
-    names_across_countries: bool = True
+    names_across_countries: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +163,15 @@ def match(
         return None
     support = _support_findings(a, b, ca, cb)
     differs = any(f.signal is Signal.domain_differs for f in support)
-    if not shared_domain and countries_differ and (differs or not rules.names_across_countries):
-        return None
+    if not shared_domain and countries_differ:
+        if differs:
+            return None
+        if not rules.names_across_countries:
+            # Across borders a name alone is a homonym (Target US / Target Australia);
+            # a regional arm or a known alias still names the same group.
+            findings = [f for f in findings if f.signal in _ACROSS_BORDERS]
+            if not findings:
+                return None
     return Evidence(findings=tuple(findings + support))
 
 

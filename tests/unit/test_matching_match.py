@@ -91,19 +91,24 @@ class TestNames:
         assert found.has(Signal.name_equal)
         assert found.has(Signal.country_agrees)
 
-    def test_equal_names_in_different_countries_only_ask_for_review(self) -> None:
-        found = evidence(a_ref("Target", country="US"), a_ref("Target", country="AU"))
-        assert found.strength is Strength.possible
-        assert found.has(Signal.country_differs)
-
-    def test_rules_can_drop_name_only_evidence_across_countries(self) -> None:
-        rules = MatchRules(names_across_countries=False)
-        assert (
-            match(a_ref("Target", country="US"), a_ref("Target", country="AU"), rules=rules) is None
-        )
+    def test_equal_names_in_different_countries_are_no_match_by_default(self) -> None:
+        assert match(a_ref("Target", country="US"), a_ref("Target", country="AU")) is None
         a = a_ref("Siemens AG", domain="siemens.com", country="DE")
         b = a_ref("Siemens Schweiz AG", email="x@siemens.com", country="CH")
-        assert evidence(a, b, rules=rules).strength is Strength.conflict
+        assert evidence(a, b).strength is Strength.conflict
+
+    def test_a_regional_arm_or_an_alias_still_counts_across_countries(self) -> None:
+        arm = evidence(a_ref("Siemens Schweiz AG", country="CH"), a_ref("Siemens AG", country="DE"))
+        assert arm.has(Signal.regional_arm)
+        renamed = evidence(a_ref("Facebook", country="IE"), a_ref("Meta Platforms", country="US"))
+        assert renamed.has(Signal.alias)
+        assert match(a_ref("Metro", country="DE"), a_ref("Metro", country="CA")) is None
+
+    def test_rules_can_keep_name_only_evidence_across_countries_for_review(self) -> None:
+        rules = MatchRules(names_across_countries=True)
+        found = evidence(a_ref("Target", country="US"), a_ref("Target", country="AU"), rules=rules)
+        assert found.strength is Strength.possible
+        assert found.has(Signal.country_differs)
 
     def test_same_name_other_country_and_other_website_is_no_match(self) -> None:
         a = a_ref("Metro AG", domain="metroag.de", country="DE")
