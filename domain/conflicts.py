@@ -85,7 +85,7 @@ class Claim:
 
     Registrations fill partner_id/status/created_at/protected_until; accounts fill
     external_id/is_customer/is_named/owner; opportunities external_id/stage/owner/
-    last_activity_at (and account_external_id).
+    created_at/last_activity_at (and account_external_id).
     """
 
     kind: ClaimKind

@@ -134,7 +134,7 @@ _ACCOUNTS = _claim_columns(
 _OPPORTUNITIES = _claim_columns(
     OPPORTUNITY,
     *("id", "name", "domain", "external_id", "account_external_id", "owner_slack_id"),
-    *("owner_email", "stage", "last_activity_at"),
+    *("owner_email", "stage", "created_at", "last_activity_at"),
 )
 
 
@@ -231,25 +231,25 @@ class SqlAlchemyConflictRepository:
             return []
         params = {"ids": sorted(ids), "statuses": [s.value for s in statuses], "now": now}
         rows = await self._session.execute(_REGISTRATIONS, params)
-        return [_registration_claim(row) for row in rows]
+        return [registration_claim(row) for row in rows]
 
     async def _accounts(self, ids: set[int]) -> list[Claim]:
         if not ids:
             return []
         rows = await self._session.execute(_ACCOUNTS, {"ids": sorted(ids)})
-        return [_account_claim(row) for row in rows]
+        return [account_claim(row) for row in rows]
 
     async def _opportunities(self, ids: set[int]) -> list[Claim]:
         if not ids:
             return []
         rows = await self._session.execute(_OPPORTUNITIES, {"ids": sorted(ids)})
-        return [_opportunity_claim(row) for row in rows]
+        return [opportunity_claim(row) for row in rows]
 
 
 # ---------------------------------------------------------------------------- conversions
 
 
-def _registration_claim(row: Any) -> Claim:
+def registration_claim(row: Any) -> Claim:
     """Mirrors `domain.conflicts.company_ref`, from the columns it reads."""
     company = CompanyRef(
         name=row.company,
@@ -269,7 +269,7 @@ def _registration_claim(row: Any) -> Claim:
     )
 
 
-def _account_claim(row: Any) -> Claim:
+def account_claim(row: Any) -> Claim:
     return Claim(
         kind=ClaimKind.account,
         id=row.id,
@@ -282,7 +282,7 @@ def _account_claim(row: Any) -> Claim:
     )
 
 
-def _opportunity_claim(row: Any) -> Claim:
+def opportunity_claim(row: Any) -> Claim:
     return Claim(
         kind=ClaimKind.opportunity,
         id=row.id,
@@ -292,6 +292,7 @@ def _opportunity_claim(row: Any) -> Claim:
         owner_slack_id=row.owner_slack_id,
         owner_email=row.owner_email,
         stage=row.stage,
+        created_at=row.created_at,
         last_activity_at=row.last_activity_at,
     )
 

@@ -13,10 +13,10 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.conflicts import Claim, ClaimKind
-from domain.matching import CompanyRef, Finding, Signal, Strength
+from domain.conflicts import ClaimKind
+from domain.matching import Finding, Signal, Strength
 from domain.ownership import ClaimDetails, Dispute, StoredFinding
-from domain.registration import RegistrationStatus
+from storage.conflicts import account_claim, opportunity_claim, registration_claim
 from storage.crm import ACCOUNT, OPPORTUNITY
 from storage.models import (
     PartnerRow,
@@ -134,21 +134,7 @@ class SqlAlchemyFindingRepository:
         )
         found: dict[tuple[ClaimKind, int], ClaimDetails] = {}
         for row in await self._session.execute(statement):
-            claim = Claim(
-                kind=ClaimKind.registration,
-                id=row.id,
-                company=CompanyRef(
-                    name=row.company,
-                    domain=row.website or None,
-                    email=row.contact_email or None,
-                    country=row.country or None,
-                    products=frozenset(row.products or ()),
-                ),
-                partner_id=row.partner_id,
-                status=RegistrationStatus(row.status),
-                created_at=row.created_at,
-                protected_until=row.protected_until,
-            )
+            claim = registration_claim(row)
             found[(ClaimKind.registration, row.id)] = ClaimDetails(
                 claim,
                 amount=row.amount,
@@ -165,16 +151,7 @@ class SqlAlchemyFindingRepository:
             return {}
         found: dict[tuple[ClaimKind, int], ClaimDetails] = {}
         for row in await self._session.execute(select(ACCOUNT).where(ACCOUNT.c.id.in_(ids))):
-            claim = Claim(
-                kind=ClaimKind.account,
-                id=row.id,
-                company=CompanyRef(name=row.name, domain=row.domain, country=row.country),
-                external_id=row.external_id,
-                is_customer=row.is_customer,
-                is_named=row.is_named,
-                owner_slack_id=row.owner_slack_id,
-                owner_email=row.owner_email,
-            )
+            claim = account_claim(row)
             found[(ClaimKind.account, row.id)] = ClaimDetails(claim, company_name=row.name)
         return found
 
@@ -184,18 +161,7 @@ class SqlAlchemyFindingRepository:
         found: dict[tuple[ClaimKind, int], ClaimDetails] = {}
         statement = select(OPPORTUNITY).where(OPPORTUNITY.c.id.in_(ids))
         for row in await self._session.execute(statement):
-            claim = Claim(
-                kind=ClaimKind.opportunity,
-                id=row.id,
-                company=CompanyRef(name=row.name, domain=row.domain),
-                external_id=row.external_id,
-                account_external_id=row.account_external_id,
-                owner_slack_id=row.owner_slack_id,
-                owner_email=row.owner_email,
-                stage=row.stage,
-                created_at=row.created_at,
-                last_activity_at=row.last_activity_at,
-            )
+            claim = opportunity_claim(row)
             found[(ClaimKind.opportunity, row.id)] = ClaimDetails(
                 claim, amount=row.amount, company_name=row.name
             )
