@@ -146,8 +146,10 @@ async def serve_app(pipe: Connection, database_url: str | None) -> dict[str, Any
         await server.start_server()
         tune_gc()  # as `dibs serve` does
         try:
+            cpu = time.process_time()
             pipe.send(str(server.make_url(EVENTS_PATH)))
             result: dict[str, Any] = await asyncio.to_thread(pipe.recv)
+            result["cpu"] = time.process_time() - cpu
         finally:
             await server.close()
         result["database"] = url.split(":", 1)[0]
@@ -176,6 +178,8 @@ def main() -> None:
     print(f"  ack p50           {statistics.median(acks):8.1f} ms")
     print(f"  ack p99           {percentile(acks, 99):8.1f} ms")
     print(f"  ack max           {max(acks):8.1f} ms")
+    per = result["cpu"] / (args.n + args.concurrency) * 1000
+    print(f"  app CPU           {per:8.2f} ms per submission (ack, check, outbox delivery)")
     print(f"  failed            {result['failures']:8d}")
     print(f"  cards delivered   {result['cards']:8d} (all {result['drained']:.1f} s after start)")
     print(f"  messages posted   {result['posts']:8d} (one per card: nothing sent twice)")

@@ -17,6 +17,7 @@ from bot.errors import register_error_handler
 from bot.handlers import register_handlers
 from bot.middleware import register_middleware
 from bot.outbox import OutboxTuning, OutboxWorker
+from bot.slack_http import events_app
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +61,7 @@ def build_web_app(
     deps: Deps, *, app: AsyncApp | None = None, tuning: OutboxTuning | None = None
 ) -> web.Application:
     """`POST /slack/events` and `GET /healthz`, with the outbox worker running alongside."""
-    bolt = app or build_app(deps)
-    web_app = bolt.web_app(path=EVENTS_PATH)
+    web_app = events_app(app or build_app(deps), EVENTS_PATH)
     _add_health_and_worker(web_app, deps, tuning)
     return web_app
 

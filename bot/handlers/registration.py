@@ -27,6 +27,7 @@ from bot.views.registration_modal import (
     precheck_ref,
     with_precheck,
 )
+from bot.views.render import render
 from domain.checks import PrecheckResult, precheck
 from domain.errors import DomainError
 from domain.matching import CompanyRef
@@ -134,7 +135,8 @@ async def submit_form(
             response_action="update", view=build_message_modal("Not registered", error.message)
         )
         return
-    await ack(response_action="update", view=build_submitted_view(registration, partner))
+    # rendered here, not by Bolt's `to_dict`, which re-validates every object (see render.py)
+    await ack(response_action="update", view=render(build_submitted_view(registration, partner)))
     deps.kick_outbox()
 
 

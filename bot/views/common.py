@@ -12,6 +12,8 @@ import pycountry
 from pydantic import BaseModel, ConfigDict
 from slack_sdk.models.blocks import Block
 
+from bot.views.render import render_all
+
 
 class RegistrationRef(BaseModel):
     """What a button or modal carries about a registration: its id and the version seen."""
@@ -41,7 +43,7 @@ class Message:
     blocks: list[Block] = field(default_factory=list)
 
     def block_dicts(self) -> list[dict[str, Any]]:
-        return [block.to_dict() for block in self.blocks]
+        return render_all(self.blocks)
 
 
 def escape(text: str) -> str:

@@ -41,6 +41,7 @@ from bot.views.common import (
     slack_date,
     truncate,
 )
+from bot.views.render import render
 from domain.actor import Actor
 from domain.adjudication import ConflictCase
 from domain.amounts import format_amount
@@ -484,7 +485,7 @@ def _paginate(sizes: Sequence[int], *, first_budget: int) -> list[tuple[int, int
 
 def _size(blocks: Sequence[SlackBlock]) -> int:
     """Characters of text the blocks carry, as Slack counts against its cumulative limit."""
-    return sum(_text_length(block.to_dict()) for block in blocks)
+    return sum(_text_length(render(block)) for block in blocks)
 
 
 def _text_length(node: Any) -> int:

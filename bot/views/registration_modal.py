@@ -38,6 +38,7 @@ from bot.views.common import (
     quote_fit,
     truncate,
 )
+from bot.views.render import render
 from domain.amounts import parse_amount
 from domain.checks import PrecheckResult
 from domain.errors import InvalidInput
@@ -411,7 +412,7 @@ def with_precheck(view: Mapping[str, Any], result: PrecheckResult | None) -> dic
             continue
         blocks.append(dict(block))
         if result is not None and block.get("block_id") == Block.website:
-            blocks.append(build_precheck_block(result).to_dict())
+            blocks.append(render(build_precheck_block(result)))
     definition["blocks"] = blocks
     return definition
 

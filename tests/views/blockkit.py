@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.views.common import Message
+from bot.views.render import render
 
 MODAL_BLOCKS = {"section", "divider", "header", "context", "actions", "input", "image"}
 MESSAGE_BLOCKS = MODAL_BLOCKS - {"input"}
@@ -108,6 +109,8 @@ def _check_blocks(blocks: list[dict[str, Any]], *, limit: int, allowed: set[str]
 def assert_valid_view(view: View | dict[str, Any]) -> dict[str, Any]:
     """Lint a modal or Home tab (model or raw dict); returns its dict for further asserts."""
     d = view.to_dict() if isinstance(view, View) else view
+    if isinstance(view, View):
+        assert render(view) == d, "render() differs from slack_sdk's to_dict()"
     parsed = View(**json.loads(json.dumps(d)))
     assert None not in (parsed.blocks or []), "round trip: unknown block type"
     assert parsed.to_dict() == d, "round trip dropped something"
@@ -127,6 +130,7 @@ def assert_valid_view(view: View | dict[str, Any]) -> dict[str, Any]:
 def assert_valid_message(message: Message) -> list[dict[str, Any]]:
     """Lint a chat message; returns its block dicts for further asserts."""
     blocks = message.block_dicts()
+    assert blocks == [b.to_dict() for b in message.blocks], "render() differs from to_dict()"
     reparsed = [Block.parse(b) for b in json.loads(json.dumps(blocks))]
     assert None not in reparsed, "round trip: unknown block type"
     assert [b.to_dict() for b in reparsed if b is not None] == blocks, "round trip lost data"
