@@ -30,10 +30,25 @@ def make_client(deps: Deps, *, retry_rate_limits: bool = True) -> AsyncWebClient
         token=deps.settings.bot_token(),
         base_url=deps.settings.api_url,
         session=deps.http_session(),
+        logger=_api_logger(),
     )
     if retry_rate_limits:
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     return client
+
+
+def _api_logger() -> logging.Logger:
+    """The Web API client's logger, with its level set.
+
+    slack_sdk formats a debug line with every request's whole JSON and every response
+    whenever its logger's own level is NOTSET (`level <= DEBUG`), whatever the handlers
+    would keep: ~50 µs per call for nothing. An explicit level (the effective one, so
+    DEBUG logging still shows them) skips that.
+    """
+    api = logging.getLogger("slack_sdk.web")
+    if api.level == logging.NOTSET:
+        api.setLevel(api.getEffectiveLevel())
+    return api
 
 
 def build_app(deps: Deps, *, socket_mode: bool = False) -> AsyncApp:
