@@ -6,9 +6,21 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from domain.messages import MessageKind, Notice, OutboxMessage
 from domain.ports import MessageRef, OutboxEntry
@@ -20,6 +32,49 @@ MAX_ERROR_CHARS = 2000
 _Row = OutboxMessageRow
 _OUTBOX = cast(Table, OutboxMessageRow.__table__)
 _INSERT = insert(_OUTBOX)  # built once: a new statement object costs a cache key each time
+
+
+def _claim_statements() -> tuple[Select[tuple[int]], Update, Select[Any]]:
+    """The claim's three statements, built once (a claim runs after every submission).
+
+    Due, pending, lease free, and no older pending message of the same key; rows leased
+    with FOR UPDATE SKIP LOCKED on PostgreSQL. The pending rows are found through the
+    partial index `ix_outbox_message_pending`, however many delivered rows pile up."""
+    c = _OUTBOX.c
+    now = bindparam("now", type_=c.next_attempt_at.type)
+    older = _OUTBOX.alias("older")
+    pending = c.delivered_at.is_(None) & c.failed_at.is_(None)
+    lease_free = or_(c.locked_until.is_(None), c.locked_until <= now)
+    waits = exists().where(
+        older.c.key == c.key,
+        older.c.id < c.id,
+        older.c.delivered_at.is_(None),
+        older.c.failed_at.is_(None),
+    )
+    ids = bindparam("ids", type_=Integer, expanding=True)
+    claimable = (
+        select(c.id)
+        .where(pending, c.next_attempt_at <= now, lease_free, ~waits)
+        .order_by(c.id)
+        .limit(bindparam("limit", type_=Integer))
+        .with_for_update(skip_locked=True, of=_OUTBOX)
+    )
+    lease = (
+        update(_OUTBOX)
+        .where(c.id.in_(ids), pending, lease_free)
+        .values(locked_by=bindparam("worker"), locked_until=bindparam("until"))
+    )
+    leased = (
+        select(_OUTBOX)
+        .where(
+            c.id.in_(ids), c.locked_by == bindparam("worker"), c.locked_until == bindparam("until")
+        )
+        .order_by(c.id)
+    )
+    return claimable, lease, leased
+
+
+_CLAIMABLE, _LEASE, _LEASED = _claim_statements()
 
 
 class SqlAlchemyOutbox:
@@ -42,30 +97,19 @@ class SqlAlchemyOutbox:
 
         Safe with several processes: candidates are picked with FOR UPDATE SKIP LOCKED on
         PostgreSQL (SQLite serialises writers), and the lease is only taken where it is
-        still free, so two claimers never get the same row.
+        still free, so two claimers never get the same row (`_claim_statements`).
         """
         if limit <= 0:
             return []
         until = now + lease
-        candidates = (
-            select(_Row.id)
-            .where(_pending(), _Row.next_attempt_at <= now, _lease_free(now), ~_older_pending())
-            .order_by(_Row.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=_Row)
-        )
-        ids = list(await self._session.scalars(candidates))
+        ids = list(await self._session.scalars(_CLAIMABLE, {"now": now, "limit": limit}))
         if not ids:
             return []
         await self._session.execute(
-            update(_OUTBOX)
-            .where(_Row.id.in_(ids), _pending(), _lease_free(now))
-            .values(locked_by=worker, locked_until=until)
+            _LEASE, {"ids": ids, "now": now, "worker": worker, "until": until}
         )
         claimed = await self._session.execute(
-            select(_OUTBOX)
-            .where(_Row.id.in_(ids), _Row.locked_by == worker, _Row.locked_until == until)
-            .order_by(_Row.id)
+            _LEASED, {"ids": ids, "worker": worker, "until": until}
         )
         return [_to_entry(row) for row in claimed]
 
@@ -194,21 +238,6 @@ class SqlAlchemyEventReceipts:
 
 def _pending() -> ColumnElement[bool]:
     return (_Row.delivered_at.is_(None)) & (_Row.failed_at.is_(None))
-
-
-def _lease_free(now: datetime) -> ColumnElement[bool]:
-    return or_(_Row.locked_until.is_(None), _Row.locked_until <= now)
-
-
-def _older_pending() -> ColumnElement[bool]:
-    """An older message of the same key is still unfinished (so this one must wait)."""
-    older = aliased(_Row)
-    return exists().where(
-        older.key == _Row.key,
-        older.id < _Row.id,
-        older.delivered_at.is_(None),
-        older.failed_at.is_(None),
-    )
 
 
 def _columns(message: OutboxMessage, *, now: datetime) -> dict[str, Any]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.messages import MessageKind, Notice, OutboxMessage
 from domain.ports import MessageRef, OutboxEntry
 from storage.models import OutboxMessageRow
+from storage.outbox import _CLAIMABLE
 from tests.integration.builders import T0
 from tests.integration.conftest import NewUow
 
@@ -94,6 +95,20 @@ class TestClaimOrder:
         assert await claim(new_uow) == []
         await put(new_uow, card(1))
         assert await claim(new_uow, limit=0) == []
+
+    async def test_a_claim_reads_pending_rows_through_the_partial_index(
+        self, engine: AsyncEngine
+    ) -> None:
+        # Delivered rows pile up for ever; a claim runs after every submission.
+        async with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.exec_driver_sql("SET enable_seqscan = off")
+            compiled = _CLAIMABLE.compile(dialect=connection.dialect)
+            values = compiled.construct_params({"now": T0, "limit": 10})
+            params = tuple(values[name] for name in compiled.positiontup or ())
+            explain = "EXPLAIN QUERY PLAN " if connection.dialect.name == "sqlite" else "EXPLAIN "
+            plan = await connection.exec_driver_sql(explain + str(compiled), params)
+            assert "ix_outbox_message_pending" in str(plan.all())
 
 
 class TestLeases:
