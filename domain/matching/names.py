@@ -197,16 +197,57 @@ def _deletions(text: str) -> set[str]:
     return {text} | {text[:i] + text[i + 1 :] for i in range(len(text))}
 
 
+_OWN_LETTERS = 3
+"""A block that starts with common words holds at least this many letters of the others."""
+
+
+# Common words of 5+ letters and their one-deletion neighbourhoods: a word sharing one of
+# these strings is a common word with a typo ("Gllobal", "Sytems").
+_COMMON_NEAR = frozenset(s for w in words.COMMON_WORDS if len(w) >= 5 for s in _deletions(w))
+
+
+@lru_cache(maxsize=65536)
+def _is_common(token: str) -> bool:
+    """A common business word, or one with a typo (one edit, words of five letters or more)."""
+    if token in words.COMMON_WORDS:
+        return True
+    return len(token) >= 5 and not _COMMON_NEAR.isdisjoint(_deletions(token))
+
+
+def _block_texts(toks: tuple[str, ...], prefix: int) -> tuple[str, str | None]:
+    """(the first `prefix` letters after any leading common business words, the last word
+    always kept; the first `prefix` letters of all the words when they lead with common
+    words yet hold `_OWN_LETTERS` of the others, else None).
+
+    "global madasena" gives ("madasena", None): "globalma" is shared by hundreds of names
+    at CRM scale. "group vodaphone" gives ("vodaphon", "groupvod")."""
+    skipped = 0
+    while skipped < len(toks) - 1 and _is_common(toks[skipped]):
+        skipped += 1
+    own = "".join(toks[skipped:])[:prefix]
+    if not skipped:
+        return own, None
+    whole = "".join(toks)[:prefix]
+    lead = sum(len(token) for token in toks[:skipped])
+    return own, whole if len(whole) - lead >= _OWN_LETTERS else None
+
+
 def _blocks(forms: NameForms, prefix: int) -> set[str]:
-    """Typo-tolerant blocking keys: one-deletion neighbourhood of each form's prefix."""
+    """Typo-tolerant blocking keys of each form, in word order and sorted: the one-deletion
+    neighbourhood of its prefix past common leading words, and the prefix with them, exact
+    (see `_block_texts`)."""
     out: set[str] = set()
     for toks in {forms.core, forms.base, tuple(sorted(forms.core)), tuple(sorted(forms.base))}:
-        out |= _deletions("".join(toks)[:prefix])
+        own, whole = _block_texts(toks, prefix)
+        out |= _deletions(own)
+        if whole is not None:
+            out.add(whole)
     return out
 
 
 BLOCK_PREFIX = 8
-"""Typo blocks are the one-deletion neighbourhood of a name's first 8 letters (see `_blocks`).
+"""Typo blocks are the one-deletion neighbourhood of a name's first 8 letters, past any common
+business words that lead it (see `_blocks`).
 
 Eight, not five: at a million accounts a 4-letter block ("olut" of "Kolu Trading") is shared by
 ten thousand names and says nothing, while "olutrad" is shared by the few "?olu Trading"."""
