@@ -60,7 +60,7 @@ from domain.conflicts import (
     find_conflicts,
 )
 from domain.crm import Account
-from domain.matching import CompanyRef, MatchRules, match
+from domain.matching import CompanyRef, MatchRules, match, name_forms
 from domain.matching.names import CompanyName, analyse, similarity
 from storage.company_keys import KEY_LENGTH
 from storage.crm import ACCOUNT
@@ -133,8 +133,12 @@ def key_rows(rules: ConflictRules, first_id: int, batch: list[Account]) -> list[
 
 
 def account_rows(first_id: int, batch: list[Account], now: datetime) -> list[tuple[Any, ...]]:
+    """Account rows with their stored name forms, as the import writes them."""
     return [
-        (first_id + i, a.external_id, a.name, a.domain, a.country, a.is_customer, a.is_named, now)
+        (
+            *(first_id + i, a.external_id, a.name, name_forms(a.name), a.domain, a.country),
+            *(a.is_customer, a.is_named, now),
+        )
         for i, a in enumerate(batch)
     ]
 
@@ -143,6 +147,7 @@ _ACCOUNT_COLUMNS = (
     "id",
     "external_id",
     "name",
+    "name_forms",
     "domain",
     "country",
     "is_customer",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -59,7 +60,13 @@ class CompanyName:
     regional: frozenset[str]
     short_forms: frozenset[str]
     initialisms: frozenset[str]
-    blocks: frozenset[str]
+    block_prefix: int
+
+    @property
+    def blocks(self) -> frozenset[str]:
+        """Typo blocks (see `_blocks`), worked out when first asked for: a lookup rules most
+        candidates out by their scores and never needs theirs."""
+        return _name_blocks(self.variants, self.block_prefix)
 
     @property
     def key(self) -> str:
@@ -263,30 +270,101 @@ def analyse(raw: str, block_prefix: int = BLOCK_PREFIX) -> CompanyName:
         forms = _forms(raw, german=german)
         if forms is not None and forms not in variants:
             variants.append(forms)
-    exact: set[str] = set()
-    regional: set[str] = set()
     shorts: set[str] = set()
     inits: set[str] = set()
-    blocks: set[str] = set()
     for forms in variants:
-        exact |= {"".join(forms.core), "".join(forms.base)}
-        if forms.regional is not None:
-            regional.add("".join(forms.regional))
         shorts |= {s for s in (_short_form(forms.core), _short_form(forms.base)) if s}
         widened = _widened(forms.full, forms.core) if len(forms.core) > 1 else []
         candidates = (*widened, forms.core, forms.base)
         inits |= {i for toks in candidates if (i := _initials(toks))}
         inits |= {i for i in (_initials(forms.core, min_len=4),) if i}
-        blocks |= _blocks(forms, block_prefix)
+    initialisms = frozenset(i for i in inits if len(i) >= 2)
+    return _assemble(raw, tuple(variants), frozenset(shorts), initialisms, block_prefix)
+
+
+def _assemble(
+    raw: str,
+    variants: tuple[NameForms, ...],
+    short_forms: frozenset[str],
+    initialisms: frozenset[str],
+    block_prefix: int,
+) -> CompanyName:
+    """A `CompanyName` from its forms, short forms and initialisms (the costly parts)."""
+    exact: set[str] = set()
+    regional: set[str] = set()
+    for forms in variants:
+        exact |= {"".join(forms.core), "".join(forms.base)}
+        if forms.regional is not None:
+            regional.add("".join(forms.regional))
     return CompanyName(
         raw=raw,
-        variants=tuple(variants),
+        variants=variants,
         exact=frozenset(exact),
         regional=frozenset(regional),
-        short_forms=frozenset(shorts),
-        initialisms=frozenset(i for i in inits if len(i) >= 2),
-        blocks=frozenset(blocks),
+        short_forms=short_forms,
+        initialisms=initialisms,
+        block_prefix=block_prefix,
     )
+
+
+@lru_cache(maxsize=131072)
+def _name_blocks(variants: tuple[NameForms, ...], prefix: int) -> frozenset[str]:
+    return frozenset(block for forms in variants for block in _blocks(forms, prefix))
+
+
+_FORMS_VERSION = "f1"
+"""Bump when the analysis changes what it stores; older stored forms are then ignored."""
+
+
+def dump_forms(name: CompanyName) -> str:
+    """A name's analysis as text to store with its record, so that a lookup reads its
+    candidates' forms (`load_forms`) instead of analysing every candidate's name again.
+
+    Tokens are word characters, so spaces, ``|``, ``;`` and ``#`` can separate them. The
+    text starts with this scheme's version and a checksum of the raw name: forms written by
+    an older analysis, or left behind by a writer that changed the name alone, are ignored.
+    """
+    variants = ";".join(
+        "|".join(
+            (
+                " ".join(f.full),
+                "" if f.core == f.full else " ".join(f.core),
+                "" if f.base == f.core else " ".join(f.base),
+                " ".join(f.regional or ()),
+            )
+        )
+        for f in name.variants
+    )
+    shorts, inits = " ".join(sorted(name.short_forms)), " ".join(sorted(name.initialisms))
+    return "#".join((_FORMS_VERSION, _checksum(name.raw), variants, shorts, inits))
+
+
+def load_forms(raw: str, text: str, block_prefix: int = BLOCK_PREFIX) -> CompanyName | None:
+    """`analyse(raw, block_prefix)` from the text `dump_forms` wrote for `raw`, or None when
+    the text is of another version or name (the caller then analyses the name)."""
+    parts = text.split("#")
+    if len(parts) != 5 or parts[0] != _FORMS_VERSION or parts[1] != _checksum(raw):
+        return None
+    variants: list[NameForms] = []
+    for chunk in parts[2].split(";") if parts[2] else ():
+        fields = chunk.split("|")
+        if len(fields) != 4 or not fields[0]:
+            return None
+        full = tuple(fields[0].split())
+        core = tuple(fields[1].split()) or full
+        base = tuple(fields[2].split()) or core
+        variants.append(NameForms(full, core, base, tuple(fields[3].split()) or None))
+    shorts, inits = frozenset(parts[3].split()), frozenset(parts[4].split())
+    return _assemble(raw, tuple(variants), shorts, inits, block_prefix)
+
+
+def name_forms(raw: str) -> str:
+    """What a record stores with its name (column ``name_forms``): `dump_forms` of it."""
+    return dump_forms(analyse(raw))
+
+
+def _checksum(raw: str) -> str:
+    return f"{zlib.crc32(raw.encode('utf-8', 'surrogatepass')):08x}"
 
 
 def initialism_hit(a: CompanyName, b: CompanyName) -> tuple[str, str] | None:
