@@ -6,10 +6,11 @@ and reuses it on the next run). Names mix a long tail of invented words with a f
 business words, so some keys (``t:internat``, ``i:gs``…) are shared by tens of thousands of
 accounts, as real CRMs have. PostgreSQL runs in a schema of its own, dropped afterwards.
 
-Loading: ``--loader bulk`` (the default) writes the accounts and the keys the real
-`ConflictRules.keys` gives them straight into the tables, with the key index built after the
-load; ``--loader import`` goes through `CrmRepository.upsert_accounts` as `dibs import` does
-(much slower; its speed is measured by that command). The checks always run the real code:
+Loading: ``--loader bulk`` (the default) writes the accounts (with their stored name forms,
+`domain.matching.name_forms`) and the keys the real `ConflictRules.keys` gives them straight
+into the tables, with the key index built after the load; ``--loader import`` goes through
+`CrmRepository.upsert_accounts` as `dibs import` does (much slower; its speed is measured by
+that command). The checks always run the real code:
 `ConflictRules.lookup_keys`, `ConflictRepository.claims_for_keys` and `find_conflicts`.
 
 The brute force scans every account's normalised name (`analyse(name)`, computed once
