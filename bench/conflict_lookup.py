@@ -6,10 +6,11 @@ and reuses it on the next run). Names mix a long tail of invented words with a f
 business words, so some keys (``t:internat``, ``i:gs``…) are shared by tens of thousands of
 accounts, as real CRMs have. PostgreSQL runs in a schema of its own, dropped afterwards.
 
-Loading: ``--loader bulk`` (the default) writes the accounts and the keys the real
-`ConflictRules.keys` gives them straight into the tables, with the key index built after the
-load; ``--loader import`` goes through `CrmRepository.upsert_accounts` as `dibs import` does
-(much slower; its speed is measured by that command). The checks always run the real code:
+Loading: ``--loader bulk`` (the default) writes the accounts (with their stored name forms,
+`domain.matching.name_forms`) and the keys the real `ConflictRules.keys` gives them straight
+into the tables, with the key index built after the load; ``--loader import`` goes through
+`CrmRepository.upsert_accounts` as `dibs import` does (much slower; its speed is measured by
+that command). The checks always run the real code:
 `ConflictRules.lookup_keys`, `ConflictRepository.claims_for_keys` and `find_conflicts`.
 
 The brute force scans every account's normalised name (`analyse(name)`, computed once
@@ -60,7 +61,7 @@ from domain.conflicts import (
     find_conflicts,
 )
 from domain.crm import Account
-from domain.matching import CompanyRef, MatchRules, match
+from domain.matching import CompanyRef, MatchRules, match, name_forms
 from domain.matching.names import CompanyName, analyse, similarity
 from storage.company_keys import KEY_LENGTH
 from storage.crm import ACCOUNT
@@ -133,8 +134,12 @@ def key_rows(rules: ConflictRules, first_id: int, batch: list[Account]) -> list[
 
 
 def account_rows(first_id: int, batch: list[Account], now: datetime) -> list[tuple[Any, ...]]:
+    """Account rows with their stored name forms, as the import writes them."""
     return [
-        (first_id + i, a.external_id, a.name, a.domain, a.country, a.is_customer, a.is_named, now)
+        (
+            *(first_id + i, a.external_id, a.name, name_forms(a.name), a.domain, a.country),
+            *(a.is_customer, a.is_named, now),
+        )
         for i, a in enumerate(batch)
     ]
 
@@ -143,6 +148,7 @@ _ACCOUNT_COLUMNS = (
     "id",
     "external_id",
     "name",
+    "name_forms",
     "domain",
     "country",
     "is_customer",

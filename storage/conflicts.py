@@ -16,7 +16,9 @@ typo-block keys, at most `candidate_cap` per kind, ranked by the rarity of the k
 share (a block shared by 3 records says more than one shared by 150: a real typo shares
 the rare blocks of the name's own words, a stranger only the common ones of "Logistics").
 Every statement is built once and reused, so a lookup pays no SQL compilation (see
-`bench/conflict_lookup.py` for the numbers at a million accounts).
+`bench/conflict_lookup.py` for the numbers at a million accounts). Each candidate comes with
+the analysis its record stored (``name_forms``), so scoring it does not analyse its name
+again; a row without valid forms is analysed as before.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from sqlalchemy import Table, bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.conflicts import Claim, ClaimKind, ConflictFinding, ConflictRules, FindingCounts
-from domain.matching import CompanyRef, Finding, Strength
+from domain.matching import CompanyRef, Finding, Strength, load_forms
+from domain.matching.names import CompanyName
 from domain.registration import RegistrationStatus
 from storage.company_keys import KEY_LENGTH
 from storage.crm import ACCOUNT, OPPORTUNITY
@@ -121,7 +124,7 @@ _r = _REGISTRATION.c
 _REGISTRATIONS = _claim_columns(
     _REGISTRATION,
     *("id", "partner_id", "status", "created_at", "protected_until", "company", "website"),
-    *("contact_email", "country", "products"),
+    *("contact_email", "country", "products", "name_forms"),
 ).where(
     _r.status.in_(bindparam("statuses", expanding=True)),
     or_(_r.protected_until.is_(None), _r.protected_until > bindparam("now")),
@@ -129,12 +132,12 @@ _REGISTRATIONS = _claim_columns(
 _ACCOUNTS = _claim_columns(
     ACCOUNT,
     *("id", "name", "domain", "country", "external_id", "is_customer", "is_named"),
-    *("owner_slack_id", "owner_email"),
+    *("owner_slack_id", "owner_email", "name_forms"),
 )
 _OPPORTUNITIES = _claim_columns(
     OPPORTUNITY,
     *("id", "name", "domain", "external_id", "account_external_id", "owner_slack_id"),
-    *("owner_email", "stage", "created_at", "last_activity_at"),
+    *("owner_email", "stage", "created_at", "last_activity_at", "name_forms"),
 )
 
 
@@ -144,6 +147,7 @@ class SqlAlchemyConflictRepository:
     def __init__(self, session: AsyncSession, rules: ConflictRules) -> None:
         self._session = session
         self._rules = rules
+        self._prefix = rules.match.block_prefix
 
     async def claims_for_keys(
         self,
@@ -231,32 +235,42 @@ class SqlAlchemyConflictRepository:
             return []
         params = {"ids": sorted(ids), "statuses": [s.value for s in statuses], "now": now}
         rows = await self._session.execute(_REGISTRATIONS, params)
-        return [registration_claim(row) for row in rows]
+        return [registration_claim(row, self._prefix) for row in rows]
 
     async def _accounts(self, ids: set[int]) -> list[Claim]:
         if not ids:
             return []
         rows = await self._session.execute(_ACCOUNTS, {"ids": sorted(ids)})
-        return [account_claim(row) for row in rows]
+        return [account_claim(row, self._prefix) for row in rows]
 
     async def _opportunities(self, ids: set[int]) -> list[Claim]:
         if not ids:
             return []
         rows = await self._session.execute(_OPPORTUNITIES, {"ids": sorted(ids)})
-        return [opportunity_claim(row) for row in rows]
+        return [opportunity_claim(row, self._prefix) for row in rows]
 
 
 # ---------------------------------------------------------------------------- conversions
 
 
-def registration_claim(row: Any) -> Claim:
-    """Mirrors `domain.conflicts.company_ref`, from the columns it reads."""
+def _analysed(name: str, row: Any, prefix: int | None) -> CompanyName | None:
+    """The row's stored analysis of `name` (`prefix`: the rules' block prefix; None: the
+    caller did not select ``name_forms``)."""
+    if prefix is None or row.name_forms is None:
+        return None
+    return load_forms(name, row.name_forms, prefix)
+
+
+def registration_claim(row: Any, prefix: int | None = None) -> Claim:
+    """Mirrors `domain.conflicts.company_ref`, from the columns it reads (with `prefix`,
+    the stored name forms too: see `_analysed`)."""
     company = CompanyRef(
         name=row.company,
         domain=row.website or None,
         email=row.contact_email or None,
         country=row.country or None,
         products=frozenset(row.products or ()),
+        analysed=_analysed(row.company, row, prefix),
     )
     return Claim(
         kind=ClaimKind.registration,
@@ -269,11 +283,14 @@ def registration_claim(row: Any) -> Claim:
     )
 
 
-def account_claim(row: Any) -> Claim:
+def account_claim(row: Any, prefix: int | None = None) -> Claim:
+    analysed = _analysed(row.name, row, prefix)
     return Claim(
         kind=ClaimKind.account,
         id=row.id,
-        company=CompanyRef(name=row.name, domain=row.domain, country=row.country),
+        company=CompanyRef(
+            name=row.name, domain=row.domain, country=row.country, analysed=analysed
+        ),
         external_id=row.external_id,
         is_customer=row.is_customer,
         is_named=row.is_named,
@@ -282,11 +299,12 @@ def account_claim(row: Any) -> Claim:
     )
 
 
-def opportunity_claim(row: Any) -> Claim:
+def opportunity_claim(row: Any, prefix: int | None = None) -> Claim:
+    analysed = _analysed(row.name, row, prefix)
     return Claim(
         kind=ClaimKind.opportunity,
         id=row.id,
-        company=CompanyRef(name=row.name, domain=row.domain),
+        company=CompanyRef(name=row.name, domain=row.domain, analysed=analysed),
         external_id=row.external_id,
         account_external_id=row.account_external_id,
         owner_slack_id=row.owner_slack_id,

@@ -105,6 +105,8 @@ class RegistrationRow(Base):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"))
     # DealDetails
     company: Mapped[str] = mapped_column(String(200))
+    # domain.matching.name_forms(company): the analysed name, read back by conflict lookups
+    name_forms: Mapped[str | None] = mapped_column(Text)
     website: Mapped[str] = mapped_column(String(255))
     country: Mapped[str] = mapped_column(String(100))
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
@@ -220,6 +222,7 @@ class CrmAccountRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     external_id: Mapped[str] = mapped_column(String(CRM_ID), unique=True)
     name: Mapped[str] = mapped_column(String(255))
+    name_forms: Mapped[str | None] = mapped_column(Text)  # domain.matching.name_forms(name)
     domain: Mapped[str | None] = mapped_column(String(255))
     country: Mapped[str | None] = mapped_column(String(100))
     owner_slack_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
@@ -238,6 +241,7 @@ class CrmOpportunityRow(Base):
     external_id: Mapped[str] = mapped_column(String(CRM_ID), unique=True)
     account_external_id: Mapped[str | None] = mapped_column(String(CRM_ID), index=True)
     name: Mapped[str] = mapped_column(String(255))
+    name_forms: Mapped[str | None] = mapped_column(Text)  # domain.matching.name_forms(name)
     domain: Mapped[str | None] = mapped_column(String(255))
     stage: Mapped[str | None] = mapped_column(String(64))
     amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))

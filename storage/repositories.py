@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.actor import Actor
 from domain.conflicts import ACTIVE_STATUSES, ClaimKind, ConflictRules, company_ref
 from domain.errors import ConcurrentUpdate, DuplicateSubmission, NotFound
-from domain.matching import CompanyRef
+from domain.matching import CompanyRef, name_forms
 from domain.partner import Partner
 from domain.ports import AuditRecord
 from domain.registration import (
@@ -287,6 +287,7 @@ def _registration_columns(registration: Registration) -> dict[str, Any]:
     return {
         "partner_id": registration.partner_id,
         "company": details.company,
+        "name_forms": name_forms(details.company),
         "website": details.website,
         "country": details.country,
         "amount": details.amount,

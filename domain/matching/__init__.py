@@ -9,8 +9,10 @@ from domain.matching.match import (
     MatchRules,
     Signal,
     Strength,
+    analysed_name,
     match,
 )
+from domain.matching.names import load_forms, name_forms
 
 __all__ = [
     "Aliases",
@@ -21,7 +23,10 @@ __all__ = [
     "MatchRules",
     "Signal",
     "Strength",
+    "analysed_name",
     "candidate_keys",
+    "load_forms",
     "lookup_keys",
     "match",
+    "name_forms",
 ]

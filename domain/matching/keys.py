@@ -15,7 +15,12 @@ whenever ``match(a, b)`` finds evidence, ``lookup_keys(a) & candidate_keys(b)`` 
 empty. The two sets differ only for initialisms: a long name posts ``i:ibm`` and looks up
 ``s:ibm``, a short name posts ``s:ibm`` and looks up ``i:ibm``. Two long names that merely
 share their initials ("Sodamo Labs", "Sami Lu": ``sl``) never meet, since the initialism
-signal needs one name to be the other's abbreviation."""
+signal needs one name to be the other's abbreviation.
+
+At CRM scale a lookup skips keys shared by more than `key_cap` records, so the invariant
+that matters is stronger: some shared key is selective. Typo blocks are therefore never cut
+from common business words alone ("globalma" of "Madasena Global"; see
+`names._block_texts`), and `match` accepts a fuzzy likeness only through a shared block."""
 
 _MAX_LEN = 48
 

@@ -58,6 +58,9 @@ class CompanyRef:
     email: str | None = None
     country: str | None = None
     products: frozenset[str] = field(default_factory=frozenset)
+    analysed: CompanyName | None = field(default=None, compare=False, repr=False)
+    """`name` already analysed (read back from the forms its record stored, see
+    `names.load_forms`), so that matching need not analyse it again; else None."""
 
 
 _ACROSS_BORDERS = frozenset({Signal.regional_arm, Signal.alias})
@@ -152,8 +155,8 @@ def match(
     findings = _domain_findings(a, b)
     shared_domain = bool(findings)
     names = _name_findings(
-        analyse(a.name, rules.block_prefix),
-        analyse(b.name, rules.block_prefix),
+        analysed_name(a, rules),
+        analysed_name(b, rules),
         rules=rules,
         aliases=aliases,
         countries_differ=countries_differ,
@@ -173,6 +176,14 @@ def match(
             if not findings:
                 return None
     return Evidence(findings=tuple(findings + support))
+
+
+def analysed_name(ref: CompanyRef, rules: MatchRules = DEFAULT_RULES) -> CompanyName:
+    """The record's name analysed with `rules`: its stored analysis when it has one."""
+    stored = ref.analysed
+    if stored is not None and stored.block_prefix == rules.block_prefix:
+        return stored
+    return analyse(ref.name, rules.block_prefix)
 
 
 @lru_cache(maxsize=65536)
@@ -207,7 +218,7 @@ def _may_match(a: CompanyRef, b: CompanyRef, rules: MatchRules, aliases: Aliases
     """
     if _may_share_domain(a, b):
         return True
-    x, y = analyse(a.name, rules.block_prefix), analyse(b.name, rules.block_prefix)
+    x, y = analysed_name(a, rules), analysed_name(b, rules)
     if not x.variants or not y.variants:
         return False
     if not x.exact.isdisjoint(y.exact):
@@ -223,10 +234,14 @@ def _may_match(a: CompanyRef, b: CompanyRef, rules: MatchRules, aliases: Aliases
 
 def _may_be_fuzzy(a: CompanyName, b: CompanyName, rules: MatchRules) -> bool:
     """False only when `_fuzzy` would return None (its scores with rapidfuzz cut-offs)."""
-    if min(len(a.compact), len(b.compact)) < rules.fuzzy_min_length or a.blocks.isdisjoint(
-        b.blocks
-    ):
+    if min(len(a.compact), len(b.compact)) < rules.fuzzy_min_length:
         return False
+    return _may_score(a, b, rules) and not a.blocks.isdisjoint(b.blocks)
+
+
+def _may_score(a: CompanyName, b: CompanyName, rules: MatchRules) -> bool:
+    """False only when no fuzzy score of `similarity` can clear its threshold (checked
+    before the blocks, which a candidate ruled out here never has to work out)."""
     aligned_cut = rules.fuzzy_threshold * 100 - 1e-6
     compact_cut = rules.fuzzy_compact_threshold * 100 - 1e-6
     if min(aligned_cut, compact_cut) <= 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -59,7 +60,13 @@ class CompanyName:
     regional: frozenset[str]
     short_forms: frozenset[str]
     initialisms: frozenset[str]
-    blocks: frozenset[str]
+    block_prefix: int
+
+    @property
+    def blocks(self) -> frozenset[str]:
+        """Typo blocks (see `_blocks`), worked out when first asked for: a lookup rules most
+        candidates out by their scores and never needs theirs."""
+        return _name_blocks(self.variants, self.block_prefix)
 
     @property
     def key(self) -> str:
@@ -197,16 +204,57 @@ def _deletions(text: str) -> set[str]:
     return {text} | {text[:i] + text[i + 1 :] for i in range(len(text))}
 
 
+_OWN_LETTERS = 3
+"""A block that starts with common words holds at least this many letters of the others."""
+
+
+# Common words of 5+ letters and their one-deletion neighbourhoods: a word sharing one of
+# these strings is a common word with a typo ("Gllobal", "Sytems").
+_COMMON_NEAR = frozenset(s for w in words.COMMON_WORDS if len(w) >= 5 for s in _deletions(w))
+
+
+@lru_cache(maxsize=65536)
+def _is_common(token: str) -> bool:
+    """A common business word, or one with a typo (one edit, words of five letters or more)."""
+    if token in words.COMMON_WORDS:
+        return True
+    return len(token) >= 5 and not _COMMON_NEAR.isdisjoint(_deletions(token))
+
+
+def _block_texts(toks: tuple[str, ...], prefix: int) -> tuple[str, str | None]:
+    """(the first `prefix` letters after any leading common business words, the last word
+    always kept; the first `prefix` letters of all the words when they lead with common
+    words yet hold `_OWN_LETTERS` of the others, else None).
+
+    "global madasena" gives ("madasena", None): "globalma" is shared by hundreds of names
+    at CRM scale. "group vodaphone" gives ("vodaphon", "groupvod")."""
+    skipped = 0
+    while skipped < len(toks) - 1 and _is_common(toks[skipped]):
+        skipped += 1
+    own = "".join(toks[skipped:])[:prefix]
+    if not skipped:
+        return own, None
+    whole = "".join(toks)[:prefix]
+    lead = sum(len(token) for token in toks[:skipped])
+    return own, whole if len(whole) - lead >= _OWN_LETTERS else None
+
+
 def _blocks(forms: NameForms, prefix: int) -> set[str]:
-    """Typo-tolerant blocking keys: one-deletion neighbourhood of each form's prefix."""
+    """Typo-tolerant blocking keys of each form, in word order and sorted: the one-deletion
+    neighbourhood of its prefix past common leading words, and the prefix with them, exact
+    (see `_block_texts`)."""
     out: set[str] = set()
     for toks in {forms.core, forms.base, tuple(sorted(forms.core)), tuple(sorted(forms.base))}:
-        out |= _deletions("".join(toks)[:prefix])
+        own, whole = _block_texts(toks, prefix)
+        out |= _deletions(own)
+        if whole is not None:
+            out.add(whole)
     return out
 
 
 BLOCK_PREFIX = 8
-"""Typo blocks are the one-deletion neighbourhood of a name's first 8 letters (see `_blocks`).
+"""Typo blocks are the one-deletion neighbourhood of a name's first 8 letters, past any common
+business words that lead it (see `_blocks`).
 
 Eight, not five: at a million accounts a 4-letter block ("olut" of "Kolu Trading") is shared by
 ten thousand names and says nothing, while "olutrad" is shared by the few "?olu Trading"."""
@@ -222,30 +270,101 @@ def analyse(raw: str, block_prefix: int = BLOCK_PREFIX) -> CompanyName:
         forms = _forms(raw, german=german)
         if forms is not None and forms not in variants:
             variants.append(forms)
-    exact: set[str] = set()
-    regional: set[str] = set()
     shorts: set[str] = set()
     inits: set[str] = set()
-    blocks: set[str] = set()
     for forms in variants:
-        exact |= {"".join(forms.core), "".join(forms.base)}
-        if forms.regional is not None:
-            regional.add("".join(forms.regional))
         shorts |= {s for s in (_short_form(forms.core), _short_form(forms.base)) if s}
         widened = _widened(forms.full, forms.core) if len(forms.core) > 1 else []
         candidates = (*widened, forms.core, forms.base)
         inits |= {i for toks in candidates if (i := _initials(toks))}
         inits |= {i for i in (_initials(forms.core, min_len=4),) if i}
-        blocks |= _blocks(forms, block_prefix)
+    initialisms = frozenset(i for i in inits if len(i) >= 2)
+    return _assemble(raw, tuple(variants), frozenset(shorts), initialisms, block_prefix)
+
+
+def _assemble(
+    raw: str,
+    variants: tuple[NameForms, ...],
+    short_forms: frozenset[str],
+    initialisms: frozenset[str],
+    block_prefix: int,
+) -> CompanyName:
+    """A `CompanyName` from its forms, short forms and initialisms (the costly parts)."""
+    exact: set[str] = set()
+    regional: set[str] = set()
+    for forms in variants:
+        exact |= {"".join(forms.core), "".join(forms.base)}
+        if forms.regional is not None:
+            regional.add("".join(forms.regional))
     return CompanyName(
         raw=raw,
-        variants=tuple(variants),
+        variants=variants,
         exact=frozenset(exact),
         regional=frozenset(regional),
-        short_forms=frozenset(shorts),
-        initialisms=frozenset(i for i in inits if len(i) >= 2),
-        blocks=frozenset(blocks),
+        short_forms=short_forms,
+        initialisms=initialisms,
+        block_prefix=block_prefix,
     )
+
+
+@lru_cache(maxsize=131072)
+def _name_blocks(variants: tuple[NameForms, ...], prefix: int) -> frozenset[str]:
+    return frozenset(block for forms in variants for block in _blocks(forms, prefix))
+
+
+_FORMS_VERSION = "f1"
+"""Bump when the analysis changes what it stores; older stored forms are then ignored."""
+
+
+def dump_forms(name: CompanyName) -> str:
+    """A name's analysis as text to store with its record, so that a lookup reads its
+    candidates' forms (`load_forms`) instead of analysing every candidate's name again.
+
+    Tokens are word characters, so spaces, ``|``, ``;`` and ``#`` can separate them. The
+    text starts with this scheme's version and a checksum of the raw name: forms written by
+    an older analysis, or left behind by a writer that changed the name alone, are ignored.
+    """
+    variants = ";".join(
+        "|".join(
+            (
+                " ".join(f.full),
+                "" if f.core == f.full else " ".join(f.core),
+                "" if f.base == f.core else " ".join(f.base),
+                " ".join(f.regional or ()),
+            )
+        )
+        for f in name.variants
+    )
+    shorts, inits = " ".join(sorted(name.short_forms)), " ".join(sorted(name.initialisms))
+    return "#".join((_FORMS_VERSION, _checksum(name.raw), variants, shorts, inits))
+
+
+def load_forms(raw: str, text: str, block_prefix: int = BLOCK_PREFIX) -> CompanyName | None:
+    """`analyse(raw, block_prefix)` from the text `dump_forms` wrote for `raw`, or None when
+    the text is of another version or name (the caller then analyses the name)."""
+    parts = text.split("#")
+    if len(parts) != 5 or parts[0] != _FORMS_VERSION or parts[1] != _checksum(raw):
+        return None
+    variants: list[NameForms] = []
+    for chunk in parts[2].split(";") if parts[2] else ():
+        fields = chunk.split("|")
+        if len(fields) != 4 or not fields[0]:
+            return None
+        full = tuple(fields[0].split())
+        core = tuple(fields[1].split()) or full
+        base = tuple(fields[2].split()) or core
+        variants.append(NameForms(full, core, base, tuple(fields[3].split()) or None))
+    shorts, inits = frozenset(parts[3].split()), frozenset(parts[4].split())
+    return _assemble(raw, tuple(variants), shorts, inits, block_prefix)
+
+
+def name_forms(raw: str) -> str:
+    """What a record stores with its name (column ``name_forms``): `dump_forms` of it."""
+    return dump_forms(analyse(raw))
+
+
+def _checksum(raw: str) -> str:
+    return f"{zlib.crc32(raw.encode('utf-8', 'surrogatepass')):08x}"
 
 
 def initialism_hit(a: CompanyName, b: CompanyName) -> tuple[str, str] | None:

@@ -60,6 +60,21 @@ GEOGRAPHY = _seqs(
     eu, latam, latin america, nordic, nordics, benelux, dach, israel, egypt, uae, saudi arabia
     """
 )
+# Generic business words that lead thousands of names in a large CRM. A typo block that
+# they would fill is cut after them ("Global Madasena" → "madasena"): "globalma" is shared by
+# hundreds of accounts, so it never narrows a lookup, and a match resting on it rests on
+# the common word ("Madasena Global" ~ "Masivena Global").
+COMMON_WORDS = frozenset(
+    """
+    global international intl worldwide world universal united national general american
+    systems system solutions solution technologies technology tech trading traders services
+    service consulting consultants partners capital management industries industrial
+    enterprises enterprise associates software networks network digital media logistics
+    engineering holdings holding group ventures health healthcare financial finance insurance
+    energy resources products manufacturing marketing communications development construction
+    investments properties
+    """.split()
+)
 # Words skipped when building initialisms (Bank *of* America, Chemins *de* fer).
 STOPWORDS = frozenset(
     "of the and de des du la le les der die das von van y e et for fur di del della da do".split()

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.conflicts import (
@@ -19,9 +19,11 @@ from domain.conflicts import (
     find_conflicts,
 )
 from domain.crm import Account, Opportunity
-from domain.matching import CompanyRef, Signal
+from domain.matching import CompanyRef, Signal, name_forms
+from domain.matching.names import analyse
 from domain.partner import Partner
 from domain.registration import Registration, RegistrationStatus
+from storage.crm import ACCOUNT
 from storage.models import CompanyKeyRow
 from storage.uow import uow_factory
 from tests.integration.builders import T0, a_registration, an_approver, some_details
@@ -233,6 +235,31 @@ class TestRegistrationKeys:
                 select(func.count()).where(CompanyKeyRow.owner_kind == "registration")
             )
         assert left == 0
+
+
+class TestStoredNameForms:
+    async def test_a_registration_comes_with_its_stored_analysis(
+        self, new_uow: NewUow, partner: Partner
+    ) -> None:
+        assert partner.id is not None
+        await stored(new_uow, a_registration(partner.id, details=GLOBEX))
+        [claim] = await claims(new_uow, company_ref(GLOBEX))
+        assert claim.company.analysed == analyse(GLOBEX.company)
+
+    async def test_forms_missing_or_left_from_another_name_are_not_used(
+        self, new_uow: NewUow, session_factory: async_sessionmaker[AsyncSession]
+    ) -> None:
+        await import_accounts(new_uow, Account("0001", "Umbrella"), Account("0002", "Umbrela"))
+        async with session_factory() as session:
+            await session.execute(
+                update(ACCOUNT).where(ACCOUNT.c.id == 1).values(name_forms=name_forms("Acme"))
+            )
+            await session.execute(update(ACCOUNT).where(ACCOUNT.c.id == 2).values(name_forms=None))
+            await session.commit()
+        found = await claims(new_uow, CompanyRef("Umbrella"))
+        assert ids(found, ClaimKind.account) == [1, 2]
+        assert all(claim.company.analysed is None for claim in found)
+        assert len(find_conflicts(CompanyRef("Umbrella"), found, RULES)) == 2
 
 
 class TestKeyCap:

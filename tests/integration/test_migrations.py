@@ -145,8 +145,65 @@ async def test_upgrade_rebuilds_candidate_keys_written_by_the_old_scheme(
     assert "i:ibm" in stored[2]
 
 
+async def test_typo_blocks_v3_rebuilds_t_keys_and_its_downgrade_restores_them(
+    empty_database: PgSchema | str,
+) -> None:
+    engine = engine_for(empty_database)
+    names = {1: "Madasena Global", 2: "Vodafone Group Plc", 3: "IBM"}
+    old = {1: {"t:globalma", "t:madasena"}, 2: {"t:groupvod"}, 3: set[str]()}
+
+    async def typo_keys() -> dict[int, set[str]]:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT owner_id, key FROM company_key"))
+            stored: dict[int, set[str]] = {i: set() for i in names}
+            for owner_id, key in rows:
+                stored[owner_id].add(key)
+        return stored
+
+    try:
+        await upgrade_engine(engine, revision="5e1f0a11a5e5")
+        async with engine.begin() as connection:
+            for account_id, name in names.items():
+                await connection.execute(
+                    text(
+                        "INSERT INTO crm_account (id, external_id, name, is_customer, is_named, "
+                        "imported_at) VALUES (:id, :x, :name, false, false, :at)"
+                    ),
+                    {"id": account_id, "x": f"00{account_id}", "name": name, "at": T0},
+                )
+                for key in {"n:kept", *old[account_id]}:
+                    await connection.execute(
+                        text("INSERT INTO company_key VALUES ('account', :id, :key)"),
+                        {"id": account_id, "key": key},
+                    )
+        await upgrade_engine(engine)
+        upgraded = await typo_keys()
+        async with engine.connect() as connection:
+            await connection.run_sync(downgrade_to, "5e1f0a11a5e5")
+            await connection.commit()
+        downgraded = await typo_keys()
+    finally:
+        await engine.dispose()
+
+    rules = ConflictRules()
+    for account_id, name in names.items():
+        blocks = {k for k in rules.keys(CompanyRef(name)) if k.startswith("t:")}
+        assert upgraded[account_id] == {"n:kept"} | blocks
+    assert "t:globalma" not in upgraded[1]
+    assert "t:groupvod" in upgraded[2]
+    assert old[1] <= downgraded[1]
+    assert "t:globalm" in downgraded[1]  # a deletion of the old block, gone in v3
+    assert downgraded[3] == {"n:kept"}
+
+
 def test_there_is_one_head_revision() -> None:
     assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
+
+
+def downgrade_to(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
 
 
 def downgrade_to_base(connection: Connection) -> None:

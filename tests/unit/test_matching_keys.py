@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from domain.matching import Aliases, CompanyRef, MatchRules, candidate_keys, lookup_keys, match
 from domain.matching.names import analyse
+from domain.matching.wordlists import COMMON_WORDS
 
 EVAL = Path(__file__).parents[2] / "bench" / "data" / "company_pairs.csv"
 
@@ -169,3 +170,71 @@ def test_names_are_analysed_with_the_rules_block_length_by_default() -> None:
     assert MatchRules().block_prefix == 8
     assert all(len(block) <= 8 for block in analyse("Vodafone Group Plc").blocks)
     assert "vodafone" in analyse("Vodafone Group Plc").blocks
+
+
+def test_a_common_leading_word_does_not_fill_a_typo_block() -> None:
+    a, b = CompanyRef("Madasena Global"), CompanyRef("Masivena Global")
+    assert "globalma" not in analyse(a.name).blocks
+    assert "madasena" in analyse(a.name).blocks
+    assert not {k for k in lookup_keys(a) & candidate_keys(b) if k.startswith("t:")}
+    assert match(a, b) is None  # only the common word made them look alike
+
+
+def test_a_short_common_word_keeps_its_exact_block() -> None:
+    a, b = CompanyRef("Vodaphone Group"), CompanyRef("Vodafone Group Plc")
+    assert match(a, b) is not None
+    assert "t:groupvod" in lookup_keys(a) & candidate_keys(b)
+    assert "groupvo" not in analyse(a.name).blocks  # no deletions of the common-led block
+
+
+def _filled_by_common_words(key: str) -> bool:
+    """A typo block that is common words plus at most two letters of another word: shared
+    by hundreds of names in a large CRM, so a lookup can never use it."""
+    if not key.startswith("t:"):
+        return False
+    rest = key[2:]
+    while len(rest) > 2:
+        word = next((w for w in COMMON_WORDS if rest.startswith(w)), None)
+        if word is None:
+            return any(w.startswith(rest) for w in COMMON_WORDS)
+        rest = rest[len(word) :]
+    return True
+
+
+_BUSINESS = ["Global", "Group", "International", "Systems", "Trading", "Tech", "Solutions"]
+_SIBLINGS = [
+    ("Madasena", "Masivena"),
+    ("Nona", "Nohina"),
+    ("Vodafone", "Vodaphone"),
+    ("Kolu", "Lolu"),
+    ("Riel", "Rebiel"),
+    ("Joruni", "Orni"),
+]
+
+
+@st.composite
+def business_name_pairs(draw: st.DrawFn) -> tuple[CompanyRef, CompanyRef]:
+    """Two names of the same shape: own words (or their look-alikes) and common business
+    words in the same order, each word perhaps with a typo."""
+    data = draw(st.data())
+    own = draw(st.lists(st.sampled_from(_SIBLINGS), min_size=1, max_size=2))
+    common = [(w, w) for w in draw(st.lists(st.sampled_from(_BUSINESS), max_size=2))]
+    shape = draw(st.permutations([*own, *common]))
+    names = []
+    for side in (0, 1):
+        picked = [pair[draw(st.integers(0, 1))] if side else pair[0] for pair in shape]
+        legal = draw(st.sampled_from(["", " Inc", " GmbH", " Group"]))
+        names.append(CompanyRef(" ".join(_mutate(w, data) for w in picked) + legal))
+    return names[0], names[1]
+
+
+@settings(max_examples=800)
+@given(business_name_pairs())
+def test_any_match_shares_a_key_not_filled_by_common_words(
+    pair: tuple[CompanyRef, CompanyRef],
+) -> None:
+    a, b = pair
+    if match(a, b) is not None:
+        for x, y in ((a, b), (b, a)):
+            shared = lookup_keys(x) & candidate_keys(y)
+            assert {k for k in shared if not _filled_by_common_words(k)}, (a.name, b.name, shared)

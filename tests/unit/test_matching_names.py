@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.matching import CompanyRef, MatchRules, analysed_name, load_forms, match, name_forms
 from domain.matching.names import analyse, fold, initialism_hit, similarity
 
 
@@ -133,3 +134,37 @@ def test_analyse_never_fails_and_keeps_a_key_when_there_are_words(raw: str) -> N
     name = analyse(raw)
     assert bool(name.key) == bool(name.variants)
     assert fold(raw) == fold(raw)
+
+
+class TestStoredForms:
+    """A record stores its analysed name; reading it back gives what `analyse` gives."""
+
+    @pytest.mark.parametrize(
+        "raw",
+        ["Vodafone Group Plc", "Würth Österreich GmbH", "Газпром", "3M", "I.B.M.", "", "  &  "],
+    )
+    def test_round_trip(self, raw: str) -> None:
+        assert load_forms(raw, name_forms(raw)) == analyse(raw)
+        assert load_forms(raw, name_forms(raw), 5) == analyse(raw, 5)
+
+    @given(st.text(max_size=40))
+    def test_round_trip_of_any_text(self, raw: str) -> None:
+        loaded = load_forms(raw, name_forms(raw))
+        assert loaded == analyse(raw)
+        assert loaded is not None
+        assert loaded.blocks == analyse(raw).blocks
+
+    def test_forms_of_another_name_or_version_are_ignored(self) -> None:
+        forms = name_forms("Acme Corp")
+        assert load_forms("Acme Corporation", forms) is None  # the name changed alone
+        assert load_forms("Acme Corp", "f0" + forms[2:]) is None
+        assert load_forms("Acme Corp", "garbage") is None
+
+    def test_the_matcher_uses_the_stored_analysis(self) -> None:
+        stored = load_forms("Acme Corp", name_forms("Acme Corp"))
+        assert stored is not None
+        ref = CompanyRef("Acme Corp", analysed=stored)
+        assert ref == CompanyRef("Acme Corp")
+        assert analysed_name(ref) is stored
+        assert analysed_name(ref, MatchRules(block_prefix=5)) == analyse("Acme Corp", 5)
+        assert match(ref, CompanyRef("ACME Corporation")) is not None
