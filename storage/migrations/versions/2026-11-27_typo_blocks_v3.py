@@ -7,7 +7,7 @@ blocks, so every record's ``t:`` keys are rebuilt here with the default rules; n
 key and no schema changes. The downgrade rebuilds them in the previous scheme.
 
 Revision ID: 8a4c6e1f3b27
-Revises: 5e1f0a11a5e5
+Revises: 7c3d9e2a4b61
 Create Date: 2026-11-27 20:40:00.000000
 """
 
@@ -24,7 +24,7 @@ from domain.matching import CompanyRef
 from domain.matching.names import analyse
 
 revision: str = "8a4c6e1f3b27"
-down_revision: str | Sequence[str] | None = "5e1f0a11a5e5"
+down_revision: str | Sequence[str] | None = "7c3d9e2a4b61"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
