@@ -192,12 +192,12 @@ def check(source: CsvFile, columns: ColumnMap, kind: Kind, chunks: Chunks) -> Ch
     with progress_bar(f"checking {source.path.name}", source.size) as advance:
         for items in chunks.check(chunked(source.rows(advance))):
             for item in items:
-                error = _repeated(ids, item) if isinstance(item, Seen) else item
+                error = _repeated(ids, item) if isinstance(item, tuple) else item
                 if error is None:
                     result.good += 1
                     continue
-                if isinstance(item, Seen):
-                    result.repeated.add(item.line)
+                if isinstance(item, tuple):
+                    result.repeated.add(item[0])
                 result.bad += 1
                 if len(result.listed) < MAX_LISTED:
                     result.listed.append(error)
@@ -205,7 +205,8 @@ def check(source: CsvFile, columns: ColumnMap, kind: Kind, chunks: Chunks) -> Ch
 
 
 def _repeated(ids: RowParser, seen: Seen) -> RowError | None:
-    return ids.first_time(seen.external_id, seen.line, own_id=seen.own_id)
+    line, external_id, own_id = seen
+    return ids.first_time(external_id, line, own_id=own_id)
 
 
 def _good(
