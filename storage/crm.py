@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Dialect, Table, event, func, select
+from sqlalchemy import Boolean, Dialect, Table, event, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.schema import CreateIndex, DropIndex
@@ -245,8 +245,9 @@ async def _insert_rows(
         return
     table, columns = _SHAPES[kind]
     names = ("id", *columns, "imported_at")
-    bind = _binder(table, names, connection.dialect)
-    bound = [bind((*row, stamp)) for row in rows]
+    bind = _binder(table, names[:-1], connection.dialect)
+    at = _bound_stamp(stamp, connection.dialect)
+    bound = [(*bind(row), at) for row in rows]
     if connection.dialect.name == "postgresql":
         driver = await asyncpg_connection(connection)
         await driver.copy_records_to_table(table.name, records=bound, columns=names)
@@ -268,8 +269,9 @@ async def _update_rows(
         return
     table, columns = _SHAPES[kind]
     names = (*columns, "imported_at", "id")
-    bind = _binder(table, names, connection.dialect)
-    bound = [bind((*values, stamp, owner)) for values, owner in rows]
+    bind = _binder(table, columns, connection.dialect)
+    at = _bound_stamp(stamp, connection.dialect)
+    bound = [(*bind(values), at, owner) for values, owner in rows]
     pg = connection.dialect.name == "postgresql"
     marks = [f"${n}" if pg else "?" for n in range(1, len(names) + 1)]
     assignments = ", ".join(
@@ -328,15 +330,23 @@ def opportunity_values(opportunity: Opportunity) -> tuple[Any, ...]:
     )
 
 
+def _bound_stamp(stamp: datetime, dialect: Dialect) -> Any:
+    """`imported_at` as the driver takes it (the same for every row of a batch)."""
+    processor = ACCOUNT.c.imported_at.type.bind_processor(dialect)
+    return stamp if processor is None else processor(stamp)
+
+
 def _binder(
     table: Table, names: Sequence[str], dialect: Dialect
 ) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     """Converts a row of Python values to what the driver takes (SQLite's text timestamps,
-    UTC, 0/1), as SQLAlchemy would; columns whose type needs nothing are passed as they are."""
+    UTC), as SQLAlchemy would; columns whose type needs nothing are passed as they are, and
+    so are booleans (the records' flags are bools, which both drivers take)."""
     convert = [
         (i, processor)
         for i, name in enumerate(names)
-        if (processor := table.c[name].type.bind_processor(dialect)) is not None
+        if not isinstance(table.c[name].type, Boolean)
+        and (processor := table.c[name].type.bind_processor(dialect)) is not None
     ]
     if not convert:
         return lambda row: row
