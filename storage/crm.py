@@ -11,6 +11,7 @@ from sqlalchemy import Boolean, Dialect, Table, event, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.schema import CreateIndex, DropIndex
+from sqlalchemy.types import TypeEngine
 
 from domain.conflicts import ClaimKind, ConflictRules, account_ref, opportunity_ref
 from domain.crm import Account, Opportunity, UpsertCounts
@@ -26,6 +27,7 @@ R = TypeVar("R", Account, Opportunity)
 (_KEY_INDEX,) = (index for index in KEY.indexes if index.columns.keys()[0] == "key")
 _SQLITE_ANALYSIS_LIMIT = 1000
 _SQLITE_CACHE_KIB = 256 * 1024
+_SQLITE_BULK = (f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}", "PRAGMA threads = 2")
 _PG_NO_FLUSH_WAIT = "SET synchronous_commit = off"
 
 
@@ -45,18 +47,20 @@ def tune_for_bulk_load(engine: AsyncEngine) -> None:
     """Set up `engine`'s connections for a large import (call before the first connects).
 
     SQLite gets a page cache big enough for the key index (the default 2 MiB turns every
-    insert into page reads once the index outgrows it). PostgreSQL commits without waiting
+    insert into page reads once the index outgrows it), and a helper thread to sort with
+    when it builds the key index after a bulk load. PostgreSQL commits without waiting
     for the WAL flush: a crash may lose the last batches, which re-running the import (an
     upsert) restores, and nothing else shares these connections.
     """
     sqlite = engine.dialect.name == "sqlite"
-    setting = f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}" if sqlite else _PG_NO_FLUSH_WAIT
+    settings = _SQLITE_BULK if sqlite else (_PG_NO_FLUSH_WAIT,)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _tune(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(setting)
+            for setting in settings:
+                cursor.execute(setting)
         finally:
             cursor.close()
 
@@ -330,9 +334,15 @@ def opportunity_values(opportunity: Opportunity) -> tuple[Any, ...]:
     )
 
 
+def _processor(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The bind processor SQLAlchemy applies to `column_type` on `dialect` (that of the
+    dialect's own type: SQLite's DATETIME writes text, where the generic one would not)."""
+    return column_type.dialect_impl(dialect).bind_processor(dialect)
+
+
 def _bound_stamp(stamp: datetime, dialect: Dialect) -> Any:
     """`imported_at` as the driver takes it (the same for every row of a batch)."""
-    processor = ACCOUNT.c.imported_at.type.bind_processor(dialect)
+    processor = _processor(ACCOUNT.c.imported_at.type, dialect)
     return stamp if processor is None else processor(stamp)
 
 
@@ -346,7 +356,7 @@ def _binder(
         (i, processor)
         for i, name in enumerate(names)
         if not isinstance(table.c[name].type, Boolean)
-        and (processor := table.c[name].type.bind_processor(dialect)) is not None
+        and (processor := _processor(table.c[name].type, dialect)) is not None
     ]
     if not convert:
         return lambda row: row

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.conflicts import ClaimKind, ConflictRules, account_ref
@@ -282,6 +282,28 @@ class TestBulkUpsert:
 
         rows = await accounts_by_external_id(session_factory)
         assert rows["0013"].id > max(rows["0011"].id, rows["0012"].id)
+
+    async def test_stores_times_and_amounts_as_queries_compare_them(
+        self, new_uow: NewUow, session_factory: Sessions
+    ) -> None:
+        deal = Opportunity("0061", "0011", "Acme", amount=Decimal("84500.00"), created_at=T0)
+        async with new_uow() as uow:
+            await uow.crm.upsert_opportunities([deal], now=T0)
+            await uow.commit()
+
+        table = CrmOpportunityRow.__table__
+        async with session_factory() as session:
+            found = await session.scalar(
+                select(func.count())
+                .select_from(table)
+                .where(
+                    CrmOpportunityRow.imported_at == T0,
+                    CrmOpportunityRow.created_at <= T0,
+                    CrmOpportunityRow.created_at >= T0,
+                    CrmOpportunityRow.amount == Decimal("84500.00"),
+                )
+            )
+        assert found == 1
 
 
 class TestKeyIndex:
