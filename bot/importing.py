@@ -362,12 +362,15 @@ async def _import(source: CsvFile, columns: ColumnMap, kind: Kind, *, skip_bad_r
             raise _Abort("CRM storage is not available yet")
         rules = await writer.rules()
         started = time.perf_counter()
-        with _chunks(source, columns, kind, rules) as chunks:
-            found = _checked(source, chunks, kind, skip_bad_rows=skip_bad_rows, dry_run=False)
-            checked = time.perf_counter()
-            claim = _CLAIMS[kind]
-            first_import = await writer.begin(claim, found.good)
-            try:
+        chunks = _chunks(source, columns, kind, rules)
+        began = False
+        try:
+            with chunks:
+                found = _checked(source, chunks, kind, skip_bad_rows=skip_bad_rows, dry_run=False)
+                checked = time.perf_counter()
+                claim = _CLAIMS[kind]
+                first_import = await writer.begin(claim, found.good)
+                began = True
                 with progress_bar(f"importing {source.path.name}", source.size) as advance:
                     counts = await store(
                         _good(source, chunks, found, advance),
@@ -376,8 +379,9 @@ async def _import(source: CsvFile, columns: ColumnMap, kind: Kind, *, skip_bad_r
                         first_import=first_import,
                         on_batch=progress,
                     )
-            finally:
-                stored = time.perf_counter()
+        finally:  # after the worker processes have ended: building an index takes memory
+            stored = time.perf_counter()
+            if began:
                 await writer.finish(written=written)
         timings = (
             checked - started,
