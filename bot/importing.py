@@ -1,8 +1,13 @@
 """`dibs import accounts|opportunities FILE`: the direct team's CRM exports, upserted by id.
 
 The file is read twice: once to check every row (nothing is written if one is bad, unless
-`--skip-bad-rows`), then again to write the good records in batches of 10,000, one transaction
+`--skip-bad-rows`), then again to write the good records in batches of 20,000, one transaction
 per batch. Re-running an import is safe: records are upserted by their external id.
+
+The worker processes (`bot.import_pool`) read, key and shape the records; this process only
+writes them, below the ORM (`SqlAlchemyCrmRepository.bulk_upsert`). An import into an empty
+table skips looking up its ids; one that at least doubles the stored records (and has
+`DEFER_INDEX_MIN` of them) builds the key index once at the end on SQLite.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import cast
@@ -22,7 +23,7 @@ from domain.conflicts import ClaimKind, ConflictRules, account_ref
 from domain.crm import Account, Opportunity, UpsertCounts
 from domain.ports import UnitOfWork
 from storage.company_keys import encode_keys
-from storage.crm import BulkRecords, account_values
+from storage.crm import BulkRecords, SqlAlchemyCrmRepository, account_values
 from storage.migrate import upgrade
 
 DATA = Path(__file__).resolve().parent / "data" / "crm"
@@ -428,3 +429,31 @@ class TestWithStorage:
         assert first.stdout.endswith(": 3 new, 0 updated\n"), first.output
         assert again.stdout.endswith(": 0 new, 3 updated\n"), again.output
         assert deals.stdout.endswith(": 2 new, 0 updated\n"), deals.output
+
+    def test_a_large_first_import_builds_the_key_index_at_the_end(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(bot.importing, "DEFER_INDEX_MIN", 2)
+        database = tmp_path / "dibs.db"
+        asyncio.run(upgrade(f"sqlite+aiosqlite:///{database}"))
+        dropped: list[str] = []
+        real = SqlAlchemyCrmRepository.defer_key_index
+
+        async def defer(repository: SqlAlchemyCrmRepository) -> bool:
+            dropped.append("key index")
+            return await real(repository)
+
+        monkeypatch.setattr(SqlAlchemyCrmRepository, "defer_key_index", defer)
+        first = dibs("import", "accounts", DATA / "salesforce_accounts.csv")
+        again = dibs("import", "accounts", DATA / "salesforce_accounts.csv")
+
+        assert first.stdout.endswith(": 3 new, 0 updated\n"), first.output
+        assert again.stdout.endswith(": 0 new, 3 updated\n"), again.output
+        assert dropped == ["key index"]  # the second run doubles nothing
+        with sqlite3.connect(database) as connection:
+            [(indexed,)] = connection.execute(
+                "SELECT count(*) FROM company_key INDEXED BY "
+                "ix_company_key_key_owner_kind_owner_id WHERE key > ''"
+            ).fetchall()
+            [(stored,)] = connection.execute("SELECT count(*) FROM company_key").fetchall()
+        assert indexed == stored > 3
