@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.bootstrap import make_uow_factory
 from bot.csv_file import CsvFile, CsvProblem, open_csv, progress_bar
-from bot.import_pool import Chunks, Prepared, Seen, chunked, worker_count
+from bot.import_pool import Chunks, Prepared, Seen, chunked, collecting_less, worker_count
 from bot.settings import get_settings
 from domain.company_aliases import current_rules
 from domain.conflicts import ClaimKind, ConflictRules
@@ -370,7 +370,7 @@ async def _import(source: CsvFile, columns: ColumnMap, kind: Kind, *, skip_bad_r
         chunks = _chunks(source, columns, kind, rules)
         began = False
         try:
-            with chunks:
+            with chunks, collecting_less():
                 found = _checked(source, chunks, kind, skip_bad_rows=skip_bad_rows, dry_run=False)
                 checked = time.perf_counter()
                 claim = _CLAIMS[kind]
