@@ -1,8 +1,13 @@
 """`dibs import accounts|opportunities FILE`: the direct team's CRM exports, upserted by id.
 
 The file is read twice: once to check every row (nothing is written if one is bad, unless
-`--skip-bad-rows`), then again to write the good records in batches of 10,000, one transaction
+`--skip-bad-rows`), then again to write the good records in batches of 20,000, one transaction
 per batch. Re-running an import is safe: records are upserted by their external id.
+
+The worker processes (`bot.import_pool`) read, key and shape the records; this process only
+writes them, below the ORM (`SqlAlchemyCrmRepository.bulk_upsert`). An import into an empty
+table skips looking up its ids; one that at least doubles the stored records (and has
+`DEFER_INDEX_MIN` of them) builds the key index once at the end on SQLite.
 """
 
 from __future__ import annotations
@@ -11,54 +16,75 @@ import asyncio
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn, Protocol, cast
+from typing import Any, NoReturn, Protocol, cast
 
 import click
 from sqlalchemy.exc import DBAPIError
 
 from bot.bootstrap import make_uow_factory
 from bot.csv_file import CsvFile, CsvProblem, open_csv, progress_bar
-from bot.import_pool import Chunks, Keyed, Seen, chunked, worker_count
+from bot.import_pool import Chunks, Prepared, Seen, chunked, collecting_less, worker_count
 from bot.settings import get_settings
 from domain.company_aliases import current_rules
-from domain.conflicts import ConflictRules
-from domain.crm import Account, Opportunity, UpsertCounts
+from domain.conflicts import ClaimKind, ConflictRules
+from domain.crm import UpsertCounts
 from domain.crm_csv import ColumnMap, Kind, RowError, RowParser, normal_header, resolve_columns
 from domain.errors import DomainError
-from domain.matching import CandidateKeys
 from domain.ports import UnitOfWork
-from storage.crm import tune_for_bulk_load
+from storage.crm import BulkRecords, tune_for_bulk_load
 from storage.db import make_engine
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 10_000
+BATCH_SIZE = 20_000
 """Records per transaction: fewer, larger commits write each touched index page once."""
 MAX_LISTED = 50
 POOL_MIN_BYTES = 4_000_000
 """Files this large (some 40,000 rows) are read and keyed on every core."""
+DEFER_INDEX_MIN = 50_000
+"""Records from which an import that at least doubles the stored ones builds the key index
+after writing them (SQLite), instead of updating it record by record."""
 _CRM = "crm"
-Record = Account | Opportunity
+_CLAIMS: dict[Kind, ClaimKind] = {
+    "accounts": ClaimKind.account,
+    "opportunities": ClaimKind.opportunity,
+}
 
 
 class CrmWriter(Protocol):
-    """Upserts CRM records by external id; each call is one transaction."""
+    """Writes an import's records in bulk, upserted by external id; one transaction a call."""
 
-    async def upsert_accounts(
-        self, accounts: Sequence[Account], keys: Sequence[CandidateKeys]
+    async def begin(self, kind: ClaimKind, incoming: int) -> bool:
+        """Get ready for `incoming` records; True when none of this kind are stored yet."""
+
+    async def upsert(
+        self, kind: ClaimKind, records: BulkRecords, *, first_import: bool
     ) -> UpsertCounts: ...
 
-    async def upsert_opportunities(
-        self, opportunities: Sequence[Opportunity], keys: Sequence[CandidateKeys]
-    ) -> UpsertCounts: ...
-
-    async def refresh_statistics(self) -> None: ...
+    async def finish(self, *, written: int) -> None:
+        """Put back what `begin` set aside; refresh statistics when records were written."""
 
     async def rules(self) -> ConflictRules:
         """The rules to key records under: the shipped aliases and the admins' ones."""
+
+
+class _BulkCrm(Protocol):
+    """What the SQL CRM repository adds to `domain.ports.CrmRepository` for imports."""
+
+    async def bulk_upsert(
+        self, kind: ClaimKind, records: BulkRecords, *, first_import: bool = False
+    ) -> UpsertCounts: ...
+
+    async def stored(self, kind: ClaimKind) -> int: ...
+
+    async def defer_key_index(self) -> bool: ...
+
+    async def ensure_key_index(self) -> None: ...
+
+    async def refresh_statistics(self) -> None: ...
 
 
 class _UowCrmWriter:
@@ -66,26 +92,35 @@ class _UowCrmWriter:
 
     def __init__(self, uow_factory: Callable[[], UnitOfWork]) -> None:
         self._uow_factory = uow_factory
+        self._deferred = False
 
-    async def upsert_accounts(
-        self, accounts: Sequence[Account], keys: Sequence[CandidateKeys]
+    async def begin(self, kind: ClaimKind, incoming: int) -> bool:
+        async with self._uow_factory() as uow:
+            crm = cast(_BulkCrm, uow.crm)
+            await crm.ensure_key_index()  # an import that was killed may have left it out
+            stored = await crm.stored(kind)
+            if incoming >= DEFER_INDEX_MIN and stored < incoming:
+                self._deferred = await crm.defer_key_index()
+            await uow.commit()
+        return stored == 0
+
+    async def upsert(
+        self, kind: ClaimKind, records: BulkRecords, *, first_import: bool
     ) -> UpsertCounts:
         async with self._uow_factory() as uow:
-            counts = await uow.crm.upsert_accounts(accounts, keys=keys)
+            crm = cast(_BulkCrm, uow.crm)
+            counts = await crm.bulk_upsert(kind, records, first_import=first_import)
             await uow.commit()
         return counts
 
-    async def upsert_opportunities(
-        self, opportunities: Sequence[Opportunity], keys: Sequence[CandidateKeys]
-    ) -> UpsertCounts:
+    async def finish(self, *, written: int) -> None:
         async with self._uow_factory() as uow:
-            counts = await uow.crm.upsert_opportunities(opportunities, keys=keys)
-            await uow.commit()
-        return counts
-
-    async def refresh_statistics(self) -> None:
-        async with self._uow_factory() as uow:
-            await uow.crm.refresh_statistics()
+            crm = cast(_BulkCrm, uow.crm)
+            if self._deferred:
+                await crm.ensure_key_index()
+                self._deferred = False
+            if written:
+                await crm.refresh_statistics()
             await uow.commit()
 
     async def rules(self) -> ConflictRules:
@@ -103,49 +138,43 @@ def crm_writer(uow_factory: Callable[[], UnitOfWork]) -> CrmWriter | None:
 
 
 async def store(
-    items: Iterable[Keyed],
+    chunks: Iterable[Prepared],
     *,
     writer: CrmWriter,
+    kind: ClaimKind,
+    first_import: bool = False,
     batch_size: int | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> UpsertCounts:
-    """Upsert records in batches of `batch_size` (default `BATCH_SIZE`); `on_batch` gets the
-    running record count."""
+    """Upsert the records in batches of `batch_size` (default `BATCH_SIZE`); `on_batch` gets
+    the running record count."""
     batch_size = batch_size or BATCH_SIZE
     inserted = updated = done = 0
-    batch: list[Keyed] = []
+    values: list[tuple[Any, ...]] = []
+    keys: list[str] = []
 
     async def flush() -> None:
-        nonlocal inserted, updated, done
-        accounts = [k for k in batch if isinstance(k.record, Account)]
-        opportunities = [k for k in batch if isinstance(k.record, Opportunity)]
-        results: list[UpsertCounts] = []
-        if accounts:
-            results.append(
-                await writer.upsert_accounts(
-                    [cast(Account, k.record) for k in accounts], [k.keys for k in accounts]
-                )
-            )
-        if opportunities:
-            results.append(
-                await writer.upsert_opportunities(
-                    [cast(Opportunity, k.record) for k in opportunities],
-                    [k.keys for k in opportunities],
-                )
-            )
-        inserted += sum(c.inserted for c in results)
-        updated += sum(c.updated for c in results)
-        done += len(batch)
+        nonlocal inserted, updated, done, values, keys
+        counts = await writer.upsert(kind, BulkRecords(values, keys), first_import=first_import)
+        inserted += counts.inserted
+        updated += counts.updated
+        done += len(values)
         logger.debug("crm import: %s records written", done)
-        batch.clear()
+        values, keys = [], []
         if on_batch is not None:
             on_batch(done)
 
-    for item in items:
-        batch.append(item)
-        if len(batch) >= batch_size:
-            await flush()
-    if batch:
+    for chunk in chunks:
+        records = chunk.records
+        start = 0
+        while start < len(records.values):
+            end = start + batch_size - len(values)
+            values += records.values[start:end]
+            keys += records.keys[start:end]
+            start = end
+            if len(values) >= batch_size:
+                await flush()
+    if values:
         await flush()
     return UpsertCounts(inserted=inserted, updated=updated)
 
@@ -168,12 +197,12 @@ def check(source: CsvFile, columns: ColumnMap, kind: Kind, chunks: Chunks) -> Ch
     with progress_bar(f"checking {source.path.name}", source.size) as advance:
         for items in chunks.check(chunked(source.rows(advance))):
             for item in items:
-                error = _repeated(ids, item) if isinstance(item, Seen) else item
+                error = _repeated(ids, item) if isinstance(item, tuple) else item
                 if error is None:
                     result.good += 1
                     continue
-                if isinstance(item, Seen):
-                    result.repeated.add(item.line)
+                if isinstance(item, tuple):
+                    result.repeated.add(item[0])
                 result.bad += 1
                 if len(result.listed) < MAX_LISTED:
                     result.listed.append(error)
@@ -181,17 +210,16 @@ def check(source: CsvFile, columns: ColumnMap, kind: Kind, chunks: Chunks) -> Ch
 
 
 def _repeated(ids: RowParser, seen: Seen) -> RowError | None:
-    return ids.first_time(seen.external_id, seen.line, own_id=seen.own_id)
+    line, external_id, own_id = seen
+    return ids.first_time(external_id, line, own_id=own_id)
 
 
 def _good(
     source: CsvFile, chunks: Chunks, found: Check, advance: Callable[[int], None]
-) -> Iterator[Keyed]:
+) -> Iterator[Prepared]:
     """The good records with their keys, in file order (the first pass found the bad ones)."""
-    for items in chunks.key(chunked(source.rows(advance))):
-        for item in items:
-            if item.line not in found.repeated:
-                yield item
+    for prepared in chunks.key(chunked(source.rows(advance))):
+        yield prepared.without(found.repeated) if found.repeated else prepared
 
 
 class _Abort(Exception):
@@ -339,15 +367,27 @@ async def _import(source: CsvFile, columns: ColumnMap, kind: Kind, *, skip_bad_r
             raise _Abort("CRM storage is not available yet")
         rules = await writer.rules()
         started = time.perf_counter()
-        with _chunks(source, columns, kind, rules) as chunks:
-            found = _checked(source, chunks, kind, skip_bad_rows=skip_bad_rows, dry_run=False)
-            checked = time.perf_counter()
-            with progress_bar(f"importing {source.path.name}", source.size) as advance:
-                keyed = _good(source, chunks, found, advance)
-                counts = await store(keyed, writer=writer, on_batch=progress)
-        stored = time.perf_counter()
-        if written:
-            await writer.refresh_statistics()
+        chunks = _chunks(source, columns, kind, rules)
+        began = False
+        try:
+            with chunks, collecting_less():
+                found = _checked(source, chunks, kind, skip_bad_rows=skip_bad_rows, dry_run=False)
+                checked = time.perf_counter()
+                claim = _CLAIMS[kind]
+                first_import = await writer.begin(claim, found.good)
+                began = True
+                with progress_bar(f"importing {source.path.name}", source.size) as advance:
+                    counts = await store(
+                        _good(source, chunks, found, advance),
+                        writer=writer,
+                        kind=claim,
+                        first_import=first_import,
+                        on_batch=progress,
+                    )
+        finally:  # after the worker processes have ended: building an index takes memory
+            stored = time.perf_counter()
+            if began:
+                await writer.finish(written=written)
         timings = (
             checked - started,
             stored - checked,
@@ -369,7 +409,7 @@ async def _import(source: CsvFile, columns: ColumnMap, kind: Kind, *, skip_bad_r
     )
     logger.info(
         "crm import: %s %s from %s (%s new, %s updated, %s bad rows skipped; %s processes; "
-        "checked in %.1f s, written in %.1f s, statistics in %.1f s; %.0f CPU s here)",
+        "checked in %.1f s, written in %.1f s, indexed in %.1f s; %.0f CPU s here)",
         written,
         kind,
         source.path,

@@ -256,11 +256,15 @@ class CompanyKeyRow(Base):
     """The candidate index: one matching key of a registration, account or opportunity.
 
     Looked up by `key` (the index also holds the owner, so a lookup reads the index only);
-    replaced by owner when the record changes.
+    replaced by owner when the record changes. On SQLite the table is clustered on its
+    primary key (WITHOUT ROWID): a rowid table would hold every key a third time.
     """
 
     __tablename__ = "company_key"
-    __table_args__ = (Index(None, "key", "owner_kind", "owner_id"),)
+    __table_args__ = (
+        Index(None, "key", "owner_kind", "owner_id"),
+        {"sqlite_with_rowid": False},
+    )
 
     owner_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)

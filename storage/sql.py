@@ -1,12 +1,12 @@
-"""Small SQL helpers shared by the repositories: dialect upserts and batching."""
+"""Small SQL helpers shared by the repositories: dialect upserts, batching, asyncpg."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 T = TypeVar("T")
 
@@ -28,3 +28,13 @@ def batches(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
     """`items` in slices of at most `size`."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+async def asyncpg_connection(connection: AsyncConnection) -> Any:
+    """The asyncpg connection under `connection` (COPY, array parameters), inside the
+    connection's transaction."""
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    if not driver.is_in_transaction():  # asyncpg's transaction starts with the first statement
+        await connection.exec_driver_sql("SELECT 1")
+    return driver

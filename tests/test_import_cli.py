@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import cast
 
@@ -16,57 +17,64 @@ import bot.csv_file
 import bot.import_pool
 import bot.importing
 from bot.cli import main
-from bot.import_pool import Keyed
+from bot.import_pool import Prepared
 from bot.settings import get_settings
-from domain.conflicts import ConflictRules, account_ref
+from domain.conflicts import ClaimKind, ConflictRules, account_ref
 from domain.crm import Account, Opportunity, UpsertCounts
-from domain.matching import CandidateKeys
 from domain.ports import UnitOfWork
+from storage.company_keys import encode_keys
+from storage.crm import BulkRecords, SqlAlchemyCrmRepository, account_values
 from storage.migrate import upgrade
 
 DATA = Path(__file__).resolve().parent / "data" / "crm"
 
 
 class FakeCrmWriter:
-    """Records every batch; an id it has seen before counts as an update."""
+    """Records every batch (as domain records); an id it has seen before counts as an update."""
 
     def __init__(self, *, fail_on_batch: int | None = None) -> None:
         self.batches: list[list[Account | Opportunity]] = []
-        self.keys: dict[str, CandidateKeys] = {}
+        self.keys: dict[str, str] = {}
         self.ids: set[str] = set()
         self.fail_on_batch = fail_on_batch
         self.statistics_refreshed = 0
+        self.began: list[tuple[ClaimKind, int]] = []
 
     @property
     def records(self) -> list[Account | Opportunity]:
         return [r for batch in self.batches for r in batch]
 
-    async def upsert_accounts(
-        self, accounts: Sequence[Account], keys: Sequence[CandidateKeys]
-    ) -> UpsertCounts:
-        return self._upsert(accounts, keys)
+    async def begin(self, kind: ClaimKind, incoming: int) -> bool:
+        self.began.append((kind, incoming))
+        return not self.ids
 
-    async def upsert_opportunities(
-        self, opportunities: Sequence[Opportunity], keys: Sequence[CandidateKeys]
-    ) -> UpsertCounts:
-        return self._upsert(opportunities, keys)
-
-    async def refresh_statistics(self) -> None:
-        self.statistics_refreshed += 1
-
-    async def rules(self) -> ConflictRules:
-        return ConflictRules()
-
-    def _upsert(
-        self, records: Sequence[Account | Opportunity], keys: Sequence[CandidateKeys]
+    async def upsert(
+        self, kind: ClaimKind, records: BulkRecords, *, first_import: bool
     ) -> UpsertCounts:
         if self.fail_on_batch == len(self.batches) + 1:
             raise DBAPIError("INSERT …", {}, Exception("connection reset"))
-        self.keys.update((r.external_id, k) for r, k in zip(records, keys, strict=True))
-        updated = sum(r.external_id in self.ids for r in records)
-        self.ids.update(r.external_id for r in records)
-        self.batches.append(list(records))
-        return UpsertCounts(inserted=len(records) - updated, updated=updated)
+        make = Account if kind is ClaimKind.account else Opportunity
+        batch: list[Account | Opportunity] = [
+            make(*values[:-1]) for values in records.values
+        ]  # last: name forms
+        self.keys.update((r.external_id, k) for r, k in zip(batch, records.keys, strict=True))
+        updated = sum(r.external_id in self.ids for r in batch)
+        assert not (first_import and updated)
+        self.ids.update(r.external_id for r in batch)
+        self.batches.append(batch)
+        return UpsertCounts(inserted=len(batch) - updated, updated=updated)
+
+    async def bulk_upsert(
+        self, kind: ClaimKind, records: BulkRecords, *, first_import: bool = False
+    ) -> UpsertCounts:
+        return await self.upsert(kind, records, first_import=first_import)
+
+    async def finish(self, *, written: int) -> None:
+        if written:
+            self.statistics_refreshed += 1
+
+    async def rules(self) -> ConflictRules:
+        return ConflictRules()
 
 
 @pytest.fixture(autouse=True)
@@ -324,7 +332,8 @@ class TestWorkerProcesses:
         assert [r.external_id for r in writer.records] == [f"A-{i}" for i in range(1, 11)]
         rules = ConflictRules()
         assert writer.keys == {
-            r.external_id: rules.keys(account_ref(cast(Account, r))) for r in writer.records
+            r.external_id: encode_keys(rules.keys(account_ref(cast(Account, r))))
+            for r in writer.records
         }
 
     def test_list_bad_rows_in_file_order(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
@@ -396,9 +405,16 @@ class TestCrmWriter:
 
         writer = bot.importing.crm_writer(lambda: cast(UnitOfWork, FakeUow()))
         assert writer is not None
-        accounts = [Keyed(i, Account(f"A-{i}", f"Company {i}"), frozenset()) for i in range(5)]
-        counts = await bot.importing.store(accounts, writer=writer, batch_size=2)
+        accounts = [account_values(Account(f"A-{i}", f"Company {i}")) for i in range(5)]
+        chunks = [
+            Prepared([1, 2, 3], BulkRecords(accounts[:3], ["[]"] * 3)),
+            Prepared([4, 5], BulkRecords(accounts[3:], ["[]"] * 2)),
+        ]
+        counts = await bot.importing.store(
+            chunks, writer=writer, kind=ClaimKind.account, batch_size=2
+        )
         assert counts == UpsertCounts(inserted=5)
+        assert [r.external_id for r in crm.records] == [f"A-{i}" for i in range(5)]
         assert log == [
             *("begin", "commit 2", "end"),
             *("begin", "commit 4", "end"),
@@ -415,3 +431,31 @@ class TestWithStorage:
         assert first.stdout.endswith(": 3 new, 0 updated\n"), first.output
         assert again.stdout.endswith(": 0 new, 3 updated\n"), again.output
         assert deals.stdout.endswith(": 2 new, 0 updated\n"), deals.output
+
+    def test_a_large_first_import_builds_the_key_index_at_the_end(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(bot.importing, "DEFER_INDEX_MIN", 2)
+        database = tmp_path / "dibs.db"
+        asyncio.run(upgrade(f"sqlite+aiosqlite:///{database}"))
+        dropped: list[str] = []
+        real = SqlAlchemyCrmRepository.defer_key_index
+
+        async def defer(repository: SqlAlchemyCrmRepository) -> bool:
+            dropped.append("key index")
+            return await real(repository)
+
+        monkeypatch.setattr(SqlAlchemyCrmRepository, "defer_key_index", defer)
+        first = dibs("import", "accounts", DATA / "salesforce_accounts.csv")
+        again = dibs("import", "accounts", DATA / "salesforce_accounts.csv")
+
+        assert first.stdout.endswith(": 3 new, 0 updated\n"), first.output
+        assert again.stdout.endswith(": 0 new, 3 updated\n"), again.output
+        assert dropped == ["key index"]  # the second run doubles nothing
+        with sqlite3.connect(database) as connection:
+            [(indexed,)] = connection.execute(
+                "SELECT count(*) FROM company_key INDEXED BY "
+                "ix_company_key_key_owner_kind_owner_id WHERE key > ''"
+            ).fetchall()
+            [(stored,)] = connection.execute("SELECT count(*) FROM company_key").fetchall()
+        assert indexed == stored > 3

@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.conflicts import ClaimKind, ConflictRules, account_ref
 from domain.crm import Account, Opportunity, UpsertCounts
-from storage.crm import tune_for_bulk_load
+from domain.matching import name_forms
+from storage.company_keys import encode_keys
+from storage.crm import BulkRecords, SqlAlchemyCrmRepository, account_values, tune_for_bulk_load
 from storage.db import make_engine
 from storage.models import CompanyKeyRow, CrmAccountRow, CrmOpportunityRow
 from tests.integration.builders import T0
@@ -85,6 +88,9 @@ class TestUpsertAccounts:
         keys = await stored_keys(session_factory, ClaimKind.account)
         assert "d:initech.com" in keys[rows["0011"].id]
         assert not any("acme" in key for key in keys[rows["0011"].id])
+        # the analysed name a lookup reads back follows the rename too
+        assert rows["0011"].name_forms == name_forms("Initech")
+        assert rows["0013"].name_forms == name_forms("Hooli")
 
     async def test_the_last_of_duplicate_external_ids_wins(
         self, new_uow: NewUow, session_factory: Sessions
@@ -221,6 +227,7 @@ class TestUpsertOpportunities:
             "0011",
         )
         assert row.amount is None
+        assert row.name_forms == name_forms("Acme")
         keys = await stored_keys(session_factory, ClaimKind.opportunity)
         assert "d:acme.co.uk" in keys[row.id]
         assert "d:acme.com" not in keys[row.id]
@@ -243,3 +250,85 @@ class TestTuneForBulkLoad:
                 assert (await connection.exec_driver_sql(question)).scalar() == expected
         finally:
             await engine.dispose()
+
+
+class TestBulkUpsert:
+    async def test_a_first_import_writes_records_and_keys_without_reading_ids(
+        self, new_uow: NewUow, session_factory: Sessions
+    ) -> None:
+        acme = Account("0011", "Acme Corp", domain="acme.com", is_customer=True)
+        bulk = BulkRecords(
+            [account_values(acme), account_values(Account("0012", "Globex"))],
+            [encode_keys(RULES.keys(account_ref(acme))), encode_keys([])],
+        )
+        async with new_uow() as uow:
+            repository = cast(SqlAlchemyCrmRepository, uow.crm)
+            assert await repository.stored(ClaimKind.account) == 0
+            counts = await repository.bulk_upsert(
+                ClaimKind.account, bulk, now=T0, first_import=True
+            )
+            await uow.commit()
+
+        assert counts == UpsertCounts(inserted=2)
+        rows = await accounts_by_external_id(session_factory)
+        assert (rows["0011"].is_customer, rows["0011"].imported_at) == (True, T0)
+        keys = await stored_keys(session_factory, ClaimKind.account)
+        assert keys == {rows["0011"].id: set(RULES.keys(account_ref(acme)))}
+
+    async def test_new_records_take_ids_after_the_stored_ones(
+        self, new_uow: NewUow, session_factory: Sessions
+    ) -> None:
+        async with new_uow() as uow:
+            await uow.crm.upsert_accounts([Account("0011", "Acme"), Account("0012", "Globex")])
+            await uow.commit()
+        async with new_uow() as uow:
+            await uow.crm.upsert_accounts([Account("0013", "Initech"), Account("0011", "Acme")])
+            await uow.commit()
+
+        rows = await accounts_by_external_id(session_factory)
+        assert rows["0013"].id > max(rows["0011"].id, rows["0012"].id)
+
+    async def test_stores_times_and_amounts_as_queries_compare_them(
+        self, new_uow: NewUow, session_factory: Sessions
+    ) -> None:
+        deal = Opportunity("0061", "0011", "Acme", amount=Decimal("84500.00"), created_at=T0)
+        async with new_uow() as uow:
+            await uow.crm.upsert_opportunities([deal], now=T0)
+            await uow.commit()
+
+        table = CrmOpportunityRow.__table__
+        async with session_factory() as session:
+            found = await session.scalar(
+                select(func.count())
+                .select_from(table)
+                .where(
+                    CrmOpportunityRow.imported_at == T0,
+                    CrmOpportunityRow.created_at <= T0,
+                    CrmOpportunityRow.created_at >= T0,
+                    CrmOpportunityRow.amount == Decimal("84500.00"),
+                )
+            )
+        assert found == 1
+
+
+class TestKeyIndex:
+    async def test_can_be_set_aside_on_sqlite_and_is_put_back(
+        self, new_uow: NewUow, session_factory: Sessions
+    ) -> None:
+        async with new_uow() as uow:
+            repository = cast(SqlAlchemyCrmRepository, uow.crm)
+            deferred = await repository.defer_key_index()
+            await uow.crm.upsert_accounts([Account("0011", "Acme", domain="acme.com")])
+            await repository.ensure_key_index()
+            await repository.ensure_key_index()  # already there: nothing to do
+            await uow.commit()
+
+        async with session_factory() as session:
+            dialect = session.get_bind().dialect.name
+            indexes = await session.run_sync(
+                lambda s: inspect(s.connection()).get_indexes("company_key")
+            )
+        assert deferred == (dialect == "sqlite")
+        assert [i["column_names"] for i in indexes] == [["key", "owner_kind", "owner_id"]]
+        [keys] = (await stored_keys(session_factory, ClaimKind.account)).values()
+        assert "d:acme.com" in keys

@@ -196,6 +196,30 @@ async def test_typo_blocks_v3_rebuilds_t_keys_and_its_downgrade_restores_them(
     assert downgraded[3] == {"n:kept"}
 
 
+async def test_company_key_keeps_its_rows_without_rowid_and_back(
+    empty_database: PgSchema | str,
+) -> None:
+    engine = engine_for(empty_database)
+    rows = {("account", 1, "d:acme.com"), ("account", 1, "n:acme"), ("registration", 7, "n:x")}
+    insert = text("INSERT INTO company_key VALUES (:kind, :owner, :key)")
+    read = text("SELECT owner_kind, owner_id, key FROM company_key")
+    try:
+        await upgrade_engine(engine, revision="5e1f0a11a5e5")
+        async with engine.begin() as connection:
+            for kind, owner, key in rows:
+                await connection.execute(insert, {"kind": kind, "owner": owner, "key": key})
+        await upgrade_engine(engine)
+        async with engine.connect() as connection:
+            upgraded = {tuple(row) for row in await connection.execute(read)}
+            await connection.run_sync(downgrade_to, "5e1f0a11a5e5")
+            await connection.commit()
+            downgraded = {tuple(row) for row in await connection.execute(read)}
+    finally:
+        await engine.dispose()
+
+    assert upgraded == downgraded == rows
+
+
 def test_there_is_one_head_revision() -> None:
     assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
 
