@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.bootstrap import Deps
 from bot.errors import register_error_handler
 from bot.handlers import register_handlers
+from bot.importing import restore_key_index
 from bot.middleware import register_middleware
 from bot.outbox import OutboxTuning, OutboxWorker
 from bot.slack_http import events_app
@@ -95,6 +96,7 @@ def _add_health_and_worker(
     web_app[DEPS] = deps
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
+        await restore_key_index(deps.uow)
         async with worker_running(deps, tuning):
             yield
         await deps.close()

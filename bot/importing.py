@@ -132,6 +132,17 @@ def crm_storage_available() -> bool:
     return _CRM in getattr(UnitOfWork, "__annotations__", {}) or hasattr(UnitOfWork, _CRM)
 
 
+async def restore_key_index(uow_factory: Callable[[], UnitOfWork]) -> None:
+    """Put back the key index that a large first import sets aside on SQLite, in case the
+    import was killed before it could (an instant no-op when the index is there): without
+    it every conflict check scans the key table."""
+    if not crm_storage_available():
+        return
+    async with uow_factory() as uow:
+        await cast(_BulkCrm, uow.crm).ensure_key_index()
+        await uow.commit()
+
+
 def crm_writer(uow_factory: Callable[[], UnitOfWork]) -> CrmWriter | None:
     """Writing through `uow.crm`, or None while storage has no CRM tables (tests swap this)."""
     return _UowCrmWriter(uow_factory) if crm_storage_available() else None

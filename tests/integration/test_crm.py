@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.importing import restore_key_index
 from domain.conflicts import ClaimKind, ConflictRules, account_ref
 from domain.crm import Account, Opportunity, UpsertCounts
 from domain.matching import name_forms
@@ -332,3 +333,18 @@ class TestKeyIndex:
         assert [i["column_names"] for i in indexes] == [["key", "owner_kind", "owner_id"]]
         [keys] = (await stored_keys(session_factory, ClaimKind.account)).values()
         assert "d:acme.com" in keys
+
+    async def test_a_killed_import_leaves_it_out_until_the_bot_starts(
+        self, new_uow: NewUow, session_factory: Sessions
+    ) -> None:
+        async with new_uow() as uow:  # an import that set it aside, then died
+            await cast(SqlAlchemyCrmRepository, uow.crm).defer_key_index()
+            await uow.commit()
+
+        await restore_key_index(new_uow)  # what the app does as it starts
+
+        async with session_factory() as session:
+            indexes = await session.run_sync(
+                lambda s: inspect(s.connection()).get_indexes("company_key")
+            )
+        assert [i["column_names"] for i in indexes] == [["key", "owner_kind", "owner_id"]]
