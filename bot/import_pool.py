@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from domain.conflicts import ConflictRules, account_ref, opportunity_ref
 from domain.crm import Account, Opportunity
 from domain.crm_csv import ColumnMap, Kind, RowError, RowParser
-from domain.matching.names import analyse
+from domain.matching.names import forget_analyses
 from storage.company_keys import encode_keys
 from storage.crm import BulkRecords, account_values, opportunity_values
 
@@ -164,7 +164,7 @@ def _key_in_worker(rows: list[Row]) -> Prepared:
     finally:
         # An import's names are nearly all distinct: the analysis cache (for the bot's
         # repeated lookups) would only grow each worker by a few hundred MB.
-        analyse.cache_clear()
+        forget_analyses()
 
 
 class Chunks:

@@ -260,9 +260,20 @@ Eight, not five: at a million accounts a 4-letter block ("olut" of "Kolu Trading
 ten thousand names and says nothing, while "olutrad" is shared by the few "?olu Trading"."""
 
 
-@lru_cache(maxsize=131072)
 def analyse(raw: str, block_prefix: int = BLOCK_PREFIX) -> CompanyName:
     """Normalise a company name once; the result is cached per distinct string."""
+    # One cache entry however it is called: `lru_cache` keys `analyse(x)` and
+    # `analyse(x, 8)` apart, and an import analysed every name twice (keys, name_forms).
+    return _analyse(raw, block_prefix)
+
+
+def forget_analyses() -> None:
+    """Empty `analyse`'s cache (a bulk import's names are nearly all seen once)."""
+    _analyse.cache_clear()
+
+
+@lru_cache(maxsize=131072)
+def _analyse(raw: str, block_prefix: int) -> CompanyName:
     variants: list[NameForms] = []
     # The German folding (ä → ae) differs from the plain one only when the name has an umlaut.
     umlaut = any(ch in raw.casefold() for ch in "äöü")
