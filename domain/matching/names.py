@@ -268,8 +268,10 @@ def analyse(raw: str, block_prefix: int = BLOCK_PREFIX) -> CompanyName:
 
 
 def forget_analyses() -> None:
-    """Empty `analyse`'s cache (a bulk import's names are nearly all seen once)."""
+    """Empty the caches of `analyse` and of typo blocks (a bulk import's names are nearly
+    all seen once: kept, they would only grow each import worker by hundreds of MB)."""
     _analyse.cache_clear()
+    _name_blocks.cache_clear()
 
 
 @lru_cache(maxsize=131072)
