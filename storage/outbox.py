@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
-    ColumnElement,
     Integer,
     Select,
     Table,
@@ -32,6 +31,8 @@ MAX_ERROR_CHARS = 2000
 _Row = OutboxMessageRow
 _OUTBOX = cast(Table, OutboxMessageRow.__table__)
 _INSERT = insert(_OUTBOX)  # built once: a new statement object costs a cache key each time
+_PENDING = _OUTBOX.c.delivered_at.is_(None) & _OUTBOX.c.failed_at.is_(None)
+"""Neither delivered nor given up (what the partial index `ix_outbox_message_pending` holds)."""
 
 
 def _claim_statements() -> tuple[Select[tuple[int]], Update, Select[Any]]:
@@ -43,7 +44,6 @@ def _claim_statements() -> tuple[Select[tuple[int]], Update, Select[Any]]:
     c = _OUTBOX.c
     now = bindparam("now", type_=c.next_attempt_at.type)
     older = _OUTBOX.alias("older")
-    pending = c.delivered_at.is_(None) & c.failed_at.is_(None)
     lease_free = or_(c.locked_until.is_(None), c.locked_until <= now)
     waits = exists().where(
         older.c.key == c.key,
@@ -54,14 +54,14 @@ def _claim_statements() -> tuple[Select[tuple[int]], Update, Select[Any]]:
     ids = bindparam("ids", type_=Integer, expanding=True)
     claimable = (
         select(c.id)
-        .where(pending, c.next_attempt_at <= now, lease_free, ~waits)
+        .where(_PENDING, c.next_attempt_at <= now, lease_free, ~waits)
         .order_by(c.id)
         .limit(bindparam("limit", type_=Integer))
         .with_for_update(skip_locked=True, of=_OUTBOX)
     )
     lease = (
         update(_OUTBOX)
-        .where(c.id.in_(ids), pending, lease_free)
+        .where(c.id.in_(ids), _PENDING, lease_free)
         .values(locked_by=bindparam("worker"), locked_until=bindparam("until"))
     )
     leased = (
@@ -150,7 +150,7 @@ class SqlAlchemyOutbox:
 
     async def pending_count(self) -> int:
         """How many messages are neither delivered nor given up."""
-        count = await self._session.scalar(select(func.count()).select_from(_Row).where(_pending()))
+        count = await self._session.scalar(select(func.count()).select_from(_Row).where(_PENDING))
         return count or 0
 
     async def _update(self, entry_id: int, **values: object) -> None:
@@ -234,10 +234,6 @@ class SqlAlchemyEventReceipts:
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def _pending() -> ColumnElement[bool]:
-    return (_Row.delivered_at.is_(None)) & (_Row.failed_at.is_(None))
 
 
 def _columns(message: OutboxMessage, *, now: datetime) -> dict[str, Any]:
