@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +94,35 @@ class TestMigrations:
         assert tables <= {"alembic_version"}
 
 
+async def add_accounts(engine: AsyncEngine, keys: dict[int, tuple[str, set[str]]]) -> None:
+    """Accounts as an older revision stored them: id → (name, its company keys then)."""
+    async with engine.begin() as connection:
+        for account_id, (name, stored) in keys.items():
+            await connection.execute(
+                text(
+                    "INSERT INTO crm_account (id, external_id, name, is_customer, is_named, "
+                    "imported_at) VALUES (:id, :x, :name, false, false, :at)"
+                ),
+                {"id": account_id, "x": f"00{account_id}", "name": name, "at": T0},
+            )
+            for key in stored:
+                await connection.execute(
+                    text("INSERT INTO company_key VALUES ('account', :id, :key)"),
+                    {"id": account_id, "key": key},
+                )
+
+
+async def keys_by_owner(engine: AsyncEngine, owners: Iterable[int]) -> dict[int, set[str]]:
+    """The company keys stored for each of `owners` (empty when it has none)."""
+    stored: dict[int, set[str]] = {owner: set() for owner in owners}
+    async with engine.connect() as connection:
+        for owner_id, key in await connection.execute(
+            text("SELECT owner_id, key FROM company_key")
+        ):
+            stored.setdefault(owner_id, set()).add(key)
+    return stored
+
+
 async def test_upgrade_by_url_works_from_any_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -117,25 +146,9 @@ async def test_upgrade_rebuilds_candidate_keys_written_by_the_old_scheme(
     names = {1: "IBM", 2: "International Business Machines", 3: "Umbrella Corporation"}
     try:
         await upgrade_engine(engine, revision="c0f1d35c0de4")
-        async with engine.begin() as connection:
-            for account_id, name in names.items():
-                await connection.execute(
-                    text(
-                        "INSERT INTO crm_account (id, external_id, name, is_customer, is_named, "
-                        "imported_at) VALUES (:id, :x, :name, false, false, :at)"
-                    ),
-                    {"id": account_id, "x": f"00{account_id}", "name": name, "at": T0},
-                )
-                await connection.execute(
-                    text("INSERT INTO company_key VALUES ('account', :id, 'i:stale')"),
-                    {"id": account_id},
-                )
+        await add_accounts(engine, {i: (name, {"i:stale"}) for i, name in names.items()})
         await upgrade_engine(engine)
-        async with engine.connect() as connection:
-            rows = await connection.execute(text("SELECT owner_id, key FROM company_key"))
-            stored: dict[int, set[str]] = {}
-            for owner_id, key in rows:
-                stored.setdefault(owner_id, set()).add(key)
+        stored = await keys_by_owner(engine, names)
     finally:
         await engine.dispose()
 
@@ -152,36 +165,15 @@ async def test_typo_blocks_v3_rebuilds_t_keys_and_its_downgrade_restores_them(
     names = {1: "Madasena Global", 2: "Vodafone Group Plc", 3: "IBM"}
     old = {1: {"t:globalma", "t:madasena"}, 2: {"t:groupvod"}, 3: set[str]()}
 
-    async def typo_keys() -> dict[int, set[str]]:
-        async with engine.connect() as connection:
-            rows = await connection.execute(text("SELECT owner_id, key FROM company_key"))
-            stored: dict[int, set[str]] = {i: set() for i in names}
-            for owner_id, key in rows:
-                stored[owner_id].add(key)
-        return stored
-
     try:
         await upgrade_engine(engine, revision="5e1f0a11a5e5")
-        async with engine.begin() as connection:
-            for account_id, name in names.items():
-                await connection.execute(
-                    text(
-                        "INSERT INTO crm_account (id, external_id, name, is_customer, is_named, "
-                        "imported_at) VALUES (:id, :x, :name, false, false, :at)"
-                    ),
-                    {"id": account_id, "x": f"00{account_id}", "name": name, "at": T0},
-                )
-                for key in {"n:kept", *old[account_id]}:
-                    await connection.execute(
-                        text("INSERT INTO company_key VALUES ('account', :id, :key)"),
-                        {"id": account_id, "key": key},
-                    )
+        await add_accounts(engine, {i: (name, {"n:kept", *old[i]}) for i, name in names.items()})
         await upgrade_engine(engine)
-        upgraded = await typo_keys()
+        upgraded = await keys_by_owner(engine, names)
         async with engine.connect() as connection:
             await connection.run_sync(downgrade_to, "5e1f0a11a5e5")
             await connection.commit()
-        downgraded = await typo_keys()
+        downgraded = await keys_by_owner(engine, names)
     finally:
         await engine.dispose()
 
