@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
 
 from storage.db import is_memory_sqlite, make_engine, make_session_factory
 from storage.models import Base
+from storage.sqlite_checkpoint import BACKSTOP_PAGES, SQLITE_DEFAULT_PAGES, wal_checkpoints
 from storage.uow import uow_factory
 from tests.integration.builders import a_partner
 
@@ -63,6 +65,45 @@ class TestSqlite:
     )
     def test_recognises_private_memory_databases(self, url: str, memory: bool) -> None:
         assert is_memory_sqlite(make_url(url)) is memory
+
+
+class TestBackgroundCheckpoints:
+    async def test_a_thread_copies_the_log_back_while_commits_leave_it_alone(
+        self, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "app.db"
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            async with engine.begin() as connection:
+                await connection.exec_driver_sql("CREATE TABLE note (body TEXT)")
+            async with wal_checkpoints(engine, interval=0.01) as stats:
+                assert stats is not None
+                assert await pragma(engine, "wal_autocheckpoint") == BACKSTOP_PAGES
+                before = path.stat().st_size
+                for _ in range(25):  # ~30 pages: far below any automatic checkpoint
+                    async with engine.begin() as connection:
+                        await connection.exec_driver_sql(
+                            "INSERT INTO note VALUES (?)", ("x" * 5000,)
+                        )
+                passes = stats.passes
+                async with asyncio.timeout(5):
+                    while stats.passes < passes + 2:
+                        await asyncio.sleep(0.01)
+                assert stats.behind == 0
+                # The rows reached the database file itself, not only the log.
+                assert path.stat().st_size >= before + 25 * 5000
+            assert await pragma(engine, "wal_autocheckpoint") == SQLITE_DEFAULT_PAGES
+        finally:
+            await engine.dispose()
+
+    @pytest.mark.parametrize("url", ["sqlite+aiosqlite://", "postgresql+asyncpg://u@h/db"])
+    async def test_nothing_to_do_without_a_sqlite_file(self, url: str) -> None:
+        engine = make_engine(url)
+        try:
+            async with wal_checkpoints(engine) as stats:
+                assert stats is None
+        finally:
+            await engine.dispose()
 
 
 async def test_naive_datetimes_are_refused(engine: AsyncEngine) -> None:
