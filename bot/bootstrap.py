@@ -18,7 +18,7 @@ from domain.conflicts import ConflictRules
 from domain.matching import Aliases, MatchRules
 from domain.ports import UnitOfWork
 from storage.db import make_engine, make_session_factory
-from storage.uow import SqlAlchemyUnitOfWork
+from storage.uow import SessionSource, SqlAlchemyUnitOfWork
 
 Clock = Callable[[], datetime]
 RULES_MAX_AGE = 2.0
@@ -93,20 +93,20 @@ def make_uow_factory(
     engine: AsyncEngine, rules: ConflictRules | None = None
 ) -> Callable[[], UnitOfWork]:
     """Units of work on `engine`; `rules` decide the candidate keys stored with records."""
-    session_factory = make_session_factory(engine)
+    sessions = SessionSource(make_session_factory(engine))
     rules = rules or ConflictRules()
-    return lambda: SqlAlchemyUnitOfWork(session_factory, conflict_rules=rules)
+    return lambda: SqlAlchemyUnitOfWork(sessions, conflict_rules=rules)
 
 
 def bootstrap(settings: Settings, config: DibsConfig, *, clock: Clock = utc_now) -> Deps:
     """Build the dependencies; the engine connects lazily, nothing happens at import."""
     engine = make_engine(settings.database_url)
     rules = ConflictRules(match=MatchRules(), aliases=Aliases.default())
-    session_factory = make_session_factory(engine)
+    sessions = SessionSource(make_session_factory(engine))
 
     def new_uow() -> UnitOfWork:
         """Keys are stored under the rules of the moment, the admins' aliases included."""
-        return SqlAlchemyUnitOfWork(session_factory, conflict_rules=deps.conflict_rules)
+        return SqlAlchemyUnitOfWork(sessions, conflict_rules=deps.conflict_rules)
 
     deps = Deps(
         settings=settings,

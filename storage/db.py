@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
-from storage.sqlite_inline import inline_creator
+from storage.sqlite_inline import InlineConnection, inline_creator
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -98,4 +98,10 @@ def _install_sqlite_hooks(engine: AsyncEngine, *, wal: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        driver = connection.connection.driver_connection
+        if isinstance(driver, InlineConnection):
+            # Straight to sqlite3: a statement through SQLAlchemy's async layer costs ~0.1 ms
+            # of CPU, every transaction pays it, and SQLite itself needs ~3 µs.
+            driver.begin_immediate()
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

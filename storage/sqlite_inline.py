@@ -114,6 +114,10 @@ class InlineConnection:
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> InlineCursor:
         return await self.cursor().execute(sql, parameters)
 
+    def begin_immediate(self) -> None:
+        """Open a transaction holding the write lock (see `storage.db`), synchronously."""
+        self._conn.execute("BEGIN IMMEDIATE")
+
     async def commit(self) -> None:
         self._conn.commit()
 
