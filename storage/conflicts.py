@@ -51,6 +51,11 @@ _STRONG_KEYS = frozenset({"d:", "n:", "a:"})
 _KINDS = tuple(kind.value for kind in ClaimKind)
 _STRONG = 1_000_000  # the score of a strong posting: more than any sum of rarities
 _PARAMETER = re.compile(r":(\w+)")
+_COUNTS = (
+    select(FINDING.c.registration_id, FINDING.c.strength, func.count())
+    .where(FINDING.c.registration_id.in_(bindparam("ids", expanding=True)))
+    .group_by(FINDING.c.registration_id, FINDING.c.strength)
+)
 
 
 @functools.cache
@@ -190,13 +195,9 @@ class SqlAlchemyConflictRepository:
         """Conflicts and possible conflicts per registration, in one grouped query."""
         if not registration_ids:
             return {}
-        statement = (
-            select(FINDING.c.registration_id, FINDING.c.strength, func.count())
-            .where(FINDING.c.registration_id.in_(list(registration_ids)))
-            .group_by(FINDING.c.registration_id, FINDING.c.strength)
-        )
         tally: dict[int, dict[str, int]] = defaultdict(dict)
-        for registration_id, strength, count in await self._session.execute(statement):
+        rows = await self._session.execute(_COUNTS, {"ids": list(registration_ids)})
+        for registration_id, strength, count in rows:
             tally[registration_id][strength] = count
         return {
             rid: FindingCounts(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.conflicts import ClaimKind
@@ -29,6 +29,11 @@ _FINDING = cast(Table, RegistrationFindingRow.__table__)
 _DISPUTE = cast(Table, RegistrationDisputeRow.__table__)
 _REGISTRATION = cast(Table, RegistrationRow.__table__)
 _PARTNER = cast(Table, PartnerRow.__table__)
+_DISPUTED = (
+    select(_DISPUTE.c.registration_id)
+    .where(_DISPUTE.c.registration_id.in_(bindparam("ids", expanding=True)))
+    .distinct()
+)
 _STRENGTH_ORDER = {Strength.conflict: 0, Strength.possible: 1, Strength.support: 2}
 
 
@@ -100,12 +105,7 @@ class SqlAlchemyFindingRepository:
     async def disputed(self, registration_ids: Collection[int]) -> set[int]:
         if not registration_ids:
             return set()
-        statement = (
-            select(_DISPUTE.c.registration_id)
-            .where(_DISPUTE.c.registration_id.in_(list(registration_ids)))
-            .distinct()
-        )
-        return set(await self._session.scalars(statement))
+        return set(await self._session.scalars(_DISPUTED, {"ids": list(registration_ids)}))
 
     async def _registrations(self, ids: list[int]) -> dict[tuple[ClaimKind, int], ClaimDetails]:
         if not ids:

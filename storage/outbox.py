@@ -19,6 +19,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import MessageKind, Notice, OutboxMessage
@@ -32,6 +33,15 @@ _Row = OutboxMessageRow
 _OUTBOX = cast(Table, OutboxMessageRow.__table__)
 _INSERT = insert(_OUTBOX)  # built once: a new statement object costs a cache key each time
 _PENDING = _OUTBOX.c.delivered_at.is_(None) & _OUTBOX.c.failed_at.is_(None)
+_DELIVERED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(delivered_at=bindparam("now"), locked_by=None, locked_until=None)
+)
+_MESSAGE_REF = cast(Table, MessageRefRow.__table__)
+_REFS_OF = select(_MESSAGE_REF).where(
+    _MESSAGE_REF.c.registration_id.in_(bindparam("ids", expanding=True))
+)
 """Neither delivered nor given up (what the partial index `ix_outbox_message_pending` holds)."""
 
 
@@ -120,11 +130,7 @@ class SqlAlchemyOutbox:
     async def delivered_many(self, entry_ids: Collection[int], *, now: datetime) -> None:
         """Mark a batch sent in one statement."""
         if entry_ids:
-            await self._session.execute(
-                update(_OUTBOX)
-                .where(_Row.id.in_(list(entry_ids)))
-                .values(delivered_at=now, locked_by=None, locked_until=None)
-            )
+            await self._session.execute(_DELIVERED, {"ids": list(entry_ids), "now": now})
 
     async def retry_later(self, entry_id: int, *, at: datetime, error: str) -> None:
         """Release the lease, count the attempt and make the message due again at `at`."""
@@ -177,11 +183,7 @@ class SqlAlchemyMessageRefs:
         if not keys:
             return {}
         wanted = {(kind.value, registration_id) for kind, registration_id in keys}
-        rows = await self._session.scalars(
-            select(MessageRefRow).where(
-                MessageRefRow.registration_id.in_({rid for _, rid in wanted})
-            )
-        )
+        rows = await self._session.execute(_REFS_OF, {"ids": sorted({rid for _, rid in wanted})})
         return {
             (MessageKind(row.kind), row.registration_id): MessageRef(row.channel_id, row.ts)
             for row in rows
@@ -196,13 +198,8 @@ class SqlAlchemyMessageRefs:
         """Record (or replace) where several cards were posted, in one statement."""
         if not refs:
             return
-        insert = dialect_insert(self._session)
-        statement = insert(cast(Table, MessageRefRow.__table__))
         await self._session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[MessageRefRow.kind, MessageRefRow.registration_id],
-                set_={"channel_id": statement.excluded.channel_id, "ts": statement.excluded.ts},
-            ),
+            _upsert_refs(dialect_insert(self._session)),
             [
                 {
                     "kind": kind.value,
@@ -234,6 +231,24 @@ class SqlAlchemyEventReceipts:
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+_UPSERT_REFS: dict[type[Any], Any] = {}
+
+
+def _upsert_refs(insert: type[postgresql.Insert] | type[sqlite.Insert]) -> Any:
+    """INSERT … ON CONFLICT UPDATE of message refs, built once per dialect."""
+    if insert not in _UPSERT_REFS:
+        _UPSERT_REFS[insert] = _build_upsert_refs(insert)
+    return _UPSERT_REFS[insert]
+
+
+def _build_upsert_refs(insert: type[postgresql.Insert] | type[sqlite.Insert]) -> Any:
+    statement = insert(_MESSAGE_REF)
+    return statement.on_conflict_do_update(
+        index_elements=[_MESSAGE_REF.c.kind, _MESSAGE_REF.c.registration_id],
+        set_={"channel_id": statement.excluded.channel_id, "ts": statement.excluded.ts},
+    )
 
 
 def _columns(message: OutboxMessage, *, now: datetime) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Collection
 from typing import Any, cast
 
 from sqlalchemy import (
-    ColumnElement,
     CursorResult,
     Result,
     Table,
@@ -57,6 +56,16 @@ _FOR_ACTOR = (
     .order_by(_PARTNER.c.id)
 )  # a NULL enterprise or channel matches nothing, as an omitted condition would
 _AUDIT_PAGE = 500
+_REGISTRATION_BY_ID = select(_REGISTRATION).where(_REGISTRATION.c.id == bindparam("id"))
+_REGISTRATION_BY_SUBMISSION = select(_REGISTRATION).where(
+    _REGISTRATION.c.submission_key == bindparam("key")
+)
+_REGISTRATIONS_BY_IDS = select(_REGISTRATION).where(
+    _REGISTRATION.c.id.in_(bindparam("ids", expanding=True))
+)
+_PARTNER_BY_ID = select(_PARTNER).where(_PARTNER.c.id == bindparam("id"))
+_PARTNERS_BY_IDS = select(_PARTNER).where(_PARTNER.c.id.in_(bindparam("ids", expanding=True)))
+_PARTNER_BY_CHANNEL = select(_PARTNER).where(_PARTNER.c.channel_id == bindparam("channel"))
 
 
 def is_duplicate_submission(error: IntegrityError) -> bool:
@@ -104,20 +113,18 @@ class SqlAlchemyRegistrationRepository:
 
     async def get(self, registration_id: int) -> Registration | None:
         """The registration as stored now, or None."""
-        return await self._one(_REGISTRATION.c.id == registration_id)
+        return await self._one(_REGISTRATION_BY_ID, {"id": registration_id})
 
     async def get_many(self, registration_ids: Collection[int]) -> dict[int, Registration]:
         """The registrations that exist among `registration_ids`, by id (one query)."""
         if not registration_ids:
             return {}
-        found = await self._list(
-            select(_REGISTRATION).where(_REGISTRATION.c.id.in_(list(registration_ids)))
-        )
+        found = await self._list(_REGISTRATIONS_BY_IDS, {"ids": list(registration_ids)})
         return {registration.id: registration for registration in found if registration.id}
 
     async def get_by_submission_key(self, key: str) -> Registration | None:
         """The registration created by the form submission `key`, or None."""
-        return await self._one(RegistrationRow.submission_key == key)
+        return await self._one(_REGISTRATION_BY_SUBMISSION, {"key": key})
 
     async def save(self, registration: Registration, *, expected_version: int) -> None:
         """Conditional UPDATE on (id, expected_version); ConcurrentUpdate if no row matched."""
@@ -171,13 +178,15 @@ class SqlAlchemyRegistrationRepository:
         async for row in rows:
             yield AuditRecord(row.registration_id, _event_to_domain(row))
 
-    async def _one(self, *criteria: ColumnElement[bool]) -> Registration | None:
-        row = (await self._session.execute(select(_REGISTRATION).where(*criteria))).first()
+    async def _one(self, statement: Any, params: dict[str, Any]) -> Registration | None:
+        row = (await self._session.execute(statement, params)).first()
         return None if row is None else self._loaded(row)
 
-    async def _list(self, statement: Any) -> list[Registration]:
+    async def _list(
+        self, statement: Any, params: dict[str, Any] | None = None
+    ) -> list[Registration]:
         """Core rows, not ORM instances: the hot paths skip the identity map entirely."""
-        return [self._loaded(row) for row in await self._session.execute(statement)]
+        return [self._loaded(row) for row in await self._session.execute(statement, params)]
 
     def _loaded(self, row: Any) -> Registration:
         registration = _registration_to_domain(row)
@@ -233,24 +242,20 @@ class SqlAlchemyPartnerRepository:
 
     async def get(self, partner_id: int) -> Partner | None:
         """The partner, or None."""
-        found = await self._list(select(_PARTNER).where(_PARTNER.c.id == partner_id))
+        found = await self._list(_PARTNER_BY_ID, {"id": partner_id})
         return found[0] if found else None
 
     async def get_many(self, partner_ids: Collection[int]) -> dict[int, Partner]:
         """The partners that exist among `partner_ids`, by id (one query)."""
         if not partner_ids:
             return {}
-        found = await self._list(select(_PARTNER).where(_PARTNER.c.id.in_(list(partner_ids))))
+        found = await self._list(_PARTNERS_BY_IDS, {"ids": list(partner_ids)})
         return {partner.id: partner for partner in found if partner.id is not None}
 
     async def get_by_channel(self, channel_id: str) -> Partner | None:
         """The partner linked to a shared channel, or None."""
-        row = await self._session.scalar(
-            select(PartnerRow)
-            .where(PartnerRow.channel_id == channel_id)
-            .execution_options(populate_existing=True)
-        )
-        return None if row is None else _partner_to_domain(row)
+        found = await self._list(_PARTNER_BY_CHANNEL, {"channel": channel_id})
+        return found[0] if found else None
 
     async def list_all(self) -> list[Partner]:
         """All partners by name."""
@@ -267,8 +272,8 @@ class SqlAlchemyPartnerRepository:
         }
         return [_partner_to_domain(row) for row in await self._session.execute(_FOR_ACTOR, params)]
 
-    async def _list(self, statement: Any) -> list[Partner]:
-        return [_partner_to_domain(row) for row in await self._session.execute(statement)]
+    async def _list(self, statement: Any, params: dict[str, Any] | None = None) -> list[Partner]:
+        return [_partner_to_domain(row) for row in await self._session.execute(statement, params)]
 
 
 # ---------------------------------------------------------------------------- conversions
