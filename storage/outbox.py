@@ -39,8 +39,11 @@ _DELIVERED = (
     .values(delivered_at=bindparam("now"), locked_by=None, locked_until=None)
 )
 _MESSAGE_REF = cast(Table, MessageRefRow.__table__)
+# Both columns of the primary key (kind, registration_id): on registration_id alone the
+# database would read every card ever posted.
 _REFS_OF = select(_MESSAGE_REF).where(
-    _MESSAGE_REF.c.registration_id.in_(bindparam("ids", expanding=True))
+    _MESSAGE_REF.c.kind.in_(bindparam("kinds", expanding=True)),
+    _MESSAGE_REF.c.registration_id.in_(bindparam("ids", expanding=True)),
 )
 """Neither delivered nor given up (what the partial index `ix_outbox_message_pending` holds)."""
 
@@ -183,7 +186,13 @@ class SqlAlchemyMessageRefs:
         if not keys:
             return {}
         wanted = {(kind.value, registration_id) for kind, registration_id in keys}
-        rows = await self._session.execute(_REFS_OF, {"ids": sorted({rid for _, rid in wanted})})
+        rows = await self._session.execute(
+            _REFS_OF,
+            {
+                "kinds": sorted({kind for kind, _ in wanted}),
+                "ids": sorted({rid for _, rid in wanted}),
+            },
+        )
         return {
             (MessageKind(row.kind), row.registration_id): MessageRef(row.channel_id, row.ts)
             for row in rows

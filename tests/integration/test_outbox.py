@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from domain.messages import MessageKind, Notice, OutboxMessage
 from domain.ports import MessageRef, OutboxEntry
 from storage.models import OutboxMessageRow
-from storage.outbox import _CLAIMABLE
+from storage.outbox import _CLAIMABLE, _REFS_OF
 from tests.integration.builders import T0
 from tests.integration.conftest import NewUow
 
@@ -109,6 +109,23 @@ class TestClaimOrder:
             explain = "EXPLAIN QUERY PLAN " if connection.dialect.name == "sqlite" else "EXPLAIN "
             plan = await connection.exec_driver_sql(explain + str(compiled), params)
             assert "ix_outbox_message_pending" in str(plan.all())
+
+
+async def test_cards_are_found_by_their_primary_key_not_a_scan(engine: AsyncEngine) -> None:
+    # Every outbox pass looks up the cards of its batch; cards posted pile up for ever.
+    async with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.exec_driver_sql("SET enable_seqscan = off")
+        expanded = _REFS_OF.compile(dialect=connection.dialect).construct_expanded_state(
+            {"kinds": ["partner_card", "review_card"], "ids": [1, 2]}
+        )
+        explain = "EXPLAIN QUERY PLAN " if connection.dialect.name == "sqlite" else "EXPLAIN "
+        result = await connection.exec_driver_sql(
+            explain + expanded.statement, expanded.positional_parameters
+        )
+        plan = str(result.all())
+        assert "SCAN" not in plan
+        assert "Seq Scan" not in plan
 
 
 class TestLeases:
