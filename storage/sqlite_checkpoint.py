@@ -9,6 +9,12 @@ thread with its own connection checkpoints every `interval` seconds instead (PAS
 it never blocks the writer or readers; the sqlite3 module releases the GIL while SQLite
 works), and the app's connections keep only a distant automatic checkpoint as a backstop,
 should the thread fall behind.
+
+Measured over 3,000 sequential submissions: commits p50 ~170 µs either way; p99 8 to 11 ms
+with checkpoints inside commits, 0.3 to 0.7 ms with the thread; total commit time -30%.
+The trade: about once every 400 commits a commit waits 40 to 50 ms, when it needs a lock
+the checkpoint holds while it fsyncs the database file (inside commits the fsync itself
+blocked the loop for ~10 ms every 100 to 400 commits).
 """
 
 from __future__ import annotations
