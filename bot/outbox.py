@@ -32,7 +32,7 @@ from bot.views.cards import (
     build_review_card,
 )
 from bot.views.common import Message
-from bot.views.evidence import build_evidence_page, evidence_thread
+from bot.views.evidence import build_evidence_page, build_evidence_page_gone, evidence_thread
 from domain.adjudication import ConflictCase
 from domain.conflicts import FindingCounts
 from domain.messages import MessageKind, OutboxMessage
@@ -96,6 +96,8 @@ class Snapshot:
     findings: dict[int, FindingCounts] = field(default_factory=dict)
     cases: dict[int, ConflictCase] = field(default_factory=dict)
     disputed_by: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    pages: dict[int, dict[int, MessageRef]] = field(default_factory=dict)
+    """Evidence follow-up pages already posted: registration → page number → where."""
 
 
 @dataclass(slots=True)
@@ -109,6 +111,8 @@ class Result:
     posted: dict[tuple[MessageKind, int], MessageRef] = field(default_factory=dict)
     launcher_ts: str | None = None
     follow_ups: list[OutboxMessage] = field(default_factory=list)
+    pages: dict[tuple[int, int], MessageRef] = field(default_factory=dict)
+    dropped_pages: dict[int, list[int]] = field(default_factory=dict)
 
 
 class OutboxWorker:
@@ -214,7 +218,8 @@ class OutboxWorker:
             cards.update(
                 await uow.message_refs.get_many([(MessageKind.evidence, rid) for rid in cases])
             )
-        return Snapshot(registrations, partners, cards, findings, cases, disputed_by)
+            pages = await uow.message_refs.evidence_pages(list(cases))
+        return Snapshot(registrations, partners, cards, findings, cases, disputed_by, pages)
 
     async def _attempt(self, entry: OutboxEntry, snapshot: Snapshot) -> Result:
         result = Result(entry)
@@ -249,6 +254,12 @@ class OutboxWorker:
         uow = self._deps.uow()
         async with uow:
             await uow.message_refs.put_many({k: v for r in results for k, v in r.posted.items()})
+            await uow.message_refs.put_evidence_pages(
+                {k: v for r in results for k, v in r.pages.items()}
+            )
+            for result in results:
+                for rid, numbers in result.dropped_pages.items():
+                    await uow.message_refs.drop_evidence_pages(rid, numbers)
             # Queued with the record of the post that owes them: once per post, never twice.
             await uow.outbox.put([m for r in results for m in r.follow_ups], now=now)
             for result in results:
@@ -352,9 +363,11 @@ class OutboxWorker:
         result: Result,
     ) -> None:
         """The evidence in the review card's thread. The head is posted once and edited
-        afterwards. When it is first posted, each follow-up page is queued as an entry of its
-        own (same key, so in order, recorded with the head's ref): every entry posts at most
-        one message, so a retry never posts anything twice."""
+        afterwards. Each follow-up page is queued as an entry of its own (same key, so in
+        order, recorded with the post that owes it): every entry posts at most one message,
+        so a retry never posts anything twice. Posted pages are remembered: when the head is
+        laid out again (the partner resubmitted and the findings changed), they are edited to
+        the new entries, missing ones are queued, and pages left over say so."""
         assert registration.id is not None
         case = snapshot.cases.get(registration.id)
         review = snapshot.cards.get((MessageKind.review_card, registration.id))
@@ -372,13 +385,21 @@ class OutboxWorker:
                 case, int(first), int(last), program=program, now=now, owners=owners
             )
             if reply is not None:  # None: the findings changed since; nothing left to show
-                await self._client.chat_postMessage(
+                response = await self._client.chat_postMessage(
                     channel=review.channel_id,
                     thread_ts=review.ts,
                     text=reply.text,
                     blocks=reply.block_dicts(),
                 )
+                number = message.data.get("n", "")
+                if number.isdigit():
+                    result.pages[(registration.id, int(number))] = MessageRef(
+                        str(response["channel"]), str(response["ts"])
+                    )
             return
+        ref = snapshot.cards.get((MessageKind.evidence, registration.id))
+        if not case.findings and ref is None:
+            return  # never overlapped anything that was shown: nothing to say
         laid_out = evidence_thread(
             case,
             partner_name=partner.name,
@@ -387,11 +408,11 @@ class OutboxWorker:
             owners=await self._owner_users(case),
         )
         head = laid_out.head
-        ref = snapshot.cards.get((MessageKind.evidence, registration.id))
         if ref is not None:
             await self._client.chat_update(
                 channel=ref.channel_id, ts=ref.ts, text=head.text, blocks=head.block_dicts()
             )
+            await self._relayout_pages(case, laid_out.pages, snapshot, result)
             return
         response = await self._client.chat_postMessage(
             channel=review.channel_id,
@@ -403,11 +424,47 @@ class OutboxWorker:
             str(response["channel"]), str(response["ts"])
         )
         result.follow_ups = [
-            OutboxMessage(
-                MessageKind.evidence, registration_id=registration.id, data={"page": f"{a}-{b}"}
-            )
-            for a, b in laid_out.pages
+            _page_message(registration.id, number, entries)
+            for number, entries in enumerate(laid_out.pages, start=1)
         ]
+
+    async def _relayout_pages(
+        self,
+        case: ConflictCase,
+        pages: tuple[tuple[int, int], ...],
+        snapshot: Snapshot,
+        result: Result,
+    ) -> None:
+        """Bring the posted follow-up pages in line with a new layout of the evidence."""
+        rid = case.registration.id
+        assert rid is not None
+        posted = snapshot.pages.get(rid, {})
+        program, now = self._deps.config.program, self._deps.clock()
+        owners = await self._owner_users(case)
+        for number, (first, last) in enumerate(pages, start=1):
+            where = posted.get(number)
+            if where is None:
+                result.follow_ups.append(_page_message(rid, number, (first, last)))
+                continue
+            reply = build_evidence_page(case, first, last, program=program, now=now, owners=owners)
+            if reply is not None:
+                await self._client.chat_update(
+                    channel=where.channel_id,
+                    ts=where.ts,
+                    text=reply.text,
+                    blocks=reply.block_dicts(),
+                )
+        left_over = sorted(set(posted) - set(range(1, len(pages) + 1)))
+        for number in left_over:
+            gone = build_evidence_page_gone(case)
+            await self._client.chat_update(
+                channel=posted[number].channel_id,
+                ts=posted[number].ts,
+                text=gone.text,
+                blocks=gone.block_dicts(),
+            )
+        if left_over:
+            result.dropped_pages[rid] = left_over
 
     async def _direct_notice(
         self, registration: Registration, partner: Partner, data: dict[str, str]
@@ -462,3 +519,13 @@ class OutboxWorker:
             channel=channel, text=card.text, blocks=card.block_dicts()
         )
         return MessageRef(str(response["channel"]), str(response["ts"]))
+
+
+def _page_message(registration_id: int, number: int, entries: tuple[int, int]) -> OutboxMessage:
+    """The outbox entry posting follow-up page `number` (entries [first, last))."""
+    first, last = entries
+    return OutboxMessage(
+        MessageKind.evidence,
+        registration_id=registration_id,
+        data={"page": f"{first}-{last}", "n": str(number)},
+    )

@@ -21,6 +21,11 @@ class MessageKind(StrEnum):
     direct_notice = "direct_notice"  # a direct message to a direct owner about a resolution
 
 
+MAX_EVIDENCE_PAGES = 8
+"""Follow-up pages of one evidence thread whose posts are remembered (and edited when the
+findings change): numbered 1, 2, … after the head."""
+
+
 class Notice(StrEnum):
     """What a thread reply announces."""
 

@@ -229,6 +229,17 @@ class MessageRefs(Protocol):
     async def put_many(self, refs: Mapping[tuple[MessageKind, int], MessageRef]) -> None:
         """`put` for a whole batch in one statement."""
 
+    async def evidence_pages(
+        self, registration_ids: Collection[int]
+    ) -> dict[int, dict[int, MessageRef]]:
+        """Where each registration's evidence follow-up pages were posted, by page number."""
+
+    async def put_evidence_pages(self, refs: Mapping[tuple[int, int], MessageRef]) -> None:
+        """Record posted follow-up pages, keyed (registration id, page number)."""
+
+    async def drop_evidence_pages(self, registration_id: int, numbers: Collection[int]) -> None:
+        """Forget pages that no longer show anything (the evidence got shorter)."""
+
 
 class EventReceipts(Protocol):
     async def first_time(self, event_id: str, *, now: datetime) -> bool:

@@ -265,9 +265,19 @@ async def resubmit_registration(
             now=now,
             exclude_registration_id=cmd.registration_id,
         )
+        had = await uow.conflicts.finding_counts([cmd.registration_id])
         await uow.conflicts.add_findings(cmd.registration_id, findings, found_at=now, replace=True)
         partner = await uow.partners.get(registration.partner_id)
-        await _save_with_messages(uow, registration, cmd.version, Notice.resubmitted, now=now)
+        # The evidence is laid out again when there was or is any: a thread whose claims
+        # all went away says so instead of keeping its buttons.
+        await _save_with_messages(
+            uow,
+            registration,
+            cmd.version,
+            Notice.resubmitted,
+            now=now,
+            evidence=bool(had) or bool(findings),
+        )
     if partner is None:  # pragma: no cover - a foreign key guards this
         raise NotFound("The partner of this registration no longer exists.")
     return RegistrationWithPartner(registration, partner)
@@ -470,16 +480,18 @@ async def _save_with_messages(
     notice: Notice,
     *,
     now: datetime,
+    evidence: bool | None = None,
     **data: str,
 ) -> None:
-    """Save the move and queue both cards and notices; when the registration has findings,
-    its evidence message too (it drops the resolution buttons once the case is decided)."""
+    """Save the move and queue both cards and notices; when the registration has findings
+    (or `evidence` says so), its evidence message too (it drops the resolution buttons once
+    the case is decided)."""
     assert registration.id is not None
     await uow.registrations.save(registration, expected_version=expected_version)
-    found = await uow.conflicts.finding_counts([registration.id])
-    messages = [
-        *cards_for(registration.id, notice=notice, **data),
-        *evidence_for(registration.id, found),
-    ]
+    if evidence is None:
+        evidence = bool(await uow.conflicts.finding_counts([registration.id]))
+    messages = cards_for(registration.id, notice=notice, **data)
+    if evidence:
+        messages.append(OutboxMessage(MessageKind.evidence, registration_id=registration.id))
     await uow.outbox.put(messages, now=now)
     await uow.commit()

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Table,
     Update,
     bindparam,
+    delete,
     exists,
     func,
     insert,
@@ -22,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.messages import MessageKind, Notice, OutboxMessage
+from domain.messages import MAX_EVIDENCE_PAGES, MessageKind, Notice, OutboxMessage
 from domain.ports import MessageRef, OutboxEntry
 from storage.models import MessageRefRow, OutboxMessageRow, SlackEventReceiptRow
 from storage.repositories import rows_affected
@@ -203,20 +204,53 @@ class SqlAlchemyMessageRefs:
         """Record (or replace) where the card was posted."""
         await self.put_many({(kind, registration_id): ref})
 
+    async def evidence_pages(
+        self, registration_ids: Collection[int]
+    ) -> dict[int, dict[int, MessageRef]]:
+        """Where each registration's evidence follow-up pages were posted, by page number
+        (stored beside the cards, with the kind ``evidence_page:N``)."""
+        if not registration_ids:
+            return {}
+        rows = await self._session.execute(
+            _REFS_OF, {"kinds": list(_PAGE_KINDS), "ids": sorted(registration_ids)}
+        )
+        pages: dict[int, dict[int, MessageRef]] = {}
+        for row in rows:
+            number = _PAGE_KINDS[row.kind]
+            pages.setdefault(row.registration_id, {})[number] = MessageRef(row.channel_id, row.ts)
+        return pages
+
+    async def put_evidence_pages(self, refs: Mapping[tuple[int, int], MessageRef]) -> None:
+        """Record posted follow-up pages, keyed (registration id, page number)."""
+        await self._put_rows(
+            [
+                (_page_kind(number), registration_id, ref)
+                for (registration_id, number), ref in refs.items()
+            ]
+        )
+
+    async def drop_evidence_pages(self, registration_id: int, numbers: Collection[int]) -> None:
+        """Forget pages that no longer show anything (the evidence got shorter)."""
+        if numbers:
+            await self._session.execute(
+                _DROP_REFS,
+                {"kinds": [_page_kind(n) for n in numbers], "registration_id": registration_id},
+            )
+
     async def put_many(self, refs: Mapping[tuple[MessageKind, int], MessageRef]) -> None:
         """Record (or replace) where several cards were posted, in one statement."""
-        if not refs:
+        await self._put_rows(
+            [(kind.value, registration_id, ref) for (kind, registration_id), ref in refs.items()]
+        )
+
+    async def _put_rows(self, rows: Sequence[tuple[str, int, MessageRef]]) -> None:
+        if not rows:
             return
         await self._session.execute(
             _upsert_refs(dialect_insert(self._session)),
             [
-                {
-                    "kind": kind.value,
-                    "registration_id": registration_id,
-                    "channel_id": ref.channel_id,
-                    "ts": ref.ts,
-                }
-                for (kind, registration_id), ref in refs.items()
+                {"kind": kind, "registration_id": rid, "channel_id": ref.channel_id, "ts": ref.ts}
+                for kind, rid, ref in rows
             ],
         )
 
@@ -243,6 +277,17 @@ class SqlAlchemyEventReceipts:
 
 
 _UPSERT_REFS: dict[type[Any], Any] = {}
+_DROP_REFS = delete(_MESSAGE_REF).where(
+    _MESSAGE_REF.c.kind.in_(bindparam("kinds", expanding=True)),
+    _MESSAGE_REF.c.registration_id == bindparam("registration_id"),
+)
+
+
+def _page_kind(number: int) -> str:
+    return f"evidence_page:{number}"
+
+
+_PAGE_KINDS = {_page_kind(n): n for n in range(1, MAX_EVIDENCE_PAGES + 1)}
 
 
 def _upsert_refs(insert: type[postgresql.Insert] | type[sqlite.Insert]) -> Any:

@@ -177,6 +177,13 @@ def build_evidence_page(
     return Message(text=heading, blocks=blocks)
 
 
+def build_evidence_page_gone(case: ConflictCase) -> Message:
+    """What a follow-up reply says once the evidence no longer needs it (after the partner
+    resubmitted, the claims fit in fewer messages)."""
+    text = f"{case.registration.reference}: the claims changed; the current list is above."
+    return Message(text=text, blocks=[_context(f"~Earlier claims.~ {text}")])
+
+
 def ordered(case: ConflictCase, now: datetime) -> list[StoredFinding]:
     """Claims that still hold first, conflicts before possible conflicts, else as stored."""
     return sorted(
@@ -358,6 +365,15 @@ def _timing(claim: Claim, subject: Registration, now: datetime) -> str:
 def _decision(case: ConflictCase, now: datetime) -> list[SlackBlock]:
     """The recommendation and buttons while the desk decides; the outcome once settled."""
     registration = case.registration
+    if registration.status in _AWAITING_DESK and not case.findings:
+        # The partner's update cleared every overlap: the review card's buttons decide it.
+        return [
+            _section(
+                ":white_check_mark: Nothing to settle here any more: "
+                "decide on the review card above."
+            ),
+            *_disputes(case),
+        ]
     blocks: list[SlackBlock] = []
     if registration.status in _AWAITING_DESK:
         blocks.append(_section(_recommendation(case)))

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from domain.messages import MessageKind, Notice, OutboxMessage
+from bot.views.evidence import MAX_MESSAGES
+from domain.messages import MAX_EVIDENCE_PAGES, MessageKind, Notice, OutboxMessage
 from domain.ports import MessageRef, OutboxEntry
 from storage.models import OutboxMessageRow
 from storage.outbox import _CLAIMABLE, _REFS_OF
@@ -269,6 +270,31 @@ class TestMessageRefs:
             ref = await uow.message_refs.get(MessageKind.partner_card, registration_id)
 
         assert ref == MessageRef("C0ACME", "1800.2")
+
+    async def test_evidence_pages_are_kept_beside_the_cards_and_dropped_by_number(
+        self, new_uow: NewUow, registration_id: int
+    ) -> None:
+        async with new_uow() as uow:
+            await uow.message_refs.put(
+                MessageKind.evidence, registration_id, MessageRef("C0DESK", "1700.1")
+            )
+            await uow.message_refs.put_evidence_pages(
+                {(registration_id, n): MessageRef("C0DESK", f"1700.{n + 1}") for n in (1, 2, 3)}
+            )
+            await uow.commit()
+        async with new_uow() as uow:
+            await uow.message_refs.drop_evidence_pages(registration_id, [2, 3])
+            await uow.commit()
+
+        async with new_uow() as uow:
+            pages = await uow.message_refs.evidence_pages([registration_id, registration_id + 1])
+            head = await uow.message_refs.get(MessageKind.evidence, registration_id)
+
+        assert pages == {registration_id: {1: MessageRef("C0DESK", "1700.2")}}
+        assert head == MessageRef("C0DESK", "1700.1")
+
+    def test_every_page_a_thread_can_have_is_remembered(self) -> None:
+        assert MAX_MESSAGES - 1 <= MAX_EVIDENCE_PAGES
 
 
 class TestEventReceipts:

@@ -3,6 +3,7 @@ other partner's manager mentioned, pages posted once, and the partner told one n
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from slack_sdk.models.blocks import Block
@@ -13,8 +14,10 @@ from domain.actor import Actor
 from domain.adjudication import Adjudicate, adjudicate
 from domain.crm import Account
 from domain.ownership import Resolution
+from domain.registration import RegistrationStatus
 from tests.slack import payloads as p
 from tests.slack.conftest import ACME_CHANNEL, DESK, GLOBEX_CHANNEL, World, text_of
+from tests.slack.moves import answer, ask, provide_info
 from tests.views.blockkit import assert_valid_message
 
 # The form's default customer is Initech (www.initech.com): this account matches its website.
@@ -211,3 +214,97 @@ def assert_valid_message_dict(message: dict[str, Any]) -> None:
     blocks = [Block.parse(b) for b in message["blocks"]]
     assert None not in blocks
     assert_valid_message(Message(text=message["text"], blocks=[b for b in blocks if b]))
+
+
+# --- the partner resubmits: the posted pages follow the new evidence -------------------------
+
+
+def initech_holdings(first: int, last: int) -> list[Account]:
+    """Accounts on the form's default website, so each is a finding of the registration."""
+    return [
+        Account(
+            f"ACC{n:03d}", f"Initech Holding {n}", domain="initech.com", owner_slack_id="U0DORA"
+        )
+        for n in range(first, last)
+    ]
+
+
+async def resubmit(world: World, **fields: Any) -> None:
+    """The desk asks DR-0001's partner a question; the partner answers with `fields`."""
+    await ask(world, 1, "Which office is buying?")
+    await world.delivered()
+    form = await provide_info(world, p.PARTNER_REP, ACME_CHANNEL, 1)
+    reply = await answer(world, p.PARTNER_REP, form, **fields)
+    assert reply.status == 200
+    await world.status_becomes(RegistrationStatus.under_review, 1)
+    await world.delivered()
+
+
+def edits_of(world: World, message: dict[str, Any]) -> list[Any]:
+    return [c for c in world.fake.calls_to("chat.update") if c.params.get("ts") == message["ts"]]
+
+
+async def test_resubmitting_the_same_customer_edits_the_pages_in_place(world: World) -> None:
+    await import_accounts(world, *initech_holdings(0, 45))
+    await world.register()
+    await world.delivered()
+    review = await world.card(DESK)
+    head, *pages = evidence_in(world, review)
+    assert len(pages) == 2
+
+    await resubmit(world, notes="The Austin office.")
+
+    assert len(evidence_posts(world, review)) == 3  # nothing posted twice
+    assert edits_of(world, head)
+    for page in pages:
+        assert edits_of(world, page), page["text"]
+    assert [m["text"] for m in evidence_in(world, review)[1:]] == [
+        "DR-0001: existing claims 21–40 of 45",
+        "DR-0001: existing claims 41–45 of 45",
+    ]
+
+
+async def test_evidence_that_grew_gets_its_new_pages_posted(world: World) -> None:
+    await import_accounts(world, *initech_holdings(0, 5))
+    await world.register()
+    await world.delivered()
+    review = await world.card(DESK)
+    assert len(evidence_in(world, review)) == 1  # five claims fit in the head
+
+    await import_accounts(world, *initech_holdings(5, 45))
+    await resubmit(world, notes="The Austin office.")
+
+    head, *pages = evidence_in(world, review)
+    assert "Claims 1–20 of 45 above; 21–45 follow in this thread." in text_of(head)
+    assert [m["text"] for m in pages] == [
+        "DR-0001: existing claims 21–40 of 45",
+        "DR-0001: existing claims 41–45 of 45",
+    ]
+    assert len(evidence_posts(world, review)) == 3
+
+
+async def test_evidence_whose_claims_all_went_away_says_so(world: World) -> None:
+    await import_accounts(world, *initech_holdings(0, 45))
+    await world.register()
+    await world.delivered()
+    review = await world.card(DESK)
+
+    await resubmit(
+        world,
+        company="Umbrella Corporation",
+        website="https://www.umbrella-corp.example",
+        contact_email="buyer@umbrella-corp.example",
+    )
+
+    head, *pages = [
+        m for m in world.fake.thread(DESK, str(review["ts"])) if "DR-0001" in m["text"]
+    ][:3]
+    assert "no longer finds an existing claim" in text_of(head)
+    assert "decide on the review card above" in text_of(head)
+    assert Action.resolve_award_partner not in json.dumps(head["blocks"])
+    assert len(pages) == 2
+    for page in pages:
+        assert "the current list is above" in text_of(page)
+        assert "Initech Holding" not in text_of(page)
+    async with world.deps.uow() as uow:
+        assert await uow.message_refs.evidence_pages([1]) == {}

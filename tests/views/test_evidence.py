@@ -18,6 +18,7 @@ from bot.views.evidence import (
     EvidenceThread,
     build_evidence,
     build_evidence_page,
+    build_evidence_page_gone,
     evidence_thread,
 )
 from domain.actor import Actor
@@ -170,10 +171,16 @@ class TestEntries:
         assert ":grey_question: *Possible conflict*: direct account" in text
 
     def test_a_case_whose_findings_went_away_says_so(self) -> None:
+        # A resubmission for another customer: nothing left to settle in the thread.
         _, text, blocks = head(a_case())
         assert "the conflict check no longer finds an existing claim." in text
-        assert "No claim holds any more" in text
-        assert buttons(blocks)
+        assert "decide on the review card above" in text
+        assert not buttons(blocks)
+
+    def test_a_page_the_evidence_no_longer_needs_says_where_the_list_is(self) -> None:
+        gone = build_evidence_page_gone(a_case(rival()))
+        assert gone.text == "DR-0010: the claims changed; the current list is above."
+        assert_valid_message(gone)
 
     def test_every_signal_has_a_human_name(self) -> None:
         assert set(SIGNAL_NAMES) == set(Signal)
