@@ -133,8 +133,8 @@ def evidence_thread(
     blocks = top + entries[: pages[0][1] if pages else 0]
     if shown < len(entries) or len(pages) > 1:
         blocks.append(_context(_more(case, pages, len(entries))))
-    text = f"{registration.reference} ({escape_fit(registration.details.company, 200)}) may "
-    text += f"overlap {_claims(len(findings))}."
+    text = f"{registration.reference} ({escape_fit(registration.details.company, 200)}) "
+    text += f"may overlap {_claims(len(findings))}." if findings else "no longer overlaps a claim."
     if case.recommendation is not None and registration.status in _AWAITING_DESK:
         text += f" Recommended: {case.recommendation.resolution.label}."
     text = truncate(" ".join([text, *(mention(user) for user, _ in people)]), 3000)

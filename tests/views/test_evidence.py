@@ -172,7 +172,8 @@ class TestEntries:
 
     def test_a_case_whose_findings_went_away_says_so(self) -> None:
         # A resubmission for another customer: nothing left to settle in the thread.
-        _, text, blocks = head(a_case())
+        fallback, text, blocks = head(a_case())
+        assert fallback == "DR-0010 (Acme Corp) no longer overlaps a claim."
         assert "the conflict check no longer finds an existing claim." in text
         assert "decide on the review card above" in text
         assert not buttons(blocks)
