@@ -103,6 +103,17 @@ MAIL_OWNER_ID, MAIL_OWNER_EMAIL, MAIL_OWNER_NAME = (
     "mo.mailonly@vendor.example",
     "Mo Mailonly",
 )
+# The direct team's customer, owned by Dora, and Acme's registration of it.
+HOOLI = Account(
+    "0011HOOLI",
+    "Hooli Holdings",
+    domain="hooli.com",
+    country="US",
+    owner_slack_id=OWNER_ID,
+    owner_email=OWNER_EMAIL,
+    is_customer=True,
+)
+HOOLI_DEAL = {**ACME_DEAL, "company": "Hooli", "website": "www.hooli.com"}
 
 SECRETS: dict[str, tuple[str, ...]] = {
     ACME: (
@@ -399,15 +410,7 @@ async def a_partner_against_the_direct_team(world: World) -> None:
     registrations and tries the desk's button. Globex, also linked, registers elsewhere and
     sees nothing of it."""
     world.fake.add_user(OWNER_ID, name=OWNER_NAME, email=OWNER_EMAIL)
-    account = Account(
-        "0011HOOLI",
-        "Hooli Holdings",
-        domain="hooli.com",
-        country="US",
-        owner_slack_id=OWNER_ID,
-        owner_email=OWNER_EMAIL,
-        is_customer=True,
-    )
+    account = HOOLI
     opportunity = Opportunity(
         "0063HOOLI",
         "0011HOOLI",
@@ -423,7 +426,7 @@ async def a_partner_against_the_direct_team(world: World) -> None:
         await uow.crm.upsert_opportunities([opportunity])
         await uow.commit()
     await world.link_globex()
-    hooli = {**ACME_DEAL, "company": "Hooli", "website": "www.hooli.com"}
+    hooli = HOOLI_DEAL
 
     form = await open_form(world, p.PARTNER_REP, channel_id=ACME_CHANNEL)
     await precheck(world, form, typed("Hooli", "hooli.com"))
@@ -720,15 +723,7 @@ async def import_the_direct_team(world: World) -> None:
     owned by Dora."""
     world.fake.add_user(OWNER_ID, name=OWNER_NAME, email=OWNER_EMAIL)
     world.fake.add_user(MAIL_OWNER_ID, name=MAIL_OWNER_NAME, email=MAIL_OWNER_EMAIL)
-    hooli = Account(
-        "0011HOOLI",
-        "Hooli Holdings",
-        domain="hooli.com",
-        country="US",
-        owner_slack_id=OWNER_ID,
-        owner_email=OWNER_EMAIL,
-        is_customer=True,
-    )
+    hooli = HOOLI
     umbrella = Opportunity(
         "0064UMBR",
         None,
@@ -764,7 +759,7 @@ async def test_partners_settled_against_the_direct_team_never_see_it(
     await import_the_direct_team(world)
     await world.link_globex()
 
-    hooli = {**ACME_DEAL, "company": "Hooli", "website": "www.hooli.com"}
+    hooli = HOOLI_DEAL
     await register_after_precheck(world, p.PARTNER_REP, ACME_CHANNEL, hooli, "Hooli")
     await work_this(world, DORA, "DR-0001", f"{WORKING_NOTE}; {WORKING_MARK}.", WORKING_LINK)
     assert "is working this" in json.dumps(await evidence(world, "DR-0001"))
