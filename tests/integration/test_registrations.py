@@ -69,9 +69,7 @@ class TestRoundTrip:
     ) -> None:
         assert partner.id is not None
         registration = every_field_set(partner.id)
-        async with new_uow() as uow:
-            await uow.registrations.add(registration)
-            await uow.commit()
+        await add_and_commit(new_uow, registration)
 
         async with new_uow() as uow:
             assert registration.id is not None
@@ -84,9 +82,7 @@ class TestRoundTrip:
     async def test_timestamps_read_back_as_utc(self, new_uow: NewUow, partner: Partner) -> None:
         assert partner.id is not None
         registration = every_field_set(partner.id)
-        async with new_uow() as uow:
-            await uow.registrations.add(registration)
-            await uow.commit()
+        await add_and_commit(new_uow, registration)
 
         async with new_uow() as uow:
             assert registration.id is not None
@@ -104,9 +100,7 @@ class TestRoundTrip:
         assert partner.id is not None
         details = some_details(contact_name=None, contact_email=None, stage=None, notes=None)
         registration = a_registration(partner.id, details=details)
-        async with new_uow() as uow:
-            await uow.registrations.add(registration)
-            await uow.commit()
+        await add_and_commit(new_uow, registration)
 
         async with new_uow() as uow:
             assert registration.id is not None
@@ -122,9 +116,7 @@ class TestRoundTrip:
     async def test_found_by_submission_key(self, new_uow: NewUow, partner: Partner) -> None:
         assert partner.id is not None
         registration = a_registration(partner.id, submission_key="view-1")
-        async with new_uow() as uow:
-            await uow.registrations.add(registration)
-            await uow.commit()
+        await add_and_commit(new_uow, registration)
 
         async with new_uow() as uow:
             found = await uow.registrations.get_by_submission_key("view-1")
@@ -141,9 +133,7 @@ class TestAuditTrail:
     ) -> None:
         assert partner.id is not None
         registration = a_registration(partner.id)
-        async with new_uow() as uow:
-            await uow.registrations.add(registration)
-            await uow.commit()
+        await add_and_commit(new_uow, registration)
         async with new_uow() as uow:
             assert registration.id is not None
             stored = await uow.registrations.get(registration.id)
@@ -248,9 +238,7 @@ class TestWriteGuards:
     ) -> None:
         assert partner.id is not None
         registration = a_registration(partner.id)
-        async with new_uow() as uow:
-            await uow.registrations.add(registration)
-            await uow.commit()
+        await add_and_commit(new_uow, registration)
         assert registration.id is not None
         async with new_uow() as uow:
             stale = await uow.registrations.get(registration.id)
