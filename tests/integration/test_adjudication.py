@@ -203,16 +203,21 @@ class TestOneTransaction:
         assert subject_now.status is RegistrationStatus.rejected
 
 
+async def rival_pairs(new_uow: NewUow) -> list[tuple[Registration, Registration]]:
+    """For each racing round's customer, two partners' registrations: (rival, subject)."""
+    first_partner, second_partner = await partners(new_uow, 2)
+    return [
+        (
+            await register(new_uow, first_partner, customer),
+            await register(new_uow, second_partner, customer),
+        )
+        for customer in CUSTOMERS[:ROUNDS]
+    ]
+
+
 class TestRaceWithAnApprove:
     async def test_the_resolution_applies_to_all_or_none(self, new_uow: NewUow) -> None:
-        first_partner, second_partner = await partners(new_uow, 2)
-        pairs = [
-            (
-                await register(new_uow, first_partner, customer),
-                await register(new_uow, second_partner, customer),
-            )
-            for customer in CUSTOMERS[:ROUNDS]
-        ]
+        pairs = await rival_pairs(new_uow)
         desk, clicker = an_approver(0), an_approver(1)
 
         results = await asyncio.gather(
@@ -255,14 +260,7 @@ class TestRaceWithAnApprove:
 
 class TestTwoResolutionsAtOnce:
     async def test_exactly_one_resolution_of_a_case_is_applied(self, new_uow: NewUow) -> None:
-        first_partner, second_partner = await partners(new_uow, 2)
-        pairs = [
-            (
-                await register(new_uow, first_partner, customer),
-                await register(new_uow, second_partner, customer),
-            )
-            for customer in CUSTOMERS[:ROUNDS]
-        ]
+        pairs = await rival_pairs(new_uow)
         awarding, rejecting = an_approver(0), an_approver(1)
 
         results = await asyncio.gather(
