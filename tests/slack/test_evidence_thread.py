@@ -46,6 +46,16 @@ async def globex_registers_first(world: World) -> None:
     await world.delivered()
 
 
+def initech_holdings(first: int, last: int) -> list[Account]:
+    """Accounts on the form's default website, so each is a finding of the registration."""
+    return [
+        Account(
+            f"ACC{n:03d}", f"Initech Holding {n}", domain="initech.com", owner_slack_id="U0DORA"
+        )
+        for n in range(first, last)
+    ]
+
+
 def evidence_in(world: World, review: dict[str, Any]) -> list[dict[str, Any]]:
     """The evidence messages in the review card's thread (the head says "may overlap")."""
     replies = world.fake.thread(DESK, str(review["ts"]))
@@ -174,12 +184,7 @@ async def test_a_registration_with_no_finding_gets_no_evidence_and_no_overlap_li
 async def test_a_long_list_continues_in_replies_posted_once_through_a_failure(
     world: World,
 ) -> None:
-    accounts = [
-        Account(
-            f"ACC{n:03d}", f"Initech Holding {n}", domain="initech.com", owner_slack_id="U0DORA"
-        )
-        for n in range(45)
-    ]
+    accounts = initech_holdings(0, 45)
     await import_accounts(world, *accounts)
     # The first follow-up reply fails once with a server error; the worker retries it.
     world.fake.fail(
@@ -217,16 +222,6 @@ def assert_valid_message_dict(message: dict[str, Any]) -> None:
 
 
 # --- the partner resubmits: the posted pages follow the new evidence -------------------------
-
-
-def initech_holdings(first: int, last: int) -> list[Account]:
-    """Accounts on the form's default website, so each is a finding of the registration."""
-    return [
-        Account(
-            f"ACC{n:03d}", f"Initech Holding {n}", domain="initech.com", owner_slack_id="U0DORA"
-        )
-        for n in range(first, last)
-    ]
 
 
 async def resubmit(world: World, **fields: Any) -> None:
@@ -288,6 +283,8 @@ async def test_evidence_whose_claims_all_went_away_says_so(world: World) -> None
     await world.register()
     await world.delivered()
     review = await world.card(DESK)
+    posted = evidence_in(world, review)
+    assert len(posted) == 3
 
     await resubmit(
         world,
@@ -296,15 +293,13 @@ async def test_evidence_whose_claims_all_went_away_says_so(world: World) -> None
         contact_email="buyer@umbrella-corp.example",
     )
 
-    head, *pages = [
-        m for m in world.fake.thread(DESK, str(review["ts"])) if "DR-0001" in m["text"]
-    ][:3]
+    head, *pages = [world.fake.message(DESK, str(m["ts"])) for m in posted]
     assert "no longer finds an existing claim" in text_of(head)
     assert "decide on the review card above" in text_of(head)
     assert Action.resolve_award_partner not in json.dumps(head["blocks"])
-    assert len(pages) == 2
     for page in pages:
         assert "the current list is above" in text_of(page)
         assert "Initech Holding" not in text_of(page)
+    assert len(evidence_posts(world, review)) == 3
     async with world.deps.uow() as uow:
         assert await uow.message_refs.evidence_pages([1]) == {}
