@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Boolean, Dialect, Table, event, func, select
+from sqlalchemy import Boolean, Dialect, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
-from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.schema import CreateIndex, DropIndex
 from sqlalchemy.types import TypeEngine
 
@@ -17,6 +16,7 @@ from domain.conflicts import ClaimKind, ConflictRules, account_ref, opportunity_
 from domain.crm import Account, Opportunity, UpsertCounts
 from domain.matching import CandidateKeys, CompanyRef, name_forms
 from storage.company_keys import KEY, delete_keys, encode_keys, insert_encoded_keys
+from storage.db import execute_on_connect
 from storage.models import CrmAccountRow, CrmOpportunityRow, utcnow
 from storage.sql import asyncpg_connection, batches
 
@@ -53,16 +53,7 @@ def tune_for_bulk_load(engine: AsyncEngine) -> None:
     upsert) restores, and nothing else shares these connections.
     """
     sqlite = engine.dialect.name == "sqlite"
-    settings = _SQLITE_BULK if sqlite else (_PG_NO_FLUSH_WAIT,)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _tune(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-        cursor = dbapi_connection.cursor()
-        try:
-            for setting in settings:
-                cursor.execute(setting)
-        finally:
-            cursor.close()
+    execute_on_connect(engine, *(_SQLITE_BULK if sqlite else (_PG_NO_FLUSH_WAIT,)))
 
 
 class SqlAlchemyCrmRepository:
@@ -108,7 +99,7 @@ class SqlAlchemyCrmRepository:
 
     async def count_accounts(self) -> int:
         """How many accounts are stored."""
-        return int(await self._session.scalar(select(func.count()).select_from(ACCOUNT)) or 0)
+        return await self.stored(ClaimKind.account)
 
     async def stored(self, kind: ClaimKind) -> int:
         """How many records of this kind are stored."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, event
@@ -72,6 +73,22 @@ def _sqlite_engine(url: URL, *, echo: bool, connect_args: dict[str, Any]) -> Asy
     engine = _create_async_engine(url, **options)
     _install_sqlite_hooks(engine, wal=not memory)
     return engine
+
+
+def execute_on_connect(engine: AsyncEngine, *statements: str) -> Callable[..., None]:
+    """Run `statements` on every connection `engine` opens from now on; returns the listener
+    (for `sqlalchemy.event.remove`)."""
+
+    def listener(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            for statement in statements:
+                cursor.execute(statement)
+        finally:
+            cursor.close()
+
+    event.listen(engine.sync_engine, "connect", listener)
+    return listener
 
 
 def _install_sqlite_hooks(engine: AsyncEngine, *, wal: bool) -> None:

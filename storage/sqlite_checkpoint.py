@@ -26,13 +26,11 @@ import sqlite3
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import ConnectionPoolEntry
 
-from storage.db import SQLITE_BUSY_TIMEOUT_MS, is_memory_sqlite
+from storage.db import SQLITE_BUSY_TIMEOUT_MS, execute_on_connect, is_memory_sqlite
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +63,7 @@ async def wal_checkpoints(
         return
     database = url.database
     uri = database.startswith("file:")
-    listener = _autocheckpoint_listener(BACKSTOP_PAGES)
-    event.listen(engine.sync_engine, "connect", listener)
+    listener = execute_on_connect(engine, f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
     await _set_autocheckpoint(engine, BACKSTOP_PAGES)
     # One thread owns the connection and runs its calls in order: closing it while a
     # checkpoint runs on another thread (as a cancelled `to_thread` leaves it) would crash.
@@ -119,19 +116,6 @@ def _checkpoint(connection: sqlite3.Connection) -> int:
     """One PASSIVE checkpoint; how many log frames it could not copy back yet."""
     _busy, log, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     return max(0, int(log) - int(copied))
-
-
-def _autocheckpoint_listener(pages: int) -> Any:
-    """A "connect" listener giving every new pooled connection this automatic checkpoint."""
-
-    def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute(f"PRAGMA wal_autocheckpoint = {pages}")
-        finally:
-            cursor.close()
-
-    return on_connect
 
 
 async def _set_autocheckpoint(engine: AsyncEngine, pages: int) -> None:
