@@ -293,16 +293,12 @@ _PAGE_KINDS = {_page_kind(n): n for n in range(1, MAX_EVIDENCE_PAGES + 1)}
 def _upsert_refs(insert: type[postgresql.Insert] | type[sqlite.Insert]) -> Any:
     """INSERT … ON CONFLICT UPDATE of message refs, built once per dialect."""
     if insert not in _UPSERT_REFS:
-        _UPSERT_REFS[insert] = _build_upsert_refs(insert)
+        statement = insert(_MESSAGE_REF)
+        _UPSERT_REFS[insert] = statement.on_conflict_do_update(
+            index_elements=[_MESSAGE_REF.c.kind, _MESSAGE_REF.c.registration_id],
+            set_={"channel_id": statement.excluded.channel_id, "ts": statement.excluded.ts},
+        )
     return _UPSERT_REFS[insert]
-
-
-def _build_upsert_refs(insert: type[postgresql.Insert] | type[sqlite.Insert]) -> Any:
-    statement = insert(_MESSAGE_REF)
-    return statement.on_conflict_do_update(
-        index_elements=[_MESSAGE_REF.c.kind, _MESSAGE_REF.c.registration_id],
-        set_={"channel_id": statement.excluded.channel_id, "ts": statement.excluded.ts},
-    )
 
 
 def _columns(message: OutboxMessage, *, now: datetime) -> dict[str, Any]:
