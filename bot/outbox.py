@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
@@ -400,19 +400,19 @@ class OutboxWorker:
         ref = snapshot.cards.get((MessageKind.evidence, registration.id))
         if not case.findings and ref is None:
             return  # never overlapped anything that was shown: nothing to say
+        owners = await self._owner_users(case)
         laid_out = evidence_thread(
-            case,
-            partner_name=partner.name,
-            program=program,
-            now=now,
-            owners=await self._owner_users(case),
+            case, partner_name=partner.name, program=program, now=now, owners=owners
         )
         head = laid_out.head
         if ref is not None:
             await self._client.chat_update(
                 channel=ref.channel_id, ts=ref.ts, text=head.text, blocks=head.block_dicts()
             )
-            await self._relayout_pages(case, laid_out.pages, snapshot, result)
+            posted = snapshot.pages.get(registration.id, {})
+            await self._relayout_pages(
+                case, laid_out.pages, posted, owners=owners, now=now, result=result
+            )
             return
         response = await self._client.chat_postMessage(
             channel=review.channel_id,
@@ -432,15 +432,17 @@ class OutboxWorker:
         self,
         case: ConflictCase,
         pages: tuple[tuple[int, int], ...],
-        snapshot: Snapshot,
+        posted: dict[int, MessageRef],
+        *,
+        owners: dict[str, str],
+        now: datetime,
         result: Result,
     ) -> None:
-        """Bring the posted follow-up pages in line with a new layout of the evidence."""
+        """Bring the posted follow-up pages in line with a new layout of the evidence (laid
+        out at `now`, with the owners it mentions)."""
         rid = case.registration.id
         assert rid is not None
-        posted = snapshot.pages.get(rid, {})
-        program, now = self._deps.config.program, self._deps.clock()
-        owners = await self._owner_users(case)
+        program = self._deps.config.program
         for number, (first, last) in enumerate(pages, start=1):
             where = posted.get(number)
             if where is None:
@@ -455,8 +457,8 @@ class OutboxWorker:
                     blocks=reply.block_dicts(),
                 )
         left_over = sorted(set(posted) - set(range(1, len(pages) + 1)))
+        gone = build_evidence_page_gone(case)
         for number in left_over:
-            gone = build_evidence_page_gone(case)
             await self._client.chat_update(
                 channel=posted[number].channel_id,
                 ts=posted[number].ts,
