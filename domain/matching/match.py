@@ -20,6 +20,7 @@ from domain.matching.names import (
     CompanyName,
     analyse,
     initialism_hit,
+    shares_block,
     similarity,
 )
 
@@ -236,7 +237,7 @@ def _may_be_fuzzy(a: CompanyName, b: CompanyName, rules: MatchRules) -> bool:
     """False only when `_fuzzy` would return None (its scores with rapidfuzz cut-offs)."""
     if min(len(a.compact), len(b.compact)) < rules.fuzzy_min_length:
         return False
-    return _may_score(a, b, rules) and not a.blocks.isdisjoint(b.blocks)
+    return _may_score(a, b, rules) and shares_block(a, b)
 
 
 def _may_score(a: CompanyName, b: CompanyName, rules: MatchRules) -> bool:
@@ -310,7 +311,7 @@ def _fuzzy(a: CompanyName, b: CompanyName, rules: MatchRules) -> float | None:
     """The fuzzy name score when it clears the thresholds (and the blocking gate), else None."""
     if min(len(a.compact), len(b.compact)) < rules.fuzzy_min_length:
         return None
-    if not a.blocks & b.blocks:
+    if not shares_block(a, b):
         return None
     aligned, compact = similarity(a, b, min_token=rules.fuzzy_min_token)
     if aligned >= rules.fuzzy_threshold:

@@ -239,17 +239,42 @@ def _block_texts(toks: tuple[str, ...], prefix: int) -> tuple[str, str | None]:
     return own, whole if len(whole) - lead >= _OWN_LETTERS else None
 
 
+def _block_orders(forms: NameForms) -> set[tuple[str, ...]]:
+    """The word sequences typo blocks are cut from: core and base, in word order and sorted."""
+    return {forms.core, forms.base, tuple(sorted(forms.core)), tuple(sorted(forms.base))}
+
+
 def _blocks(forms: NameForms, prefix: int) -> set[str]:
     """Typo-tolerant blocking keys of each form, in word order and sorted: the one-deletion
     neighbourhood of its prefix past common leading words, and the prefix with them, exact
     (see `_block_texts`)."""
     out: set[str] = set()
-    for toks in {forms.core, forms.base, tuple(sorted(forms.core)), tuple(sorted(forms.base))}:
+    for toks in _block_orders(forms):
         own, whole = _block_texts(toks, prefix)
         out |= _deletions(own)
         if whole is not None:
             out.add(whole)
     return out
+
+
+def shares_block(a: CompanyName, b: CompanyName) -> bool:
+    """Whether ``a.blocks & b.blocks`` is not empty, without working out all of `b`'s.
+
+    `a`'s blocks are worked out once and cached; `b`'s are tried one by one until one is
+    among them. A lookup judges its candidates against one subject, so pass the subject as
+    `a`: a candidate alike enough to share a block usually shares the first one tried.
+    """
+    if a.block_prefix != b.block_prefix:
+        return not a.blocks.isdisjoint(b.blocks)
+    mine, prefix = a.blocks, b.block_prefix
+    for forms in b.variants:
+        for toks in _block_orders(forms):
+            own, whole = _block_texts(toks, prefix)
+            if own in mine or (whole is not None and whole in mine):
+                return True
+            if any(own[:i] + own[i + 1 :] in mine for i in range(len(own))):
+                return True
+    return False
 
 
 BLOCK_PREFIX = 8

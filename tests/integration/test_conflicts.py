@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import event, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.conflicts import (
     ACTIVE_STATUSES,
@@ -260,6 +260,40 @@ class TestStoredNameForms:
         assert ids(found, ClaimKind.account) == [1, 2]
         assert all(claim.company.analysed is None for claim in found)
         assert len(find_conflicts(CompanyRef("Umbrella"), found, RULES)) == 2
+
+
+class TestLookupStatement:
+    async def test_key_mixes_of_one_size_share_one_prepared_statement(
+        self, engine: AsyncEngine, new_uow: NewUow
+    ) -> None:
+        """Preparing the lookup costs SQLite ten times what running it does, so the SQL
+        text must not depend on which sorts of keys a subject has, only on how many."""
+        await import_accounts(new_uow, Account("0001", "Umbrella", domain="umbrella.com"))
+        lookups: list[str] = []
+
+        def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+            if "company_key" in statement:
+                lookups.append(statement)
+
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+        subjects = [
+            {"d:umbrella.com", "n:umbrella", "t:umbrella"},
+            {"t:umbrela", "t:mbrella", "i:ub"},
+            {"n:umbrella", "a:umbrella", "s:ub"},
+            {"d:umbrella.com", "n:umbrella", "t:umbrella", "t:umbrela", "t:mbrella"},
+        ]
+        found = []
+        for keys in subjects:
+            async with new_uow() as uow:
+                found.append(
+                    await uow.conflicts.claims_for_keys(
+                        keys, exclude_registration_id=None, active_statuses=(), now=T0
+                    )
+                )
+
+        assert [len(claims) for claims in found] == [1, 1, 1, 1]
+        assert len(set(lookups[:3])) == 1
+        assert lookups[3] != lookups[0]
 
 
 class TestKeyCap:
