@@ -10,8 +10,9 @@ Loading: ``--loader bulk`` (the default) writes the accounts (with their stored 
 `domain.matching.name_forms`) and the keys the real `ConflictRules.keys` gives them straight
 into the tables, with the key index built after the load; ``--loader import`` goes through
 `CrmRepository.upsert_accounts` as `dibs import` does (much slower; its speed is measured by
-that command). The checks always run the real code:
-`ConflictRules.lookup_keys`, `ConflictRepository.claims_for_keys` and `find_conflicts`.
+that command). The checks always run the real code, as `domain.checks.screen` does:
+`ConflictRules.lookup_keys`, `ConflictRepository.claims_for_keys` with the subject's
+`Screen`, and `find_conflicts`.
 
 The brute force scans every account's normalised name (`analyse(name)`, computed once
 during the load, as an index would be) with rapidfuzz at the matcher's own thresholds:
@@ -335,6 +336,7 @@ async def run_checks(
                 exclude_registration_id=None,
                 active_statuses=ACTIVE_STATUSES,
                 now=datetime.now(UTC),
+                screen=rules.screen_for(subject),
             )
             findings = find_conflicts(subject, claims, rules)
             seconds = time.perf_counter() - t0

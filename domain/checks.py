@@ -37,6 +37,7 @@ async def screen(
         exclude_registration_id=exclude_registration_id,
         active_statuses=ACTIVE_STATUSES,
         now=now,
+        screen=rules.screen_for(ref),
     )
     return find_conflicts(
         ref, claims, rules, now=now, exclude_registration_id=exclude_registration_id

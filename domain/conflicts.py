@@ -19,6 +19,7 @@ from domain.matching import (
     CompanyRef,
     Finding,
     MatchRules,
+    Screen,
     Signal,
     Strength,
     candidate_keys,
@@ -77,6 +78,10 @@ class ConflictRules:
     def lookup_keys(self, ref: CompanyRef) -> CandidateKeys:
         """The keys that find every stored record `ref` may match (see `lookup_keys`)."""
         return _lookup_keys(ref, self.match, self.aliases)
+
+    def screen_for(self, ref: CompanyRef) -> Screen:
+        """What rules out, from their stored text, records that cannot match `ref`."""
+        return Screen(ref, self.match, self.aliases)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from typing import Protocol, Self
 from domain.company_aliases import AliasRevision, CompanyAlias, NamedOwner
 from domain.conflicts import Claim, ConflictFinding, FindingCounts
 from domain.crm import Account, Opportunity, UpsertCounts
-from domain.matching import CandidateKeys
+from domain.matching import CandidateKeys, Screen
 from domain.messages import MessageKind, OutboxMessage
 from domain.ownership import Dispute, StoredFinding
 from domain.partner import Partner
@@ -116,9 +116,11 @@ class ConflictRepository(Protocol):
         exclude_registration_id: int | None,
         active_statuses: Collection[RegistrationStatus],
         now: datetime,
+        screen: Screen | None = None,
     ) -> list[Claim]:
         """Registrations (active, protection not over), accounts and opportunities sharing a
-        key; over-common keys are capped (`ConflictRules.key_cap`). Narrows, never judges."""
+        key; over-common keys are capped (`ConflictRules.key_cap`). Narrows, never judges:
+        with a `screen`, records it rules out (`Screen.may_match`) are left out unbuilt."""
 
     async def add_findings(
         self,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -34,7 +34,7 @@ from sqlalchemy import Row, Table, bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.conflicts import Claim, ClaimKind, ConflictFinding, ConflictRules, FindingCounts
-from domain.matching import CompanyRef, Finding, Strength, load_forms
+from domain.matching import CompanyRef, Finding, Screen, Strength, load_forms
 from domain.matching.names import CompanyName
 from domain.registration import RegistrationStatus
 from storage.company_keys import KEY_LENGTH
@@ -166,16 +166,19 @@ class SqlAlchemyConflictRepository:
         exclude_registration_id: int | None,
         active_statuses: Collection[RegistrationStatus],
         now: datetime,
+        screen: Screen | None = None,
     ) -> list[Claim]:
-        """The claims sharing at least one usable key with the subject (see the module doc)."""
+        """The claims sharing at least one usable key with the subject (see the module doc);
+        with a `screen`, those it rules out are left out before they are built."""
         owners = await self._owners(sorted({key[:KEY_LENGTH] for key in keys}))
         registration_ids = {
             rid for rid in owners[ClaimKind.registration] if rid != exclude_registration_id
         }
+        keep = screen.may_match if screen is not None else _keep_all
         return [
-            *await self._registrations(registration_ids, active_statuses, now),
-            *await self._accounts(owners[ClaimKind.account]),
-            *await self._opportunities(owners[ClaimKind.opportunity]),
+            *await self._registrations(registration_ids, active_statuses, now, keep),
+            *await self._accounts(owners[ClaimKind.account], keep),
+            *await self._opportunities(owners[ClaimKind.opportunity], keep),
         ]
 
     async def add_findings(
@@ -242,25 +245,42 @@ class SqlAlchemyConflictRepository:
         return (await connection.execute(statement, params)).all()
 
     async def _registrations(
-        self, ids: set[int], statuses: Collection[RegistrationStatus], now: datetime
+        self, ids: set[int], statuses: Collection[RegistrationStatus], now: datetime, keep: Keep
     ) -> list[Claim]:
         if not ids or not statuses:
             return []
         params = {"ids": sorted(ids), "statuses": [s.value for s in statuses], "now": now}
-        rows = await self._core(_REGISTRATIONS, params)
-        return [registration_claim(row, self._prefix) for row in rows]
+        return [
+            registration_claim(row, self._prefix)
+            for row in await self._core(_REGISTRATIONS, params)
+            if keep(row.company, row.name_forms, row.website, row.contact_email)
+        ]
 
-    async def _accounts(self, ids: set[int]) -> list[Claim]:
+    async def _accounts(self, ids: set[int], keep: Keep) -> list[Claim]:
         if not ids:
             return []
-        rows = await self._core(_ACCOUNTS, {"ids": sorted(ids)})
-        return [account_claim(row, self._prefix) for row in rows]
+        return [
+            account_claim(row, self._prefix)
+            for row in await self._core(_ACCOUNTS, {"ids": sorted(ids)})
+            if keep(row.name, row.name_forms, row.domain, None)
+        ]
 
-    async def _opportunities(self, ids: set[int]) -> list[Claim]:
+    async def _opportunities(self, ids: set[int], keep: Keep) -> list[Claim]:
         if not ids:
             return []
-        rows = await self._core(_OPPORTUNITIES, {"ids": sorted(ids)})
-        return [opportunity_claim(row, self._prefix) for row in rows]
+        return [
+            opportunity_claim(row, self._prefix)
+            for row in await self._core(_OPPORTUNITIES, {"ids": sorted(ids)})
+            if keep(row.name, row.name_forms, row.domain, None)
+        ]
+
+
+Keep = Callable[[str, str | None, str | None, str | None], bool]
+"""Whether to build a candidate, from its name, stored name forms, website and e-mail."""
+
+
+def _keep_all(_name: str, _forms: str | None, _domain: str | None, _email: str | None) -> bool:
+    return True
 
 
 # ---------------------------------------------------------------------------- conversions

@@ -41,7 +41,11 @@ class Aliases:
 
     def groups(self, name: CompanyName) -> frozenset[str]:
         """Ids of the alias groups a name belongs to (empty for most names)."""
-        return frozenset(g for form in name.exact if (g := self._groups.get(form)) is not None)
+        return self.groups_of(name.exact)
+
+    def groups_of(self, forms: Iterable[str]) -> frozenset[str]:
+        """Ids of the alias groups of a name's exact forms (`CompanyName.exact`)."""
+        return frozenset(g for form in forms if (g := self._groups.get(form)) is not None)
 
     def related_forms(self, names: Iterable[str]) -> frozenset[str]:
         """The normalised forms of `names` and every form in an alias group with one of them.

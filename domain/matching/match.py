@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -20,6 +21,7 @@ from domain.matching.names import (
     CompanyName,
     analyse,
     initialism_hit,
+    read_outline,
     shares_block,
     similarity,
 )
@@ -153,7 +155,8 @@ def match(
         return None
     ca, cb = normal_country(a.country), normal_country(b.country)
     countries_differ = ca is not None and cb is not None and ca != cb
-    findings = _domain_findings(a, b)
+    domains = ref_domains(a), ref_domains(b)
+    findings = _domain_findings(*domains)
     shared_domain = bool(findings)
     names = _name_findings(
         analysed_name(a, rules),
@@ -165,7 +168,7 @@ def match(
     findings += names
     if not findings:
         return None
-    support = _support_findings(a, b, ca, cb)
+    support = _support_findings(a, b, domains, (ca, cb))
     differs = any(f.signal is Signal.domain_differs for f in support)
     if not shared_domain and countries_differ:
         if differs:
@@ -222,46 +225,123 @@ def _may_match(a: CompanyRef, b: CompanyRef, rules: MatchRules, aliases: Aliases
     x, y = analysed_name(a, rules), analysed_name(b, rules)
     if not x.variants or not y.variants:
         return False
-    if not x.exact.isdisjoint(y.exact):
-        return True
-    if not (x.regional.isdisjoint(y.exact) and y.regional.isdisjoint(x.exact)):
-        return True
-    if not (x.short_forms.isdisjoint(y.initialisms) and y.short_forms.isdisjoint(x.initialisms)):
+    if _forms_meet(x, y.exact, y.regional, y.short_forms, y.initialisms):
         return True
     if not _groups(x, aliases).isdisjoint(_groups(y, aliases)):
         return True
     return _may_be_fuzzy(x, y, rules)
 
 
+def _forms_meet(
+    x: CompanyName,
+    exact: Set[str],
+    regional: Set[str],
+    short_forms: Iterable[str],
+    initialisms: Iterable[str],
+) -> bool:
+    """Whether `x` and another name's forms share a name form, a regional arm or an
+    initialism (one the other's abbreviation)."""
+    if not x.exact.isdisjoint(exact):
+        return True
+    if not (x.regional.isdisjoint(exact) and x.exact.isdisjoint(regional)):
+        return True
+    return not (x.short_forms.isdisjoint(initialisms) and x.initialisms.isdisjoint(short_forms))
+
+
 def _may_be_fuzzy(a: CompanyName, b: CompanyName, rules: MatchRules) -> bool:
     """False only when `_fuzzy` would return None (its scores with rapidfuzz cut-offs)."""
     if min(len(a.compact), len(b.compact)) < rules.fuzzy_min_length:
         return False
-    return _may_score(a, b, rules) and shares_block(a, b)
+    return _may_score(_levels(a), _levels(b), rules) and shares_block(a, b)
 
 
-def _may_score(a: CompanyName, b: CompanyName, rules: MatchRules) -> bool:
+Levels = list[tuple[str, str]]
+"""Each variant's core and base words of a name, space-separated (see `_levels`)."""
+
+
+def _levels(name: CompanyName) -> Levels:
+    return [(" ".join(f.core), " ".join(f.base)) for f in name.variants]
+
+
+def _may_score(a: Levels, b: Levels, rules: MatchRules) -> bool:
     """False only when no fuzzy score of `similarity` can clear its threshold (checked
     before the blocks, which a candidate ruled out here never has to work out)."""
     aligned_cut = rules.fuzzy_threshold * 100 - 1e-6
     compact_cut = rules.fuzzy_compact_threshold * 100 - 1e-6
     if min(aligned_cut, compact_cut) <= 0:
         return True
-    for fa in a.variants:
-        for fb in b.variants:
-            for ta, tb in ((fa.core, fb.core), (fa.base, fb.base)):
-                if fuzz.ratio("".join(ta), "".join(tb), score_cutoff=compact_cut):
+    for core_a, base_a in a:
+        for core_b, base_b in b:
+            for ta, tb in ((core_a, core_b), (base_a, base_b)):
+                if fuzz.ratio(ta.replace(" ", ""), tb.replace(" ", ""), score_cutoff=compact_cut):
                     return True
-                if len(ta) == len(tb) and fuzz.token_sort_ratio(
-                    " ".join(ta), " ".join(tb), score_cutoff=aligned_cut
+                if ta.count(" ") == tb.count(" ") and fuzz.token_sort_ratio(
+                    ta, tb, score_cutoff=aligned_cut
                 ):
                     return True
     return False
 
 
-def _domain_findings(a: CompanyRef, b: CompanyRef) -> list[Finding]:
+class Screen:
+    """Rules out stored records that cannot match one subject, from the text they stored.
+
+    A key lookup at CRM scale brings up to a hundred candidates that share only typo blocks
+    with the subject, most of them strangers, and building one (its stored analysis read
+    back, a `CompanyRef`, a claim) and judging it cost ~16 µs. `may_match` reads the stored
+    analysis as text (`names.read_outline`) and answers False only when `match` would find
+    nothing: the tests of `_may_match` (a domain the record's text contains, a shared name
+    form, regional arm, initialism or alias group, a fuzzy score that could clear a
+    threshold) but the typo-block gate, which `match` applies. When the text cannot tell
+    (no stored analysis, or one of another version or name) it answers True.
+    """
+
+    __slots__ = ("_aliases", "_domains", "_groups", "_levels", "_name", "_rules")
+
+    def __init__(
+        self, subject: CompanyRef, rules: MatchRules = DEFAULT_RULES, aliases: Aliases | None = None
+    ) -> None:
+        self._aliases = Aliases.default() if aliases is None else aliases
+        self._rules = rules
+        self._domains = _org_domains(subject)
+        self._name = analysed_name(subject, rules)
+        self._groups = _groups(self._name, self._aliases)
+        self._levels = _levels(self._name)
+
+    def may_match(
+        self, name: str, forms: str | None, domain: str | None = None, email: str | None = None
+    ) -> bool:
+        """False only when `match(subject, record)` is None for the stored record with this
+        name, stored analysis (`names.dump_forms`), website domain and e-mail."""
+        if self._domains and (domain or email):
+            typed = f"{domain or ''} {email or ''}".casefold()
+            if any(mine in typed for mine in self._domains):
+                return True
+        x = self._name
+        if not x.variants:
+            return False
+        outline = read_outline(name, forms) if forms else None
+        if outline is None:
+            return True
+        if not outline.levels:
+            return False
+        exact, regional = outline.exact, outline.regional
+        if _forms_meet(x, exact, regional, outline.short_forms, outline.initialisms):
+            return True
+        if self._groups and not self._groups.isdisjoint(self._aliases.groups_of(exact)):
+            return True
+        shortest = min(len(x.compact), len(outline.levels[0][0].replace(" ", "")))
+        return shortest >= self._rules.fuzzy_min_length and _may_score(
+            self._levels, outline.levels, self._rules
+        )
+
+
+Domains = tuple[str | None, str | None]
+"""A record's (website, e-mail) organisation domains (`ref_domains`)."""
+
+
+def _domain_findings(a: Domains, b: Domains) -> list[Finding]:
     """Shared organisation domains: website, e-mail, or one's website the other's e-mail."""
-    (web_a, mail_a), (web_b, mail_b) = ref_domains(a), ref_domains(b)
+    (web_a, mail_a), (web_b, mail_b) = a, b
     found: list[Finding] = []
     if web_a is not None and web_a == web_b:
         found.append(Finding(Signal.same_domain, Strength.conflict, 1.0, web_a))
@@ -322,21 +402,25 @@ def _fuzzy(a: CompanyName, b: CompanyName, rules: MatchRules) -> float | None:
 
 
 def _support_findings(
-    a: CompanyRef, b: CompanyRef, ca: str | None, cb: str | None
+    a: CompanyRef,
+    b: CompanyRef,
+    domains: tuple[Domains, Domains],
+    countries: tuple[str | None, str | None],
 ) -> list[Finding]:
     """Qualifiers: country agreement, sibling or differing websites, product overlap."""
     found: list[Finding] = []
-    doms_a = {d for d in ref_domains(a) if d is not None}
-    doms_b = {d for d in ref_domains(b) if d is not None}
+    (web_a, mail_a), (web_b, mail_b) = domains
+    doms_a = {d for d in (web_a, mail_a) if d is not None}
+    doms_b = {d for d in (web_b, mail_b) if d is not None}
     siblings = sorted(
         " / ".join(sorted((x, y))) for x in doms_a for y in doms_b if is_country_sibling(x, y)
     )
     if siblings:
         found.append(Finding(Signal.sibling_domain, Strength.support, 1.0, siblings[0]))
-    web_a, web_b = ref_domains(a)[0], ref_domains(b)[0]
     if web_a and web_b and web_a != web_b and not doms_a & doms_b and not siblings:
         detail = " / ".join(sorted((web_a, web_b)))
         found.append(Finding(Signal.domain_differs, Strength.support, 0.0, detail))
+    ca, cb = countries
     if ca is not None and ca == cb:
         found.append(Finding(Signal.country_agrees, Strength.support, 1.0, ca))
     elif ca is not None and cb is not None:

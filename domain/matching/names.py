@@ -7,6 +7,7 @@ import unicodedata
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -394,6 +395,41 @@ def load_forms(raw: str, text: str, block_prefix: int = BLOCK_PREFIX) -> Company
         variants.append(NameForms(full, core, base, tuple(fields[3].split()) or None))
     shorts, inits = frozenset(parts[3].split()), frozenset(parts[4].split())
     return _assemble(raw, tuple(variants), shorts, inits, block_prefix)
+
+
+class Outline(NamedTuple):
+    """What a quick screen reads of a stored analysis (`dump_forms`) without building the
+    `CompanyName`: each variant's core and base words (space-separated), the exact and
+    regional forms (no spaces), the short forms and the initialisms."""
+
+    levels: list[tuple[str, str]]
+    exact: set[str]
+    regional: set[str]
+    short_forms: list[str]
+    initialisms: list[str]
+
+
+def read_outline(raw: str, text: str) -> Outline | None:
+    """The `Outline` of the analysis `dump_forms` wrote for `raw`, or None when the text is
+    of another version or name (as `load_forms`), at a fraction of `load_forms`' cost."""
+    parts = text.split("#")
+    if len(parts) != 5 or parts[0] != _FORMS_VERSION or parts[1] != _checksum(raw):
+        return None
+    levels: list[tuple[str, str]] = []
+    exact: set[str] = set()
+    regional: set[str] = set()
+    for chunk in parts[2].split(";") if parts[2] else ():
+        fields = chunk.split("|")
+        if len(fields) != 4 or not fields[0]:
+            return None
+        core = fields[1] or fields[0]
+        base = fields[2] or core
+        levels.append((core, base))
+        exact.add(core.replace(" ", ""))
+        exact.add(base.replace(" ", ""))
+        if fields[3]:
+            regional.add(fields[3].replace(" ", ""))
+    return Outline(levels, exact, regional, parts[3].split(), parts[4].split())
 
 
 def name_forms(raw: str) -> str:

@@ -19,7 +19,7 @@ from domain.conflicts import (
     find_conflicts,
 )
 from domain.crm import Account, Opportunity
-from domain.matching import CompanyRef, Signal, name_forms
+from domain.matching import CompanyRef, Screen, Signal, name_forms
 from domain.matching.names import analyse
 from domain.partner import Partner
 from domain.registration import Registration, RegistrationStatus
@@ -34,7 +34,12 @@ GLOBEX = some_details(website="https://www.globex.com", contact_email="hank@glob
 
 
 async def claims(
-    new_uow: NewUow, ref: CompanyRef, *, exclude: int | None = None, rules: ConflictRules = RULES
+    new_uow: NewUow,
+    ref: CompanyRef,
+    *,
+    exclude: int | None = None,
+    rules: ConflictRules = RULES,
+    screen: Screen | None = None,
 ) -> list[Claim]:
     async with new_uow() as uow:
         return await uow.conflicts.claims_for_keys(
@@ -42,6 +47,7 @@ async def claims(
             exclude_registration_id=exclude,
             active_statuses=ACTIVE_STATUSES,
             now=T0,
+            screen=screen,
         )
 
 
@@ -260,6 +266,38 @@ class TestStoredNameForms:
         assert ids(found, ClaimKind.account) == [1, 2]
         assert all(claim.company.analysed is None for claim in found)
         assert len(find_conflicts(CompanyRef("Umbrella"), found, RULES)) == 2
+
+
+class TestScreen:
+    async def test_strangers_sharing_a_typo_block_are_left_out_unbuilt(
+        self, new_uow: NewUow, partner: Partner
+    ) -> None:
+        assert partner.id is not None
+        stranger = "Umbrellaz Tiramisu Kitchen"
+        await import_accounts(new_uow, Account("0001", "Umbrela Ltd"), Account("0002", stranger))
+        async with new_uow() as uow:
+            await uow.crm.upsert_opportunities(
+                [Opportunity("0061", None, "Umbrela"), Opportunity("0062", None, stranger)]
+            )
+            await uow.commit()
+        alike = await stored(
+            new_uow, a_registration(partner.id, details=some_details(company="Umbrella Inc"))
+        )
+        await stored(new_uow, a_registration(partner.id, details=some_details(company=stranger)))
+        subject = CompanyRef("Umbrella")
+
+        everything = await claims(new_uow, subject)
+        screened = await claims(new_uow, subject, screen=RULES.screen_for(subject))
+
+        assert len(everything) == 6
+        assert {(c.kind, c.external_id or c.id) for c in screened} == {
+            (ClaimKind.account, "0001"),
+            (ClaimKind.opportunity, "0061"),
+            (ClaimKind.registration, alike),
+        }
+        assert find_conflicts(subject, screened, RULES) == find_conflicts(
+            subject, everything, RULES
+        )
 
 
 class TestLookupStatement:

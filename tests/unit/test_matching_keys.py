@@ -1,26 +1,12 @@
 """Keys: whenever match(a, b) finds evidence, a's lookup keys meet b's stored keys."""
 
-import csv
-from pathlib import Path
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.matching import Aliases, CompanyRef, MatchRules, candidate_keys, lookup_keys, match
 from domain.matching.names import analyse
 from domain.matching.wordlists import COMMON_WORDS
-
-EVAL = Path(__file__).parents[2] / "bench" / "data" / "company_pairs.csv"
-
-
-def _refs(row: dict[str, str], side: str) -> CompanyRef:
-    """One side of an evaluation row."""
-    return CompanyRef(
-        name=row[f"name_{side}"],
-        domain=row[f"domain_{side}"] or None,
-        email=row[f"email_{side}"] or None,
-        country=row[f"country_{side}"] or None,
-    )
+from tests.company_refs import company_refs, evaluation_pairs, mutate
 
 
 def test_keys_have_prefixes_and_stay_short() -> None:
@@ -65,77 +51,14 @@ def test_a_nameless_record_still_has_its_domain_key() -> None:
 
 
 def test_every_evaluation_match_shares_a_key() -> None:
-    with EVAL.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    assert len(rows) >= 400
+    pairs = evaluation_pairs()
+    assert len(pairs) >= 400
     for aliases in (Aliases.default(), Aliases.none()):
-        for row in rows:
-            a, b = _refs(row, "a"), _refs(row, "b")
+        for a, b in pairs:
             if match(a, b, aliases=aliases) is not None:
                 for x, y in ((a, b), (b, a)):
                     shared = lookup_keys(x, aliases=aliases) & candidate_keys(y, aliases=aliases)
-                    assert shared, (row["name_a"], row["name_b"])
-
-
-_PIECES = [
-    "Acme",
-    "Zenith",
-    "International",
-    "Business",
-    "Machines",
-    "Bank",
-    "Apple",
-    "Würth",
-    "Wuerth",
-    "Schweiz",
-    "Group",
-    "The",
-    "of",
-    "America",
-    "&",
-    "Co.",
-    "AG",
-    "Inc.",
-    "Ltd",
-    "I.B.M.",
-    "P&G",
-    "Procter",
-    "Gamble",
-    "Facebook",
-    "Meta",
-    "Platforms",
-    "Газпром",
-    "Gazprom",
-]
-
-
-def _mutate(word: str, data: st.DataObject) -> str:
-    """A word with a random typo (swap, drop, double or replace one character)."""
-    if len(word) < 2 or not data.draw(st.booleans()):
-        return word
-    i = data.draw(st.integers(0, len(word) - 2))
-    kind = data.draw(st.sampled_from(["swap", "drop", "double", "replace"]))
-    if kind == "swap":
-        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-    if kind == "drop":
-        return word[:i] + word[i + 1 :]
-    if kind == "double":
-        return word[:i] + word[i] + word[i:]
-    return word[:i] + data.draw(st.sampled_from("aeiouxyz")) + word[i + 1 :]
-
-
-@st.composite
-def company_refs(draw: st.DrawFn) -> CompanyRef:
-    """Records built from overlapping pieces so that many pairs match."""
-    data = draw(st.data())
-    words = draw(st.lists(st.sampled_from(_PIECES), min_size=0, max_size=4))
-    name = " ".join(_mutate(w, data) for w in words) or draw(st.text(max_size=8))
-    domain = draw(
-        st.sampled_from([None, "acme.com", "acme.de", "https://www.zenith.io/x", "gmail.com"])
-    )
-    email = draw(st.sampled_from([None, "a@acme.com", "b@gmail.com", "c@zenith.io"]))
-    country = draw(st.sampled_from([None, "US", "DE", "GB"]))
-    return CompanyRef(name=name, domain=domain, email=email, country=country)
+                    assert shared, (a.name, b.name)
 
 
 @settings(max_examples=600)
@@ -224,7 +147,7 @@ def business_name_pairs(draw: st.DrawFn) -> tuple[CompanyRef, CompanyRef]:
     for side in (0, 1):
         picked = [pair[draw(st.integers(0, 1))] if side else pair[0] for pair in shape]
         legal = draw(st.sampled_from(["", " Inc", " GmbH", " Group"]))
-        names.append(CompanyRef(" ".join(_mutate(w, data) for w in picked) + legal))
+        names.append(CompanyRef(" ".join(mutate(w, data) for w in picked) + legal))
     return names[0], names[1]
 
 
