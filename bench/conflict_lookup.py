@@ -65,6 +65,7 @@ from domain.crm import Account
 from domain.matching import CompanyRef, MatchRules, match, name_forms
 from domain.matching.names import CompanyName, analyse, similarity
 from storage.company_keys import KEY_LENGTH
+from storage.conflicts import prepare_lookups
 from storage.crm import ACCOUNT
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_engine
@@ -326,6 +327,7 @@ async def run_checks(
     engine: AsyncEngine, rules: ConflictRules, subjects: list[tuple[int | None, CompanyRef]]
 ) -> list[Check]:
     """Each subject checked as `screen` does, timed from keys to scored findings."""
+    await prepare_lookups(engine)  # as `dibs serve` does when it starts
     new_uow = uow_factory(make_session_factory(engine), conflict_rules=rules)
     checks: list[Check] = []
     async with new_uow() as uow:

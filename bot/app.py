@@ -19,6 +19,7 @@ from bot.importing import restore_key_index
 from bot.middleware import register_middleware
 from bot.outbox import OutboxTuning, OutboxWorker
 from bot.slack_http import events_app
+from storage.conflicts import prepare_lookups
 from storage.sqlite_checkpoint import wal_checkpoints
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ def _add_health_and_worker(
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
         await restore_key_index(deps.uow)
+        await prepare_lookups(deps.engine)
         async with wal_checkpoints(deps.engine), worker_running(deps, tuning):
             yield
         await deps.close()

@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, delete, func, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from domain.conflicts import Claim, ClaimKind, ConflictFinding, ConflictRules, FindingCounts
 from domain.matching import CompanyRef, Finding, Screen, Strength, load_forms
@@ -64,6 +64,9 @@ record has: SQLite takes ~2 ms to prepare the statement of a typical lookup (50-
 and runs it in ~0.2 ms, so a statement per distinct count of keys, not per mix of key
 sorts (40 mixes among the bench's 600 checks), keeps the ones in use prepared."""
 _NO_KEY = ""  # a key no record has: every stored key starts with its sort's prefix
+PREPARED_KEYS = 32
+"""`prepare_lookups` prepares the statements for up to this many keys (nearly every name has
+fewer; a longer one prepares its own on first use)."""
 
 
 @functools.cache
@@ -121,6 +124,38 @@ def _owners_text(parts: int) -> str:
 def _padded(keys: Sequence[str]) -> list[str]:
     """`keys` and as many `_NO_KEY` as make their number a multiple of the step."""
     return [*keys, *[_NO_KEY] * (-len(keys) % KEYS_PER_STATEMENT_STEP)]
+
+
+async def _owner_rows(
+    connection: AsyncConnection, keys: Sequence[str], rules: ConflictRules
+) -> Sequence[tuple[str, int]]:
+    """(owner kind, owner id) of the owners `_owners_text` picks for these keys."""
+    params: dict[str, Any] = {
+        "cap": rules.key_cap,
+        "over": rules.key_cap + 1,
+        "budget": rules.candidate_cap,
+    }
+    pairs = [(key, kind) for key in _padded(keys) for kind in _KINDS]
+    for n, (key, kind) in enumerate(pairs):
+        params[f"k{n}"], params[f"o{n}"] = key, kind
+        params[f"d{n}"] = key.startswith(_DOMAIN_PREFIX)
+        params[f"w{n}"] = bool(key) and key[:2] not in _STRONG_KEYS
+    sql, order = _owners_sql(len(pairs), connection.dialect.paramstyle)
+    result = await connection.exec_driver_sql(sql, tuple(params[name] for name in order))
+    return cast("Sequence[tuple[str, int]]", result.all())
+
+
+async def prepare_lookups(engine: AsyncEngine, *, up_to_keys: int = PREPARED_KEYS) -> None:
+    """Run the key lookup once at each size up to `up_to_keys` keys, with keys no record
+    has, so that the database holds each statement prepared before a check needs it.
+
+    On SQLite the engine's one connection keeps them in sqlite3's statement cache (see
+    `storage.sqlite_inline`), and the first checks after a start no longer pay ~2 to 4 ms
+    each to prepare one; on PostgreSQL it prepares them on the connection it borrows.
+    """
+    async with engine.connect() as connection:
+        for count in range(KEYS_PER_STATEMENT_STEP, up_to_keys + 1, KEYS_PER_STATEMENT_STEP):
+            await _owner_rows(connection, [_NO_KEY] * count, ConflictRules())
 
 
 def _claim_columns(table: Table, *names: str) -> Any:
@@ -220,21 +255,8 @@ class SqlAlchemyConflictRepository:
         owners: dict[ClaimKind, set[int]] = {kind: set() for kind in ClaimKind}
         if not keys:
             return owners
-        cap = self._rules.key_cap
-        params: dict[str, Any] = {
-            "cap": cap,
-            "over": cap + 1,
-            "budget": self._rules.candidate_cap,
-        }
-        pairs = [(key, kind) for key in _padded(keys) for kind in _KINDS]
-        for n, (key, kind) in enumerate(pairs):
-            params[f"k{n}"], params[f"o{n}"] = key, kind
-            params[f"d{n}"] = key.startswith(_DOMAIN_PREFIX)
-            params[f"w{n}"] = bool(key) and key[:2] not in _STRONG_KEYS
         connection = await self._session.connection()
-        sql, order = _owners_sql(len(pairs), connection.dialect.paramstyle)
-        result = await connection.exec_driver_sql(sql, tuple(params[name] for name in order))
-        for kind, owner_id in cast("Sequence[tuple[str, int]]", result.all()):
+        for kind, owner_id in await _owner_rows(connection, keys, self._rules):
             owners[ClaimKind(kind)].add(owner_id)
         return owners
 

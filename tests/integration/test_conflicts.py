@@ -23,6 +23,7 @@ from domain.matching import CompanyRef, Screen, Signal, name_forms
 from domain.matching.names import analyse
 from domain.partner import Partner
 from domain.registration import Registration, RegistrationStatus
+from storage.conflicts import prepare_lookups
 from storage.crm import ACCOUNT
 from storage.models import CompanyKeyRow
 from storage.uow import uow_factory
@@ -332,6 +333,22 @@ class TestLookupStatement:
         assert [len(claims) for claims in found] == [1, 1, 1, 1]
         assert len(set(lookups[:3])) == 1
         assert lookups[3] != lookups[0]
+
+    async def test_preparing_the_lookups_ahead_runs_each_size_once_and_changes_nothing(
+        self, engine: AsyncEngine, new_uow: NewUow
+    ) -> None:
+        await import_accounts(new_uow, Account("0001", "Umbrella"))
+        sizes: list[int] = []
+
+        def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+            if "company_key" in statement:
+                sizes.append(statement.count("UNION ALL") + 1)
+
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+        await prepare_lookups(engine, up_to_keys=12)
+
+        assert sizes == [4 * 3, 8 * 3, 12 * 3]  # keys x claim kinds
+        assert ids(await claims(new_uow, CompanyRef("Umbrella")), ClaimKind.account) == [1]
 
 
 class TestKeyCap:
