@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -151,7 +151,8 @@ def match(
 ) -> Evidence | None:
     """Evidence that ``a`` and ``b`` are the same customer, or None. Symmetric and pure."""
     aliases = Aliases.default() if aliases is None else aliases
-    if not _may_match(a, b, rules, aliases):
+    why = _may_match(a, b, rules, aliases)
+    if why is _Why.unlike:
         return None
     ca, cb = normal_country(a.country), normal_country(b.country)
     countries_differ = ca is not None and cb is not None and ca != cb
@@ -164,6 +165,7 @@ def match(
         rules=rules,
         aliases=aliases,
         countries_differ=countries_differ,
+        block_shared=why is _Why.fuzzy or None,
     )
     findings += names
     if not findings:
@@ -213,23 +215,32 @@ def _may_share_domain(a: CompanyRef, b: CompanyRef) -> bool:
     return not mine.isdisjoint(_org_domains(b))
 
 
-def _may_match(a: CompanyRef, b: CompanyRef, rules: MatchRules, aliases: Aliases) -> bool:
-    """False only when `match` would find nothing: no shared domain, name form, alias group,
-    regional arm or initialism, and no fuzzy score that could clear a threshold.
+class _Why(Enum):
+    """Why `_may_match` let a pair through: `fuzzy` only when a fuzzy likeness was the sole
+    way left, which also means the pair shares a typo block."""
+
+    unlike = 0
+    fuzzy = 1
+    other = 2
+
+
+def _may_match(a: CompanyRef, b: CompanyRef, rules: MatchRules, aliases: Aliases) -> _Why:
+    """`unlike` only when `match` would find nothing: no shared domain, name form, alias
+    group, regional arm or initialism, and no fuzzy score that could clear a threshold.
 
     Most candidates a key lookup brings are strangers; this rules them out with set
     intersections and two cut-off rapidfuzz calls instead of the full evidence.
     """
     if _may_share_domain(a, b):
-        return True
+        return _Why.other
     x, y = analysed_name(a, rules), analysed_name(b, rules)
     if not x.variants or not y.variants:
-        return False
+        return _Why.unlike
     if _forms_meet(x, y.exact, y.regional, y.short_forms, y.initialisms):
-        return True
+        return _Why.other
     if not _groups(x, aliases).isdisjoint(_groups(y, aliases)):
-        return True
-    return _may_be_fuzzy(x, y, rules)
+        return _Why.other
+    return _Why.fuzzy if _may_be_fuzzy(x, y, rules) else _Why.unlike
 
 
 def _forms_meet(
@@ -360,8 +371,10 @@ def _name_findings(
     rules: MatchRules,
     aliases: Aliases,
     countries_differ: bool,
+    block_shared: bool | None = None,
 ) -> list[Finding]:
-    """Name equality, alias, regional arm, initialism and fuzzy likeness, strongest first."""
+    """Name equality, alias, regional arm, initialism and fuzzy likeness, strongest first
+    (`block_shared`: whether the names share a typo block, when the caller knows)."""
     if not a.variants or not b.variants:
         return []
     strong = Strength.possible if countries_differ else Strength.conflict
@@ -380,18 +393,20 @@ def _name_findings(
     hit = initialism_hit(a, b)
     if hit is not None:
         found.append(Finding(Signal.initialism, Strength.possible, 1.0, f"{hit[0]} = {hit[1]}"))
-    score = _fuzzy(a, b, rules)
+    score = _fuzzy(a, b, rules, block_shared=block_shared)
     if score is not None:
         detail = " ~ ".join(sorted((a.key, b.key)))
         found.append(Finding(Signal.fuzzy_name, Strength.possible, score, detail))
     return found
 
 
-def _fuzzy(a: CompanyName, b: CompanyName, rules: MatchRules) -> float | None:
+def _fuzzy(
+    a: CompanyName, b: CompanyName, rules: MatchRules, *, block_shared: bool | None = None
+) -> float | None:
     """The fuzzy name score when it clears the thresholds (and the blocking gate), else None."""
     if min(len(a.compact), len(b.compact)) < rules.fuzzy_min_length:
         return None
-    if not shares_block(a, b):
+    if not (block_shared if block_shared is not None else shares_block(a, b)):
         return None
     aligned, compact = similarity(a, b, min_token=rules.fuzzy_min_token)
     if aligned >= rules.fuzzy_threshold:
