@@ -202,7 +202,9 @@ def _widened(full: tuple[str, ...], core: tuple[str, ...]) -> list[tuple[str, ..
 
 def _deletions(text: str) -> set[str]:
     """The text and every string made by deleting one of its characters."""
-    return {text} | {text[:i] + text[i + 1 :] for i in range(len(text))}
+    found = {text[:i] + text[i + 1 :] for i in range(len(text))}
+    found.add(text)
+    return found
 
 
 _OWN_LETTERS = 3
@@ -250,11 +252,14 @@ def _blocks(forms: NameForms, prefix: int) -> set[str]:
     neighbourhood of its prefix past common leading words, and the prefix with them, exact
     (see `_block_texts`)."""
     out: set[str] = set()
+    owns: set[str] = set()  # the orders often share one: "tuza global" and "global tuza"
     for toks in _block_orders(forms):
         own, whole = _block_texts(toks, prefix)
-        out |= _deletions(own)
+        owns.add(own)
         if whole is not None:
             out.add(whole)
+    for own in owns:
+        out |= _deletions(own)
     return out
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import cast
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -15,7 +18,7 @@ from bot.importing import restore_key_index
 from domain.conflicts import ClaimKind, ConflictRules, account_ref
 from domain.crm import Account, Opportunity, UpsertCounts
 from domain.matching import name_forms
-from storage.company_keys import encode_keys
+from storage.company_keys import KEY_LENGTH, encode_keys
 from storage.crm import BulkRecords, SqlAlchemyCrmRepository, account_values, tune_for_bulk_load
 from storage.db import make_engine
 from storage.models import CompanyKeyRow, CrmAccountRow, CrmOpportunityRow
@@ -276,6 +279,21 @@ class TestBulkUpsert:
         keys = await stored_keys(session_factory, ClaimKind.account)
         assert keys == {rows["0011"].id: set(RULES.keys(account_ref(acme)))}
 
+    async def test_keys_json_must_escape_are_stored_as_they_are(
+        self, new_uow: NewUow, session_factory: Sessions
+    ) -> None:
+        odd = [{"n:plain"}, {'n:quo"te', "n:x"}, {"n:back\\slash"}, {"n:tab\there"}, {"n:ü\u2028"}]
+        bulk = BulkRecords(
+            [account_values(Account(f"00{n}", "Odd")) for n in range(len(odd))],
+            [encode_keys(keys) for keys in odd],
+        )
+        async with new_uow() as uow:
+            await cast(SqlAlchemyCrmRepository, uow.crm).bulk_upsert(ClaimKind.account, bulk)
+            await uow.commit()
+
+        stored = await stored_keys(session_factory, ClaimKind.account)
+        assert sorted(map(sorted, stored.values())) == sorted(map(sorted, odd))
+
     async def test_new_records_take_ids_after_the_stored_ones(
         self, new_uow: NewUow, session_factory: Sessions
     ) -> None:
@@ -348,3 +366,9 @@ class TestKeyIndex:
                 lambda s: inspect(s.connection()).get_indexes("company_key")
             )
         assert [i["column_names"] for i in indexes] == [["key", "owner_kind", "owner_id"]]
+
+
+@given(st.lists(st.text(st.sampled_from('ab:"\\\t\x00\x7fü\u2028'), max_size=6)))
+def test_encoded_keys_are_the_json_of_the_sorted_distinct_keys(keys: list[str]) -> None:
+    stored = sorted({key[:KEY_LENGTH] for key in keys})
+    assert encode_keys(keys) == json.dumps(stored, ensure_ascii=False)

@@ -102,7 +102,28 @@ def test_uses_the_bundled_suffix_list_without_network(monkeypatch: pytest.Monkey
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     domains._extractor.cache_clear()
-    domains._registrable.cache_clear()
+    domains._REGISTRABLE.clear()
     registrable_domain.cache_clear()
     assert registrable_domain("https://www.unseen-before.co.uk/") == "unseen-before.co.uk"
     assert registrable_domain("shop.unseen-before.myshopify.com") == "unseen-before.myshopify.com"
+
+
+def test_a_registrable_domain_is_its_own_for_every_suffix_rule() -> None:
+    """What lets a host's answer be remembered for its registrable domain as well."""
+    for rule in domains._extractor().tlds:
+        base = rule.removeprefix("!").removeprefix("*.")
+        for host in (f"x.{base}", f"www.x.{base}", f"a.b.x.{base}", "www.acme.wordpress.com"):
+            found = domains._parse_registrable(host)
+            if found is not None:
+                assert domains._parse_registrable(found[0]) == found, host
+
+
+def test_remembers_the_answer_for_the_registrable_domain_too() -> None:
+    domains._REGISTRABLE.clear()
+    assert registrable_domain("https://www.remembered-once.co.uk/x") == "remembered-once.co.uk"
+    assert domains._REGISTRABLE["remembered-once.co.uk"] == (
+        "remembered-once.co.uk",
+        "remembered-once",
+        "co.uk",
+        False,
+    )
