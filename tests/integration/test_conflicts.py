@@ -311,7 +311,7 @@ class TestLookupStatement:
         lookups: list[str] = []
 
         def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-            if "company_key" in statement:
+            if "row_number()" in statement:
                 lookups.append(statement)
 
         event.listen(engine.sync_engine, "before_cursor_execute", record)
@@ -334,6 +334,24 @@ class TestLookupStatement:
         assert len(set(lookups[:3])) == 1
         assert lookups[3] != lookups[0]
 
+    async def test_kinds_with_no_records_are_not_looked_up(
+        self, engine: AsyncEngine, new_uow: NewUow
+    ) -> None:
+        await import_accounts(new_uow, Account("0001", "Umbrella"))
+        looked_up: list[str] = []
+
+        def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+            if "row_number()" in statement:
+                looked_up.append(statement)
+
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+        found = await claims(new_uow, CompanyRef("Umbrella"))
+
+        assert ids(found, ClaimKind.account) == [1]
+        [statement] = looked_up
+        keys = len(RULES.lookup_keys(CompanyRef("Umbrella")))
+        assert statement.count("UNION ALL") + 1 == keys + -keys % 4  # accounts only
+
     async def test_preparing_the_lookups_ahead_runs_each_size_once_and_changes_nothing(
         self, engine: AsyncEngine, new_uow: NewUow
     ) -> None:
@@ -341,13 +359,14 @@ class TestLookupStatement:
         sizes: list[int] = []
 
         def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-            if "company_key" in statement:
+            if "row_number()" in statement:
                 sizes.append(statement.count("UNION ALL") + 1)
 
         event.listen(engine.sync_engine, "before_cursor_execute", record)
         await prepare_lookups(engine, up_to_keys=12)
 
-        assert sizes == [4 * 3, 8 * 3, 12 * 3]  # keys x claim kinds
+        # 4, 8 and 12 keys for one, two and three kinds of records
+        assert sizes == [4, 8, 12, 16, 24, 36]
         assert ids(await claims(new_uow, CompanyRef("Umbrella")), ClaimKind.account) == [1]
 
 
