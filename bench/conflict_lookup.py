@@ -52,6 +52,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.server import tune_gc
 from domain.conflicts import (
     ACTIVE_STATUSES,
     DEFAULT_CANDIDATE_CAP,
@@ -327,7 +328,8 @@ async def run_checks(
     engine: AsyncEngine, rules: ConflictRules, subjects: list[tuple[int | None, CompanyRef]]
 ) -> list[Check]:
     """Each subject checked as `screen` does, timed from keys to scored findings."""
-    await prepare_lookups(engine)  # as `dibs serve` does when it starts
+    await prepare_lookups(engine)  # as `dibs serve` does when it starts,
+    tune_gc()  # and as it collects garbage
     new_uow = uow_factory(make_session_factory(engine), conflict_rules=rules)
     checks: list[Check] = []
     async with new_uow() as uow:

@@ -19,6 +19,7 @@ from domain.matching.domains import (
 from domain.matching.names import (
     BLOCK_PREFIX,
     CompanyName,
+    Level,
     analyse,
     initialism_hit,
     read_outline,
@@ -266,12 +267,15 @@ def _may_be_fuzzy(a: CompanyName, b: CompanyName, rules: MatchRules) -> bool:
     return _may_score(_levels(a), _levels(b), rules) and shares_block(a, b)
 
 
-Levels = list[tuple[str, str]]
-"""Each variant's core and base words of a name, space-separated (see `_levels`)."""
+Levels = list[tuple[Level, Level]]
+"""Each variant's core and base `Level` of a name (see `_levels`)."""
 
 
 def _levels(name: CompanyName) -> Levels:
-    return [(" ".join(f.core), " ".join(f.base)) for f in name.variants]
+    return [
+        ((" ".join(f.core), "".join(f.core)), (" ".join(f.base), "".join(f.base)))
+        for f in name.variants
+    ]
 
 
 def _may_score(a: Levels, b: Levels, rules: MatchRules) -> bool:
@@ -283,11 +287,11 @@ def _may_score(a: Levels, b: Levels, rules: MatchRules) -> bool:
         return True
     for core_a, base_a in a:
         for core_b, base_b in b:
-            for ta, tb in ((core_a, core_b), (base_a, base_b)):
-                if fuzz.ratio(ta.replace(" ", ""), tb.replace(" ", ""), score_cutoff=compact_cut):
+            for (words_a, compact_a), (words_b, compact_b) in ((core_a, core_b), (base_a, base_b)):
+                if fuzz.ratio(compact_a, compact_b, score_cutoff=compact_cut):
                     return True
-                if ta.count(" ") == tb.count(" ") and fuzz.token_sort_ratio(
-                    ta, tb, score_cutoff=aligned_cut
+                if words_a.count(" ") == words_b.count(" ") and fuzz.token_sort_ratio(
+                    words_a, words_b, score_cutoff=aligned_cut
                 ):
                     return True
     return False
@@ -340,7 +344,7 @@ class Screen:
             return True
         if self._groups and not self._groups.isdisjoint(self._aliases.groups_of(exact)):
             return True
-        shortest = min(len(x.compact), len(outline.levels[0][0].replace(" ", "")))
+        shortest = min(len(x.compact), len(outline.levels[0][0][1]))
         return shortest >= self._rules.fuzzy_min_length and _may_score(
             self._levels, outline.levels, self._rules
         )

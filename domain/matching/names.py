@@ -402,12 +402,16 @@ def load_forms(raw: str, text: str, block_prefix: int = BLOCK_PREFIX) -> Company
     return _assemble(raw, tuple(variants), shorts, inits, block_prefix)
 
 
+Level = tuple[str, str]
+"""One normalisation level of a name: its words space-separated, and without spaces."""
+
+
 class Outline(NamedTuple):
     """What a quick screen reads of a stored analysis (`dump_forms`) without building the
-    `CompanyName`: each variant's core and base words (space-separated), the exact and
-    regional forms (no spaces), the short forms and the initialisms."""
+    `CompanyName`: each variant's core and base `Level`, the exact and regional forms (no
+    spaces), the short forms and the initialisms."""
 
-    levels: list[tuple[str, str]]
+    levels: list[tuple[Level, Level]]
     exact: set[str]
     regional: set[str]
     short_forms: list[str]
@@ -420,7 +424,7 @@ def read_outline(raw: str, text: str) -> Outline | None:
     parts = text.split("#")
     if len(parts) != 5 or parts[0] != _FORMS_VERSION or parts[1] != _checksum(raw):
         return None
-    levels: list[tuple[str, str]] = []
+    levels: list[tuple[Level, Level]] = []
     exact: set[str] = set()
     regional: set[str] = set()
     for chunk in parts[2].split(";") if parts[2] else ():
@@ -429,9 +433,11 @@ def read_outline(raw: str, text: str) -> Outline | None:
             return None
         core = fields[1] or fields[0]
         base = fields[2] or core
-        levels.append((core, base))
-        exact.add(core.replace(" ", ""))
-        exact.add(base.replace(" ", ""))
+        core_compact = core.replace(" ", "")
+        base_compact = core_compact if base is core else base.replace(" ", "")
+        levels.append(((core, core_compact), (base, base_compact)))
+        exact.add(core_compact)
+        exact.add(base_compact)
         if fields[3]:
             regional.add(fields[3].replace(" ", ""))
     return Outline(levels, exact, regional, parts[3].split(), parts[4].split())
