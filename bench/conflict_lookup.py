@@ -61,6 +61,7 @@ from domain.conflicts import (
     ConflictRules,
     account_ref,
     find_conflicts,
+    warm_up,
 )
 from domain.crm import Account
 from domain.matching import CompanyRef, MatchRules, match, name_forms
@@ -329,6 +330,7 @@ async def run_checks(
 ) -> list[Check]:
     """Each subject checked as `screen` does, timed from keys to scored findings."""
     await prepare_lookups(engine)  # as `dibs serve` does when it starts,
+    warm_up(rules)
     tune_gc()  # and as it collects garbage
     new_uow = uow_factory(make_session_factory(engine), conflict_rules=rules)
     checks: list[Check] = []

@@ -19,6 +19,7 @@ from bot.importing import restore_key_index
 from bot.middleware import register_middleware
 from bot.outbox import OutboxTuning, OutboxWorker
 from bot.slack_http import events_app
+from domain.conflicts import warm_up
 from storage.conflicts import prepare_lookups
 from storage.sqlite_checkpoint import wal_checkpoints
 
@@ -100,6 +101,7 @@ def _add_health_and_worker(
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
         await restore_key_index(deps.uow)
         await prepare_lookups(deps.engine)
+        warm_up(deps.conflict_rules)
         async with wal_checkpoints(deps.engine), worker_running(deps, tuning):
             yield
         await deps.close()

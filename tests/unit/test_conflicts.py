@@ -18,9 +18,10 @@ from domain.conflicts import (
     count_findings,
     find_conflicts,
     opportunity_ref,
+    warm_up,
 )
 from domain.crm import Account, Opportunity
-from domain.matching import CompanyRef, Signal, Strength
+from domain.matching import CompanyRef, Signal, Strength, domains
 from domain.registration import DealDetails, RegistrationStatus
 
 NOW = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
@@ -224,3 +225,11 @@ class TestCompanyRefs:
 
     def test_keys_of_matching_records_intersect(self) -> None:
         assert RULES.keys(ACME) & RULES.keys(an_account_claim().company)
+
+
+def test_warming_up_loads_the_suffix_list_before_any_check() -> None:
+    domains._extractor.cache_clear()
+
+    warm_up(RULES)
+
+    assert domains._extractor.cache_info().currsize == 1
