@@ -259,7 +259,9 @@ def _blocks(forms: NameForms, prefix: int) -> set[str]:
         if whole is not None:
             out.add(whole)
     for own in owns:
-        out |= _deletions(own)
+        # "ona" and "nna" share only "na", a block of hundreds of thousands of names at CRM
+        # scale that no lookup can use: a text this short is a block as it is, not a typo.
+        out |= _deletions(own) if len(own) > _OWN_LETTERS else {own}
     return out
 
 
@@ -278,7 +280,9 @@ def shares_block(a: CompanyName, b: CompanyName) -> bool:
             own, whole = _block_texts(toks, prefix)
             if own in mine or (whole is not None and whole in mine):
                 return True
-            if any(own[:i] + own[i + 1 :] in mine for i in range(len(own))):
+            if len(own) > _OWN_LETTERS and any(
+                own[:i] + own[i + 1 :] in mine for i in range(len(own))
+            ):
                 return True
     return False
 

@@ -110,6 +110,15 @@ def test_a_short_common_word_keeps_its_exact_block() -> None:
     assert "groupvo" not in analyse(a.name).blocks  # no deletions of the common-led block
 
 
+def test_a_word_of_three_letters_is_a_block_as_it_is() -> None:
+    """Found by hypothesis: the two shared only "na", which hundreds of thousands of names
+    share at CRM scale, so no lookup could find one from the other."""
+    a, b = CompanyRef("Global Global Ona"), CompanyRef("Global Global Nna")
+    assert "t:ona" in candidate_keys(a)
+    assert "t:na" not in candidate_keys(a)
+    assert match(a, b) is None
+
+
 def _filled_by_common_words(key: str) -> bool:
     """A typo block that is common words plus at most two letters of another word: shared
     by hundreds of names in a large CRM, so a lookup can never use it."""
