@@ -22,6 +22,7 @@ from domain.matching.names import (
     Level,
     analyse,
     initialism_hit,
+    level_pairs,
     read_outline,
     shares_block,
     similarity,
@@ -287,7 +288,8 @@ def _may_score(a: Levels, b: Levels, rules: MatchRules) -> bool:
         return True
     for core_a, base_a in a:
         for core_b, base_b in b:
-            for (words_a, compact_a), (words_b, compact_b) in ((core_a, core_b), (base_a, base_b)):
+            pairs = level_pairs((core_a, core_b), (base_a, base_b))
+            for (words_a, compact_a), (words_b, compact_b) in pairs:
                 if fuzz.ratio(compact_a, compact_b, score_cutoff=compact_cut):
                     return True
                 if words_a.count(" ") == words_b.count(" ") and fuzz.token_sort_ratio(

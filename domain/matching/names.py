@@ -7,7 +7,7 @@ import unicodedata
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from rapidfuzz import fuzz
 
@@ -474,12 +474,21 @@ def similarity(a: CompanyName, b: CompanyName, *, min_token: float) -> tuple[flo
     aligned = compact = 0.0
     for fa in a.variants:
         for fb in b.variants:
-            for ta, tb in ((fa.core, fb.core), (fa.base, fb.base)):
+            for ta, tb in level_pairs((fa.core, fb.core), (fa.base, fb.base)):
                 compact = max(compact, fuzz.ratio("".join(ta), "".join(tb)) / 100)
                 if len(ta) == len(tb) and _words_alike(ta, tb, min_token):
                     score = fuzz.token_sort_ratio(" ".join(ta), " ".join(tb)) / 100
                     aligned = max(aligned, score)
     return aligned, compact
+
+
+T = TypeVar("T")
+
+
+def level_pairs(core: T, base: T) -> tuple[T, ...]:
+    """The core pair and the base pair of two names, once when they are the same (most
+    names have no group word to drop, so their base is their core)."""
+    return (core,) if base == core else (core, base)
 
 
 def _words_alike(ta: tuple[str, ...], tb: tuple[str, ...], min_token: float) -> bool:
