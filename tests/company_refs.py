@@ -1,31 +1,15 @@
 """Company records for matching properties: the labelled evaluation pairs, and records
 built from overlapping pieces (with typos) so that many random pairs match."""
 
-import csv
-from pathlib import Path
-
 from hypothesis import strategies as st
 
+from bench.matching_eval import load as load_evaluation_set
 from domain.matching import CompanyRef
-
-EVAL = Path(__file__).parents[1] / "bench" / "data" / "company_pairs.csv"
 
 
 def evaluation_pairs() -> list[tuple[CompanyRef, CompanyRef]]:
     """Both records of every row of the labelled evaluation set (matches and not)."""
-    with EVAL.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    return [(_side(row, "a"), _side(row, "b")) for row in rows]
-
-
-def _side(row: dict[str, str], side: str) -> CompanyRef:
-    """One side of an evaluation row."""
-    return CompanyRef(
-        name=row[f"name_{side}"],
-        domain=row[f"domain_{side}"] or None,
-        email=row[f"email_{side}"] or None,
-        country=row[f"country_{side}"] or None,
-    )
+    return [(pair.a, pair.b) for pair in load_evaluation_set()]
 
 
 _PIECES = [

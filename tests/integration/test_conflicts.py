@@ -301,20 +301,31 @@ class TestScreen:
         )
 
 
+@pytest.fixture
+def lookups(engine: AsyncEngine) -> list[str]:
+    """The key lookup statements run on `engine` from now on, as sent to the driver."""
+    sent: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "row_number()" in statement:
+            sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    return sent
+
+
+def parts(statement: str) -> int:
+    """How many (key, kind) parts a key lookup statement has."""
+    return statement.count("UNION ALL") + 1
+
+
 class TestLookupStatement:
     async def test_key_mixes_of_one_size_share_one_prepared_statement(
-        self, engine: AsyncEngine, new_uow: NewUow
+        self, new_uow: NewUow, lookups: list[str]
     ) -> None:
         """Preparing the lookup costs SQLite ten times what running it does, so the SQL
         text must not depend on which sorts of keys a subject has, only on how many."""
         await import_accounts(new_uow, Account("0001", "Umbrella", domain="umbrella.com"))
-        lookups: list[str] = []
-
-        def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-            if "row_number()" in statement:
-                lookups.append(statement)
-
-        event.listen(engine.sync_engine, "before_cursor_execute", record)
         subjects = [
             {"d:umbrella.com", "n:umbrella", "t:umbrella"},
             {"t:umbrela", "t:mbrella", "i:ub"},
@@ -335,38 +346,25 @@ class TestLookupStatement:
         assert lookups[3] != lookups[0]
 
     async def test_kinds_with_no_records_are_not_looked_up(
-        self, engine: AsyncEngine, new_uow: NewUow
+        self, new_uow: NewUow, lookups: list[str]
     ) -> None:
         await import_accounts(new_uow, Account("0001", "Umbrella"))
-        looked_up: list[str] = []
 
-        def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-            if "row_number()" in statement:
-                looked_up.append(statement)
-
-        event.listen(engine.sync_engine, "before_cursor_execute", record)
         found = await claims(new_uow, CompanyRef("Umbrella"))
 
         assert ids(found, ClaimKind.account) == [1]
-        [statement] = looked_up
         keys = len(RULES.lookup_keys(CompanyRef("Umbrella")))
-        assert statement.count("UNION ALL") + 1 == keys + -keys % 4  # accounts only
+        assert [parts(statement) for statement in lookups] == [keys + -keys % 4]  # accounts
 
     async def test_preparing_the_lookups_ahead_runs_each_size_once_and_changes_nothing(
-        self, engine: AsyncEngine, new_uow: NewUow
+        self, engine: AsyncEngine, new_uow: NewUow, lookups: list[str]
     ) -> None:
         await import_accounts(new_uow, Account("0001", "Umbrella"))
-        sizes: list[int] = []
 
-        def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-            if "row_number()" in statement:
-                sizes.append(statement.count("UNION ALL") + 1)
-
-        event.listen(engine.sync_engine, "before_cursor_execute", record)
         await prepare_lookups(engine, up_to_keys=12)
 
         # 4, 8 and 12 keys for one, two and three kinds of records
-        assert sizes == [4, 8, 12, 16, 24, 36]
+        assert [parts(statement) for statement in lookups] == [4, 8, 12, 16, 24, 36]
         assert ids(await claims(new_uow, CompanyRef("Umbrella")), ClaimKind.account) == [1]
 
 
