@@ -1,24 +1,29 @@
 """Conflict candidates and findings in SQL: the key lookup narrows, the domain judges.
 
-The lookup reads, for each of the subject's lookup keys and each kind of claim, at most
-`key_cap` postings in index order (`company_key (key, owner_kind, owner_id)`), in one UNION
-ALL statement. A name key (``n:``, ``i:``, ``s:``, ``a:``, ``t:``) with more postings than
-the cap is dropped inside the statement: it is too common to narrow anything (think a
-typo block of a common word among a million accounts), and counting `key_cap + 1` index
-entries in SQL costs far less than shipping them to Python. A domain key (``d:``) is
-specific by nature and never dropped, only truncated to the first `key_cap` records. So
-one lookup touches at most keys × 3 × (2 cap + 1) index entries however large the CRM is,
-without counters to keep up to date on every write.
+The lookup reads, for each of the subject's lookup keys and each kind of claim that has any
+keys at all (one primary-key probe per kind first), at most `key_cap` postings in index
+order (`company_key (key, owner_kind, owner_id)`), in one UNION ALL statement. A name key
+(``n:``, ``i:``, ``s:``, ``a:``, ``t:``) with more postings than the cap is dropped inside
+the statement: it is too common to narrow anything (think a typo block of a common word
+among a million accounts), and counting `key_cap + 1` index entries in SQL costs far less
+than shipping them to Python. A domain key (``d:``) is specific by nature and never dropped,
+only truncated to the first `key_cap` records. So one lookup touches at most
+keys × 3 × (2 cap + 1) index entries however large the CRM is, without counters to keep up
+to date on every write.
 
 Scoring a candidate costs more than finding it. Every record sharing a domain, name or
 alias key is loaded (at most `key_cap` per key); of those sharing only initialism and
 typo-block keys, at most `candidate_cap` per kind, ranked by the rarity of the keys they
 share (a block shared by 3 records says more than one shared by 150: a real typo shares
 the rare blocks of the name's own words, a stranger only the common ones of "Logistics").
-Every statement is built once and reused, so a lookup pays no SQL compilation (see
-`bench/conflict_lookup.py` for the numbers at a million accounts). Each candidate comes with
-the analysis its record stored (``name_forms``), so scoring it does not analyse its name
-again; a row without valid forms is analysed as before.
+Every statement is built once and reused, so a lookup pays no SQL compilation, and the
+lookup's text depends only on how many (key, kind) parts it has, so that the database keeps
+each prepared (`prepare_lookups` prepares them when the app starts; see
+`bench/conflict_lookup.py` for the numbers at a million accounts). Each candidate row
+carries the analysis its record stored (``name_forms``): a `Screen` given by the caller
+reads it as text and leaves out the rows that cannot match before any is built, and the
+rest are built with it, so judging them does not analyse their names again; a row without
+valid forms is kept and analysed as before.
 """
 
 from __future__ import annotations
