@@ -18,7 +18,7 @@ from domain.conflicts import ConflictRules
 from domain.matching import Aliases, MatchRules
 from domain.ports import UnitOfWork
 from storage.db import make_engine, make_session_factory
-from storage.uow import SessionSource, SqlAlchemyUnitOfWork
+from storage.uow import SessionSource, SqlAlchemyUnitOfWork, uow_factory
 
 Clock = Callable[[], datetime]
 RULES_MAX_AGE = 2.0
@@ -93,9 +93,7 @@ def make_uow_factory(
     engine: AsyncEngine, rules: ConflictRules | None = None
 ) -> Callable[[], UnitOfWork]:
     """Units of work on `engine`; `rules` decide the candidate keys stored with records."""
-    sessions = SessionSource(make_session_factory(engine))
-    rules = rules or ConflictRules()
-    return lambda: SqlAlchemyUnitOfWork(sessions, conflict_rules=rules)
+    return uow_factory(make_session_factory(engine), conflict_rules=rules)
 
 
 def bootstrap(settings: Settings, config: DibsConfig, *, clock: Clock = utc_now) -> Deps:
