@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -276,7 +276,7 @@ async def resubmit_registration(
             cmd.version,
             Notice.resubmitted,
             now=now,
-            evidence=bool(had) or bool(findings),
+            evidence=[*had.values(), *findings],
         )
     if partner is None:  # pragma: no cover - a foreign key guards this
         raise NotFound("The partner of this registration no longer exists.")
@@ -480,18 +480,19 @@ async def _save_with_messages(
     notice: Notice,
     *,
     now: datetime,
-    evidence: bool | None = None,
+    evidence: Sized | None = None,
     **data: str,
 ) -> None:
     """Save the move and queue both cards and notices; when the registration has findings
-    (or `evidence` says so), its evidence message too (it drops the resolution buttons once
-    the case is decided)."""
+    (or, when given, `evidence` is not empty), its evidence message too (it drops the
+    resolution buttons once the case is decided)."""
     assert registration.id is not None
     await uow.registrations.save(registration, expected_version=expected_version)
     if evidence is None:
-        evidence = bool(await uow.conflicts.finding_counts([registration.id]))
-    messages = cards_for(registration.id, notice=notice, **data)
-    if evidence:
-        messages.append(OutboxMessage(MessageKind.evidence, registration_id=registration.id))
+        evidence = await uow.conflicts.finding_counts([registration.id])
+    messages = [
+        *cards_for(registration.id, notice=notice, **data),
+        *evidence_for(registration.id, evidence),
+    ]
     await uow.outbox.put(messages, now=now)
     await uow.commit()
