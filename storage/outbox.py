@@ -34,6 +34,7 @@ _Row = OutboxMessageRow
 _OUTBOX = cast(Table, OutboxMessageRow.__table__)
 _INSERT = insert(_OUTBOX)  # built once: a new statement object costs a cache key each time
 _PENDING = _OUTBOX.c.delivered_at.is_(None) & _OUTBOX.c.failed_at.is_(None)
+"""Neither delivered nor given up (what the partial index `ix_outbox_message_pending` holds)."""
 _DELIVERED = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
@@ -46,7 +47,6 @@ _REFS_OF = select(_MESSAGE_REF).where(
     _MESSAGE_REF.c.kind.in_(bindparam("kinds", expanding=True)),
     _MESSAGE_REF.c.registration_id.in_(bindparam("ids", expanding=True)),
 )
-"""Neither delivered nor given up (what the partial index `ix_outbox_message_pending` holds)."""
 
 
 def _claim_statements() -> tuple[Select[tuple[int]], Update, Select[Any]]:
