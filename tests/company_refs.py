@@ -4,7 +4,7 @@ built from overlapping pieces (with typos) so that many random pairs match."""
 from hypothesis import strategies as st
 
 from bench.matching_eval import load as load_evaluation_set
-from domain.matching import CompanyRef
+from domain.matching import CompanyRef, MatchRules
 
 
 def evaluation_pairs() -> list[tuple[CompanyRef, CompanyRef]]:
@@ -71,3 +71,15 @@ def company_refs(draw: st.DrawFn) -> CompanyRef:
     email = draw(st.sampled_from([None, "a@acme.com", "b@gmail.com", "c@zenith.io"]))
     country = draw(st.sampled_from([None, "US", "DE", "GB"]))
     return CompanyRef(name=name, domain=domain, email=email, country=country)
+
+
+def match_rules() -> st.SearchStrategy[MatchRules]:
+    """Matcher rules other than the default: one fuzzy threshold for both scores, and a
+    typo-block prefix of three to eight letters."""
+    return st.builds(
+        lambda threshold, prefix: MatchRules(
+            fuzzy_threshold=threshold, fuzzy_compact_threshold=threshold, block_prefix=prefix
+        ),
+        st.floats(0.5, 1.0),
+        st.integers(3, 8),
+    )

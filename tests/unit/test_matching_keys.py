@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from domain.matching import Aliases, CompanyRef, MatchRules, candidate_keys, lookup_keys, match
 from domain.matching.names import analyse
 from domain.matching.wordlists import COMMON_WORDS
-from tests.company_refs import company_refs, evaluation_pairs, mutate
+from tests.company_refs import company_refs, evaluation_pairs, match_rules, mutate
 
 
 def test_keys_have_prefixes_and_stay_short() -> None:
@@ -70,13 +70,10 @@ def test_any_match_shares_a_candidate_key(a: CompanyRef, b: CompanyRef) -> None:
 
 
 @settings(max_examples=200)
-@given(company_refs(), company_refs(), st.floats(0.5, 1.0), st.integers(3, 8))
+@given(company_refs(), company_refs(), match_rules())
 def test_the_property_holds_under_other_rules(
-    a: CompanyRef, b: CompanyRef, threshold: float, prefix: int
+    a: CompanyRef, b: CompanyRef, rules: MatchRules
 ) -> None:
-    rules = MatchRules(
-        fuzzy_threshold=threshold, fuzzy_compact_threshold=threshold, block_prefix=prefix
-    )
     if match(a, b, rules=rules) is not None:
         assert lookup_keys(a, rules=rules) & candidate_keys(b, rules=rules)
         assert lookup_keys(b, rules=rules) & candidate_keys(a, rules=rules)

@@ -1,11 +1,10 @@
 """Screen: rules out, from a record's stored text, only records that `match` would reject."""
 
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from domain.matching import Aliases, CompanyRef, MatchRules, Screen, match, name_forms
 from domain.matching.names import analyse, dump_forms
-from tests.company_refs import company_refs, evaluation_pairs
+from tests.company_refs import company_refs, evaluation_pairs, match_rules
 
 
 def kept(subject: CompanyRef, record: CompanyRef, **options: object) -> bool:
@@ -36,13 +35,8 @@ def test_keeps_any_match(a: CompanyRef, b: CompanyRef) -> None:
 
 
 @settings(max_examples=200)
-@given(company_refs(), company_refs(), st.floats(0.5, 1.0), st.integers(3, 8))
-def test_keeps_any_match_under_other_rules(
-    a: CompanyRef, b: CompanyRef, threshold: float, prefix: int
-) -> None:
-    rules = MatchRules(
-        fuzzy_threshold=threshold, fuzzy_compact_threshold=threshold, block_prefix=prefix
-    )
+@given(company_refs(), company_refs(), match_rules())
+def test_keeps_any_match_under_other_rules(a: CompanyRef, b: CompanyRef, rules: MatchRules) -> None:
     if match(a, b, rules=rules) is not None:
         assert kept(a, b, rules=rules)
 
