@@ -34,6 +34,8 @@ class CsvFile:
     delimiter: str
     headers: list[str]
     size: int
+    estimated_rows: int
+    """Rows after the header, estimated from the lines in the first `SNIFF_CHARS`."""
 
     def rows(
         self, on_progress: Callable[[int], None]
@@ -73,7 +75,10 @@ def open_csv(path: Path, delimiter: str | None = None) -> CsvFile:
     header = next(csv.reader(io.StringIO(sample), delimiter=delimiter), None)
     if not header or not any(cell.strip() for cell in header):
         raise CsvProblem(f"{path} is empty: the first line must name the columns")
-    return CsvFile(path=path, delimiter=delimiter, headers=header, size=path.stat().st_size)
+    size = path.stat().st_size
+    lines = max(sample.count("\n"), 1)
+    rows = round(size * lines / max(len(sample.encode()), 1)) - 1
+    return CsvFile(path, delimiter, header, size, estimated_rows=max(rows, 0))
 
 
 def sniff_delimiter(sample: str) -> str:

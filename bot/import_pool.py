@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Set
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from domain.conflicts import ConflictRules, account_ref, opportunity_ref
 from domain.crm import Account, Opportunity
@@ -31,7 +31,6 @@ from storage.crm import BulkRecords, account_values, opportunity_values
 Record = Account | Opportunity
 Row = tuple[int, list[str]] | RowError
 """(line, cells) of one record in the file, or the reason it could not be read as CSV."""
-T = TypeVar("T")
 
 CHUNK_ROWS = 1_000
 GC_YOUNG = 100_000
@@ -67,53 +66,65 @@ class Prepared:
         )
 
 
+Read = tuple[list[Seen | RowError], Prepared | None]
+"""What a chunk of rows reads as: each non-blank row as `Seen` or as its RowError, in order,
+and the good records ready to write (None when they were only checked)."""
+
+
 class ChunkReader:
-    """Reads chunks of rows: `check` for the first pass, `key` for the writing pass."""
+    """Reads chunks of rows: checked only, or keyed and ready to write as well."""
 
     def __init__(self, columns: ColumnMap, kind: Kind, rules: ConflictRules | None) -> None:
         self._parser = RowParser(columns, kind)
         self._rules = rules
 
-    def check(self, rows: list[Row]) -> list[Seen | RowError]:
-        """Each non-blank row as `Seen` or as its RowError, in order."""
-        out: list[Seen | RowError] = []
-        check, has_own_id = self._parser.check, self._parser.has_own_id
-        for row in rows:
-            if isinstance(row, RowError):
-                out.append(row)
-                continue
-            line, cells = row
-            result = check(cells, line)
-            if isinstance(result, RowError):
-                out.append(result)
-            elif result is not None:
-                out.append((line, result, has_own_id(cells)))
-        return out
+    def read(self, rows: list[Row], keyed: bool) -> Read:
+        """The rows checked and, when `keyed`, their good records with their keys.
 
-    def key(self, rows: list[Row]) -> Prepared:
-        """The good records among the rows, with their keys (bad rows are left out)."""
-        rules = self._rules
-        if rules is None:
+        Checking alone reads less (`RowParser.check`: not the website of a record with an
+        id of its own), for a first pass that only looks for bad rows.
+        """
+        if keyed and self._rules is None:
             raise RuntimeError("keys need the conflict rules")
-        read = self._parser.read
+        parser = self._parser
+        has_own_id = parser.has_own_id
+        out: list[Seen | RowError] = []
         lines: list[int] = []
         values: list[tuple[Any, ...]] = []
         keys: list[str] = []
         for row in rows:
             if isinstance(row, RowError):
+                out.append(row)
                 continue
             line, cells = row
-            result = read(cells, line)
-            if isinstance(result, Account):
-                values.append(account_values(result))
-                keys.append(encode_keys(rules.keys(account_ref(result))))
-            elif isinstance(result, Opportunity):
-                values.append(opportunity_values(result))
-                keys.append(encode_keys(rules.keys(opportunity_ref(result))))
-            else:
+            if not keyed:
+                external_id = parser.check(cells, line)
+                if isinstance(external_id, RowError):
+                    out.append(external_id)
+                elif external_id is not None:
+                    out.append((line, external_id, has_own_id(cells)))
                 continue
+            record = parser.read(cells, line)
+            if record is None:
+                continue
+            if isinstance(record, RowError):
+                out.append(record)
+                continue
+            out.append((line, record.external_id, has_own_id(cells)))
             lines.append(line)
-        return Prepared(lines, BulkRecords(values, keys))
+            values.append(self._values(record))
+            keys.append(self._keys(record))
+        return out, Prepared(lines, BulkRecords(values, keys)) if keyed else None
+
+    def _values(self, record: Record) -> tuple[Any, ...]:
+        if isinstance(record, Account):
+            return account_values(record)
+        return opportunity_values(record)
+
+    def _keys(self, record: Record) -> str:
+        assert self._rules is not None
+        ref = account_ref(record) if isinstance(record, Account) else opportunity_ref(record)
+        return encode_keys(self._rules.keys(ref))
 
 
 _worker: ChunkReader | None = None
@@ -152,15 +163,10 @@ def collecting_less() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def _check_in_worker(rows: list[Row]) -> list[Seen | RowError]:
-    assert _worker is not None
-    return _worker.check(rows)
-
-
-def _key_in_worker(rows: list[Row]) -> Prepared:
+def _read_in_worker(rows: list[Row], keyed: bool) -> Read:
     assert _worker is not None
     try:
-        return _worker.key(rows)
+        return _worker.read(rows, keyed)
     finally:
         # An import's names are nearly all distinct: the analysis cache (for the bot's
         # repeated lookups) would only grow each worker by a few hundred MB.
@@ -201,26 +207,16 @@ class Chunks:
         """Processes doing the work (1: this one)."""
         return self._workers if self._pool is not None else 1
 
-    def check(self, chunks: Iterable[list[Row]]) -> Iterator[list[Seen | RowError]]:
-        """`ChunkReader.check` of each chunk, in order."""
-        return self._map(self._local.check, _check_in_worker, chunks)
-
-    def key(self, chunks: Iterable[list[Row]]) -> Iterator[Prepared]:
-        """`ChunkReader.key` of each chunk, in order."""
-        return self._map(self._local.key, _key_in_worker, chunks)
-
-    def _map(
-        self,
-        local: Callable[[list[Row]], T],
-        remote: Callable[[list[Row]], T],
-        chunks: Iterable[list[Row]],
-    ) -> Iterator[T]:
+    def read(self, chunks: Iterable[list[Row]], keyed: Callable[[], bool]) -> Iterator[Read]:
+        """`ChunkReader.read` of each chunk, in order; `keyed()` is asked as each chunk is
+        sent (a first import stops keying at its first bad row: it will write nothing)."""
         if self._pool is None:
-            yield from map(local, chunks)
+            for chunk in chunks:
+                yield self._local.read(chunk, keyed())
             return
-        pending: deque[Future[T]] = deque()
+        pending: deque[Future[Read]] = deque()
         for chunk in chunks:
-            pending.append(self._pool.submit(remote, chunk))
+            pending.append(self._pool.submit(_read_in_worker, chunk, keyed()))
             if len(pending) >= self._workers * WINDOW_PER_WORKER:
                 yield pending.popleft().result()
         while pending:

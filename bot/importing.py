@@ -1,8 +1,11 @@
 """`dibs import accounts|opportunities FILE`: the direct team's CRM exports, upserted by id.
 
-The file is read twice: once to check every row (nothing is written if one is bad, unless
-`--skip-bad-rows`), then again to write the good records in batches of 20,000, one transaction
-per batch. Re-running an import is safe: records are upserted by their external id.
+A file with a bad row changes nothing unless `--skip-bad-rows`. The good records are written
+in batches of 20,000, one transaction per batch; re-running an import is safe: records are
+upserted by their external id. Into a table that holds records of that kind the file is read
+twice: once to check every row, then again to write. A first import (none of that kind
+stored) reads it once, checking and writing together: at its first bad row it stops
+writing, reads on to list the others, and deletes what it wrote.
 
 The worker processes (`bot.import_pool`) read, key and shape the records; this process only
 writes them, below the ORM (`SqlAlchemyCrmRepository.bulk_upsert`). An import into an empty
@@ -18,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn, Protocol, cast
 
@@ -36,6 +40,7 @@ from domain.errors import DomainError
 from domain.ports import UnitOfWork
 from storage.crm import BulkRecords, tune_for_bulk_load
 from storage.db import make_engine
+from storage.models import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +62,19 @@ _CLAIMS: dict[Kind, ClaimKind] = {
 class CrmWriter(Protocol):
     """Writes an import's records in bulk, upserted by external id; one transaction a call."""
 
-    async def begin(self, kind: ClaimKind, incoming: int) -> bool:
-        """Get ready for `incoming` records; True when none of this kind are stored yet."""
+    async def begin(self, kind: ClaimKind) -> int:
+        """Get ready to write records of `kind`; how many of them are stored."""
+
+    async def defer_index(self) -> None:
+        """Set the key index aside while a bulk load writes, if that is faster (`finish`
+        builds it)."""
 
     async def upsert(
         self, kind: ClaimKind, records: BulkRecords, *, first_import: bool
     ) -> UpsertCounts: ...
+
+    async def discard(self, kind: ClaimKind) -> None:
+        """Delete the records this import wrote (a first import: it inserted them all)."""
 
     async def finish(self, *, written: int) -> None:
         """Put back what `begin` set aside; refresh statistics when records were written."""
@@ -75,8 +87,15 @@ class _BulkCrm(Protocol):
     """What the SQL CRM repository adds to `domain.ports.CrmRepository` for imports."""
 
     async def bulk_upsert(
-        self, kind: ClaimKind, records: BulkRecords, *, first_import: bool = False
+        self,
+        kind: ClaimKind,
+        records: BulkRecords,
+        *,
+        now: datetime | None = None,
+        first_import: bool = False,
     ) -> UpsertCounts: ...
+
+    async def discard_imported(self, kind: ClaimKind, stamp: datetime) -> None: ...
 
     async def stored(self, kind: ClaimKind) -> int: ...
 
@@ -93,25 +112,37 @@ class _UowCrmWriter:
     def __init__(self, uow_factory: Callable[[], UnitOfWork]) -> None:
         self._uow_factory = uow_factory
         self._deferred = False
+        self._stamp = utcnow()
 
-    async def begin(self, kind: ClaimKind, incoming: int) -> bool:
+    async def begin(self, kind: ClaimKind) -> int:
+        self._stamp = utcnow()  # every record of the import: imported at its start
         async with self._uow_factory() as uow:
             crm = cast(_BulkCrm, uow.crm)
             await crm.ensure_key_index()  # an import that was killed may have left it out
             stored = await crm.stored(kind)
-            if incoming >= DEFER_INDEX_MIN and stored < incoming:
-                self._deferred = await crm.defer_key_index()
             await uow.commit()
-        return stored == 0
+        return stored
+
+    async def defer_index(self) -> None:
+        async with self._uow_factory() as uow:
+            self._deferred = await cast(_BulkCrm, uow.crm).defer_key_index()
+            await uow.commit()
 
     async def upsert(
         self, kind: ClaimKind, records: BulkRecords, *, first_import: bool
     ) -> UpsertCounts:
         async with self._uow_factory() as uow:
             crm = cast(_BulkCrm, uow.crm)
-            counts = await crm.bulk_upsert(kind, records, first_import=first_import)
+            counts = await crm.bulk_upsert(
+                kind, records, now=self._stamp, first_import=first_import
+            )
             await uow.commit()
         return counts
+
+    async def discard(self, kind: ClaimKind) -> None:
+        async with self._uow_factory() as uow:
+            await cast(_BulkCrm, uow.crm).discard_imported(kind, self._stamp)
+            await uow.commit()
 
     async def finish(self, *, written: int) -> None:
         async with self._uow_factory() as uow:
@@ -192,7 +223,7 @@ async def store(
 
 @dataclass(slots=True)
 class Check:
-    """What the first pass found: good records counted, bad rows listed (the first 50), and
+    """What reading the rows found: good records counted, bad rows listed (the first 50), and
     the lines whose external id repeats an earlier line's (skipped when writing)."""
 
     good: int = 0
@@ -200,24 +231,39 @@ class Check:
     listed: list[RowError] = field(default_factory=list)
     repeated: set[int] = field(default_factory=set)
 
+    def add(self, items: list[Seen | RowError], ids: RowParser) -> set[int]:
+        """Count a chunk's rows (chunks in file order); the lines in it that repeat an id."""
+        repeated: set[int] = set()
+        for item in items:
+            error = _repeated(ids, item) if isinstance(item, tuple) else item
+            if error is None:
+                self.good += 1
+                continue
+            if isinstance(item, tuple):
+                repeated.add(item[0])
+            self.bad += 1
+            if len(self.listed) < MAX_LISTED:
+                self.listed.append(error)
+        self.repeated |= repeated
+        return repeated
+
 
 def check(source: CsvFile, columns: ColumnMap, kind: Kind, chunks: Chunks) -> Check:
     """Read every row once, counting good records and collecting bad rows."""
     result = Check()
     ids = RowParser(columns, kind)
     with progress_bar(f"checking {source.path.name}", source.size) as advance:
-        for items in chunks.check(chunked(source.rows(advance))):
-            for item in items:
-                error = _repeated(ids, item) if isinstance(item, tuple) else item
-                if error is None:
-                    result.good += 1
-                    continue
-                if isinstance(item, tuple):
-                    result.repeated.add(item[0])
-                result.bad += 1
-                if len(result.listed) < MAX_LISTED:
-                    result.listed.append(error)
+        for items, _records in chunks.read(chunked(source.rows(advance)), keyed=_never):
+            result.add(items, ids)
     return result
+
+
+def _never() -> bool:
+    return False
+
+
+def _always() -> bool:
+    return True
 
 
 def _repeated(ids: RowParser, seen: Seen) -> RowError | None:
@@ -229,8 +275,40 @@ def _good(
     source: CsvFile, chunks: Chunks, found: Check, advance: Callable[[int], None]
 ) -> Iterator[Prepared]:
     """The good records with their keys, in file order (the first pass found the bad ones)."""
-    for prepared in chunks.key(chunked(source.rows(advance))):
+    for _items, prepared in chunks.read(chunked(source.rows(advance)), keyed=_always):
+        assert prepared is not None
         yield prepared.without(found.repeated) if found.repeated else prepared
+
+
+class _Blocked(Exception):
+    """A first import found bad rows and may not skip them: what it wrote is to be deleted."""
+
+
+def _good_as_checked(
+    source: CsvFile,
+    chunks: Chunks,
+    kind: Kind,
+    found: Check,
+    advance: Callable[[int], None],
+    *,
+    skip_bad_rows: bool,
+) -> Iterator[Prepared]:
+    """The good records with their keys, in file order, checked (into `found`) as they are
+    read. Unless `skip_bad_rows`, the first bad row ends them: the rest of the file is only
+    checked, to list its bad rows as well, and then `_Blocked` is raised."""
+    ids = RowParser(chunks.columns, kind)
+
+    def blocked() -> bool:
+        return bool(found.bad) and not skip_bad_rows
+
+    for items, prepared in chunks.read(chunked(source.rows(advance)), lambda: not blocked()):
+        repeated = found.add(items, ids)
+        if blocked():
+            continue
+        assert prepared is not None
+        yield prepared.without(repeated) if repeated else prepared
+    if blocked():
+        raise _Blocked
 
 
 class _Abort(Exception):
@@ -343,6 +421,14 @@ def _checked(
 ) -> Check:
     """The first pass, its bad rows listed; aborts when a bad row would block the import."""
     found = check(source, chunks.columns, kind, chunks)
+    _report(found, source, kind, skip_bad_rows=skip_bad_rows, dry_run=dry_run)
+    return found
+
+
+def _report(
+    found: Check, source: CsvFile, kind: Kind, *, skip_bad_rows: bool, dry_run: bool = False
+) -> None:
+    """List the bad rows; abort when one blocks the import."""
     for error in found.listed:
         click.echo(f"line {error.line}: {error.reason}", err=True)
     if found.bad > len(found.listed):
@@ -355,81 +441,118 @@ def _checked(
             f"{_plural(found.bad, 'bad row')} in {source.path.name}; nothing was imported "
             f"(fix them, or add --skip-bad-rows to import the other {found.good:,})"
         )
-    return found
+
+
+@dataclass(slots=True)
+class _Run:
+    """How far an import got: rows checked, records written, seconds per phase."""
+
+    found: Check = field(default_factory=Check)
+    counts: UpsertCounts = field(default_factory=UpsertCounts)
+    written: int = 0
+    workers: int = 1
+    seconds: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def progress(self, done: int) -> None:
+        self.written = done
 
 
 async def _import(source: CsvFile, columns: ColumnMap, kind: Kind, *, skip_bad_rows: bool) -> None:
-    """Check the file, then upsert its good records batch by batch."""
+    """Upsert the file's good records batch by batch: checked first, or as they are read
+    in a first import (see the module's docstring)."""
     try:
         database_url = get_settings().database_url
     except Exception as error:  # pydantic validation of the environment
         raise _Abort(f"bad environment: {error}".splitlines()[0]) from None
     engine = make_engine(database_url)
     tune_for_bulk_load(engine)
-    written = 0
-
-    def progress(done: int) -> None:
-        nonlocal written
-        written = done
-
+    run = _Run()
     try:
         writer = crm_writer(make_uow_factory(engine))
         if writer is None:
             raise _Abort("CRM storage is not available yet")
-        rules = await writer.rules()
-        started = time.perf_counter()
-        chunks = _chunks(source, columns, kind, rules)
-        began = False
-        try:
-            with chunks, collecting_less():
-                found = _checked(source, chunks, kind, skip_bad_rows=skip_bad_rows, dry_run=False)
-                checked = time.perf_counter()
-                claim = _CLAIMS[kind]
-                first_import = await writer.begin(claim, found.good)
-                began = True
-                with progress_bar(f"importing {source.path.name}", source.size) as advance:
-                    counts = await store(
-                        _good(source, chunks, found, advance),
-                        writer=writer,
-                        kind=claim,
-                        first_import=first_import,
-                        on_batch=progress,
-                    )
-        finally:  # after the worker processes have ended: building an index takes memory
-            stored = time.perf_counter()
-            if began:
-                await writer.finish(written=written)
-        timings = (
-            checked - started,
-            stored - checked,
-            time.perf_counter() - stored,
-            time.process_time(),
-        )
+        first_import = await _write(run, source, columns, kind, writer, skip_bad_rows=skip_bad_rows)
     except DBAPIError as error:
         first = str(error.orig).splitlines()[0] if error.orig else str(error)
         raise _Abort(
-            f"database: {first} ({written:,} {kind} were imported before it; "
+            f"database: {first} ({run.written:,} {kind} were imported before it; "
             "re-running the import is safe)"
         ) from None
     finally:
         await engine.dispose()
+    found, counts = run.found, run.counts
+    if first_import:
+        _report(found, source, kind, skip_bad_rows=skip_bad_rows)
     skipped = f"; skipped {_plural(found.bad, 'bad row')}" if found.bad else ""
     click.echo(
-        f"imported {written:,} {kind} from {source.path.name}: "
+        f"imported {run.written:,} {kind} from {source.path.name}: "
         f"{counts.inserted:,} new, {counts.updated:,} updated{skipped}"
     )
     logger.info(
         "crm import: %s %s from %s (%s new, %s updated, %s bad rows skipped; %s processes; "
         "checked in %.1f s, written in %.1f s, indexed in %.1f s; %.0f CPU s here)",
-        written,
+        run.written,
         kind,
         source.path,
         counts.inserted,
         counts.updated,
         found.bad,
-        chunks.workers,
-        *timings,
+        run.workers,
+        *run.seconds,
+        time.process_time(),
     )
+
+
+async def _write(
+    run: _Run,
+    source: CsvFile,
+    columns: ColumnMap,
+    kind: Kind,
+    writer: CrmWriter,
+    *,
+    skip_bad_rows: bool,
+) -> bool:
+    """Check and write the file's records into `run`; True when it was a first import."""
+    rules = await writer.rules()
+    started = time.perf_counter()
+    claim = _CLAIMS[kind]
+    stored = await writer.begin(claim)
+    first_import = stored == 0
+    chunks = _chunks(source, columns, kind, rules)
+    run.workers = chunks.workers
+    try:
+        with chunks, collecting_less():
+            if not first_import:
+                run.found = _checked(
+                    source, chunks, kind, skip_bad_rows=skip_bad_rows, dry_run=False
+                )
+            checked = time.perf_counter()
+            incoming = source.estimated_rows if first_import else run.found.good
+            if incoming >= DEFER_INDEX_MIN and stored < incoming:
+                await writer.defer_index()
+            with progress_bar(f"importing {source.path.name}", source.size) as advance:
+                records = (
+                    _good_as_checked(
+                        source, chunks, kind, run.found, advance, skip_bad_rows=skip_bad_rows
+                    )
+                    if first_import
+                    else _good(source, chunks, run.found, advance)
+                )
+                run.counts = await store(
+                    records,
+                    writer=writer,
+                    kind=claim,
+                    first_import=first_import,
+                    on_batch=run.progress,
+                )
+    except _Blocked:
+        await writer.discard(claim)
+        run.written = 0
+    finally:  # after the worker processes have ended: building an index takes memory
+        written = time.perf_counter()
+        await writer.finish(written=run.written)
+    run.seconds = (checked - started, written - checked, time.perf_counter() - written)
+    return first_import
 
 
 import_accounts = _command("accounts")

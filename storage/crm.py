@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Boolean, Dialect, Table, func, select
+from sqlalchemy import Boolean, Dialect, Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.schema import CreateIndex, DropIndex
 from sqlalchemy.types import TypeEngine
@@ -176,6 +176,16 @@ class SqlAlchemyCrmRepository:
             encoded += [keys[i] for _, i in changed]
         await insert_encoded_keys(connection, kind, owners, encoded)
         return UpsertCounts(inserted=len(fresh), updated=len(known))
+
+    async def discard_imported(self, kind: ClaimKind, stamp: datetime) -> None:
+        """Delete the records of this kind imported at `stamp`, and their keys: a first
+        import undone (all it wrote were new records)."""
+        table, _columns = _SHAPES[kind]
+        imported = select(table.c.id).where(table.c.imported_at == stamp)
+        await self._session.execute(
+            delete(KEY).where(KEY.c.owner_kind == kind.value, KEY.c.owner_id.in_(imported))
+        )
+        await self._session.execute(delete(table).where(table.c.imported_at == stamp))
 
     async def _upsert(
         self,

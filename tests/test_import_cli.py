@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import cast
 
@@ -17,10 +18,12 @@ import bot.csv_file
 import bot.import_pool
 import bot.importing
 from bot.cli import main
-from bot.import_pool import Prepared
+from bot.import_pool import Chunks, Prepared, Row
 from bot.settings import get_settings
 from domain.conflicts import ClaimKind, ConflictRules, account_ref
 from domain.crm import Account, Opportunity, UpsertCounts
+from domain.crm_csv import resolve_columns
+from domain.matching import CompanyRef
 from domain.ports import UnitOfWork
 from storage.company_keys import encode_keys
 from storage.crm import BulkRecords, SqlAlchemyCrmRepository, account_values
@@ -38,15 +41,22 @@ class FakeCrmWriter:
         self.ids: set[str] = set()
         self.fail_on_batch = fail_on_batch
         self.statistics_refreshed = 0
-        self.began: list[tuple[ClaimKind, int]] = []
+        self.began: list[ClaimKind] = []
+        self.deferred = 0
+        self.discarded: list[Account | Opportunity] = []
+        self._first_batch = 0
 
     @property
     def records(self) -> list[Account | Opportunity]:
         return [r for batch in self.batches for r in batch]
 
-    async def begin(self, kind: ClaimKind, incoming: int) -> bool:
-        self.began.append((kind, incoming))
-        return not self.ids
+    async def begin(self, kind: ClaimKind) -> int:
+        self.began.append(kind)
+        self._first_batch = len(self.batches)
+        return len(self.ids)
+
+    async def defer_index(self) -> None:
+        self.deferred += 1
 
     async def upsert(
         self, kind: ClaimKind, records: BulkRecords, *, first_import: bool
@@ -65,9 +75,20 @@ class FakeCrmWriter:
         return UpsertCounts(inserted=len(batch) - updated, updated=updated)
 
     async def bulk_upsert(
-        self, kind: ClaimKind, records: BulkRecords, *, first_import: bool = False
+        self,
+        kind: ClaimKind,
+        records: BulkRecords,
+        *,
+        now: datetime | None = None,
+        first_import: bool = False,
     ) -> UpsertCounts:
         return await self.upsert(kind, records, first_import=first_import)
+
+    async def discard(self, kind: ClaimKind) -> None:
+        gone = self.batches[self._first_batch :]
+        del self.batches[self._first_batch :]
+        self.discarded += [r for batch in gone for r in batch]
+        self.ids -= {r.external_id for r in self.discarded}
 
     async def finish(self, *, written: int) -> None:
         if written:
@@ -195,10 +216,13 @@ class TestImport:
         self, tmp_path: Path, writer: FakeCrmWriter, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(bot.csv_file, "LARGE_FILE", 1)
-        result = dibs("import", "accounts", rows_file(tmp_path, 10))
-        assert result.exit_code == 0, result.output
-        assert "checking input.csv" in result.stderr
-        assert "importing input.csv" in result.stderr
+        first = dibs("import", "accounts", rows_file(tmp_path, 10))
+        again = dibs("import", "accounts", rows_file(tmp_path, 10))
+        assert first.exit_code == again.exit_code == 0, first.output + again.output
+        assert "importing input.csv" in first.stderr
+        assert "checking input.csv" not in first.stderr  # a first import reads the file once
+        assert "checking input.csv" in again.stderr
+        assert "importing input.csv" in again.stderr
 
 
 class TestBadRows:
@@ -223,6 +247,33 @@ class TestBadRows:
         assert result.exit_code == 0, result.output
         assert [r.external_id for r in writer.records] == ["A-1", "A-3", "A-4"]
         assert result.stdout.endswith("3 new, 0 updated; skipped 2 bad rows\n")
+
+    def test_a_first_import_deletes_what_it_wrote_before_a_bad_row(
+        self, tmp_path: Path, writer: FakeCrmWriter, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(bot.importing, "BATCH_SIZE", 1_000)
+        path = rows_file(tmp_path, 2_500, lambda i: i in {2_200, 2_400})
+        result = dibs("import", "accounts", path)
+        assert result.exit_code == 2
+        assert result.stderr.splitlines()[-3:] == [
+            "line 2201: is_customer: 'maybe' is not yes or no",
+            "line 2401: is_customer: 'maybe' is not yes or no",
+            "dibs: error: 2 bad rows in input.csv; nothing was imported "
+            "(fix them, or add --skip-bad-rows to import the other 2,498)",
+        ]
+        assert writer.records == []
+        assert [r.external_id for r in writer.discarded] == [f"A-{i}" for i in range(1, 2_001)]
+
+    def test_an_import_into_stored_records_checks_the_file_before_writing(
+        self, tmp_path: Path, writer: FakeCrmWriter, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(bot.importing, "BATCH_SIZE", 1_000)
+        dibs("import", "accounts", DATA / "accounts.csv")
+        result = dibs("import", "accounts", rows_file(tmp_path, 2_500, lambda i: i == 2_400))
+        assert result.exit_code == 2
+        assert "1 bad row in input.csv; nothing was imported" in result.stderr
+        assert len(writer.batches) == 1  # the first file's; none of this one's, none deleted
+        assert writer.discarded == []
 
     def test_the_listing_stops_at_fifty(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
         result = dibs("import", "accounts", rows_file(tmp_path, 70, lambda i: i > 10), "--dry-run")
@@ -273,6 +324,12 @@ class TestFileFormats:
         assert result.exit_code == 2
         assert result.stderr.splitlines()[-1].endswith("is not UTF-8 text; save it as CSV UTF-8")
         assert writer.batches == []
+
+    def test_the_rows_of_a_file_are_estimated_from_its_first_lines(self, tmp_path: Path) -> None:
+        (tmp_path / "large").mkdir()
+        small, large = rows_file(tmp_path, 40), rows_file(tmp_path / "large", 20_000)
+        assert bot.csv_file.open_csv(small).estimated_rows == 40
+        assert 18_000 < bot.csv_file.open_csv(large).estimated_rows < 22_000  # longer ids later
 
     def test_an_empty_file_is_refused(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
         result = dibs("import", "accounts", a_csv(tmp_path, ""))
@@ -356,6 +413,24 @@ class TestWorkerProcesses:
         assert [r.name for r in writer.records] == ["Acme", "Globex", "Initech", "Hooli"]
 
 
+class TestChunks:
+    @pytest.mark.parametrize("workers", [1, 2])
+    def test_key_a_chunk_only_when_asked_as_it_is_sent(self, workers: int) -> None:
+        columns = resolve_columns(["name", "domain"], "accounts", {})
+        rows: list[list[Row]] = [[(2, ["Acme", "acme.com"])], [(3, ["Globex", "globex.com"])]]
+        asked = iter([True, False])
+        with Chunks(columns, "accounts", ConflictRules(), workers=workers) as chunks:
+            (seen_1, keyed), (seen_2, checked) = chunks.read(rows, lambda: next(asked))
+        assert keyed is not None
+        assert keyed.lines == [2]
+        assert keyed.records.keys == [
+            encode_keys(ConflictRules().keys(CompanyRef("Acme", "acme.com")))
+        ]
+        assert checked is None
+        assert seen_1 == [(2, keyed.records.values[0][0], False)]  # no id of its own
+        assert [item[0] for item in seen_2 if isinstance(item, tuple)] == [3]
+
+
 class TestStatistics:
     def test_are_refreshed_once_after_an_import(
         self, tmp_path: Path, writer: FakeCrmWriter
@@ -431,6 +506,25 @@ class TestWithStorage:
         assert first.stdout.endswith(": 3 new, 0 updated\n"), first.output
         assert again.stdout.endswith(": 0 new, 3 updated\n"), again.output
         assert deals.stdout.endswith(": 2 new, 0 updated\n"), deals.output
+
+    def test_a_first_import_with_a_bad_row_leaves_nothing_behind(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(bot.importing, "BATCH_SIZE", 2)
+        monkeypatch.setattr(bot.importing, "DEFER_INDEX_MIN", 2)
+        database = tmp_path / "dibs.db"
+        asyncio.run(upgrade(f"sqlite+aiosqlite:///{database}"))
+        result = dibs("import", "accounts", rows_file(tmp_path, 7, lambda i: i == 6))
+        assert result.exit_code == 2
+        assert "1 bad row in input.csv; nothing was imported" in result.stderr
+        with sqlite3.connect(database) as connection:
+            counts = [
+                connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in ("crm_account", "company_key")
+            ]
+            indexes = connection.execute("PRAGMA index_list(company_key)").fetchall()
+        assert counts == [0, 0]
+        assert "ix_company_key_key_owner_kind_owner_id" in {index[1] for index in indexes}
 
     def test_a_large_first_import_builds_the_key_index_at_the_end(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -330,6 +330,33 @@ class TestBulkUpsert:
         assert found == 1
 
 
+class TestDiscardImported:
+    async def test_deletes_the_records_imported_at_that_time_and_their_keys(
+        self, new_uow: NewUow, session_factory: Sessions
+    ) -> None:
+        kept = [Account("0011", "Acme", domain="acme.com")]
+        undone = [Account("0012", "Globex", domain="globex.com"), Account("0013", "Initech")]
+        later = T0 + timedelta(minutes=5)
+        async with new_uow() as uow:
+            await uow.crm.upsert_accounts(kept, now=T0)
+            await uow.crm.upsert_opportunities([Opportunity("0061", "0012", "Globex")], now=later)
+            await uow.commit()
+        for account in undone:  # an import's batches: one transaction each, one time
+            async with new_uow() as uow:
+                await uow.crm.upsert_accounts([account], now=later)
+                await uow.commit()
+
+        async with new_uow() as uow:
+            await cast(SqlAlchemyCrmRepository, uow.crm).discard_imported(ClaimKind.account, later)
+            await uow.commit()
+
+        rows = await accounts_by_external_id(session_factory)
+        assert list(rows) == ["0011"]
+        keys = await stored_keys(session_factory, ClaimKind.account)
+        assert keys == {rows["0011"].id: set(RULES.keys(account_ref(kept[0])))}
+        assert len(await stored_keys(session_factory, ClaimKind.opportunity)) == 1
+
+
 class TestKeyIndex:
     async def test_can_be_set_aside_on_sqlite_and_is_put_back(
         self, new_uow: NewUow, session_factory: Sessions
