@@ -75,6 +75,11 @@ class ConflictRules:
         """The candidate keys a record is stored under with these rules."""
         return _keys(ref, self.match, self.aliases)
 
+    def fresh_keys(self, ref: CompanyRef) -> CandidateKeys:
+        """`keys` of a record seen once (an import's): not looked up in `keys`' cache, whose
+        hashing of the record and the rules adds a third to the cost of working them out."""
+        return candidate_keys(ref, rules=self.match, aliases=self.aliases)
+
     def lookup_keys(self, ref: CompanyRef) -> CandidateKeys:
         """The keys that find every stored record `ref` may match (see `lookup_keys`)."""
         return _lookup_keys(ref, self.match, self.aliases)

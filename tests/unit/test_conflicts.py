@@ -21,7 +21,7 @@ from domain.conflicts import (
     warm_up,
 )
 from domain.crm import Account, Opportunity
-from domain.matching import CompanyRef, Signal, Strength, domains
+from domain.matching import Aliases, CompanyRef, Signal, Strength, domains
 from domain.registration import DealDetails, RegistrationStatus
 
 NOW = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
@@ -225,6 +225,15 @@ class TestCompanyRefs:
 
     def test_keys_of_matching_records_intersect(self) -> None:
         assert RULES.keys(ACME) & RULES.keys(an_account_claim().company)
+
+    def test_an_imports_uncached_keys_are_the_cached_ones(self) -> None:
+        aliased = ConflictRules(
+            aliases=Aliases.none().with_pairs([("Acme Industries", "Roadrunner Co")])
+        )
+        for rules in (RULES, aliased):
+            for ref in (ACME, an_account_claim().company, CompanyRef("Roadrunner Co")):
+                assert rules.fresh_keys(ref) == rules.keys(ref)
+        assert aliased.fresh_keys(ACME) != RULES.fresh_keys(ACME)  # the rules' own aliases
 
 
 def test_warming_up_loads_the_suffix_list_before_any_check() -> None:
