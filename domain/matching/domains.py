@@ -127,6 +127,9 @@ def registrable_domain(value: str | None) -> str | None:
     """The registrable domain of a website (``https://www.shop.acme.co.uk/x`` → ``acme.co.uk``)."""
     if not value:
         return None
+    known = _REGISTRABLE.get(value)
+    if known is not None and known[0] == value:
+        return value  # a domain this reduced a website to: an imported record's, keyed
     host, path = _split_url(value)
     found = _registrable(host)
     if found is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.matching.aliases import Aliases
 from domain.matching.match import DEFAULT_RULES, CompanyRef, MatchRules, ref_domains
-from domain.matching.names import CompanyName, analyse
+from domain.matching.names import CompanyName, analyse, typo_blocks
 
 CandidateKeys = frozenset[str]
 """Short strings: ``d:`` domain, ``n:`` name form, ``t:`` typo block, ``a:`` alias group,
@@ -57,7 +57,7 @@ def _keys(
     keys |= _initialism_keys(name, lookup=lookup)
     keys |= {f"a:{group}"[:_MAX_LEN] for group in aliases.groups(name)}
     if len(name.compact) >= rules.fuzzy_min_length:
-        keys |= {f"t:{block}" for block in name.blocks}
+        keys |= {f"t:{block}" for block in typo_blocks(name.variants, name.block_prefix)}
     return frozenset(keys)
 
 

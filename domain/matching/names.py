@@ -95,8 +95,10 @@ def fold(text: str, *, german: bool = False) -> str:
 
 def tokens(text: str, *, german: bool = False) -> tuple[str, ...]:
     """Folded word tokens: dots and apostrophes joined, ``&``/``+``/``and`` dropped."""
-    text = _WEB_SUFFIX.sub(" ", fold(text, german=german))
-    text = text.replace("'", "").replace(".", "")
+    text = fold(text, german=german)
+    if "." in text:
+        text = _WEB_SUFFIX.sub(" ", text).replace(".", "")
+    text = text.replace("'", "")
     return tuple(t for t in _NON_WORD.sub(" ", text).split() if t not in _DROPPED)
 
 
@@ -147,14 +149,16 @@ def _strip_start(toks: tuple[str, ...], by_first: _Phrases) -> tuple[str, ...]:
 def _strip_legal(toks: tuple[str, ...]) -> tuple[str, ...]:
     """Legal forms as prefix or suffix, a leading "The", and a misspelt trailing legal word."""
     toks = _strip_start(_strip_end(toks, _LEGAL_LAST), _LEGAL_FIRST)
-    last = toks[-1]
-    if (
-        len(toks) > 1
-        and len(last) >= 7
-        and any(fuzz.ratio(last, legal) >= 88 for legal in words.LEGAL_LONG)
-    ):
+    if len(toks) > 1 and len(toks[-1]) >= 7 and _misspelt_legal(toks[-1]):
         toks = _strip_end(toks[:-1], _LEGAL_LAST)
     return toks
+
+
+@lru_cache(maxsize=4096)
+def _misspelt_legal(word: str) -> bool:
+    """A long legal word with a typo ("Corporatoin"); cached: the words that ask repeat
+    ("solutions", "systems" are asked about in every other name)."""
+    return any(fuzz.ratio(word, legal) >= 88 for legal in words.LEGAL_LONG)
 
 
 def _strip_geography(toks: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -177,7 +181,7 @@ def _forms(raw: str, *, german: bool) -> NameForms | None:
 
 
 def _initials(toks: tuple[str, ...], *, min_len: int = 1) -> str | None:
-    """First letters of the significant words, or None for fewer than two words."""
+    """First letters of the significant words (two or more), or None for fewer than two."""
     picked = [t for t in toks if t not in words.STOPWORDS and len(t) >= min_len]
     return "".join(t[0] for t in picked) if len(picked) >= 2 else None
 
@@ -313,7 +317,7 @@ def forget_analyses() -> None:
 def _analyse(raw: str, block_prefix: int) -> CompanyName:
     variants: list[NameForms] = []
     # The German folding (ä → ae) differs from the plain one only when the name has an umlaut.
-    umlaut = any(ch in raw.casefold() for ch in "äöü")
+    umlaut = not raw.isascii() and any(ch in raw.casefold() for ch in "äöü")
     for german in (False, True) if umlaut else (False,):
         forms = _forms(raw, german=german)
         if forms is not None and forms not in variants:
@@ -321,13 +325,17 @@ def _analyse(raw: str, block_prefix: int) -> CompanyName:
     shorts: set[str] = set()
     inits: set[str] = set()
     for forms in variants:
-        shorts |= {s for s in (_short_form(forms.core), _short_form(forms.base)) if s}
-        widened = _widened(forms.full, forms.core) if len(forms.core) > 1 else []
-        candidates = (*widened, forms.core, forms.base)
-        inits |= {i for toks in candidates if (i := _initials(toks))}
-        inits |= {i for i in (_initials(forms.core, min_len=4),) if i}
-    initialisms = frozenset(i for i in inits if len(i) >= 2)
-    return _assemble(raw, tuple(variants), frozenset(shorts), initialisms, block_prefix)
+        core, base = forms.core, forms.base
+        for toks in (core,) if base == core else (core, base):
+            if short := _short_form(toks):
+                shorts.add(short)
+            if initials := _initials(toks):
+                inits.add(initials)
+        if len(core) > 1:  # one word has no initials; it is not widened either
+            inits |= {i for toks in _widened(forms.full, core) if (i := _initials(toks))}
+            if initials := _initials(core, min_len=4):
+                inits.add(initials)
+    return _assemble(raw, tuple(variants), frozenset(shorts), frozenset(inits), block_prefix)
 
 
 def _assemble(
@@ -357,7 +365,15 @@ def _assemble(
 
 @lru_cache(maxsize=131072)
 def _name_blocks(variants: tuple[NameForms, ...], prefix: int) -> frozenset[str]:
-    return frozenset(block for forms in variants for block in _blocks(forms, prefix))
+    return frozenset(typo_blocks(variants, prefix))
+
+
+def typo_blocks(variants: tuple[NameForms, ...], prefix: int) -> set[str]:
+    """`CompanyName.blocks` worked out afresh (for a record keyed once, e.g. by an import:
+    caching costs more than it saves there)."""
+    if len(variants) == 1:
+        return _blocks(variants[0], prefix)
+    return {block for forms in variants for block in _blocks(forms, prefix)}
 
 
 _FORMS_VERSION = "f1"

@@ -127,3 +127,26 @@ def test_remembers_the_answer_for_the_registrable_domain_too() -> None:
         "co.uk",
         False,
     )
+
+
+@pytest.mark.parametrize(
+    ("website", "domain"),
+    [
+        ("https://www.read-before.co.uk/x", "read-before.co.uk"),
+        ("shop.read-before.myshopify.com", "read-before.myshopify.com"),
+        ("https://www.linkedin.com/company/read-before", None),
+    ],
+)
+def test_a_domain_read_before_reads_as_itself_as_it_did_the_first_time(
+    website: str, domain: str | None
+) -> None:
+    """An imported record is keyed by the domain its website was reduced to."""
+    domains._REGISTRABLE.clear()
+    registrable_domain.cache_clear()
+    assert registrable_domain(website) == domain
+    for again in {domain or "linkedin.com", (domain or "linkedin.com").upper()}:
+        registrable_domain.cache_clear()
+        remembered = registrable_domain(again)
+        domains._REGISTRABLE.clear()
+        registrable_domain.cache_clear()
+        assert remembered == registrable_domain(again) == (domain or "linkedin.com")

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.matching import CompanyRef, MatchRules, analysed_name, load_forms, match, name_forms
-from domain.matching.names import analyse, fold, initialism_hit, similarity
+from domain.matching.names import analyse, fold, initialism_hit, similarity, typo_blocks
 
 
 @pytest.mark.parametrize(
@@ -153,6 +153,7 @@ class TestStoredForms:
         assert loaded == analyse(raw)
         assert loaded is not None
         assert loaded.blocks == analyse(raw).blocks
+        assert typo_blocks(loaded.variants, loaded.block_prefix) == loaded.blocks  # uncached
 
     def test_forms_of_another_name_or_version_are_ignored(self) -> None:
         forms = name_forms("Acme Corp")
