@@ -33,6 +33,7 @@ _SPECIAL = str.maketrans(
         "´": "'",
     }
 )
+_ASCII_SPECIAL = re.compile("[&+`]")
 _GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 _TRANSLIT = str.maketrans(words.TRANSLITERATION)
 _WEB_SUFFIX = re.compile(r"\.(?:com|net|org|io|co|de)\b")
@@ -83,11 +84,11 @@ class CompanyName:
 def fold(text: str, *, german: bool = False) -> str:
     """Case, accents, ligatures, Cyrillic and Greek folded to lower-case ASCII-ish text."""
     text = text.casefold()
+    if text.isascii():  # nothing to decompose or transliterate; of _SPECIAL only & + `
+        return text.translate(_SPECIAL) if _ASCII_SPECIAL.search(text) else text
     if german:
         text = text.translate(_GERMAN)
     text = text.translate(_SPECIAL)
-    if text.isascii():  # nothing to decompose or transliterate
-        return text
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return text.translate(_TRANSLIT)
@@ -99,7 +100,7 @@ def tokens(text: str, *, german: bool = False) -> tuple[str, ...]:
     if "." in text:
         text = _WEB_SUFFIX.sub(" ", text).replace(".", "")
     text = text.replace("'", "")
-    return tuple(t for t in _NON_WORD.sub(" ", text).split() if t not in _DROPPED)
+    return tuple([t for t in _NON_WORD.sub(" ", text).split() if t not in _DROPPED])
 
 
 def _by_end(seqs: tuple[tuple[str, ...], ...], end: int) -> dict[str, tuple[tuple[str, ...], ...]]:
