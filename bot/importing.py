@@ -549,9 +549,9 @@ async def _write(
         await writer.discard(claim)
         run.written = 0
     finally:  # after the worker processes have ended: building an index takes memory
-        written = time.perf_counter()
+        wrote = time.perf_counter()
         await writer.finish(written=run.written)
-    run.seconds = (checked - started, written - checked, time.perf_counter() - written)
+    run.seconds = (checked - started, wrote - checked, time.perf_counter() - wrote)
     return first_import
 
 
