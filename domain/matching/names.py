@@ -219,6 +219,10 @@ _OWN_LETTERS = 3
 # Common words of 5+ letters and their one-deletion neighbourhoods: a word sharing one of
 # these strings is a common word with a typo ("Gllobal", "Sytems").
 _COMMON_NEAR = frozenset(s for w in words.COMMON_WORDS if len(w) >= 5 for s in _deletions(w))
+# Their first three letters. A token's one-deletion strings start with its own first three
+# letters, or (deleting one of them) with one of three others: when none of those four is
+# here, none of its deletions is in _COMMON_NEAR, and they need not be worked out.
+_COMMON_NEAR_HEADS = frozenset(s[:3] for s in _COMMON_NEAR)
 
 
 @lru_cache(maxsize=65536)
@@ -226,7 +230,18 @@ def _is_common(token: str) -> bool:
     """A common business word, or one with a typo (one edit, words of five letters or more)."""
     if token in words.COMMON_WORDS:
         return True
-    return len(token) >= 5 and not _COMMON_NEAR.isdisjoint(_deletions(token))
+    if len(token) < 5:
+        return False
+    heads = _COMMON_NEAR_HEADS
+    t = token
+    if (
+        t[:3] not in heads
+        and t[1:4] not in heads
+        and t[0] + t[2:4] not in heads
+        and t[:2] + t[3] not in heads
+    ):
+        return False  # most names' first words: a CRM's are mostly distinct, uncached
+    return not _COMMON_NEAR.isdisjoint(_deletions(token))
 
 
 def _block_texts(toks: tuple[str, ...], prefix: int) -> tuple[str, str | None]:

@@ -4,7 +4,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.matching import CompanyRef, MatchRules, analysed_name, load_forms, match, name_forms
+from domain.matching import (
+    CompanyRef,
+    MatchRules,
+    analysed_name,
+    load_forms,
+    match,
+    name_forms,
+    names,
+)
+from domain.matching import wordlists as words
 from domain.matching.names import analyse, fold, initialism_hit, similarity, typo_blocks
 
 
@@ -169,3 +178,26 @@ class TestStoredForms:
         assert analysed_name(ref) is stored
         assert analysed_name(ref, MatchRules(block_prefix=5)) == analyse("Acme Corp", 5)
         assert match(ref, CompanyRef("ACME Corporation")) is not None
+
+
+_LETTERS = st.sampled_from("abcdefghijklmnopqrstuvwxyz")
+_COMMON_5 = sorted(w for w in words.COMMON_WORDS if len(w) >= 5)
+
+
+@st.composite
+def _near_common_words(draw: st.DrawFn) -> str:
+    """A common word of five letters or more with one letter dropped, added or changed."""
+    word = draw(st.sampled_from(_COMMON_5))
+    at = draw(st.integers(0, len(word) - 1))
+    letter = draw(_LETTERS)
+    edit = draw(st.sampled_from(["drop", "add", "change"]))
+    tail = word[at + 1 :] if edit != "add" else word[at:]
+    return word[:at] + ("" if edit == "drop" else letter) + tail
+
+
+@given(st.one_of(st.text(_LETTERS, min_size=1, max_size=12), _near_common_words()))
+def test_the_common_word_shortcut_decides_as_the_deletions_would(token: str) -> None:
+    by_deletions = token in words.COMMON_WORDS or (
+        len(token) >= 5 and not names._COMMON_NEAR.isdisjoint(names._deletions(token))
+    )
+    assert names._is_common.__wrapped__(token) == by_deletions
