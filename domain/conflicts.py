@@ -76,8 +76,8 @@ class ConflictRules:
         return _keys(ref, self.match, self.aliases)
 
     def fresh_keys(self, ref: CompanyRef) -> CandidateKeys:
-        """`keys` of a record seen once (an import's): not looked up in `keys`' cache, whose
-        hashing of the record and the rules adds a third to the cost of working them out."""
+        """`keys` of a record seen once (an import's): not looked up in `keys`' cache, which
+        would only hash the record and the rules, miss, and evict another."""
         return candidate_keys(ref, rules=self.match, aliases=self.aliases)
 
     def lookup_keys(self, ref: CompanyRef) -> CandidateKeys:
