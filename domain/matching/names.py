@@ -342,7 +342,7 @@ def _analyse(raw: str, block_prefix: int) -> CompanyName:
     inits: set[str] = set()
     for forms in variants:
         core, base = forms.core, forms.base
-        for toks in (core,) if base == core else (core, base):
+        for toks in level_pairs(core, base):
             if short := _short_form(toks):
                 shorts.add(short)
             if initials := _initials(toks):
@@ -518,8 +518,9 @@ T = TypeVar("T")
 
 
 def level_pairs(core: T, base: T) -> tuple[T, ...]:
-    """The core pair and the base pair of two names, once when they are the same (most
-    names have no group word to drop, so their base is their core)."""
+    """A name's core and base level (or the pairs of two names' levels), the core alone when
+    the base is the same (most names have no group word to drop, so their base is their
+    core)."""
     return (core,) if base == core else (core, base)
 
 
