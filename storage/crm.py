@@ -28,6 +28,11 @@ R = TypeVar("R", Account, Opportunity)
 _SQLITE_ANALYSIS_LIMIT = 1000
 _SQLITE_CACHE_KIB = 256 * 1024
 _SQLITE_BULK = (f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}", "PRAGMA threads = 2")
+_SQLITE_SORT = {"cache_size": -16 * 1024, "threads": 2}
+"""How SQLite builds the key index: it sorts the entries in runs of at most the page
+cache's size, each run on a helper thread, then merges them. A few big runs (the bulk
+cache's 256 MiB) sort on one core and outgrow the CPU's caches: 13.5M keys took 22.5 and
+23.0 s that way, 14.4 and 14.4 s in runs of 16 MiB on two threads (8 MiB: 16.4 s)."""
 _PG_NO_FLUSH_WAIT = "SET synchronous_commit = off"
 
 
@@ -123,7 +128,20 @@ class SqlAlchemyCrmRepository:
     async def ensure_key_index(self) -> None:
         """Create the key index unless it exists (after a bulk load, or one that was killed)."""
         connection = await self._session.connection()
-        await connection.execute(CreateIndex(_KEY_INDEX, if_not_exists=True))
+        if connection.dialect.name != "sqlite":
+            await connection.execute(CreateIndex(_KEY_INDEX, if_not_exists=True))
+            return
+        previous = {
+            name: (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar_one()
+            for name in _SQLITE_SORT
+        }
+        try:
+            for name, value in _SQLITE_SORT.items():
+                await connection.exec_driver_sql(f"PRAGMA {name} = {value}")
+            await connection.execute(CreateIndex(_KEY_INDEX, if_not_exists=True))
+        finally:
+            for name, value in previous.items():
+                await connection.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
 
     async def refresh_statistics(self) -> None:
         """Let the query planner see the tables' new sizes (ANALYZE) after a large import.

@@ -6,12 +6,12 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import event, func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.importing import restore_key_index
@@ -21,7 +21,7 @@ from domain.matching import name_forms
 from storage.company_keys import KEY_LENGTH, encode_keys
 from storage.crm import BulkRecords, SqlAlchemyCrmRepository, account_values, tune_for_bulk_load
 from storage.db import make_engine
-from storage.models import CompanyKeyRow, CrmAccountRow, CrmOpportunityRow
+from storage.models import Base, CompanyKeyRow, CrmAccountRow, CrmOpportunityRow
 from tests.integration.builders import T0
 from tests.integration.conftest import Backend, NewUow
 
@@ -378,6 +378,37 @@ class TestKeyIndex:
         assert [i["column_names"] for i in indexes] == [["key", "owner_kind", "owner_id"]]
         [keys] = (await stored_keys(session_factory, ClaimKind.account)).values()
         assert "d:acme.com" in keys
+
+    async def test_is_built_with_small_sort_runs_then_the_bulk_settings_return(
+        self, tmp_path: Path
+    ) -> None:
+        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'bulk.db'}")
+        tune_for_bulk_load(engine)
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        seen: list[tuple[str, object]] = []
+
+        @event.listens_for(engine.sync_engine, "before_cursor_execute")
+        def _watch(connection: Any, cursor: Any, statement: str, *_args: Any) -> None:
+            if statement.startswith("CREATE INDEX"):
+                seen.append(("cache", connection.exec_driver_sql("PRAGMA cache_size").scalar()))
+                seen.append(("threads", connection.exec_driver_sql("PRAGMA threads").scalar()))
+
+        try:
+            async with AsyncSession(engine) as session:
+                repository = SqlAlchemyCrmRepository(session, RULES)
+                assert await repository.defer_key_index()
+                await repository.ensure_key_index()
+                connection = await session.connection()
+                after = [
+                    (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar()
+                    for name in ("cache_size", "threads")
+                ]
+                await session.commit()
+        finally:
+            await engine.dispose()
+        assert seen == [("cache", -16 * 1024), ("threads", 2)]
+        assert after == [-256 * 1024, 2]
 
     async def test_a_killed_import_leaves_it_out_until_the_bot_starts(
         self, new_uow: NewUow, session_factory: Sessions
