@@ -40,7 +40,12 @@ async def screen(
         screen=rules.screen_for(ref),
     )
     return find_conflicts(
-        ref, claims, rules, now=now, exclude_registration_id=exclude_registration_id
+        ref,
+        claims,
+        rules,
+        now=now,
+        exclude_registration_id=exclude_registration_id,
+        screened=True,
     )
 
 

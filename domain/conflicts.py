@@ -200,11 +200,13 @@ def find_conflicts(
     *,
     now: datetime | None = None,
     exclude_registration_id: int | None = None,
+    screened: bool = False,
 ) -> list[ConflictFinding]:
     """Every active claim that matches `subject`, strongest first.
 
     The same partner's own earlier registrations count too (a duplicate is a finding).
     With `now`, approved registrations whose protection ended are no longer claims.
+    `screened`: every claim passed ``rules.screen_for(subject)`` (see `match`).
     """
     found: list[ConflictFinding] = []
     seen: set[tuple[ClaimKind, int]] = set()
@@ -214,7 +216,9 @@ def find_conflicts(
         seen.add((claim.kind, claim.id))
         if claim.kind is ClaimKind.registration and claim.id == exclude_registration_id:
             continue
-        evidence = match(subject, claim.company, rules=rules.match, aliases=rules.aliases)
+        evidence = match(
+            subject, claim.company, rules=rules.match, aliases=rules.aliases, screened=screened
+        )
         if evidence is None:
             continue
         ordered = tuple(sorted(evidence.findings, key=_finding_order))

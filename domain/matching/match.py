@@ -150,12 +150,23 @@ def match(
     *,
     rules: MatchRules = DEFAULT_RULES,
     aliases: Aliases | None = None,
+    screened: bool = False,
 ) -> Evidence | None:
-    """Evidence that ``a`` and ``b`` are the same customer, or None. Symmetric and pure."""
+    """Evidence that ``a`` and ``b`` are the same customer, or None. Symmetric and pure.
+
+    Strangers are ruled out first by quick tests (`_may_match`). `screened`: ``b`` already
+    passed ``Screen(a).may_match`` (as every candidate of a conflict check has), which ran
+    the same tests; most such pairs match, and running the tests again would only repeat
+    the screen's work (a quarter of judging a candidate), so they are skipped. The
+    evidence is the same either way.
+    """
     aliases = Aliases.default() if aliases is None else aliases
-    why = _may_match(a, b, rules, aliases)
-    if why is _Why.unlike:
-        return None
+    block_shared: bool | None = None
+    if not screened:
+        why = _may_match(a, b, rules, aliases)
+        if why is _Why.unlike:
+            return None
+        block_shared = why is _Why.fuzzy or None
     ca, cb = normal_country(a.country), normal_country(b.country)
     countries_differ = ca is not None and cb is not None and ca != cb
     domains = ref_domains(a), ref_domains(b)
@@ -167,7 +178,7 @@ def match(
         rules=rules,
         aliases=aliases,
         countries_differ=countries_differ,
-        block_shared=why is _Why.fuzzy or None,
+        block_shared=block_shared,
     )
     findings += names
     if not findings:

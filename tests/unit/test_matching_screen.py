@@ -83,3 +83,22 @@ def test_a_nameless_subject_keeps_only_records_holding_its_domain() -> None:
     forms = dump_forms(analyse("Acme"))
     assert screen.may_match("Acme", forms, "acme.com")
     assert not screen.may_match("Acme", forms, "globex.com")
+
+
+def test_a_screened_pair_gets_the_same_evidence_without_the_quick_tests() -> None:
+    # `match(..., screened=True)` skips the rule-out a screen already ran; it must never
+    # change the answer, even for a pair no screen would have kept.
+    for aliases in (Aliases.default(), Aliases.none()):
+        for a, b in evaluation_pairs():
+            for x, y in ((a, b), (b, a)):
+                assert match(x, y, aliases=aliases, screened=True) == match(
+                    x, y, aliases=aliases
+                ), (x.name, y.name)
+
+
+@settings(max_examples=600)
+@given(company_refs(), company_refs(), match_rules())
+def test_screening_never_changes_the_evidence(
+    a: CompanyRef, b: CompanyRef, rules: MatchRules
+) -> None:
+    assert match(a, b, rules=rules, screened=True) == match(a, b, rules=rules)
