@@ -52,6 +52,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.machine import speed_line
 from bot.server import tune_gc
 from domain.conflicts import (
     ACTIVE_STATUSES,
@@ -480,6 +481,7 @@ async def main(args: argparse.Namespace, url: str, rules: ConflictRules) -> None
             f"{statistics.mean(brute_times) / statistics.mean(ours):,.0f}x)"
         )
         print(f"  peak RSS       {rss:,.0f} MB (this process: load, checks and brute force)")
+        print(f"  {speed_line()}")
     finally:
         await engine.dispose()
 

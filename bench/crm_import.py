@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.conflict_lookup import an_account, invented_words
+from bench.machine import speed_line
 from storage.db import make_engine
 from storage.migrate import upgrade_engine
 
@@ -148,6 +149,7 @@ def main(n: int, url: str | None, csv_path: Path | None, seed: int, extra: list[
             print(f"wrote {n:,} accounts to {path} in {time.perf_counter() - started:.0f} s")
         url = url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         asyncio.run(prepare(url))
+        before = speed_line()
         run = run_import(path, url, extra)
         size = asyncio.run(database_size(url))
         rows = sum(1 for _ in path.open(encoding="utf-8")) - 1
@@ -157,6 +159,7 @@ def main(n: int, url: str | None, csv_path: Path | None, seed: int, extra: list[
             f"({rows / run.seconds:,.0f} rows/s; {run.cpu_seconds:.0f} CPU s), "
             f"peak RSS {run.peak_rss / 2**20:,.0f} MiB, database {size / 2**20:,.0f} MiB"
         )
+        print(f"before: {before}\nafter:  {speed_line()}")
 
 
 if __name__ == "__main__":

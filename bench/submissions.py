@@ -25,6 +25,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestServer
 
+from bench.machine import speed_line
 from bot.app import EVENTS_PATH, build_web_app
 from bot.bootstrap import bootstrap
 from bot.ids import Callback
@@ -198,6 +199,7 @@ def main() -> None:
     print(f"  app / slack CPU   {ratio:8.2f} (lower is a cheaper app, whatever the machine)")
     print(f"  failed            {result['failures']:8d}")
     print(f"  cards delivered   {result['cards']:8d} (all {result['drained']:.1f} s after start)")
+    print(f"  {speed_line()}")
     print(f"  messages posted   {result['posts']:8d} (one per card: nothing sent twice)")
 
 
