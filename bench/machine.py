@@ -1,32 +1,48 @@
-"""How fast this machine runs plain Python right now, printed beside every benchmark.
+"""How fast this machine runs Python right now, printed beside every benchmark.
 
 The machine these benchmarks run on changes speed by a factor of two over an afternoon
 (the same import took 65 s in one hour and 126 s in another), so a number means little
-without the speed it was measured at. The probe times a fixed pure-Python loop, best of
-three (a moment of contention counts less); compare it between runs, not with other
+without the speed it was measured at. Two probes, best of three each (a moment of
+contention counts less): a pure-Python loop, which stays in the CPU's caches, and a
+million-entry dict of strings built and sorted, which does not (an import's and a
+lookup's work is mostly the second kind). Compare them between runs, not with other
 machines.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-_STEPS = 10_000_000
+_LOOP_STEPS = 10_000_000
+_ENTRIES = 1_000_000
 
 
-def loop_seconds(steps: int = _STEPS, repeat: int = 3) -> float:
-    """Seconds for the fastest of `repeat` runs of a `steps`-step summing loop."""
+def _loop() -> None:
+    total = 0
+    for i in range(_LOOP_STEPS):
+        total += i
+
+
+def _dict_and_sort() -> None:
+    entries = {f"k{i * 7919 % _ENTRIES}": i for i in range(_ENTRIES)}
+    sorted(entries)
+
+
+def best_of(work: Callable[[], None], repeat: int = 3) -> float:
+    """Seconds for the fastest of `repeat` runs of `work`."""
     best = float("inf")
     for _ in range(repeat):
         started = time.perf_counter()
-        total = 0
-        for i in range(steps):
-            total += i
+        work()
         best = min(best, time.perf_counter() - started)
     return best
 
 
 def speed_line() -> str:
-    """The probe as one line for a benchmark's output."""
-    seconds = loop_seconds()
-    return f"machine speed: a 10M-step Python loop in {seconds:.2f} s (best of 3; lower is faster)"
+    """The probes as one line for a benchmark's output."""
+    loop, memory = best_of(_loop), best_of(_dict_and_sort)
+    return (
+        f"machine speed: 10M-step loop {loop:.2f} s, 1M-entry dict built and sorted "
+        f"{memory:.2f} s (best of 3; lower is faster)"
+    )
