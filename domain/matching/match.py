@@ -157,7 +157,7 @@ def match(
     Strangers are ruled out first by quick tests (`_may_match`). `screened`: ``b`` already
     passed ``Screen(a).may_match`` (as every candidate of a conflict check has), which ran
     the same tests; most such pairs match, and running the tests again would only repeat
-    the screen's work (a quarter of judging a candidate), so they are skipped. The
+    the screen's work (a fifth of judging a candidate), so they are skipped. The
     evidence is the same either way.
     """
     aliases = Aliases.default() if aliases is None else aliases
