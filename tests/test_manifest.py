@@ -96,3 +96,10 @@ def test_home_tab_is_on_and_messages_are_read_only(manifest: dict[str, Any]) -> 
 
     assert app_home["home_tab_enabled"] is True
     assert app_home["messages_tab_read_only_enabled"] is True
+
+
+def test_usage_hint_names_every_subcommand(manifest: dict[str, Any]) -> None:
+    [dibs] = manifest["features"]["slash_commands"]
+
+    for word in ("help", "list", "check", "setup"):
+        assert word in dibs["usage_hint"]
