@@ -18,7 +18,7 @@ from bot.handlers.context import caller, reply_for
 from bot.identity import actor_from_command, host_team_id
 from bot.ids import Callback, Command
 from bot.views.checks import USAGE, build_check_result, parse_check_text
-from bot.views.common import FormContext
+from bot.views.common import FormContext, escape
 from bot.views.help import build_help, build_pending_list
 from bot.views.partner_views import build_setup_modal, parse_setup_submission
 from bot.views.registration_modal import build_message_modal, build_registration_modal
@@ -183,7 +183,7 @@ async def submit_setup(
         await client.chat_postEphemeral(
             channel=channel_id,
             user=who.actor.user_id,
-            text=f"Linked this channel to {partner.name} ({partner.tier}). "
+            text=f"Linked this channel to {escape(partner.name)} ({escape(partner.tier)}). "
             "The Register a deal launcher is on its way.",
         )
 

@@ -127,6 +127,34 @@ async def test_plain_text_headers_show_the_name_as_typed(world: World) -> None:
     assert header["text"]["text"] == f"DR-0001 · {EVIL}"
 
 
+async def test_setup_confirmation_escapes_the_partner_name_and_tier(world: World) -> None:
+    channel = "C0EVILCO"
+    world.fake.add_channel(channel, connected_team_ids=[p.HOST_TEAM, "T0EVILCO"])
+
+    reply = await world.submit(
+        p.ADMIN,
+        Callback.setup_submit,
+        p.values(
+            {
+                Block.setup_name: p.text_value(EVIL),
+                Block.setup_tier: p.text_value("<!here> & <@U0APPROVER>"),
+            }
+        ),
+        metadata=json.dumps({"channel_id": channel}),
+    )
+
+    assert reply.json() is None
+    [confirmed] = await world.fake.wait_for("chat.postEphemeral")
+    text = confirmed.params["text"]
+    assert f"Linked this channel to {ESCAPED} (&lt;!here&gt; &amp; &lt;@U0APPROVER&gt;)" in text
+    for raw in (*RAW_MARKUP, "<!here>", "<@U0APPROVER>"):
+        assert raw not in text
+    [launcher] = await world.fake.wait_for(
+        "chat.postMessage", where=lambda c: c.params["channel"] == channel
+    )
+    assert_escaped(launcher.params, "launcher")
+
+
 # --- privacy across every flow -------------------------------------------------------------
 
 ACME_SECRETS = ("Acme", "Initech", "DR-0001", format_amount(Decimal("84500"), "USD"))
