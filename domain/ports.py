@@ -45,6 +45,9 @@ class RegistrationRepository(Protocol):
     def audit_log(self) -> AsyncIterator[AuditRecord]:
         """Every audit event of every registration, oldest first (streamed)."""
 
+    async def history(self, registration_id: int) -> list[AuditEvent]:
+        """One registration's audit events, oldest first."""
+
 
 @dataclass(frozen=True, slots=True)
 class AuditRecord:

@@ -41,13 +41,15 @@ NOT_LINKED = (
 
 
 class AlreadyDecided(ConcurrentUpdate):
-    """Someone decided (or changed) the registration first; says who and what."""
+    """Someone decided (or changed) the registration first: where it stands now and, when
+    known, `by` whom it was moved there. The message names nobody (partners read it too)."""
 
-    def __init__(self, registration: Registration) -> None:
+    def __init__(self, registration: Registration, *, by: Actor | None = None) -> None:
         super().__init__(
             f"{registration.reference} is already {registration.status.label.lower()}."
         )
         self.registration = registration
+        self.by = by
 
 
 # ---------------------------------------------------------------------------- identity
@@ -332,15 +334,38 @@ async def decide_registration(
                 notice = Notice.info_requested
             await _save_with_messages(uow, registration, cmd.version, notice, now=now)
     except ConcurrentUpdate as race:
-        if isinstance(race, AlreadyDecided):
-            raise
         async with uow:
             winner = await _load(uow, cmd.registration_id)
-        raise AlreadyDecided(winner) from race
+            by = await _moved_by(uow, winner)
+        raise AlreadyDecided(winner, by=by) from race
     logger.info(
         "registration %s %s by %s/%s", registration.id, cmd.decision, cmd.by.team_id, cmd.by.user_id
     )
     return registration
+
+
+async def registration_to_decide(
+    registration_id: int, version: int, *, uow: UnitOfWork
+) -> Registration:
+    """The registration an approver is about to decide, still as they saw it (`version`);
+    AlreadyDecided, naming who moved it, when it was decided or changed since."""
+    async with uow:
+        registration = await _load(uow, registration_id)
+        if registration.version == version and not registration.is_decided:
+            return registration
+        by = await _moved_by(uow, registration)
+    raise AlreadyDecided(registration, by=by)
+
+
+async def _moved_by(uow: UnitOfWork, registration: Registration) -> Actor | None:
+    """Who moved the registration into the status it has now, by its audit trail (a request
+    for info is no decision, so `decided_by` does not say who asked). Needs an open `uow`."""
+    assert registration.id is not None
+    history = await uow.registrations.history(registration.id)
+    for event in reversed(history):
+        if event.to_status is registration.status and event.from_status is not event.to_status:
+            return event.actor
+    return registration.decided_by
 
 
 @dataclass(frozen=True, slots=True)

@@ -178,6 +178,15 @@ class SqlAlchemyRegistrationRepository:
         async for row in rows:
             yield AuditRecord(row.registration_id, _event_to_domain(row))
 
+    async def history(self, registration_id: int) -> list[AuditEvent]:
+        """One registration's audit events, oldest first."""
+        statement = (
+            select(AuditEventRow)
+            .where(AuditEventRow.registration_id == registration_id)
+            .order_by(AuditEventRow.at, AuditEventRow.id)
+        )
+        return [_event_to_domain(row) for row in await self._session.scalars(statement)]
+
     async def _one(self, statement: Any, params: dict[str, Any]) -> Registration | None:
         row = (await self._session.execute(statement, params)).first()
         return None if row is None else self._loaded(row)

@@ -31,7 +31,7 @@ from domain.services import (
     Decide,
     Decision,
     decide_registration,
-    get_registration,
+    registration_to_decide,
 )
 
 REFUSAL = "Only the deal desk's approvers can decide registrations."
@@ -45,14 +45,19 @@ def register(app: AsyncApp) -> None:
     app.view(Callback.request_info_submit)(submit_request_info)
 
 
-def already_decided_text(registration: Registration) -> str:
-    """Tell the loser of a race where the registration stands now, and who decided."""
-    if registration.status is RegistrationStatus.info_requested:
-        return f"{registration.reference} is already waiting for the partner's answer."
-    text = f"{registration.reference} is already {registration.status.label.lower()}"
-    if registration.decided_by is not None and not registration.decided_by.is_system:
-        text += f" by {mention(registration.decided_by.user_id)}"
-    return text + "."
+def already_decided_text(race: AlreadyDecided) -> str:
+    """Tell the loser of a race where the registration stands now, and who moved it there
+    (only approvers are told this, so the desk's people are named)."""
+    registration = race.registration
+    reference, status = registration.reference, registration.status
+    who = race.by or registration.decided_by
+    by = mention(who.user_id) if who is not None and not who.is_system else None
+    if status is RegistrationStatus.info_requested:
+        asked = f" to an info request from {by}" if by else ""
+        return f"{reference} is already waiting for the partner's answer{asked}."
+    if status is RegistrationStatus.under_review:
+        return f"{reference} changed since you opened it; look at it again."
+    return f"{reference} is already {status.label.lower()}{f' by {by}' if by else ''}."
 
 
 async def _decide(cmd: Decide, who: Caller, deps: Deps, reply: Reply) -> Registration | None:
@@ -66,7 +71,7 @@ async def _decide(cmd: Decide, who: Caller, deps: Deps, reply: Reply) -> Registr
             host_team_id=who.host_team_id,
         )
     except AlreadyDecided as race:
-        await reply(already_decided_text(race.registration))
+        await reply(already_decided_text(race))
         return None
     deps.kick_outbox()
     return registration
@@ -105,13 +110,16 @@ async def open_decision_modal(
     await ack()
     reject = action["action_id"] == Action.review_reject
     who = caller(body, context)
-    async with reporting(reply_for(client, body, respond), "open decision modal"):
+    reply = reply_for(client, body, respond)
+    async with reporting(reply, "open decision modal"):
         if not can_decide(who.actor, desk=deps.config.desk, host_team_id=who.host_team_id):
             raise NotAllowed(REFUSAL)
         ref = RegistrationRef.model_validate_json(action["value"])
-        registration = (await get_registration(ref.id, uow=deps.uow())).registration
-        if registration.version != ref.version or registration.is_decided:
-            raise AlreadyDecided(registration)
+        try:
+            registration = await registration_to_decide(ref.id, ref.version, uow=deps.uow())
+        except AlreadyDecided as race:
+            await reply(already_decided_text(race))
+            return
         build = build_reject_modal if reject else build_request_info_modal
         view = build(ref, reference=registration.reference, company=registration.details.company)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -173,9 +181,7 @@ async def _submit_decision(
             host_team_id=who.host_team_id,
         )
     except AlreadyDecided as race:
-        await ack(
-            response_action="errors", errors={error_block: already_decided_text(race.registration)}
-        )
+        await ack(response_action="errors", errors={error_block: already_decided_text(race)})
         return
     except InvalidInput as error:
         block = Block.reject_note if error.field == "note" else error_block

@@ -7,7 +7,7 @@ from collections import Counter
 
 from domain.messages import Notice, cards_for
 from domain.partner import Partner
-from domain.registration import Registration, RejectionReason
+from domain.registration import Registration, RegistrationStatus, RejectionReason
 from domain.services import (
     AlreadyDecided,
     Decide,
@@ -43,6 +43,7 @@ async def decide(new_uow: NewUow, registration: Registration, decision: Decision
         an_approver(n),
         decision,
         reason=RejectionReason.not_qualified if decision is Decision.reject else None,
+        note="Who is the buyer?" if decision is Decision.request_info else None,
     )
     try:
         return await decide_registration(
@@ -85,6 +86,38 @@ class TestDecisionRace:
             assert current is not None
             assert current.status is winners[0].status
             assert current.version == 2
+
+    async def test_the_loser_learns_who_won_even_when_it_was_an_info_request(
+        self, new_uow: NewUow, partner: Partner
+    ) -> None:
+        registrations = [await submitted(new_uow, partner) for _ in range(ROUNDS)]
+
+        results = await asyncio.gather(
+            *(
+                decide(new_uow, registration, decision, n)
+                for registration in registrations
+                for n, decision in enumerate((Decision.request_info, Decision.approve))
+            )
+        )
+
+        for pair in (results[i : i + 2] for i in range(0, len(results), 2)):
+            [winner] = [r for r in pair if isinstance(r, Registration)]
+            [loser] = [r for r in pair if isinstance(r, AlreadyDecided)]
+            won_by = an_approver(pair.index(winner))
+            assert loser.registration.status is winner.status
+            assert loser.by == won_by
+
+    async def test_a_stale_decision_after_an_info_request_names_who_asked(
+        self, new_uow: NewUow, partner: Partner
+    ) -> None:
+        registration = await submitted(new_uow, partner)
+        await decide(new_uow, registration, Decision.request_info, 0)
+
+        lost = await decide(new_uow, registration, Decision.reject, 1)
+
+        assert isinstance(lost, AlreadyDecided)
+        assert lost.registration.status is RegistrationStatus.info_requested
+        assert lost.by == an_approver(0)
 
     async def test_the_loser_adds_no_messages(self, new_uow: NewUow, partner: Partner) -> None:
         registration = await submitted(new_uow, partner)

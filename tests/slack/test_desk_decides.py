@@ -11,6 +11,7 @@ from bot.views.common import FormContext, RegistrationRef
 from domain.registration import RegistrationStatus
 from tests.slack import payloads as p
 from tests.slack.conftest import ACME_CHANNEL, DESK, World, form_values, text_of
+from tests.slack.moves import answer, provide_info
 
 
 def slack_date_of(moment: Any) -> str:
@@ -336,4 +337,22 @@ async def test_a_stale_approve_click_after_an_info_request_says_it_waits_for_the
 
     [told] = await world.fake.wait_for_hook_posts()
     assert "waiting for the partner's answer" in told.body["text"]
+    assert f"info request from <@{p.APPROVER.user_id}>" in told.body["text"]
     assert (await world.registration()).status is RegistrationStatus.info_requested
+
+
+async def test_a_stale_approve_click_after_the_partner_answered_says_look_again(
+    world: World,
+) -> None:
+    await registered(world)
+    seen = await world.registration()
+    await ask_for_info(world)
+    form = await provide_info(world, p.PARTNER_REP, ACME_CHANNEL, 1)
+    await answer(world, p.PARTNER_REP, form, notes="The CFO signs.")
+    await world.status_becomes(RegistrationStatus.under_review)
+
+    await world.decide(p.APPROVER, Action.review_approve, seen)
+
+    [told] = await world.fake.wait_for_hook_posts()
+    assert told.body["text"] == "DR-0001 changed since you opened it; look at it again."
+    assert (await world.registration()).status is RegistrationStatus.under_review

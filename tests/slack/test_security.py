@@ -212,6 +212,61 @@ async def test_approve_racing_a_reject_submission_applies_exactly_one(world: Wor
         assert f"already rejected by <@{SECOND_APPROVER.user_id}>" in told.body["text"]
 
 
+def question(text: str) -> p.StateValues:
+    return p.values({Block.info_question: p.text_value(text)})
+
+
+async def test_two_approvers_asking_for_info_at_once_ask_once_and_the_other_is_told_who(
+    world: World,
+) -> None:
+    await world.register()
+    await world.delivered()
+    seen = await world.registration()
+    metadata = RegistrationRef(id=1, version=seen.version).model_dump_json()
+    people = (p.APPROVER, SECOND_APPROVER)
+    asking = zip(people, ("Who is the buyer?", "Is there a budget?"), strict=True)
+
+    replies = await asyncio.gather(
+        *(
+            world.submit(person, Callback.request_info_submit, question(text), metadata=metadata)
+            for person, text in asking
+        )
+    )
+
+    await world.status_becomes(RegistrationStatus.info_requested)
+    [(action, winner)] = await decisions(world)
+    assert action == "request_info"
+    [lost] = [r for r, person in zip(replies, people, strict=True) if person.user_id != winner]
+    errors = lost.json()["errors"]
+    assert set(errors) == {Block.info_question}
+    assert "already waiting for the partner's answer" in errors[Block.info_question]
+    assert f"<@{winner}>" in errors[Block.info_question]
+
+
+async def test_decision_clicks_after_an_info_request_are_told_who_asked(world: World) -> None:
+    await world.register()
+    await world.delivered()
+    seen = await world.registration()
+    metadata = RegistrationRef(id=1, version=seen.version).model_dump_json()
+    asked = await world.submit(
+        p.APPROVER, Callback.request_info_submit, question("Who is the buyer?"), metadata=metadata
+    )
+    assert asked.json() is None
+    await world.status_becomes(RegistrationStatus.info_requested)
+
+    await world.decide(SECOND_APPROVER, Action.review_approve, seen)
+    await world.decide(SECOND_APPROVER, Action.review_reject, seen)
+
+    told = await world.fake.wait_for_hook_posts(count=2)
+    for post in told:
+        assert post.channel == DESK
+        assert post.body["response_type"] == "ephemeral"
+        assert "already waiting for the partner's answer" in post.body["text"]
+        assert f"<@{p.APPROVER.user_id}>" in post.body["text"]
+    assert world.views_opened(Callback.reject_submit) == []
+    assert await decisions(world) == [("request_info", p.APPROVER.user_id)]
+
+
 async def test_double_clicked_approve_is_applied_once(world: World) -> None:
     await world.register()
     await world.delivered()
