@@ -87,16 +87,13 @@ async def submit_form(
     deps: Deps,
 ) -> None:
     """Validate, store in one transaction with the messages it owes, then ack."""
-    program = deps.config.program
-    parsed = parse_registration_submission(
-        view["state"]["values"], program=program, today=deps.clock().date()
-    )
+    program, now = deps.config.program, deps.clock()
+    parsed = parse_registration_submission(view["state"]["values"], program=program, now=now)
     if isinstance(parsed, dict):
         await ack(response_action="errors", errors=parsed)
         return
     form_context = FormContext.model_validate_json(view.get("private_metadata") or "{}")
     who = caller(body, context)
-    now = deps.clock()
     try:
         if form_context.registration_id is not None:
             resubmitted = await resubmit_registration(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +41,7 @@ from bot.views.common import (
 from bot.views.render import render
 from domain.amounts import parse_amount
 from domain.checks import PrecheckResult
+from domain.dates import add_years, todays_dates
 from domain.errors import InvalidInput
 from domain.matching import CompanyRef
 from domain.partner import Partner
@@ -53,7 +54,8 @@ MAX_CONTACT_NAME = 200
 MAX_EMAIL = 254
 MAX_NOTES = 3000
 MAX_OPTIONS = 100
-CLOSE_DATE_HORIZON = timedelta(days=730)
+CLOSE_DATE_YEARS = 2
+"""A close date may be at most this many calendar years ahead."""
 AMOUNT_EXAMPLES = "84500, 84,500, $84,500 or 84.5k"
 PRECHECK_CLEAR = "No existing claim found."
 PRECHECK_OVERLAP = "This may overlap an existing claim; the desk will review it."
@@ -275,9 +277,10 @@ def _selected(values: Mapping[str, Any], block: Block) -> str | None:
 
 
 def parse_registration_submission(
-    values: Mapping[str, Any], *, program: ProgramPolicy, today: date
+    values: Mapping[str, Any], *, program: ProgramPolicy, now: datetime
 ) -> RegistrationForm | dict[str, str]:
-    """The submitted form as a RegistrationForm, or errors keyed by input block id."""
+    """The submitted form as a RegistrationForm, or errors keyed by input block id. `now`
+    bounds the close date (see `_close_date`)."""
     errors: dict[str, str] = {}
     company, website = _text(values, Block.company), _text(values, Block.website)
     for block, limit, what in _LIMITS:
@@ -299,7 +302,7 @@ def parse_registration_submission(
         amount = parse_amount(_text(values, Block.amount), currency=program.currency)
     except InvalidInput as error:
         errors[Block.amount] = error.message
-    close_date = _close_date(_value(values, Block.close_date).get("selected_date"), today, errors)
+    close_date = _close_date(_value(values, Block.close_date).get("selected_date"), now, errors)
     products = _products(values, program, errors)
     contact_email = _text(values, Block.contact_email) or None
     if contact_email and not _EMAIL.match(contact_email):
@@ -331,7 +334,10 @@ def parse_registration_submission(
     return RegistrationForm(details=details, partner_id=int(partner) if partner else None)
 
 
-def _close_date(raw: object, today: date, errors: dict[str, str]) -> date | None:
+def _close_date(raw: object, now: datetime, errors: dict[str, str]) -> date | None:
+    """The picked date, if it is not in the past and at most two calendar years ahead. The
+    picker gives a date in the user's time zone, which we don't know: any date that is today
+    somewhere on earth counts as today, and the two years run from the latest such date."""
     if not raw:
         errors[Block.close_date] = "Pick the expected close date."
         return None
@@ -340,9 +346,10 @@ def _close_date(raw: object, today: date, errors: dict[str, str]) -> date | None
     except ValueError:
         errors[Block.close_date] = "Pick the expected close date."
         return None
-    if picked < today:
+    earliest, latest_today = todays_dates(now)
+    if picked < earliest:
         errors[Block.close_date] = "The close date can't be in the past."
-    elif picked > today + CLOSE_DATE_HORIZON:
+    elif picked > add_years(latest_today, CLOSE_DATE_YEARS):
         errors[Block.close_date] = "Pick a date within two years."
     return picked
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,12 +27,13 @@ from domain.checks import PrecheckResult
 from domain.matching import CompanyRef
 from domain.policy import ProgramPolicy
 from domain.registration import DealStage
-from tests.builders import TODAY, a_partner, a_registration, some_details
+from tests.builders import NOW, TODAY, a_partner, a_registration, some_details
 from tests.views.blockkit import all_text, assert_valid_view, state_values
 
 PROGRAM = ProgramPolicy(currency="USD", products=("Analytics", "Edge", "Support"))
 CONTEXT = FormContext(channel_id="C0PARTNER", partner_id=7)
 HOSTILE = "<!channel> & <http://evil|x>"
+MAX_FIELDS = 12
 
 
 def _modal(**kwargs: Any) -> dict[str, Any]:
@@ -45,11 +46,13 @@ def _inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
 
 
-def _submit(view: dict[str, Any], **changes: Any) -> RegistrationForm | dict[str, str]:
+def _submit(
+    view: dict[str, Any], *, now: datetime = NOW, **changes: Any
+) -> RegistrationForm | dict[str, str]:
     values = state_values(view)
     for block, state in changes.items():
         values[Block[block]][Block[block]].update(state)
-    return parse_registration_submission(values, program=PROGRAM, today=TODAY)
+    return parse_registration_submission(values, program=PROGRAM, now=now)
 
 
 class TestBuild:
@@ -65,6 +68,23 @@ class TestBuild:
         ]  # fmt: skip
         optional = {k for k, b in _inputs(view).items() if b.get("optional")}
         assert optional == {Block.contact_name, Block.contact_email, Block.stage, Block.notes}
+
+    @pytest.mark.parametrize(
+        "partners", [None, [a_partner(), a_partner(id=8, name="Globex")]], ids=["partner", "staff"]
+    )
+    def test_the_form_has_at_most_twelve_fields(self, partners: Any) -> None:
+        """The issue's limit, for a partner's form and for staff's form with the picker,
+        with everything else the form can show (a question, a pre-check line) as well."""
+        view = _modal(
+            partners=partners,
+            prefill=some_details(),
+            info_request="Who signs?",
+            precheck=PrecheckResult(
+                checked=CompanyRef("Acme", domain="acme.com"), may_overlap=True
+            ),
+        )
+        assert len(_inputs(view)) <= MAX_FIELDS
+        assert (Block.partner in _inputs(view)) is bool(partners)
 
     def test_every_input_action_id_equals_its_block_id(self) -> None:
         view = _modal(partners=[a_partner()])
@@ -118,7 +138,7 @@ class TestBuild:
         program = replace(PROGRAM, products=products)
         view = _modal(program=program, prefill=details, partners=partners, info_request="<" * 3000)
         assert len(_inputs(view)[Block.products]["element"]["initial_options"]) == 50
-        result = parse_registration_submission(state_values(view), program=program, today=TODAY)
+        result = parse_registration_submission(state_values(view), program=program, now=NOW)
         assert isinstance(result, RegistrationForm)
         assert result.details.products == products[:50]
 
@@ -157,7 +177,7 @@ class TestParseErrors:
         return result
 
     def test_an_empty_form_reports_every_required_field(self) -> None:
-        errors = parse_registration_submission({}, program=PROGRAM, today=TODAY)
+        errors = parse_registration_submission({}, program=PROGRAM, now=NOW)
         assert isinstance(errors, dict)
         assert set(errors) == {
             Block.company, Block.website, Block.country, Block.amount, Block.close_date,
@@ -193,22 +213,6 @@ class TestParseErrors:
         errors = self._errors(amount={"value": "lots"})
         assert errors == {Block.amount: "Enter an amount such as 84500, 84,500, $84,500 or 84.5k."}
 
-    def test_close_date_in_the_past(self) -> None:
-        yesterday = (TODAY - timedelta(days=1)).isoformat()
-        errors = self._errors(close_date={"selected_date": yesterday})
-        assert errors == {Block.close_date: "The close date can't be in the past."}
-
-    def test_close_date_more_than_two_years_ahead(self) -> None:
-        too_far = (TODAY + timedelta(days=731)).isoformat()
-        errors = self._errors(close_date={"selected_date": too_far})
-        assert errors == {Block.close_date: "Pick a date within two years."}
-
-    def test_close_date_today_and_two_years_ahead_are_fine(self) -> None:
-        for day in (TODAY, TODAY + timedelta(days=730)):
-            view = _modal(prefill=some_details())
-            result = _submit(view, close_date={"selected_date": day.isoformat()})
-            assert isinstance(result, RegistrationForm)
-
     def test_products_outside_the_program(self) -> None:
         errors = self._errors(products={"selected_options": [{"value": "Toaster"}]})
         assert "no longer offered" in errors[Block.products]
@@ -228,6 +232,73 @@ class TestParseErrors:
     def test_notes_over_the_limit(self) -> None:
         errors = self._errors(notes={"value": "n" * 3001})
         assert errors == {Block.notes: "Keep the notes under 3000 characters."}
+
+
+PAST = {Block.close_date: "The close date can't be in the past."}
+TOO_FAR = {Block.close_date: "Pick a date within two years."}
+
+
+def _at(moment: str) -> datetime:
+    return datetime.fromisoformat(moment).replace(tzinfo=UTC)
+
+
+class TestCloseDate:
+    """The picker gives a date in the user's own time zone, which Slack does not tell us:
+    a date that is today anywhere on earth (UTC-12 to UTC+14) is not in the past, and the
+    limit is two calendar years after the latest such today."""
+
+    def _close(self, picked: str, now: datetime) -> RegistrationForm | dict[str, str]:
+        view = _modal(prefill=some_details())
+        return _submit(view, now=now, close_date={"selected_date": picked})
+
+    def _accepted(self, picked: str, now: datetime) -> bool:
+        result = self._close(picked, now)
+        if isinstance(result, RegistrationForm):
+            assert result.details.close_date == date.fromisoformat(picked)
+            return True
+        return False
+
+    def test_today_in_utc_and_two_calendar_years_on_are_fine(self) -> None:
+        assert self._accepted("2025-03-03", NOW)
+        assert self._accepted("2027-03-03", NOW)
+
+    def test_yesterday_in_utc_is_still_today_west_of_utc_until_noon(self) -> None:
+        # at 09:30 UTC on the 3rd it is 21:30 on the 2nd on Baker Island (UTC-12)
+        assert self._accepted("2025-03-02", NOW)
+
+    def test_dates_outside_the_window_are_refused(self) -> None:
+        assert self._close("2025-03-01", NOW) == PAST
+        assert self._close("2027-03-04", NOW) == TOO_FAR
+
+    def test_west_of_utc_late_in_the_day_their_today_is_not_the_past(self) -> None:
+        # 03:00 UTC on the 4th is 19:00 on the 3rd in San Francisco (UTC-8)
+        assert self._accepted("2025-03-03", _at("2025-03-04T03:00"))
+
+    def test_a_date_is_today_somewhere_until_noon_utc_of_the_next_day(self) -> None:
+        # Baker Island (UTC-12) leaves the 3rd at 12:00 UTC on the 4th
+        assert self._accepted("2025-03-03", _at("2025-03-04T11:59:59"))
+        assert self._close("2025-03-03", _at("2025-03-04T12:00")) == PAST
+
+    def test_east_of_utc_tomorrow_is_already_today_so_the_two_years_start_there(self) -> None:
+        # Kiribati (UTC+14) starts the 4th at 10:00 UTC on the 3rd
+        assert self._close("2027-03-04", _at("2025-03-03T09:59:59")) == TOO_FAR
+        assert self._accepted("2027-03-04", _at("2025-03-03T10:00"))
+        assert self._close("2027-03-05", _at("2025-03-03T10:00")) == TOO_FAR
+
+    def test_two_calendar_years_across_a_leap_day_are_not_730_days(self) -> None:
+        now = _at("2026-03-01T00:00")  # 1 March everywhere from UTC-0 to UTC+14
+        assert date(2028, 3, 1) - date(2026, 3, 1) == timedelta(days=731)
+        assert self._accepted("2028-03-01", now)
+        assert self._close("2028-03-02", now) == TOO_FAR
+
+    def test_from_a_leap_day_two_years_on_is_the_28th_of_february(self) -> None:
+        now = _at("2028-02-29T00:00")
+        assert self._accepted("2030-02-28", now)
+        assert self._close("2030-03-01", now) == TOO_FAR
+
+    def test_an_unreadable_date_asks_for_one(self) -> None:
+        unreadable = {Block.close_date: "Pick the expected close date."}
+        assert self._close("next spring", NOW) == unreadable
 
 
 class TestOtherModals:
