@@ -35,7 +35,7 @@ from bot.views.common import Message
 from bot.views.evidence import build_evidence_page, build_evidence_page_gone, evidence_thread
 from domain.adjudication import ConflictCase
 from domain.conflicts import FindingCounts
-from domain.messages import MessageKind, OutboxMessage
+from domain.messages import EDIT_ONLY, MessageKind, OutboxMessage
 from domain.ownership import recommend
 from domain.partner import Partner
 from domain.ports import MessageRef, OutboxEntry
@@ -367,8 +367,12 @@ class OutboxWorker:
         order, recorded with the post that owes it): every entry posts at most one message,
         so a retry never posts anything twice. Posted pages are remembered: when the head is
         laid out again (the partner resubmitted and the findings changed), they are edited to
-        the new entries, missing ones are queued, and pages left over say so."""
+        the new entries, missing ones are queued, and pages left over say so. An `EDIT_ONLY`
+        message (a rival a settlement moved) edits what was posted and never posts."""
         assert registration.id is not None
+        ever_posted = (MessageKind.evidence, registration.id) in snapshot.cards
+        if message.data.get(EDIT_ONLY) and not ever_posted:
+            return  # it never overlapped anything shown: there is no evidence to bring up to date
         case = snapshot.cases.get(registration.id)
         review = snapshot.cards.get((MessageKind.review_card, registration.id))
         if case is None or review is None:
@@ -471,8 +475,9 @@ class OutboxWorker:
     async def _direct_notice(
         self, registration: Registration, partner: Partner, data: dict[str, str]
     ) -> None:
-        """Tell a direct owner how the desk settled a conflict with their account (an owner the
-        CRM knows by e-mail only is looked up in Slack first)."""
+        """Tell a direct owner (or a rep working the customer) how the desk settled a conflict
+        on their customer. An owner the CRM knows by e-mail only is looked up in Slack first,
+        and not told twice if that is someone the resolution tells anyway (`told`)."""
         user = await self._owners.resolve_owner(
             data.get("owner_slack_id") or None, data.get("owner_email") or None
         )
@@ -482,6 +487,9 @@ class OutboxWorker:
                 data.get("owner_email"),
                 registration.id,
             )
+            return
+        if user in data.get("told", "").split(","):
+            logger.info("direct owner %s is told of %s already", user, registration.id)
             return
         message = build_direct_notice(registration, partner, data)
         await self._client.chat_postMessage(

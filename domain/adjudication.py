@@ -4,8 +4,9 @@ The desk picks a resolution on a registration whose check found other claims. In
 transaction: the registration and every still-active rival registration move as the
 resolution says, each move is audited with the desk's reason (the precedent), and each
 party is told its own story: the winner, the other partners (neutral words, no names),
-the direct owners (a direct message). Direct claims (accounts, opportunities) live in the
-CRM; a resolution never changes them, it only tells their owners.
+the direct team (a direct message to the owners of the direct claims in the case and to
+whoever said "I'm working this"). Direct claims (accounts, opportunities) live in the CRM;
+a resolution never changes them, it only tells their owners.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from datetime import datetime
 
 from domain.actor import Actor
 from domain.conflicts import ACTIVE_STATUSES, Claim, ClaimKind
-from domain.errors import ConcurrentUpdate, InvalidInput, NotAllowed, NotFound
+from domain.errors import ConcurrentUpdate, DomainError, InvalidInput, NotAllowed, NotFound
 from domain.matching import Strength
-from domain.messages import MessageKind, Notice, OutboxMessage
+from domain.messages import MessageKind, Notice, OutboxMessage, evidence_refresh
 from domain.ownership import (
     Dispute,
     Recommendation,
@@ -26,6 +27,7 @@ from domain.ownership import (
     StoredFinding,
     recommend,
     rejection_reason_for,
+    resolutions_offered,
 )
 from domain.policy import DeskPolicy, ProgramPolicy, can_decide, is_internal
 from domain.ports import UnitOfWork
@@ -37,9 +39,12 @@ REASON_LIMIT = 2000
 
 # What a partner that lost a resolution may still read (never who won or why).
 NEUTRAL_LOSS = "The desk reviewed an overlap with an existing claim on this customer."
-STILL_OWN_EARLIER = "own_earlier"  # its own earlier registration for the customer stays
+STILL_OWN_EARLIER = "own_earlier"  # its own earlier registration, left as it was, holds
+STILL_OWN_OTHER = "own_other"  # another registration of its own holds (one the desk approved)
 STILL_NOTHING = "nothing"  # nothing is protected for it on this customer
 STILL_PROTECTION_ENDED = "protection_ended"  # its approval was withdrawn
+ROLE_WORKING = "working"
+"""A direct notice's `role` for someone who said "I'm working this" (owners have none)."""
 
 
 class AdjudicationRaced(ConcurrentUpdate):
@@ -130,8 +135,19 @@ async def adjudicate(
             findings = await uow.findings.for_registration(cmd.registration_id)
             advice = recommend(subject, findings, now=now)
             rivals = await _rivals(uow, subject, findings, now=now)
+            if cmd.resolution not in resolutions_offered(findings):
+                raise InvalidInput(
+                    "Co-sell is with the direct team, and no direct claim on this customer"
+                    " holds: choose another resolution.",
+                    field="reason",
+                )
+            if cmd.resolution is Resolution.award_existing and (
+                existing_owner(advice, findings, now=now) is None
+            ):
+                raise await _no_owner_left(uow, findings)
             versions.update({_Plan._id(r): r.version for r in rivals})
-            plan = _Plan(cmd, reason, subject, rivals, findings, advice, now, program)
+            disputes = [d for rid in versions for d in await uow.findings.disputes(rid)]
+            plan = _Plan(cmd, reason, subject, rivals, findings, advice, now, program, disputes)
             plan.apply()
             # In id order, so two resolutions sharing registrations lock rows in the same
             # order (PostgreSQL would otherwise abort one of them as a deadlock).
@@ -224,9 +240,12 @@ class _Plan:
     advice: Recommendation | None
     now: datetime
     program: ProgramPolicy
+    disputes: list[Dispute] = field(default_factory=list)
     changed: list[Registration] = field(default_factory=list)
     notices: dict[int, Notice] = field(default_factory=dict)
     still: dict[int, str] = field(default_factory=dict)
+    lost: list[tuple[Registration, bool]] = field(default_factory=list)
+    """Each registration the plan rejected or cancelled, with whether it had been approved."""
 
     @property
     def action(self) -> str:
@@ -244,7 +263,7 @@ class _Plan:
             for rival in self.rivals:
                 self._lose(rival, RejectionReason.duplicate)
         elif resolution is Resolution.award_existing:
-            owner = self._existing_owner()
+            owner = existing_owner(self.advice, self.findings, now=self.now)
             self._lose(self.subject, rejection_reason_for(owner))
             for rival in self.rivals:
                 if owner is not None and rival.id == owner.id:
@@ -257,9 +276,10 @@ class _Plan:
         elif resolution is Resolution.duplicate:
             self._lose(self.subject, RejectionReason.duplicate)
         elif resolution is Resolution.reject_both:
-            self._lose(self.subject, RejectionReason.duplicate)
+            reason = self._rejection_of_all()
+            self._lose(self.subject, reason)
             for rival in self.rivals:
-                self._lose(rival, RejectionReason.duplicate)
+                self._lose(rival, reason)
         else:
             # The transition records the question; the precedent row records the resolution.
             self.subject.note_event(
@@ -267,13 +287,21 @@ class _Plan:
             )
             self.subject.request_info(by=self.cmd.by, now=self.now, question=self.reason)
             self.notices[self._id(self.subject)] = Notice.info_requested
+        # Only now: what a loser still holds depends on every move of the plan.
+        for registration, was_approved in self.lost:
+            self.still[self._id(registration)] = self._still(registration, was_approved)
 
-    def _existing_owner(self) -> Claim | None:
-        """The claim "the existing owner" means: the rules' pick, else the strongest."""
-        if self.advice is not None and self.advice.claim is not None:
-            return self.advice.claim
-        strong = [f for f in self.findings if f.strength is Strength.conflict]
-        return (strong or self.findings)[0].claim if self.findings else None
+    def _rejection_of_all(self) -> RejectionReason:
+        """The closed-list reason "Reject both" gives every registration it rejects: the
+        direct claim the rules found (named account, existing customer, direct pipeline),
+        else a duplicate of the other registrations of the customer, else "Other" (nothing
+        but weak likenesses: the desk's own judgement, which the partner never reads)."""
+        claim = self.advice.claim if self.advice is not None else None
+        if claim is not None and claim.kind is not ClaimKind.registration:
+            return rejection_reason_for(claim)
+        if claim is not None or self.rivals:
+            return RejectionReason.duplicate
+        return RejectionReason.other
 
     def _win(self, registration: Registration, notice: Notice, *, note: str | None = None) -> None:
         registration.approve(
@@ -296,25 +324,39 @@ class _Plan:
             detail=self.precedent,
             note=NEUTRAL_LOSS,
         )
-        rid = self._id(registration)
-        if was_approved:
-            self.still[rid] = STILL_PROTECTION_ENDED
-        elif self._has_own_earlier(registration):
-            self.still[rid] = STILL_OWN_EARLIER
-        else:
-            self.still[rid] = STILL_NOTHING
+        self.lost.append((registration, was_approved))
         self._changed(registration, Notice.conflict_lost)
 
-    def _has_own_earlier(self, registration: Registration) -> bool:
-        """Whether the losing partner keeps an earlier active claim of its own here."""
-        return any(
-            f.claim.kind is ClaimKind.registration
-            and f.claim.partner_id == registration.partner_id
-            and f.claim.id != registration.id
-            and f.claim.is_active(self.now)
-            and (f.claim.created_at or self.now) < registration.created_at
+    def _still(self, registration: Registration, was_approved: bool) -> str:
+        """What the losing partner still holds on the customer once the whole plan is applied
+        (a registration of its own that this plan rejected as well holds nothing)."""
+        if was_approved:
+            return STILL_PROTECTION_ENDED
+        rid = self._id(registration)
+        moved = {self._id(r): r for r in (self.subject, *self.changed)}
+        # The partner's other registrations here: (made earlier, left as they were, hold).
+        own = [
+            (r.created_at < registration.created_at, False, _holds(r, self.now))
+            for i, r in moved.items()
+            if i != rid and r.partner_id == registration.partner_id
+        ]
+        own += [
+            (
+                (f.claim.created_at or self.now) < registration.created_at,
+                True,
+                f.claim.is_active(self.now),
+            )
             for f in self.findings
-        )
+            if f.claim.kind is ClaimKind.registration
+            and f.claim.partner_id == registration.partner_id
+            and f.claim.id not in moved
+            and f.claim.id != rid
+        ]
+        if any(earlier and untouched and holds for earlier, untouched, holds in own):
+            return STILL_OWN_EARLIER
+        if any(holds for _, _, holds in own):
+            return STILL_OWN_OTHER
+        return STILL_NOTHING
 
     def _changed(self, registration: Registration, notice: Notice) -> None:
         self.notices[self._id(registration)] = notice
@@ -327,7 +369,8 @@ class _Plan:
         return registration.id
 
     def messages(self) -> list[OutboxMessage]:
-        """Cards refreshed and a notice per party; direct owners get a direct message."""
+        """Cards and evidence refreshed and a notice per party; the direct team gets direct
+        messages (`_direct_notices`)."""
         subject_id = self._id(self.subject)
         desk = {
             "resolution": self.cmd.resolution.value,
@@ -352,20 +395,86 @@ class _Plan:
                 ),
             ]
         out.append(OutboxMessage(MessageKind.evidence, registration_id=subject_id))
-        owners = {
-            (f.claim.owner_slack_id or "", f.claim.owner_email or "")
-            for f in self.findings
-            if f.claim.kind is not ClaimKind.registration and f.claim.owner
-        }
-        for slack_id, email in sorted(owners):
-            out.append(
-                OutboxMessage(
-                    MessageKind.direct_notice,
-                    registration_id=subject_id,
-                    data={**desk, "owner_slack_id": slack_id, "owner_email": email},
-                )
-            )
+        # A rival's own evidence (under its own review card) shows the outcome, not buttons.
+        out += [evidence_refresh(self._id(r)) for r in self.changed]
+        out += self._direct_notices(desk)
         return out
+
+    def _direct_notices(self, desk: dict[str, str]) -> list[OutboxMessage]:
+        """One direct message per person on the direct team the resolution concerns: the
+        owners of the direct claims in the case (conflicts that still hold, and the claim
+        awarded), and whoever said "I'm working this" on a registration it moved. Owners of
+        weak likenesses or of ended claims were mentioned in the thread; they get no DM.
+        Someone who is both hears once, as the person working it; an owner known by e-mail
+        only is matched to a Slack user on delivery, so it carries who is told already."""
+        moved = {self._id(r) for r in (self.subject, *self.changed)}
+        working = list(
+            dict.fromkeys(d.by_user_id for d in self.disputes if d.registration_id in moved)
+        )
+        claims = [
+            f.claim
+            for f in self.findings
+            if f.strength is Strength.conflict and f.claim.is_active(self.now)
+        ]
+        if self.cmd.resolution is Resolution.award_existing:
+            awarded = existing_owner(self.advice, self.findings, now=self.now)
+            claims += [awarded] if awarded is not None else []
+        owners = {
+            (c.owner_slack_id or "", c.owner_email or "")
+            for c in claims
+            if c.kind is not ClaimKind.registration and c.owner and c.owner_slack_id not in working
+        }
+        told = ",".join([*working, *sorted({s for s, _ in owners if s})])
+        subject_id = self._id(self.subject)
+        out: list[OutboxMessage] = []
+        for slack_id, email in sorted(owners):
+            data = {**desk, "owner_slack_id": slack_id, "owner_email": email}
+            if not slack_id:  # skipped on delivery if the address is someone told already
+                data["told"] = told
+            out.append(
+                OutboxMessage(MessageKind.direct_notice, registration_id=subject_id, data=data)
+            )
+        out += [
+            OutboxMessage(
+                MessageKind.direct_notice,
+                registration_id=subject_id,
+                data={**desk, "owner_slack_id": user, "owner_email": "", "role": ROLE_WORKING},
+            )
+            for user in working
+        ]
+        return out
+
+
+def existing_owner(
+    advice: Recommendation | None, findings: list[StoredFinding], *, now: datetime
+) -> Claim | None:
+    """The claim "the existing owner" means: the rules' pick, else the strongest claim that
+    still holds (never one that has ended: awarding it would leave nobody the owner)."""
+    if advice is not None and advice.claim is not None:
+        return advice.claim
+    holding = [f for f in findings if f.claim.is_active(now)]
+    strong = [f for f in holding if f.strength is Strength.conflict]
+    return (strong or holding)[0].claim if holding else None
+
+
+async def _no_owner_left(uow: UnitOfWork, findings: list[StoredFinding]) -> DomainError:
+    """Why "Award to the existing owner" cannot be applied: the registration that was the
+    owner was decided by someone else first, or no claim on the customer holds any more."""
+    ended = [f.claim.id for f in findings if f.claim.kind is ClaimKind.registration]
+    if ended:
+        registration = await uow.registrations.get(ended[0])
+        if registration is not None:
+            return AdjudicationRaced(registration)
+    return InvalidInput(
+        "No existing claim on this customer holds any more: choose another resolution.",
+        field="reason",
+    )
+
+
+def _holds(registration: Registration, now: datetime) -> bool:
+    """Whether a registration still holds a claim (as `Claim.is_active` judges one)."""
+    until = registration.protected_until
+    return registration.status in ACTIVE_STATUSES and (until is None or until > now)
 
 
 async def _rivals(

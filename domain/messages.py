@@ -83,6 +83,19 @@ def cards_for(registration_id: int, *, notice: Notice, **data: str) -> list[Outb
     ]
 
 
+EDIT_ONLY = "edit_only"
+"""Data flag of an evidence message that only brings an evidence message already posted up to
+date (a settlement moved its registration) and never posts one."""
+
+
+def evidence_refresh(registration_id: int) -> OutboxMessage:
+    """The evidence under a registration's review card edited to show where it stands now,
+    if it was ever posted (a registration that never overlapped anything has none)."""
+    return OutboxMessage(
+        MessageKind.evidence, registration_id=registration_id, data={EDIT_ONLY: "1"}
+    )
+
+
 def evidence_for(registration_id: int, findings: Sized) -> list[OutboxMessage]:
     """The evidence thread under the review card, when the check found anything."""
     if not len(findings):

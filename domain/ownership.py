@@ -149,6 +149,19 @@ def recommend(
     return Recommendation(Resolution.award_partner, OwnershipRule.first_registered)
 
 
+def resolutions_offered(findings: Sequence[StoredFinding]) -> tuple[Resolution, ...]:
+    """The resolutions the desk may choose for a case: every one, but co-sell only where a
+    direct claim (a CRM account or an open opportunity) is among the conflicts, as co-selling
+    is working the customer with the vendor's direct team; between partners it means nothing."""
+    direct = any(
+        f.claim.kind is not ClaimKind.registration
+        and f.strength is Strength.conflict
+        and f.claim.is_active()
+        for f in findings
+    )
+    return tuple(r for r in Resolution if direct or r is not Resolution.co_sell)
+
+
 def rejection_reason_for(claim: Claim | None) -> RejectionReason:
     """The closed-list reason a registration loses for, given the claim that won."""
     if claim is None or claim.kind is ClaimKind.registration:

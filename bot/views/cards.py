@@ -35,8 +35,10 @@ from bot.views.common import (
 from domain.actor import Actor
 from domain.adjudication import (
     NEUTRAL_LOSS,
+    ROLE_WORKING,
     STILL_NOTHING,
     STILL_OWN_EARLIER,
+    STILL_OWN_OTHER,
     STILL_PROTECTION_ENDED,
 )
 from domain.amounts import format_amount
@@ -372,6 +374,7 @@ _CONFLICT_NOTICES = frozenset(
 )
 _STILL = {
     STILL_OWN_EARLIER: "Your earlier registration for this customer stays as it is.",
+    STILL_OWN_OTHER: "Your other registration for this customer stands.",
     STILL_PROTECTION_ENDED: "Your protection on this customer has ended.",
     STILL_NOTHING: "Nothing is protected for you on this customer; you are welcome to "
     "register other deals.",
@@ -457,8 +460,8 @@ def _outcome(registration: Registration) -> str:
 def build_direct_notice(
     registration: Registration, partner: Partner, data: Mapping[str, str]
 ) -> Message:
-    """A direct message to a direct owner: how the desk settled an overlap with a customer they
-    own in the CRM (internal: it names the partner)."""
+    """A direct message to a direct owner, or to a rep who said "I'm working this" (`role`):
+    how the desk settled an overlap on their customer (internal: it names the partner)."""
     resolution = data.get("resolution", "")
     label = _resolution_label(resolution)
     outcome = {
@@ -469,8 +472,13 @@ def build_direct_notice(
         Resolution.reject_both.value: "the partner registrations are rejected",
         Resolution.request_info.value: "the desk asked the partner for more information first",
     }.get(resolution, "settled")
+    whose = (
+        "a customer you said you are working"
+        if data.get("role") == ROLE_WORKING
+        else "a customer you own in the CRM"
+    )
     text = (
-        f":scales: The deal desk settled an overlap with a customer you own in the CRM: "
+        f":scales: The deal desk settled an overlap with {whose}: "
         f"{registration.reference} ({escape_fit(registration.details.company, 200)}) from "
         f"partner {escape_fit(partner.name, 200)}.\n*{label}*: {outcome}.\n"
         f"{quote_fit(data.get('reason', ''), 2000)}"

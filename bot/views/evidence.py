@@ -7,7 +7,8 @@ One message, the head, carries the summary, the people to loop in, the first ent
 recommendation and the buttons; it is the one edited in place when the case changes or is
 settled. Longer lists continue in follow-up replies (`build_evidence_page`) laid out by
 `evidence_thread`: at most `PAGE` entries and `TEXT_BUDGET` characters per message, at most
-`MAX_MESSAGES` messages; the rest are counted, with the `dibs check` command that lists all.
+`MAX_MESSAGES` messages; the rest are counted, with the `dibs check` command that runs the
+check again from the command line.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from bot.ids import Action
 from bot.views.common import (
     Message,
     RegistrationRef,
+    escape,
     escape_fit,
     format_age,
     mention,
@@ -47,7 +49,7 @@ from domain.adjudication import ConflictCase
 from domain.amounts import format_amount
 from domain.conflicts import Claim, ClaimKind
 from domain.matching import Signal, Strength
-from domain.ownership import Recommendation, Resolution, StoredFinding
+from domain.ownership import Recommendation, Resolution, StoredFinding, resolutions_offered
 from domain.policy import ProgramPolicy
 from domain.registration import Registration, RegistrationStatus
 
@@ -61,10 +63,13 @@ to the next reply before a message gets there."""
 
 MAX_MESSAGES = 5
 """Messages the evidence takes at most (the head and four replies); later entries are counted,
-with a pointer to `dibs check`, which lists every claim."""
+with a pointer to `dibs check`, which runs the check again and lists every claim it finds."""
 
 MAX_MENTIONS = 10
 MAX_DISPUTES = 3
+COMMAND_BUDGET = 900
+"""Characters of the `dibs check` command at most, as shown (quoted for a shell, escaped for
+mrkdwn); a longer one is described instead, never cut (a cut command would run another check)."""
 
 RESOLUTION_ACTIONS = {
     Resolution.award_partner: Action.resolve_award_partner,
@@ -516,13 +521,29 @@ def _text_length(node: Any) -> int:
 
 
 def _pointer(case: ConflictCase, hidden: int) -> str:
-    """Where the claims the thread leaves out are listed: the `dibs check` command."""
+    """Where the claims the thread leaves out are listed: the `dibs check` command with what
+    the registration's check used (name, website, contact e-mail, country), quoted for a
+    shell. It checks the customer again as things are now, so it says so."""
     details = case.registration.details
-    args = ["dibs", "check", details.company[:200]]
-    if details.website:
-        args += ["--domain", details.website[:200]]
-    command = shlex.join(args).replace("`", "'")
-    return f"{hidden} more not shown here: `{escape_fit(command, 900)}` lists every claim."
+    options = (
+        ("--domain", details.website),
+        ("--email", details.contact_email),
+        ("--country", details.country),
+    )
+    args = ["dibs", "check", details.company]
+    args += [part for flag, value in options if value for part in (flag, value)]
+    # A backtick would end mrkdwn's code span: an apostrophe stands in (punctuation either way).
+    command = escape(shlex.join(arg.replace("`", "'") for arg in args))
+    if len(command) > COMMAND_BUDGET:
+        return (
+            f"{hidden} more not shown here: `dibs check` with this registration's company, "
+            "--domain, --email and --country runs the check again and lists every claim it "
+            "finds now."
+        )
+    return (
+        f"{hidden} more not shown here: `{command}` runs the check again and lists every "
+        "claim it finds now."
+    )
 
 
 def _buttons(case: ConflictCase) -> ActionsBlock:
@@ -533,11 +554,11 @@ def _buttons(case: ConflictCase) -> ActionsBlock:
     elements = [
         ButtonElement(
             text=resolution.label,
-            action_id=action.value,
+            action_id=RESOLUTION_ACTIONS[resolution].value,
             value=value,
             style="primary" if resolution is advised else None,
         )
-        for resolution, action in RESOLUTION_ACTIONS.items()
+        for resolution in resolutions_offered(case.findings)
     ]
     elements.append(
         ButtonElement(text="I'm working this", action_id=Action.conflict_working.value, value=value)

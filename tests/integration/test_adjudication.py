@@ -5,13 +5,32 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
 
 from domain.actor import Actor
-from domain.adjudication import Adjudicate, Adjudication, AdjudicationRaced, adjudicate
+from domain.adjudication import (
+    ROLE_WORKING,
+    STILL_NOTHING,
+    STILL_OWN_EARLIER,
+    STILL_OWN_OTHER,
+    Adjudicate,
+    Adjudication,
+    AdjudicationRaced,
+    ClaimWork,
+    adjudicate,
+    dispute,
+)
+from domain.crm import Account, Opportunity
+from domain.errors import InvalidInput
 from domain.matching import Strength
+from domain.messages import EDIT_ONLY, MessageKind, Notice, OutboxMessage
 from domain.ownership import Resolution
 from domain.partner import Partner
-from domain.registration import Registration, RegistrationStatus
+from domain.ports import OutboxEntry
+from domain.registration import Registration, RegistrationStatus, RejectionReason
 from domain.services import (
     AlreadyDecided,
     Decide,
@@ -34,6 +53,7 @@ from tests.integration.conftest import NewUow
 
 ROUNDS = 4
 CUSTOMERS = ("Initech", "Vandelay Imports", "Umbrella Pharma", "Hooli", "Soylent Foods")
+HOUR = timedelta(hours=1)
 
 
 async def partners(new_uow: NewUow, count: int) -> list[Partner]:
@@ -46,7 +66,9 @@ async def partners(new_uow: NewUow, count: int) -> list[Partner]:
     return made
 
 
-async def register(new_uow: NewUow, partner: Partner, customer: str) -> Registration:
+async def register(
+    new_uow: NewUow, partner: Partner, customer: str, *, at: datetime = T0
+) -> Registration:
     """`partner` registers `customer` (its website makes every registration of it overlap)."""
     slug = customer.split(maxsplit=1)[0].lower()
     details = some_details(
@@ -56,7 +78,7 @@ async def register(new_uow: NewUow, partner: Partner, customer: str) -> Registra
         details, a_rep(team_id=partner.slack_team_id), channel_id=partner.channel_id
     )
     outcome = await submit_registration(
-        command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM
+        command, uow=new_uow(), now=at, program=PROGRAM, host_team_id=HOST_TEAM
     )
     return outcome.registration
 
@@ -67,13 +89,15 @@ async def settle(
     resolution: Resolution,
     by: Actor,
     reason: str = "Evidence of work reviewed.",
+    *,
+    at: datetime = T0,
 ) -> Adjudication | AdjudicationRaced:
     """One approver's resolution, in its own unit of work: what it did, or the lost race."""
     assert registration.id is not None
     command = Adjudicate(registration.id, registration.version, by, resolution, reason)
     try:
         return await adjudicate(
-            command, uow=new_uow(), now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
+            command, uow=new_uow(), now=at, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
         )
     except AdjudicationRaced as lost:
         return lost
@@ -201,6 +225,364 @@ class TestOneTransaction:
         assert weak_now.status is RegistrationStatus.under_review
         assert rival_now.status is RegistrationStatus.rejected
         assert subject_now.status is RegistrationStatus.rejected
+
+
+async def queued(new_uow: NewUow) -> list[OutboxMessage]:
+    """Every message the outbox still owes, oldest first, taken out of it (as if delivered)."""
+    later = T0 + 48 * HOUR
+    taken: list[OutboxEntry] = []
+    while True:
+        async with new_uow() as uow:
+            entries = await uow.outbox.claim(now=later, lease=HOUR, limit=100, worker="test")
+            await uow.outbox.delivered_many([e.id for e in entries], now=later)
+            await uow.commit()
+        if not entries:
+            return [e.message for e in sorted(taken, key=lambda e: e.id)]
+        taken += entries
+
+
+def still_told(messages: list[OutboxMessage]) -> dict[int | None, str]:
+    """What each losing partner is told it still has on the customer, by registration."""
+    return {
+        m.registration_id: m.data["still"]
+        for m in messages
+        if m.kind is MessageKind.partner_notice and m.notice is Notice.conflict_lost
+    }
+
+
+def direct_messages(messages: list[OutboxMessage]) -> list[dict[str, str]]:
+    return [m.data for m in messages if m.kind is MessageKind.direct_notice]
+
+
+class TestWhatALoserStillHas:
+    @pytest.mark.parametrize("resolution", [Resolution.reject_both, Resolution.award_partner])
+    async def test_a_partner_whose_registrations_all_lose_is_told_nothing_stands(
+        self, new_uow: NewUow, resolution: Resolution
+    ) -> None:
+        twice, other = await partners(new_uow, 2)
+        first = await register(new_uow, twice, "Initech")
+        second = await register(new_uow, twice, "Initech", at=T0 + HOUR)
+        subject = await register(new_uow, other, "Initech", at=T0 + 2 * HOUR)
+        await queued(new_uow)
+
+        await settle(new_uow, subject, resolution, an_approver(), at=T0 + 3 * HOUR)
+
+        still = still_told(await queued(new_uow))
+        # Its earlier registration was rejected by the same resolution: nothing stays.
+        assert still[second.id] == STILL_NOTHING
+        assert still[first.id] == STILL_NOTHING
+
+    async def test_an_earlier_registration_the_resolution_left_alone_still_stands(
+        self, new_uow: NewUow
+    ) -> None:
+        [partner] = await partners(new_uow, 1)
+        await register(new_uow, partner, "Initech")
+        later = await register(new_uow, partner, "Initech", at=T0 + HOUR)
+        await queued(new_uow)
+
+        await settle(new_uow, later, Resolution.duplicate, an_approver(), at=T0 + 2 * HOUR)
+
+        assert still_told(await queued(new_uow)) == {later.id: STILL_OWN_EARLIER}
+
+    async def test_a_registration_beaten_by_its_own_partners_other_one_hears_that_it_stands(
+        self, new_uow: NewUow
+    ) -> None:
+        twice, other = await partners(new_uow, 2)
+        first = await register(new_uow, twice, "Initech")
+        rival = await register(new_uow, other, "Initech", at=T0 + HOUR)
+        subject = await register(new_uow, twice, "Initech", at=T0 + 2 * HOUR)
+        await queued(new_uow)
+
+        await settle(new_uow, subject, Resolution.award_partner, an_approver(), at=T0 + 3 * HOUR)
+
+        still = still_told(await queued(new_uow))
+        assert still == {first.id: STILL_OWN_OTHER, rival.id: STILL_NOTHING}
+
+
+class TestEvidenceOfEveryRegistrationMoved:
+    async def test_each_rival_moved_gets_its_own_evidence_brought_up_to_date(
+        self, new_uow: NewUow
+    ) -> None:
+        first_partner, second_partner, third_partner = await partners(new_uow, 3)
+        first = await register(new_uow, first_partner, "Initech")
+        second = await register(new_uow, second_partner, "Initech")
+        subject = await register(new_uow, third_partner, "Initech")
+        await queued(new_uow)
+
+        await settle(new_uow, subject, Resolution.award_partner, an_approver())
+
+        evidence = [
+            (m.registration_id, m.data)
+            for m in await queued(new_uow)
+            if m.kind is MessageKind.evidence
+        ]
+        # The subject's is posted if it never was; a rival's is only edited, if it exists.
+        assert sorted(evidence) == [
+            (first.id, {EDIT_ONLY: "1"}),
+            (second.id, {EDIT_ONLY: "1"}),
+            (subject.id, {}),
+        ]
+
+
+# The same customer as every registration of "Initech" (`register`).
+NAMED = Account(
+    "0011ACCT", "Initech", domain="initech.example", country="DE", is_named=True,
+    owner_slack_id="U0DORA",
+)  # fmt: skip
+MICROSOFT = some_details(
+    company="Microsoft Corp", website="microsoft.example", contact_email=None, country="US"
+)
+REP = Actor(team_id=HOST_TEAM, user_id="U0SAMREP")
+
+
+async def import_crm(
+    new_uow: NewUow, *accounts: Account, opportunities: tuple[Opportunity, ...] = ()
+) -> None:
+    """What `dibs import accounts` / `opportunities` store."""
+    async with new_uow() as uow:
+        if accounts:
+            await uow.crm.upsert_accounts(list(accounts))
+        if opportunities:
+            await uow.crm.upsert_opportunities(list(opportunities))
+        await uow.commit()
+
+
+async def register_microsoft(new_uow: NewUow) -> Registration:
+    [partner] = await partners(new_uow, 1)
+    command = SubmitRegistration(
+        MICROSOFT, a_rep(team_id=partner.slack_team_id), channel_id=partner.channel_id
+    )
+    outcome = await submit_registration(
+        command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM
+    )
+    return outcome.registration
+
+
+async def work_this(new_uow: NewUow, registration: Registration, by: Actor = REP) -> None:
+    """A direct rep's "I'm working this" on `registration`."""
+    assert registration.id is not None
+    await dispute(
+        ClaimWork(registration.id, by, "Demo with their CTO on Friday."),
+        uow=new_uow(),
+        now=T0 + HOUR,
+        host_team_id=HOST_TEAM,
+    )
+
+
+class TestRejectBothReason:
+    async def test_against_a_direct_account_every_registration_is_rejected_for_that_account(
+        self, new_uow: NewUow
+    ) -> None:
+        await import_crm(new_uow, NAMED)
+        first_partner, second_partner = await partners(new_uow, 2)
+        rival = await register(new_uow, first_partner, "Initech")
+        subject = await register(new_uow, second_partner, "Initech", at=T0 + HOUR)
+
+        await settle(new_uow, subject, Resolution.reject_both, an_approver(), at=T0 + 2 * HOUR)
+
+        for registration in await stored(new_uow, rival, subject):
+            assert registration.status is RegistrationStatus.rejected
+            assert registration.rejection_reason is RejectionReason.named_account
+
+    async def test_between_partners_only_each_is_a_duplicate(self, new_uow: NewUow) -> None:
+        first_partner, second_partner = await partners(new_uow, 2)
+        rival = await register(new_uow, first_partner, "Initech")
+        subject = await register(new_uow, second_partner, "Initech", at=T0 + HOUR)
+
+        await settle(new_uow, subject, Resolution.reject_both, an_approver(), at=T0 + 2 * HOUR)
+
+        for registration in await stored(new_uow, rival, subject):
+            assert registration.rejection_reason is RejectionReason.duplicate
+
+    async def test_with_nothing_but_a_likeness_it_duplicates_nothing(self, new_uow: NewUow) -> None:
+        lookalike = Account("0011TYPO", "Microsfot", domain="microsfot.example", country="US")
+        await import_crm(new_uow, lookalike)
+        subject = await register_microsoft(new_uow)
+        async with new_uow() as uow:
+            found = await uow.findings.for_registration(subject.id or 0)
+        assert [f.strength for f in found] == [Strength.possible]
+
+        await settle(new_uow, subject, Resolution.reject_both, an_approver())
+
+        [subject_now] = await stored(new_uow, subject)
+        assert subject_now.rejection_reason is RejectionReason.other
+
+
+class TestTheDirectTeamIsTold:
+    @pytest.mark.parametrize("disputed", ["subject", "rival"])
+    async def test_a_rep_who_said_they_work_the_customer_hears_the_outcome(
+        self, new_uow: NewUow, disputed: str
+    ) -> None:
+        first_partner, second_partner = await partners(new_uow, 2)
+        rival = await register(new_uow, first_partner, "Initech")
+        subject = await register(new_uow, second_partner, "Initech")
+        await work_this(new_uow, subject if disputed == "subject" else rival)
+        [subject] = await stored(new_uow, subject)
+        await queued(new_uow)
+
+        await settle(new_uow, subject, Resolution.award_partner, an_approver(), at=T0 + 2 * HOUR)
+
+        [told] = direct_messages(await queued(new_uow))
+        assert (told["owner_slack_id"], told["role"]) == (REP.user_id, ROLE_WORKING)
+        assert told["resolution"] == Resolution.award_partner.value
+        assert told["reason"] == "Evidence of work reviewed."
+
+    async def test_an_owner_who_also_works_the_customer_is_told_once(self, new_uow: NewUow) -> None:
+        await import_crm(new_uow, NAMED)
+        [partner] = await partners(new_uow, 1)
+        subject = await register(new_uow, partner, "Initech")
+        await work_this(new_uow, subject, Actor(team_id=HOST_TEAM, user_id="U0DORA"))
+        [subject] = await stored(new_uow, subject)
+        await queued(new_uow)
+
+        await settle(new_uow, subject, Resolution.award_existing, an_approver(), at=T0 + 2 * HOUR)
+
+        told = direct_messages(await queued(new_uow))
+        assert [(d["owner_slack_id"], d.get("role")) for d in told] == [("U0DORA", ROLE_WORKING)]
+
+    async def test_an_owner_known_by_e_mail_carries_who_is_told_already(
+        self, new_uow: NewUow
+    ) -> None:
+        by_email = Account(
+            "0011MAIL", "Initech", domain="initech.example", country="DE", owner_email="d@v.com"
+        )
+        await import_crm(new_uow, by_email)
+        [partner] = await partners(new_uow, 1)
+        subject = await register(new_uow, partner, "Initech")
+        await work_this(new_uow, subject)
+        [subject] = await stored(new_uow, subject)
+        await queued(new_uow)
+
+        await settle(new_uow, subject, Resolution.award_existing, an_approver(), at=T0 + 2 * HOUR)
+
+        owner, rep = direct_messages(await queued(new_uow))
+        # Delivery looks the address up in Slack and skips it if that is the rep.
+        assert (owner["owner_email"], owner["told"]) == ("d@v.com", REP.user_id)
+        assert (rep["owner_slack_id"], rep["role"]) == (REP.user_id, ROLE_WORKING)
+
+    async def test_owners_of_likenesses_and_of_ended_claims_get_no_direct_message(
+        self, new_uow: NewUow
+    ) -> None:
+        strong = Account(
+            "0011MSFT", "Microsoft Corporation", domain="microsoft.example", country="US",
+            owner_slack_id="U0STRONG",
+        )  # fmt: skip
+        weak = Account(
+            "0011TYPO", "Microsfot", domain="microsfot.example", country="US",
+            owner_slack_id="U0WEAK",
+        )  # fmt: skip
+        opportunity = Opportunity(
+            "0063GONE", None, "Microsoft", domain="microsoft.example", stage="Negotiation",
+            owner_slack_id="U0ENDED",
+        )  # fmt: skip
+        await import_crm(new_uow, strong, weak, opportunities=(opportunity,))
+        subject = await register_microsoft(new_uow)
+        closed = replace(opportunity, stage="Closed Lost")
+        await import_crm(new_uow, opportunities=(closed,))
+        async with new_uow() as uow:
+            found = await uow.findings.for_registration(subject.id or 0)
+        assert {(f.claim.owner, f.strength, f.claim.is_active(T0)) for f in found} == {
+            ("U0STRONG", Strength.conflict, True),
+            ("U0WEAK", Strength.possible, True),
+            ("U0ENDED", Strength.conflict, False),
+        }
+        await queued(new_uow)
+
+        await settle(new_uow, subject, Resolution.co_sell, an_approver())
+
+        assert [d["owner_slack_id"] for d in direct_messages(await queued(new_uow))] == ["U0STRONG"]
+
+    async def test_the_owner_of_the_claim_awarded_is_told_even_when_it_is_a_likeness(
+        self, new_uow: NewUow
+    ) -> None:
+        weak = Account(
+            "0011TYPO", "Microsfot", domain="microsfot.example", country="US",
+            owner_slack_id="U0WEAK",
+        )  # fmt: skip
+        await import_crm(new_uow, weak)
+        subject = await register_microsoft(new_uow)
+        await queued(new_uow)
+
+        await settle(new_uow, subject, Resolution.award_existing, an_approver())
+
+        assert [d["owner_slack_id"] for d in direct_messages(await queued(new_uow))] == ["U0WEAK"]
+
+
+class TestCoSellIsWithTheDirectTeam:
+    async def test_between_two_partners_it_is_refused_and_nothing_moves(
+        self, new_uow: NewUow
+    ) -> None:
+        first_partner, second_partner = await partners(new_uow, 2)
+        rival = await register(new_uow, first_partner, "Initech")
+        subject = await register(new_uow, second_partner, "Initech")
+        await queued(new_uow)
+
+        with pytest.raises(InvalidInput, match="Co-sell is with the direct team") as refused:
+            await settle(new_uow, subject, Resolution.co_sell, an_approver())
+
+        assert refused.value.field == "reason"
+        now = await stored(new_uow, rival, subject)
+        assert [(r.status, r.version) for r in now] == [
+            (rival.status, rival.version),
+            (subject.status, subject.version),
+        ]
+        assert await queued(new_uow) == []
+
+    async def test_against_a_direct_account_it_approves_the_partner(self, new_uow: NewUow) -> None:
+        account = Account(
+            "0011MSFT", "Microsoft Corporation", domain="microsoft.example", country="US",
+            owner_slack_id="U0STRONG",
+        )  # fmt: skip
+        await import_crm(new_uow, account)
+        subject = await register_microsoft(new_uow)
+
+        await settle(new_uow, subject, Resolution.co_sell, an_approver())
+
+        [now] = await stored(new_uow, subject)
+        assert now.status is RegistrationStatus.approved
+
+
+class TestAwardToAnOwnerThatNoLongerHolds:
+    async def test_an_opportunity_closed_since_leaves_no_owner_and_nothing_moves(
+        self, new_uow: NewUow
+    ) -> None:
+        opportunity = Opportunity(
+            "0063GONE", None, "Microsoft", domain="microsoft.example", stage="Negotiation",
+            owner_slack_id="U0ENDED",
+        )  # fmt: skip
+        await import_crm(new_uow, opportunities=(opportunity,))
+        subject = await register_microsoft(new_uow)
+        await import_crm(new_uow, opportunities=(replace(opportunity, stage="Closed Lost"),))
+        await queued(new_uow)
+
+        with pytest.raises(InvalidInput, match="No existing claim") as refused:
+            await settle(new_uow, subject, Resolution.award_existing, an_approver())
+
+        assert refused.value.field == "reason"
+        [now] = await stored(new_uow, subject)
+        assert (now.status, now.version) == (subject.status, subject.version)
+        assert await queued(new_uow) == []
+
+    async def test_a_claim_still_open_is_awarded_even_if_another_has_ended(
+        self, new_uow: NewUow
+    ) -> None:
+        ended = Opportunity(
+            "0063GONE", None, "Microsoft", domain="microsoft.example", stage="Closed Won",
+            owner_slack_id="U0ENDED",
+        )  # fmt: skip
+        weak = Account(
+            "0011TYPO", "Microsfot", domain="microsfot.example", country="US",
+            owner_slack_id="U0WEAK",
+        )  # fmt: skip
+        await import_crm(new_uow, weak, opportunities=(ended,))
+        subject = await register_microsoft(new_uow)
+        await queued(new_uow)
+
+        await settle(new_uow, subject, Resolution.award_existing, an_approver())
+
+        [now] = await stored(new_uow, subject)
+        assert now.status is RegistrationStatus.rejected
+        assert [d["owner_slack_id"] for d in direct_messages(await queued(new_uow))] == ["U0WEAK"]
 
 
 async def rival_pairs(new_uow: NewUow) -> list[tuple[Registration, Registration]]:

@@ -95,10 +95,12 @@ async def test_second_registration_gets_evidence_with_buttons_under_its_review_c
     shown = text_of(message)
     assert "DR-0001" in shown
     assert "Acme Resellers" in shown
+    assert Action.resolve_co_sell not in {
+        e.get("action_id") for b in message["blocks"] for e in b.get("elements", [])
+    }  # co-selling is with the direct team: between partners it is not offered
     for action in (
         Action.resolve_award_partner,
         Action.resolve_award_existing,
-        Action.resolve_co_sell,
         Action.resolve_duplicate,
         Action.resolve_reject_both,
         Action.resolve_request_info,
@@ -126,7 +128,7 @@ async def test_resolution_button_opens_the_modal_for_this_registration(world: Wo
 async def test_filled_modal_shows_the_company_and_the_recommendation(world: World) -> None:
     await two_partners_register(world)
 
-    view = await open_modal(world, Action.resolve_co_sell)
+    view = await open_modal(world, Action.resolve_reject_both)
 
     shown = text_of(view)
     assert "DR-0002" in shown
@@ -214,6 +216,30 @@ async def evidence_after(world: World, reference: str) -> dict[str, Any]:
     replies = await world.thread_replies(DESK, reference)
     [message] = [m for m in replies if "existing claim" in m.get("text", "")]
     return message
+
+
+async def test_a_rival_with_evidence_of_its_own_sees_it_settled_too(world: World) -> None:
+    await import_account(world)  # DR-0001 overlaps the account: it has evidence of its own
+    await two_partners_register(world)
+    before = await evidence(world, "DR-0001")
+
+    await settle(world, Action.resolve_award_partner)
+
+    after = await evidence_after(world, "DR-0001")
+    assert after["ts"] == before["ts"]
+    assert f":x: *Settled:* DR-0001 rejected by <@{p.APPROVER.user_id}>" in text_of(after)
+    assert "Recommended" not in text_of(after)
+    assert "actions" not in [b["type"] for b in after["blocks"]]
+
+
+async def test_a_rival_without_evidence_gets_none_and_nothing_is_given_up(world: World) -> None:
+    await two_partners_register(world)  # DR-0001 was first: it overlapped nothing
+
+    await settle(world, Action.resolve_award_partner)
+
+    replies = await world.thread_replies(DESK, "DR-0001")
+    assert [m for m in replies if "existing claim" in text_of(m)] == []
+    assert [r.kind for r in await world.outbox_rows() if r.failed_at is not None] == []
 
 
 async def exported_audit(
@@ -353,6 +379,41 @@ async def test_reject_both_rejects_every_registration_involved(world: World) -> 
     for channel, reference in ((ACME_CHANNEL, "DR-0001"), (GLOBEX_CHANNEL, "DR-0002")):
         [told] = await world.thread_replies(channel, reference)
         assert "was not approved" in told["text"]
+
+
+async def test_reject_both_against_a_direct_account_gives_that_reason(world: World) -> None:
+    await acme_registers_a_named_account(world)
+
+    await settle(world, Action.resolve_reject_both, DESK_ONLY_REASON, reference="DR-0001")
+
+    registration = await world.registration(1)
+    assert registration.status is RegistrationStatus.rejected
+    assert registration.rejection_reason == "named_account"
+    [told] = await world.thread_replies(ACME_CHANNEL, "DR-0001")
+    assert "*DR-0001* was not approved: Named account." in told["text"]
+    assert "Duplicate" not in world.fake.all_text_sent_to(ACME_CHANNEL)
+    desk = text_of({"r": await world.thread_replies(DESK, "DR-0001")})
+    assert "rejected (Named account)" in desk
+    assert "Duplicate" not in desk
+
+
+async def test_a_partner_whose_two_registrations_are_rejected_is_not_told_one_stays(
+    world: World,
+) -> None:
+    await world.link_globex()
+    for _ in range(2):  # Acme registers Initech twice: DR-0001, DR-0002
+        await world.register()
+        await world.delivered()
+    await world.register(p.OTHER_PARTNER_REP, channel_id=GLOBEX_CHANNEL)  # DR-0003
+    await world.delivered()
+
+    await settle(world, Action.resolve_reject_both, reference="DR-0003")
+
+    for reference in ("DR-0001", "DR-0002"):
+        [told] = await world.thread_replies(ACME_CHANNEL, reference)
+        assert "was not approved" in told["text"], reference
+        assert "earlier registration" not in told["text"], reference
+        assert "Nothing is protected for you on this customer" in told["text"], reference
 
 
 # --- request info ----------------------------------------------------------------------------
@@ -517,8 +578,8 @@ async def test_a_stale_click_after_settlement_says_so_in_the_modal(world: World)
 
     payload = p.block_actions(
         p.APPROVER,
-        action_id=Action.resolve_co_sell,
-        value=button_value(stale, Action.resolve_co_sell),
+        action_id=Action.resolve_duplicate,
+        value=button_value(stale, Action.resolve_duplicate),
         channel_id=DESK,
         message=stale,
         response_url=world.fake.hook_url(channel=DESK),
@@ -578,6 +639,72 @@ async def test_a_rep_working_the_customer_tells_the_desk_and_never_the_partner(
         assert p.INTERNAL_REP.user_id not in shown
     assert (await world.audit_actions(2))[-1] == ("dispute", p.INTERNAL_REP.user_id)
     assert (await world.registration(2)).status is RegistrationStatus.under_review
+
+
+async def work_this(world: World, person: p.Person, reference: str = "DR-0002") -> None:
+    """`person` presses I'm working this under `reference` and tells the desk why."""
+    await click_in_evidence(world, person, Action.conflict_working, reference)
+    [opened] = await world.fake.wait_for(
+        "views.open", where=lambda c: c.params["view"]["callback_id"] == Callback.working_submit
+    )
+    reply = await world.submit(
+        person,
+        Callback.working_submit,
+        working_values(NOTE, LINK),
+        metadata=opened.params["view"]["private_metadata"],
+    )
+    assert reply.json() is None
+    await world.delivered()
+
+
+def direct_messages_to(world: World, user_id: str) -> list[dict[str, Any]]:
+    return [
+        c.params for c in world.fake.calls_to("chat.postMessage") if c.params["channel"] == user_id
+    ]
+
+
+async def test_the_rep_working_the_customer_is_told_how_the_desk_settled_it(
+    world: World,
+) -> None:
+    await two_partners_register(world)
+    await work_this(world, p.INTERNAL_REP)
+
+    await settle(world, Action.resolve_award_partner)
+
+    [dm] = direct_messages_to(world, p.INTERNAL_REP.user_id)
+    shown = text_of(dm)
+    assert "a customer you said you are working" in shown
+    assert "DR-0002" in shown
+    assert "Award to this partner" in shown
+    assert "&lt;champion&gt; &amp; ran the pilot" in shown
+
+
+async def test_an_owner_who_is_also_working_the_customer_gets_one_message(world: World) -> None:
+    await acme_registers_a_named_account(world)
+    await work_this(world, p.Person(DIRECT_OWNER, p.HOST_TEAM, name="dora"), "DR-0001")
+
+    await settle(world, Action.resolve_award_existing, DESK_ONLY_REASON, reference="DR-0001")
+
+    [dm] = direct_messages_to(world, DIRECT_OWNER)
+    assert "Kept by Rita's enterprise team" in text_of(dm)
+
+
+async def test_an_owner_known_by_e_mail_who_is_working_the_customer_gets_one_message(
+    world: World,
+) -> None:
+    world.fake.add_user("U0RITA", name="Rita", email="rita@vendor.example")
+    by_email = Account(
+        "0011MAIL", "Initrode", domain="initech.com", owner_email="rita@vendor.example"
+    )
+    await import_account(world, by_email)
+    await world.register()
+    await world.delivered()
+    await work_this(world, p.Person("U0RITA", p.HOST_TEAM, name="rita"), "DR-0001")
+
+    await settle(world, Action.resolve_award_existing, DESK_ONLY_REASON, reference="DR-0001")
+
+    [dm] = direct_messages_to(world, "U0RITA")
+    assert "a customer you said you are working" in text_of(dm)
 
 
 async def test_working_this_needs_a_note_and_a_real_link(world: World) -> None:

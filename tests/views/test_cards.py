@@ -20,8 +20,10 @@ from bot.views.common import RegistrationRef
 from domain.actor import SYSTEM, Actor
 from domain.adjudication import (
     NEUTRAL_LOSS,
+    ROLE_WORKING,
     STILL_NOTHING,
     STILL_OWN_EARLIER,
+    STILL_OWN_OTHER,
     STILL_PROTECTION_ENDED,
 )
 from domain.conflicts import FindingCounts
@@ -405,7 +407,9 @@ class TestConflictNotices:
         return message.text
 
     @pytest.mark.parametrize("notice", CONFLICT_NOTICES)
-    @pytest.mark.parametrize("still", [STILL_NOTHING, STILL_OWN_EARLIER, STILL_PROTECTION_ENDED])
+    @pytest.mark.parametrize(
+        "still", [STILL_NOTHING, STILL_OWN_EARLIER, STILL_OWN_OTHER, STILL_PROTECTION_ENDED]
+    )
     def test_partner_texts_never_carry_the_other_sides_data(
         self, notice: Notice, still: str
     ) -> None:
@@ -429,6 +433,7 @@ class TestConflictNotices:
             (STILL_NOTHING, "Nothing is protected for you on this customer; you are welcome "
                             "to register other deals."),
             (STILL_OWN_EARLIER, "Your earlier registration for this customer stays as it is."),
+            (STILL_OWN_OTHER, "Your other registration for this customer stands."),
             ("", "on this customer."),
         ],
     )  # fmt: skip
@@ -501,6 +506,16 @@ class TestDirectNotice:
             "*Co-sell*: a co-sell: you and the partner work it together.\n>Both engaged"
         )
         assert "<!channel>" not in text
+
+    def test_tells_a_rep_working_the_customer_as_such(self) -> None:
+        data = {"resolution": Resolution.reject_both.value, "reason": "Neither engaged"}
+        message = build_direct_notice(lost(), a_partner(), data | {"role": ROLE_WORKING})
+        assert_valid_message(message)
+        assert message.text.startswith(
+            ":scales: The deal desk settled an overlap with a customer you said you are "
+            "working: DR-0001 (Acme Corp) from partner Initech.\n*Reject both*: "
+        )
+        assert "you own in the CRM" not in message.text
 
     @pytest.mark.parametrize("resolution", [*Resolution, "unknown"])
     def test_every_resolution_reads(self, resolution: str) -> None:

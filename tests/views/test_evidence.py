@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+import shlex
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -255,7 +258,6 @@ class TestMentionsAndRecommendation:
         assert list(actions) == [
             Action.resolve_award_partner,
             Action.resolve_award_existing,
-            Action.resolve_co_sell,
             Action.resolve_duplicate,
             Action.resolve_reject_both,
             Action.resolve_request_info,
@@ -265,6 +267,30 @@ class TestMentionsAndRecommendation:
             assert RegistrationRef.model_validate_json(button["value"]) == RegistrationRef(
                 id=10, version=4
             )
+
+    @pytest.mark.parametrize("kind", [ClaimKind.account, ClaimKind.opportunity])
+    def test_co_sell_is_offered_where_the_direct_team_holds_a_claim(self, kind: ClaimKind) -> None:
+        actions = buttons(head(a_case(rival(), direct(kind)))[2])
+        assert list(actions)[:3] == [
+            Action.resolve_award_partner,
+            Action.resolve_award_existing,
+            Action.resolve_co_sell,
+        ]
+
+    @pytest.mark.parametrize(
+        "weak_or_ended",
+        [
+            direct(strength=Strength.possible),
+            direct(ClaimKind.opportunity, stage="Closed Won"),
+        ],
+        ids=["a likeness of an account", "a closed opportunity"],
+    )
+    def test_no_co_sell_with_a_direct_claim_that_is_only_a_likeness_or_has_ended(
+        self, weak_or_ended: StoredFinding
+    ) -> None:
+        actions = buttons(head(a_case(rival(), weak_or_ended))[2])
+        assert Action.resolve_co_sell not in actions
+        assert Action.resolve_award_existing in actions
         assert [b.get("style") for b in actions.values()].count("primary") == 1
 
     def test_disputes_show_who_works_the_customer(self) -> None:
@@ -333,6 +359,11 @@ def many(count: int, *, long: bool = False) -> ConflictCase:
     return a_case(*findings, subject=subject)
 
 
+def pointer_of(subject: Registration) -> str:
+    """The head of a case of 200 claims for `subject`: it ends with the `dibs check` pointer."""
+    return all_text(thread(a_case(*many(200).findings, subject=subject)).head.block_dicts())
+
+
 def thread(case: ConflictCase, partner_name: str = "Initech") -> EvidenceThread:
     return evidence_thread(case, partner_name=partner_name, program=PROGRAM, now=NOW)
 
@@ -388,7 +419,7 @@ class TestLimits:
         assert len(shown) == len(set(shown)) or long  # short entries are all distinct
         head_text = all_text(messages[0])
         if len(shown) < count:
-            assert f"{count - len(shown)} more not shown here: `dibs check " in head_text
+            assert f"{count - len(shown)} more not shown here: `dibs check" in head_text
         else:
             assert "dibs check" not in head_text
 
@@ -419,10 +450,48 @@ class TestLimits:
         assert page.text == "DR-0010: existing claims 41–45 of 45"
 
     def test_beyond_five_messages_it_points_to_dibs_check(self) -> None:
-        text = all_text(thread(many(200)).head.block_dicts())
+        text = pointer_of(a_registration(id=10))
         assert "Claims 1–20 of 200 above; 21–100 follow in this thread. 100 more" in text
-        assert "100 more not shown here: `dibs check " in text
-        assert "--domain acme.com` lists every claim." in text
+        assert (
+            "100 more not shown here: `dibs check 'Acme Corp' --domain acme.com "
+            "--email wile@acme.com --country US` runs the check again and lists every claim it "
+            "finds now."
+        ) in text
+
+    @pytest.mark.parametrize(
+        "details",
+        [
+            {"company": "O'Brien & Sons `rm -rf` $(id) <!channel>", "website": "obrien.ie"},
+            {"company": "Plain", "contact_email": "o'hara&co`x`@acme.com", "country": "IE"},
+        ],
+        ids=["company", "e-mail"],
+    )
+    def test_the_dibs_check_pointer_is_one_safe_shell_command_with_what_was_checked(
+        self, details: dict[str, str]
+    ) -> None:
+        subject = a_registration(id=10, details=some_details(**details))
+        text = pointer_of(subject)
+        [shown] = re.findall(r"`(dibs check [^`]*)`", text)
+        command = html.unescape(shown)  # Slack shows &amp; &lt; &gt; as & < >
+        sent = subject.details
+        assert shlex.split(command) == [
+            "dibs", "check", sent.company.replace("`", "'"),
+            "--domain", sent.website,
+            "--email", (sent.contact_email or "").replace("`", "'"),
+            "--country", sent.country,
+        ]  # fmt: skip
+        assert "<!channel>" not in text
+
+    def test_without_a_contact_e_mail_the_pointer_leaves_the_option_out(self) -> None:
+        text = pointer_of(a_registration(id=10, details=some_details(contact_email=None)))
+        assert "`dibs check 'Acme Corp' --domain acme.com --country US` runs the check" in text
+
+    def test_a_command_too_long_to_show_whole_is_described_not_cut(self) -> None:
+        text = pointer_of(a_registration(id=10, details=some_details(company="'" * 200)))
+        assert (
+            "100 more not shown here: `dibs check` with this registration's company, --domain, "
+            "--email and --country runs the check again and lists every claim it finds now."
+        ) in text
 
     def test_a_page_the_findings_no_longer_have_is_not_posted(self) -> None:
         assert build_evidence_page(many(3), 20, 40, program=PROGRAM, now=NOW) is None
