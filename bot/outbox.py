@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
@@ -63,6 +65,8 @@ PERMANENT_ERRORS = frozenset(
         "restricted_action",
     }
 )
+MAX_RETRY_AFTER_SECONDS = 86_400.0
+"""The longest wait a Retry-After header can ask for before we try again anyway."""
 CARDS = {
     MessageKind.partner_card: MessageKind.partner_card,
     MessageKind.partner_notice: MessageKind.partner_card,
@@ -229,7 +233,11 @@ class OutboxWorker:
             status = error.response.status_code
             code = str(error.response.get("error") or "")
             if status == 429:
-                result.retry_in = float(error.response.headers.get("Retry-After", "1") or 1)
+                result.retry_in = retry_after(
+                    error.response.headers.get("Retry-After"),
+                    fallback=self._backoff(entry),
+                    now=self._deps.clock(),
+                )
                 result.error = "ratelimited"
             elif code in PERMANENT_ERRORS:
                 result.give_up, result.error = True, code
@@ -539,3 +547,23 @@ def _page_message(registration_id: int, number: int, entries: tuple[int, int]) -
         registration_id=registration_id,
         data={"page": f"{first}-{last}", "n": str(number)},
     )
+
+
+def retry_after(header: str | None, *, fallback: float, now: datetime) -> float:
+    """Seconds a 429's Retry-After asks us to wait: delta-seconds (what Slack sends) or an
+    HTTP date (RFC 9110), at most a day; `fallback` when the header is missing or unreadable,
+    so a garbled header still schedules the next attempt instead of breaking the bookkeeping."""
+    text = (header or "").strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return fallback
+        if when.tzinfo is None:
+            return fallback
+        seconds = (when - now).total_seconds()
+    if not math.isfinite(seconds):
+        return fallback
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_SECONDS)

@@ -85,7 +85,7 @@ class HookPost:
 class _Failure:
     status: int
     error: str | None
-    retry_after: int | None
+    retry_after: int | str | None
     where: Callable[[JsonDict], bool] | None = None
 
 
@@ -317,7 +317,7 @@ class FakeSlack:
         *,
         error: str | None = None,
         status: int = 200,
-        retry_after: int | None = None,
+        retry_after: int | str | None = None,
         times: int = 1,
         where: Callable[[JsonDict], bool] | None = None,
     ) -> None:

@@ -31,6 +31,21 @@ def posts_to(world: World, channel: str) -> list[Call]:
     return [c for c in world.fake.calls_to("chat.postMessage") if c.params["channel"] == channel]
 
 
+async def test_a_garbled_retry_after_still_delivers_the_card_after_the_backoff(
+    world: World,
+) -> None:
+    world.fake.fail("chat.postMessage", status=429, retry_after="in a bit")
+
+    reply = await world.register()
+    await world.fake.wait_for("chat.postMessage", where=lambda c: c.status == 429)
+    await world.card(ACME_CHANNEL)
+
+    assert reply.status == 200
+    await world.delivered()
+    assert len(cards_in(world, ACME_CHANNEL)) == 1
+    assert [c.status for c in posts_to(world, ACME_CHANNEL)][-2:] == [429, 200]
+
+
 async def test_rate_limited_card_is_posted_once_after_retry_after(world: World) -> None:
     world.fake.fail("chat.postMessage", status=429, retry_after=1)
     loop = asyncio.get_running_loop()
