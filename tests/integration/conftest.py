@@ -1,10 +1,12 @@
 """Storage tests run on SQLite and on PostgreSQL (marked `postgres`).
 
-SQLite: a fresh database file per test (a file, not `:memory:`, so concurrent units of work
-get their own connections and really race). PostgreSQL: one schema per test session,
-`dibs_test_<random>`, reached through `search_path`, emptied after each test and dropped at
-the end, so concurrent runs never clash. If PostgreSQL cannot be reached the postgres tests
-fail (CI starts it); set DIBS_SKIP_POSTGRES=1 to skip them instead.
+SQLite: a fresh database file per test (a file, not `:memory:`, as the app uses). Its units of
+work take turns on the engine's one connection (`BEGIN IMMEDIATE`), so a SQLite "race" is an
+ordering, checked both ways; transactions that truly overlap are PostgreSQL's. PostgreSQL:
+one schema per test session, `dibs_test_<random>`, reached through `search_path`, emptied
+after each test and dropped at the end, so concurrent runs never clash. If PostgreSQL cannot
+be reached the postgres tests fail (CI starts it); set DIBS_SKIP_POSTGRES=1 to skip them
+instead.
 """
 
 from __future__ import annotations

@@ -11,14 +11,31 @@ for every later change: a new flow belongs in one of the scenarios below.
 Covered: registration with the pre-check, two partners on the same customer, a partner against
 a direct account and opportunity (owner by Slack id and e-mail), request info and resubmission,
 approve, reject, a stale decision, My registrations, withdraw, partners clicking buttons that
-are not theirs; and the conflict desk: two partners settled by Award to this partner (an
-approved rival cancelled), Award to the existing owner (the other partner wins), Mark
-duplicate, Reject both, Request info from the conflict thread answered with Provide info and
-a resubmission; direct accounts and opportunities settled by Award to the existing owner
-(owner by Slack id, and by e-mail only) and Co-sell; I'm working this by a direct rep; every
-resolution button and I'm working this forged by partners in their own channels, and forged
-resolution and working submissions. The desk's typed reasons name the other partner and the
-amounts: neither the winner nor the loser may read them.
+are not theirs; and the conflict desk in every direction. The evidence offers all six
+resolution buttons against a direct account and a direct opportunity, and all but Co-sell
+(which is with the direct team) against another partner (`OFFERED`); each offered one is
+settled in front of the guard:
+
+    button                       other partner    direct account   direct opportunity
+    Award to this partner        SETTLEMENTS (1)  DIRECT           DIRECT
+    Award to the existing owner  SETTLEMENTS (2)  DIRECT, TEAM     DIRECT, TEAM (3)
+    Co-sell                      not offered      DIRECT           DIRECT, TEAM
+    Mark duplicate               SETTLEMENTS      DIRECT           DIRECT
+    Reject both                  SETTLEMENTS      DIRECT           DIRECT
+    Request info                 REQUEST (4)      DIRECT           DIRECT
+
+SETTLEMENTS: `test_a_settled_conflict_tells_each_partner_only_its_own_story`; DIRECT:
+`test_every_resolution_against_the_direct_team_keeps_it_private`; TEAM:
+`test_partners_settled_against_the_direct_team_never_see_it`; REQUEST:
+`test_request_info_from_the_conflict_thread_and_the_answer_stay_with_their_partner`.
+(1) an approved rival cancelled; (2) the other partner wins; (3) an owner known by e-mail
+only; (4) answered with Provide info and a resubmission. In every DIRECT case the direct rep
+says I'm working this first.
+
+Around them: I'm working this by a direct rep; every resolution button and I'm working this
+forged by partners in their own channels, and forged resolution and working submissions. The
+desk's typed reasons name the other partner, the direct team and the amounts: neither the
+winner nor the loser may read them.
 """
 
 from __future__ import annotations
@@ -35,6 +52,7 @@ from sqlalchemy import select
 from bot.ids import Action, Block, Callback
 from bot.views.common import RegistrationRef
 from domain.amounts import format_amount
+from domain.conflicts import ClaimKind
 from domain.crm import Account, Opportunity
 from domain.registration import RegistrationStatus
 from storage.models import AuditEventRow
@@ -560,6 +578,30 @@ def desk_sees(world: World, *secrets: str) -> None:
         assert secret in internal, f"the desk should see {secret!r}: the secrets are real"
 
 
+RESOLUTION_BUTTONS = DESK_BUTTONS[:-1]
+OFFERED = {
+    "partner": frozenset(RESOLUTION_BUTTONS) - {Action.resolve_co_sell},
+    "account": frozenset(RESOLUTION_BUTTONS),
+    "opportunity": frozenset(RESOLUTION_BUTTONS),
+}
+"""The resolution buttons the evidence offers against another partner's registration, a
+direct account and a direct opportunity: all six against the direct team, all but Co-sell
+between partners (checked on the real evidence message before each settlement). Each offered
+one is settled below in front of the guard; a button dropped for a kind comes out of its set
+here, and its case with it."""
+
+
+def offered(message: Mapping[str, Any]) -> frozenset[str]:
+    """The resolution buttons an evidence message offers."""
+    resolutions = {str(a) for a in RESOLUTION_BUTTONS}
+    return frozenset(
+        element["action_id"]
+        for block in message.get("blocks", [])
+        for element in block.get("elements", [])
+        if element.get("action_id") in resolutions
+    )
+
+
 # --- the conflict desk: two partners, each resolution in turn ---------------------------------
 
 
@@ -622,6 +664,7 @@ async def test_a_settled_conflict_tells_each_partner_only_its_own_story(
         world, p.OTHER_PARTNER_REP, GLOBEX_CHANNEL, GLOBEX_DEAL, "Initech Inc"
     )
     await partners_poke_the_desk(world, (1, 2), PARTNERS)
+    assert offered(await evidence(world, "DR-0002")) == OFFERED["partner"]
 
     await settle_conflict(world, settlement.action, AWARD_REASON)
     await my_registrations(world, p.PARTNER_REP, ACME_CHANNEL)
@@ -820,3 +863,121 @@ async def test_partners_settled_against_the_direct_team_never_see_it(
     for rid, reason in ((1, WORKING_MARK), (1, DIRECT_REASON), (2, UMBRELLA_REASON)):
         await audited(world, rid, reason)
     await audited(world, 3, COSELL_REASON)
+
+
+# --- the conflict desk: every resolution against a direct account and opportunity -------------
+
+PIPER_REASON = (
+    "Pied Piper Compression Pilot ($17,320, Technical win) is Dora Direct's (0065PIPER); "
+    f"{DIRECT_CALL}."
+)
+DIRECT_QUESTION = "Who at the customer brought you in, and since when?"
+"""The desk's question goes to the partner: it is Acme's conversation, not a desk secret."""
+
+
+@dataclass(frozen=True, slots=True)
+class DirectCase:
+    """A customer the direct team holds, as Acme registers it, and the desk's reason."""
+
+    claim: ClaimKind
+    deal: Mapping[str, Any]
+    company: str
+    reason: str
+    owner_shown: tuple[str, ...]
+
+
+DIRECT_CASES = {
+    "account": DirectCase(
+        ClaimKind.account, HOOLI_DEAL, "Hooli", DIRECT_REASON, ("0011HOOLI", "Hooli Holdings")
+    ),
+    "opportunity": DirectCase(
+        ClaimKind.opportunity,
+        {
+            **ACME_DEAL,
+            "company": "Pied Piper",
+            "website": "piedpiper.com",
+            "contact_email": "bill@piedpiper.com",
+        },
+        "Pied Piper",
+        PIPER_REASON,
+        ("0065PIPER", "Pied Piper Compression Pilot"),
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DirectSettlement:
+    """A resolution of Acme's DR-0001 against the direct team, and what Acme is told."""
+
+    action: Action
+    acme: RegistrationStatus
+    acme_told: str
+
+
+DIRECT_SETTLEMENTS = {
+    "award-to-this-partner": DirectSettlement(
+        Action.resolve_award_partner, RegistrationStatus.approved, "*DR-0001* is approved"
+    ),
+    "award-to-the-existing-owner": DirectSettlement(
+        Action.resolve_award_existing, RegistrationStatus.rejected, "*DR-0001* was not approved"
+    ),
+    "co-sell": DirectSettlement(
+        Action.resolve_co_sell, RegistrationStatus.approved, "*DR-0001* is approved as a co-sell"
+    ),
+    "mark-duplicate": DirectSettlement(
+        Action.resolve_duplicate, RegistrationStatus.rejected, "*DR-0001* was not approved"
+    ),
+    "reject-both": DirectSettlement(
+        Action.resolve_reject_both, RegistrationStatus.rejected, "*DR-0001* was not approved"
+    ),
+    "request-info": DirectSettlement(
+        Action.resolve_request_info, RegistrationStatus.info_requested, DIRECT_QUESTION
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "settlement"),
+    [
+        pytest.param(kind, settlement, id=f"{kind}-{name}")
+        for kind in DIRECT_CASES
+        for name, settlement in DIRECT_SETTLEMENTS.items()
+        if settlement.action in OFFERED[kind]
+    ],
+)
+async def test_every_resolution_against_the_direct_team_keeps_it_private(
+    world: World, witness: Witness, kind: str, settlement: DirectSettlement
+) -> None:
+    """Acme registers a customer the direct team holds (DR-0001): Dora says I'm working
+    this, both partners poke the desk's buttons, the desk settles it with a reason naming
+    the direct team (or asks Acme a question), and both partners list theirs."""
+    case = DIRECT_CASES[kind]
+    await import_the_direct_team(world)
+    await world.link_globex()
+    await register_after_precheck(world, p.PARTNER_REP, ACME_CHANNEL, case.deal, case.company)
+    async with world.deps.uow() as uow:
+        found = await uow.findings.for_registration(1)
+    assert [f.claim.kind for f in found] == [case.claim], "one direct claim of this kind"
+    await work_this(world, DORA, "DR-0001", f"{WORKING_NOTE}; {WORKING_MARK}.", WORKING_LINK)
+    await partners_poke_the_desk(world, (1,), PARTNERS)
+    assert offered(await evidence(world, "DR-0001")) == OFFERED[kind]
+
+    asking = settlement.action is Action.resolve_request_info
+    reason = DIRECT_QUESTION if asking else case.reason
+    await settle_conflict(world, settlement.action, reason, "DR-0001")
+    await my_registrations(world, p.PARTNER_REP, ACME_CHANNEL)
+    await my_registrations(world, p.OTHER_PARTNER_REP, GLOBEX_CHANNEL)
+
+    assert (await world.registration(1)).status is settlement.acme
+    shown = shown_to_partners(world, witness)
+    assert_covers(shown, ACME, *EVERY_KIND)
+    assert_covers(shown, GLOBEX, "response_url post", "views.update")
+    assert_told(shown, ACME, APPROVERS_ONLY, INTERNAL_ONLY, settlement.acme_told)
+    assert_told(shown, GLOBEX, APPROVERS_ONLY, INTERNAL_ONLY)
+    desk_words = (WORKING_NOTE, WORKING_MARK, WORKING_LINK, DIRECT_CALL, case.reason)
+    acme_words = ("DR-0001", DIRECT_QUESTION) if asking else ("DR-0001",)
+    assert_private(shown, with_references(acme=acme_words, desk=desk_words))
+    desk_sees(world, WORKING_MARK, WORKING_LINK, f"<@{OWNER_ID}>", *case.owner_shown)
+    if not asking:
+        desk_sees(world, DIRECT_CALL)
+    await audited(world, 1, reason)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.ids import Action, Block, Callback
 from bot.views.common import RegistrationRef
+from bot.views.resolution_modals import ResolutionContext
+from domain.ownership import Resolution
 from domain.registration import RegistrationStatus
 from tests.slack import payloads as p
-from tests.slack.conftest import ACME_CHANNEL, DESK, World
+from tests.slack.conftest import ACME_CHANNEL, DESK, GLOBEX_CHANNEL, World
+from tests.slack.moves import evidence
 
 APPROVERS_ONLY = "Only the deal desk's approvers can decide registrations."
 
@@ -216,3 +221,48 @@ async def test_external_user_using_the_global_shortcut_is_refused(world: World) 
     [told] = await world.fake.wait_for("chat.postMessage", where=lambda c: "/dibs" in str(c.params))
     assert told.params["channel"] == p.PARTNER_REP.user_id
     assert world.fake.calls_to("views.open") == []
+
+
+# --- the conflict desk: a resolution forged by the vendor's own people -----------------------
+
+SETTLE_APPROVERS_ONLY = "Only the deal desk's approvers can settle conflicts."
+
+
+@pytest.mark.parametrize("resolution", list(Resolution), ids=[r.value for r in Resolution])
+@pytest.mark.parametrize("person", [p.INTERNAL_REP, p.ADMIN], ids=["rep", "admin"])
+async def test_internal_non_approver_forging_a_resolution_changes_nothing(
+    world: World, person: p.Person, resolution: Resolution
+) -> None:
+    """Acme (DR-0001) and Globex (DR-0002) claim Initech. A colleague on the vendor's team who
+    is not an approver (a rep, or even an admin) never gets the resolution modal, so they
+    forge its submission with DR-0002's current version and a reason: it is refused next to
+    the field, and no registration, audit row, outbox message or Slack message moves."""
+    await world.link_globex()
+    await world.register()
+    await world.register(p.OTHER_PARTNER_REP, channel_id=GLOBEX_CHANNEL)
+    await world.delivered()
+    await evidence(world, "DR-0002")  # a real conflict case, with the desk's buttons
+    before = {rid: await world.registration(rid) for rid in (1, 2)}
+    trails = {rid: await world.audit_actions(rid) for rid in (1, 2)}
+    outbox, calls = len(await world.outbox_rows()), len(world.fake.calls)
+    meta = ResolutionContext(id=2, version=before[2].version, resolution=resolution)
+
+    reply = await world.submit(
+        person,
+        Callback.resolve_submit,
+        p.values({Block.resolve_reason: p.text_value("Initech is ours, settle it now.")}),
+        metadata=meta.model_dump_json(),
+    )
+
+    assert reply.json() == {
+        "response_action": "errors",
+        "errors": {Block.resolve_reason: SETTLE_APPROVERS_ONLY},
+    }
+    await world.delivered()
+    for rid, was in before.items():
+        now = await world.registration(rid)
+        assert (now.status, now.version) == (RegistrationStatus.under_review, was.version)
+        assert now.decided_by is None
+        assert await world.audit_actions(rid) == trails[rid]
+    assert len(await world.outbox_rows()) == outbox
+    assert [c.method for c in world.fake.calls[calls:]] == []

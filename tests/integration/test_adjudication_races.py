@@ -1,0 +1,599 @@
+"""A resolution racing an approve or reject click, on real storage: exactly one outcome.
+
+Each test runs two decisions on one conflict case (Acme's DR-0001 was first, Globex's DR-0002
+is the registration being settled), each in its own unit of work and session, both commands
+carrying the version their clicker saw before either ran, and fixes which one commits first.
+They run in two timings:
+
+- queued (SQLite and PostgreSQL): the second decision's transaction starts once the first has
+  committed. This is all SQLite can do: the engine keeps one connection per process and every
+  transaction starts with BEGIN IMMEDIATE, so units of work queue for the connection and
+  never overlap. It is also the race people have in real time: a desk member opens the
+  resolution modal, someone else clicks on the review card, then the modal is submitted.
+- overlapping (PostgreSQL only): both transactions have read everything they act on before
+  either writes; the second writes while the first is committing. Only the storage's
+  version guard can stop the loser here.
+
+After each race: the loser raised and named the registration that moved first with who
+decided it, every registration involved shows one outcome (status, audit trail, notices),
+and nothing of the loser's was kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import TracebackType
+from typing import Any, Self, TypeVar, cast
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from domain.actor import Actor
+from domain.adjudication import Adjudicate, Adjudication, AdjudicationRaced, adjudicate
+from domain.errors import ConcurrentUpdate
+from domain.messages import MessageKind, Notice
+from domain.ownership import Resolution
+from domain.partner import Partner
+from domain.ports import RegistrationRepository, UnitOfWork
+from domain.registration import Registration, RegistrationStatus, RejectionReason
+from domain.services import (
+    AlreadyDecided,
+    Decide,
+    Decision,
+    SubmitRegistration,
+    decide_registration,
+    submit_registration,
+)
+from storage.models import OutboxMessageRow
+from storage.uow import SqlAlchemyUnitOfWork
+from tests.integration.builders import (
+    DESK,
+    HOST_TEAM,
+    PROGRAM,
+    T0,
+    a_partner,
+    a_rep,
+    an_approver,
+    some_details,
+)
+from tests.integration.conftest import Backend, NewUow
+
+A = TypeVar("A")
+B = TypeVar("B")
+
+GATE_TIMEOUT = 10.0
+"""Seconds a decision waits for the other at a gate before the test fails (never hangs)."""
+
+DESK_MEMBER, CLICKER = an_approver(0), an_approver(1)
+REASON = "Globex ran the pilot; settled on the desk call."
+
+
+class Timing(StrEnum):
+    queued = "queued"
+    overlapping = "overlapping"
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    database: str
+    timing: Timing
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(Setup("sqlite", Timing.queued), id="sqlite-queued"),
+        pytest.param(
+            Setup("postgres", Timing.queued), id="postgres-queued", marks=pytest.mark.postgres
+        ),
+        pytest.param(
+            Setup("postgres", Timing.overlapping),
+            id="postgres-overlapping",
+            marks=pytest.mark.postgres,
+        ),
+    ]
+)
+def setup(request: pytest.FixtureRequest) -> Setup:
+    """The database and the timing of the race (SQLite transactions cannot overlap)."""
+    return cast(Setup, request.param)
+
+
+@pytest.fixture
+def backend(setup: Setup, request: pytest.FixtureRequest) -> Backend:
+    """The shared `backend` fixture, narrowed to the setups above."""
+    if setup.database == "postgres":
+        return Backend("postgres", request.getfixturevalue("pg_schema"))
+    return Backend("sqlite")
+
+
+# ---------------------------------------------------------------------------- the race
+
+
+async def _gate(event: asyncio.Event, what: str) -> None:
+    try:
+        await asyncio.wait_for(event.wait(), GATE_TIMEOUT)
+    except TimeoutError:
+        pytest.fail(f"gave up waiting {GATE_TIMEOUT}s for {what}", pytrace=False)
+
+
+@dataclass(slots=True)
+class Race:
+    """Two decisions, each in its own unit of work, with the first fixed to commit first."""
+
+    timing: Timing
+    sessions: async_sessionmaker[AsyncSession]
+    second_has_read: asyncio.Event = field(default_factory=asyncio.Event)
+    first_committing: asyncio.Event = field(default_factory=asyncio.Event)
+    first_done: asyncio.Event = field(default_factory=asyncio.Event)
+    first_committed: bool = False
+    overlapped: bool = False
+
+    def first(self) -> UnitOfWork:
+        return _Lane(self, first=True)
+
+    def second(self) -> UnitOfWork:
+        return _Lane(self, first=False)
+
+
+class _Lane(SqlAlchemyUnitOfWork):
+    """A real unit of work that stops at the race's gates: before its first write (both
+    sides have read), at commit, and (queued) before its transaction starts."""
+
+    def __init__(self, race: Race, *, first: bool) -> None:
+        super().__init__(race.sessions)
+        self._race = race
+        self._first = first
+        self._gated = False
+
+    async def __aenter__(self) -> Self:
+        if not self._first and self._race.timing is Timing.queued:
+            await _gate(self._race.first_done, "the first decision to commit")
+        await super().__aenter__()
+        self.registrations = cast(
+            RegistrationRepository, _GatedSaves(self.registrations, self._before_first_save)
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await super().__aexit__(exc_type, exc, tb)
+        if self._first:  # committed, or failed: either way the second goes on
+            self._race.first_committing.set()
+            self._race.first_done.set()
+        else:
+            self._race.second_has_read.set()
+
+    async def commit(self) -> None:
+        if self._first:
+            self._race.first_committed = True
+            self._race.first_committing.set()
+        await super().commit()
+
+    async def _before_first_save(self) -> None:
+        if self._gated or self._race.timing is not Timing.overlapping:
+            return
+        self._gated = True
+        if self._first:
+            await _gate(self._race.second_has_read, "the second decision to read")
+        else:
+            self._race.second_has_read.set()
+            await _gate(self._race.first_committing, "the first decision to commit")
+            self._race.overlapped = self._race.first_committed
+
+
+class _GatedSaves:
+    """The lane's registration repository, with `before` awaited ahead of every save."""
+
+    def __init__(
+        self, inner: RegistrationRepository, before: Callable[[], Awaitable[None]]
+    ) -> None:
+        self._inner = inner
+        self._before = before
+
+    async def save(self, registration: Registration, *, expected_version: int) -> None:
+        await self._before()
+        await self._inner.save(registration, expected_version=expected_version)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+@pytest.fixture
+def race(setup: Setup, session_factory: async_sessionmaker[AsyncSession]) -> Race:
+    return Race(setup.timing, session_factory)
+
+
+async def run(race: Race, first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Both decisions at once; overlapping, proof that both had read before either wrote."""
+    results = await asyncio.gather(first, second)
+    if race.timing is Timing.overlapping:
+        assert race.overlapped, "the second decision never waited for the first to commit"
+    return results
+
+
+# ---------------------------------------------------------------------------- decisions
+
+
+async def partners(new_uow: NewUow) -> tuple[Partner, Partner]:
+    made = (a_partner(slack_team_id="T0PARTNER0"), a_partner(slack_team_id="T0PARTNER1"))
+    async with new_uow() as uow:
+        for partner in made:
+            await uow.partners.add(partner)
+        await uow.commit()
+    return made
+
+
+async def register(new_uow: NewUow, partner: Partner) -> Registration:
+    """`partner` registers Initech (the website makes the two registrations conflict)."""
+    details = some_details(
+        company="Initech", website="initech.example", contact_email="buyer@initech.example"
+    )
+    command = SubmitRegistration(
+        details, a_rep(team_id=partner.slack_team_id), channel_id=partner.channel_id
+    )
+    outcome = await submit_registration(
+        command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM
+    )
+    return outcome.registration
+
+
+async def settle(
+    uow: UnitOfWork, subject: Registration, resolution: Resolution
+) -> Adjudication | AdjudicationRaced:
+    """The desk member's resolution of `subject` as they saw it: what it did, or the race."""
+    assert subject.id is not None
+    command = Adjudicate(subject.id, subject.version, DESK_MEMBER, resolution, REASON)
+    try:
+        return await adjudicate(
+            command, uow=uow, now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
+        )
+    except AdjudicationRaced as lost:
+        return lost
+
+
+async def click(
+    uow: UnitOfWork, registration: Registration, decision: Decision
+) -> Registration | AlreadyDecided:
+    """Another approver's approve / reject click on a review card, as they saw it."""
+    assert registration.id is not None
+    reason = RejectionReason.not_qualified if decision is Decision.reject else None
+    command = Decide(registration.id, registration.version, CLICKER, decision, reason=reason)
+    try:
+        return await decide_registration(
+            command, uow=uow, now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
+        )
+    except AlreadyDecided as lost:
+        return lost
+
+
+# ---------------------------------------------------------------------------- what holds
+
+
+@dataclass(frozen=True, slots=True)
+class Now:
+    """One registration as stored after the race: itself, its moves after review (action,
+    who), and the notices its partner is owed for them."""
+
+    registration: Registration
+    moves: list[tuple[str, str]]
+    notices: list[str]
+
+    @property
+    def status(self) -> RegistrationStatus:
+        return self.registration.status
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """Acme's DR-0001 (the rival, first) and Globex's DR-0002 (the subject) on one customer."""
+
+    rival: Registration
+    subject: Registration
+    new_uow: NewUow
+    engine: AsyncEngine
+
+    async def now(self) -> tuple[Now, Now]:
+        """(rival, subject) as stored now."""
+        return await self._now(self.rival), await self._now(self.subject)
+
+    async def _now(self, registration: Registration) -> Now:
+        rid = registration.id or 0
+        async with self.new_uow() as uow:
+            stored = await uow.registrations.get(rid)
+            moves = [
+                (record.event.action, record.event.actor.user_id)
+                async for record in uow.registrations.audit_log()
+                if record.registration_id == rid and record.event.action not in ("submit", "review")
+            ]
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(OutboxMessageRow.notice)
+                .where(
+                    OutboxMessageRow.registration_id == rid,
+                    OutboxMessageRow.kind == MessageKind.partner_notice.value,
+                )
+                .order_by(OutboxMessageRow.id)
+            )
+            notices = [str(n) for (n,) in rows if n != Notice.received]
+        assert stored is not None
+        return Now(stored, moves, notices)
+
+
+@pytest.fixture
+async def case(new_uow: NewUow, engine: AsyncEngine) -> Case:
+    acme, globex = await partners(new_uow)
+    rival = await register(new_uow, acme)
+    subject = await register(new_uow, globex)
+    async with new_uow() as uow:
+        found = await uow.findings.for_registration(subject.id or 0)
+    assert [f.claim.id for f in found] == [rival.id], "DR-0002's check must find DR-0001"
+    return Case(rival, subject, new_uow, engine)
+
+
+def untouched(now: Now) -> None:
+    """Still waiting for the desk, as submitted: no move, no notice, no decision."""
+    assert now.status is RegistrationStatus.under_review
+    assert (now.moves, now.notices) == ([], [])
+    assert now.registration.decided_by is None
+
+
+def told_who_decided(
+    race: Race, lost: object, registration: Registration, by: Actor | None
+) -> None:
+    """The loser's error names the registration that moved first, as it is, and who moved it.
+    Overlapping, the loser had read that registration as open: only the storage's version
+    guard can have stopped it."""
+    assert isinstance(lost, AlreadyDecided | AdjudicationRaced), lost
+    if race.timing is Timing.overlapping:
+        assert isinstance(lost.__cause__, ConcurrentUpdate), lost.__cause__
+        assert lost.__cause__ is not lost
+    assert lost.registration.id == registration.id
+    assert lost.registration.status is registration.status
+    assert lost.registration.version == registration.version
+    assert lost.registration.decided_by == by
+    assert registration.reference in str(lost)
+
+
+AWARD = "adjudicate:award_partner"
+REJECT_BOTH = "adjudicate:reject_both"
+
+
+# ---------------------------------------------------------------------------- the races
+
+
+class TestResolutionRacesARejectOfTheSameRegistration:
+    async def test_the_reject_committed_first_so_the_resolution_changes_nothing(
+        self, race: Race, case: Case
+    ) -> None:
+        subject = case.subject
+
+        rejected, settled = await run(
+            race,
+            click(race.first(), subject, Decision.reject),
+            settle(race.second(), subject, Resolution.award_partner),
+        )
+
+        rival_now, subject_now = await case.now()
+        assert isinstance(rejected, Registration)
+        assert subject_now.status is RegistrationStatus.rejected
+        assert subject_now.registration.rejection_reason is RejectionReason.not_qualified
+        assert subject_now.moves == [("reject", CLICKER.user_id)]
+        assert subject_now.notices == [Notice.rejected]
+        untouched(rival_now)
+        told_who_decided(race, settled, subject_now.registration, CLICKER)
+
+    async def test_the_resolution_committed_first_so_the_reject_changes_nothing(
+        self, race: Race, case: Case
+    ) -> None:
+        rival, subject = case.rival, case.subject
+
+        settled, rejected = await run(
+            race,
+            settle(race.first(), subject, Resolution.award_partner),
+            click(race.second(), subject, Decision.reject),
+        )
+
+        rival_now, subject_now = await case.now()
+        assert isinstance(settled, Adjudication)
+        assert [r.id for r in settled.changed] == [rival.id]
+        assert subject_now.status is RegistrationStatus.approved
+        assert subject_now.moves == [(AWARD, DESK_MEMBER.user_id)]
+        assert subject_now.notices == [Notice.conflict_won]
+        assert rival_now.status is RegistrationStatus.rejected
+        assert rival_now.registration.rejection_reason is RejectionReason.duplicate
+        assert rival_now.moves == [(AWARD, DESK_MEMBER.user_id)]
+        assert rival_now.notices == [Notice.conflict_lost]
+        told_who_decided(race, rejected, subject_now.registration, DESK_MEMBER)
+
+
+class TestResolutionRacesARejectOfTheRival:
+    async def test_the_reject_committed_first_and_the_rival_keeps_it(
+        self, race: Race, case: Case
+    ) -> None:
+        """Queued, the resolution finds the rival already rejected and settles the subject
+        alone; overlapping, it had read the rival as open, so it changes nothing."""
+        rival, subject = case.rival, case.subject
+
+        rejected, settled = await run(
+            race,
+            click(race.first(), rival, Decision.reject),
+            settle(race.second(), subject, Resolution.award_partner),
+        )
+
+        rival_now, subject_now = await case.now()
+        assert isinstance(rejected, Registration)
+        assert rival_now.status is RegistrationStatus.rejected
+        assert rival_now.registration.rejection_reason is RejectionReason.not_qualified
+        assert rival_now.moves == [("reject", CLICKER.user_id)]
+        assert rival_now.notices == [Notice.rejected]
+        if race.timing is Timing.queued:
+            assert isinstance(settled, Adjudication)
+            assert settled.changed == ()
+            assert subject_now.status is RegistrationStatus.approved
+            assert subject_now.moves == [(AWARD, DESK_MEMBER.user_id)]
+            assert subject_now.notices == [Notice.conflict_won]
+        else:
+            untouched(subject_now)
+            told_who_decided(race, settled, rival_now.registration, CLICKER)
+
+    async def test_the_resolution_committed_first_so_the_reject_changes_nothing(
+        self, race: Race, case: Case
+    ) -> None:
+        rival, subject = case.rival, case.subject
+
+        settled, rejected = await run(
+            race,
+            settle(race.first(), subject, Resolution.award_partner),
+            click(race.second(), rival, Decision.reject),
+        )
+
+        rival_now, subject_now = await case.now()
+        assert isinstance(settled, Adjudication)
+        assert subject_now.status is RegistrationStatus.approved
+        assert subject_now.moves == [(AWARD, DESK_MEMBER.user_id)]
+        assert rival_now.status is RegistrationStatus.rejected
+        assert rival_now.registration.rejection_reason is RejectionReason.duplicate
+        assert rival_now.moves == [(AWARD, DESK_MEMBER.user_id)]
+        assert rival_now.notices == [Notice.conflict_lost]
+        told_who_decided(race, rejected, rival_now.registration, DESK_MEMBER)
+
+    async def test_an_award_to_the_existing_owner_is_refused_once_that_owner_was_rejected(
+        self,
+        race: Race,
+        case: Case,
+    ) -> None:
+        """The desk awards the customer to Acme's DR-0001 while another approver rejects
+        DR-0001. Whichever order, the desk's award must not leave Globex's DR-0002
+        rejected in favour of a claim that no longer holds."""
+        rival, subject = case.rival, case.subject
+
+        rejected, settled = await run(
+            race,
+            click(race.first(), rival, Decision.reject),
+            settle(race.second(), subject, Resolution.award_existing),
+        )
+
+        rival_now, subject_now = await case.now()
+        assert isinstance(rejected, Registration)
+        assert rival_now.moves == [("reject", CLICKER.user_id)]
+        assert isinstance(settled, AdjudicationRaced), (
+            f"the award to DR-{rival.id:04d} went ahead: DR-{subject.id:04d} is "
+            f"{subject_now.status}, moves {subject_now.moves}, notices {subject_now.notices}"
+        )
+        untouched(subject_now)
+        told_who_decided(race, settled, rival_now.registration, CLICKER)
+
+
+class TestResolutionRacesAnApproveOfTheSameRegistration:
+    async def test_the_approve_committed_first_so_the_resolution_changes_nothing(
+        self, race: Race, case: Case
+    ) -> None:
+        subject = case.subject
+
+        approved, settled = await run(
+            race,
+            click(race.first(), subject, Decision.approve),
+            settle(race.second(), subject, Resolution.reject_both),
+        )
+
+        rival_now, subject_now = await case.now()
+        assert isinstance(approved, Registration)
+        assert subject_now.status is RegistrationStatus.approved
+        assert subject_now.moves == [("approve", CLICKER.user_id)]
+        assert subject_now.notices == [Notice.approved]
+        untouched(rival_now)
+        told_who_decided(race, settled, subject_now.registration, CLICKER)
+
+    async def test_the_resolution_committed_first_so_the_approve_changes_nothing(
+        self, race: Race, case: Case
+    ) -> None:
+        rival, subject = case.rival, case.subject
+
+        settled, approved = await run(
+            race,
+            settle(race.first(), subject, Resolution.reject_both),
+            click(race.second(), subject, Decision.approve),
+        )
+
+        rival_now, subject_now = await case.now()
+        assert isinstance(settled, Adjudication)
+        assert [r.id for r in settled.changed] == [rival.id]
+        for registration_now in (subject_now, rival_now):
+            assert registration_now.status is RegistrationStatus.rejected
+            assert registration_now.moves == [(REJECT_BOTH, DESK_MEMBER.user_id)]
+            assert registration_now.notices == [Notice.conflict_lost]
+        assert subject_now.registration.protected_until is None
+        told_who_decided(race, approved, subject_now.registration, DESK_MEMBER)
+
+
+CLICKS = {
+    "approve-subject": ("subject", Decision.approve),
+    "reject-subject": ("subject", Decision.reject),
+    "reject-rival": ("rival", Decision.reject),
+}
+
+BETWEEN_PARTNERS = [r for r in Resolution if r is not Resolution.co_sell]
+"""Every resolution the desk is offered between two partners (co-selling is with the direct
+team, and is refused where no direct claim holds)."""
+
+
+class TestEveryResolutionAgainstEveryClick:
+    @pytest.mark.parametrize("clicked", CLICKS.values(), ids=CLICKS.keys())
+    @pytest.mark.parametrize(
+        "resolution", BETWEEN_PARTNERS, ids=[r.value for r in BETWEEN_PARTNERS]
+    )
+    @pytest.mark.parametrize("settled_first", [True, False], ids=["settled-first", "click-first"])
+    async def test_each_registration_keeps_one_decision_and_the_loser_keeps_nothing(
+        self,
+        race: Race,
+        case: Case,
+        clicked: tuple[str, Decision],
+        resolution: Resolution,
+        settled_first: bool,
+    ) -> None:
+        """Any resolution against any click, in either order: the one that committed first
+        stands; each registration carries at most one decision and one notice for it; the
+        other raised (if they touched the same registration), named it and kept nothing."""
+        rival, subject = case.rival, case.subject
+        target = subject if clicked[0] == "subject" else rival
+        if settled_first:
+            settled, clicked_result = await run(
+                race,
+                settle(race.first(), subject, resolution),
+                click(race.second(), target, clicked[1]),
+            )
+        else:
+            clicked_result, settled = await run(
+                race,
+                click(race.first(), target, clicked[1]),
+                settle(race.second(), subject, resolution),
+            )
+
+        rival_now, subject_now = await case.now()
+        after = {rival.id: rival_now, subject.id: subject_now}
+        deciders: set[str] = set()
+        for current in after.values():
+            # Request info records its precedent beside the move it makes.
+            decisions = [m for m in current.moves if m[0] != "adjudicate:request_info"]
+            assert len(decisions) <= 1, current.moves
+            assert len(current.notices) == len(decisions), (current.moves, current.notices)
+            deciders.update(who for _, who in decisions)
+        click_won = isinstance(clicked_result, Registration)
+        resolution_won = isinstance(settled, Adjudication)
+        assert resolution_won if settled_first else click_won
+        assert (CLICKER.user_id in deciders) is click_won
+        assert (DESK_MEMBER.user_id in deciders) is resolution_won
+        clicked_now = after[target.id].registration
+        if not click_won:
+            # Request info is a question, not a decision: nobody is named for it.
+            by = None if resolution is Resolution.request_info else DESK_MEMBER
+            told_who_decided(race, clicked_result, clicked_now, by)
+        if not resolution_won:
+            told_who_decided(race, settled, clicked_now, CLICKER)
