@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.actor import Actor
+from domain.audit_trail import moved_by
 from domain.conflicts import ACTIVE_STATUSES, Claim, ClaimKind
 from domain.errors import ConcurrentUpdate, DomainError, InvalidInput, NotAllowed, NotFound
 from domain.matching import Strength
@@ -48,14 +49,16 @@ ROLE_WORKING = "working"
 
 
 class AdjudicationRaced(ConcurrentUpdate):
-    """Another decision changed a registration involved first; nothing was applied."""
+    """Another decision changed a registration involved first; nothing was applied. `by` is
+    who moved it where it stands, when the audit trail says."""
 
-    def __init__(self, registration: Registration) -> None:
+    def __init__(self, registration: Registration, *, by: Actor | None = None) -> None:
         super().__init__(
             f"{registration.reference} is already {registration.status.label.lower()}"
             " (someone decided first); nothing was changed."
         )
         self.registration = registration
+        self.by = by
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,8 @@ class ConflictCase:
     findings: tuple[StoredFinding, ...]
     recommendation: Recommendation | None
     disputes: tuple[Dispute, ...]
+    moved_by: Actor | None = None
+    """Who moved it where it stands, once it is out of review (a stale click names them)."""
 
 
 async def conflict_case(registration_id: int, *, uow: UnitOfWork, now: datetime) -> ConflictCase:
@@ -95,11 +100,15 @@ async def conflict_case(registration_id: int, *, uow: UnitOfWork, now: datetime)
         registration = await _load(uow, registration_id)
         findings = await uow.findings.for_registration(registration_id)
         disputes = await uow.findings.disputes(registration_id)
+        by = None
+        if registration.status is not RegistrationStatus.under_review:
+            by = await moved_by(uow, registration)
     return ConflictCase(
         registration,
         tuple(findings),
         recommend(registration, findings, now=now),
         tuple(disputes),
+        by,
     )
 
 
@@ -131,7 +140,7 @@ async def adjudicate(
             if subject.version != cmd.version or subject.status is not (
                 RegistrationStatus.under_review
             ):
-                raise AdjudicationRaced(subject)
+                raise AdjudicationRaced(subject, by=await moved_by(uow, subject))
             findings = await uow.findings.for_registration(cmd.registration_id)
             advice = recommend(subject, findings, now=now)
             rivals = await _rivals(uow, subject, findings, now=now)
@@ -160,7 +169,7 @@ async def adjudicate(
     except ConcurrentUpdate as race:
         if isinstance(race, AdjudicationRaced):
             raise
-        raise AdjudicationRaced(await _first_changed(uow, cmd, versions)) from race
+        raise await _first_changed(uow, cmd, versions) from race
     logger.info(
         "registration %s settled %s by %s/%s; %d rivals moved",
         cmd.registration_id,
@@ -464,7 +473,7 @@ async def _no_owner_left(uow: UnitOfWork, findings: list[StoredFinding]) -> Doma
     if ended:
         registration = await uow.registrations.get(ended[0])
         if registration is not None:
-            return AdjudicationRaced(registration)
+            return AdjudicationRaced(registration, by=await moved_by(uow, registration))
     return InvalidInput(
         "No existing claim on this customer holds any more: choose another resolution.",
         field="reason",
@@ -497,16 +506,20 @@ async def _rivals(
     return [found[i] for i in sorted(found) if found[i].status in ACTIVE_STATUSES]
 
 
-async def _first_changed(uow: UnitOfWork, cmd: Adjudicate, seen: dict[int, int]) -> Registration:
-    """The registration another decision changed first: the subject, else a rival."""
+async def _first_changed(
+    uow: UnitOfWork, cmd: Adjudicate, seen: dict[int, int]
+) -> AdjudicationRaced:
+    """The race lost: the registration another decision changed first (the subject, else a
+    rival), and who changed it."""
     async with uow:
         current = await uow.registrations.get_many(seen)
         subject = current.get(cmd.registration_id) or await _load(uow, cmd.registration_id)
-    order = [cmd.registration_id, *sorted(set(seen) - {cmd.registration_id})]
-    for rid in order:
-        if rid in current and current[rid].version != seen[rid]:
-            return current[rid]
-    return subject
+        order = [cmd.registration_id, *sorted(set(seen) - {cmd.registration_id})]
+        moved = next(
+            (current[rid] for rid in order if rid in current and current[rid].version != seen[rid]),
+            subject,
+        )
+        return AdjudicationRaced(moved, by=await moved_by(uow, moved))
 
 
 async def _load(uow: UnitOfWork, registration_id: int) -> Registration:

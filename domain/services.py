@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.actor import Actor
+from domain.audit_trail import moved_by
 from domain.checks import screen
 from domain.conflicts import ConflictFinding, ConflictRules, company_ref
 from domain.errors import (
@@ -336,7 +337,7 @@ async def decide_registration(
     except ConcurrentUpdate as race:
         async with uow:
             winner = await _load(uow, cmd.registration_id)
-            by = await _moved_by(uow, winner)
+            by = await moved_by(uow, winner)
         raise AlreadyDecided(winner, by=by) from race
     logger.info(
         "registration %s %s by %s/%s", registration.id, cmd.decision, cmd.by.team_id, cmd.by.user_id
@@ -353,19 +354,8 @@ async def registration_to_decide(
         registration = await _load(uow, registration_id)
         if registration.version == version and not registration.is_decided:
             return registration
-        by = await _moved_by(uow, registration)
+        by = await moved_by(uow, registration)
     raise AlreadyDecided(registration, by=by)
-
-
-async def _moved_by(uow: UnitOfWork, registration: Registration) -> Actor | None:
-    """Who moved the registration into the status it has now, by its audit trail (a request
-    for info is no decision, so `decided_by` does not say who asked). Needs an open `uow`."""
-    assert registration.id is not None
-    history = await uow.registrations.history(registration.id)
-    for event in reversed(history):
-        if event.to_status is registration.status and event.from_status is not event.to_status:
-            return event.actor
-    return registration.decided_by
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from bot.views.resolution_modals import (
     parse_resolution_submission,
     parse_working_submission,
 )
+from domain.actor import Actor
 from domain.adjudication import (
     Adjudicate,
     AdjudicationRaced,
@@ -60,20 +61,21 @@ def register(app: AsyncApp) -> None:
     app.view(Callback.working_submit)(submit_working)
 
 
-def raced_text(registration: Registration) -> str:
+def raced_text(registration: Registration, by: Actor | None) -> str:
     """Tell the loser of a race which registration moved first, where it stands, and who
-    decided it; nothing of theirs was applied."""
+    moved it there (`by`, from the audit trail); nothing of theirs was applied."""
     reference = registration.reference
     status = registration.status
+    who = by or registration.decided_by
+    named = mention(who.user_id) if who is not None and not who.is_system else None
     if status is RegistrationStatus.info_requested:
         text = f"{reference} is already waiting for the partner's answer"
+        text += f" to an info request from {named}" if named else ""
     elif status is RegistrationStatus.under_review:
         text = f"{reference} changed since you opened this; look at it again"
     else:
         text = f"{reference} is already {status.label.lower()}"
-        decided_by = registration.decided_by
-        if decided_by is not None and not decided_by.is_system:
-            text += f" by {mention(decided_by.user_id)}"
+        text += f" by {named}" if named else ""
     return text + ". Nothing was changed."
 
 
@@ -103,7 +105,7 @@ async def open_resolution_modal(
         case = await conflict_case(ref.id, uow=deps.uow(), now=deps.clock())
         registration = case.registration
         if registration.version != ref.version or registration.is_decided:
-            view = build_closed_modal("Already settled", raced_text(registration))
+            view = build_closed_modal("Already settled", raced_text(registration, case.moved_by))
         else:
             view = build_resolution_modal(meta, case=case)
         await _update(client, opened["view"], view)
@@ -146,7 +148,8 @@ async def submit_resolution(
         )
     except AdjudicationRaced as race:
         await ack(
-            response_action="errors", errors={Block.resolve_reason: raced_text(race.registration)}
+            response_action="errors",
+            errors={Block.resolve_reason: raced_text(race.registration, race.by)},
         )
         return
     except DomainError as error:

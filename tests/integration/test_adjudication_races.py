@@ -264,7 +264,10 @@ async def click(
     """Another approver's approve / reject click on a review card, as they saw it."""
     assert registration.id is not None
     reason = RejectionReason.not_qualified if decision is Decision.reject else None
-    command = Decide(registration.id, registration.version, CLICKER, decision, reason=reason)
+    note = "Which office runs the pilot?" if decision is Decision.request_info else None
+    command = Decide(
+        registration.id, registration.version, CLICKER, decision, reason=reason, note=note
+    )
     try:
         return await decide_registration(
             command, uow=uow, now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
@@ -347,7 +350,8 @@ def untouched(now: Now) -> None:
 def told_who_decided(
     race: Race, lost: object, registration: Registration, by: Actor | None
 ) -> None:
-    """The loser's error names the registration that moved first, as it is, and who moved it.
+    """The loser's error names the registration that moved first, as it is, and who moved it
+    (who asked, for an info request, which is no decision: `decided_by` stays empty).
     Overlapping, the loser had read that registration as open: only the storage's version
     guard can have stopped it."""
     assert isinstance(lost, AlreadyDecided | AdjudicationRaced), lost
@@ -357,7 +361,9 @@ def told_who_decided(
     assert lost.registration.id == registration.id
     assert lost.registration.status is registration.status
     assert lost.registration.version == registration.version
-    assert lost.registration.decided_by == by
+    asked = registration.status is RegistrationStatus.info_requested
+    assert lost.registration.decided_by == (None if asked else by)
+    assert lost.by == by
     assert registration.reference in str(lost)
 
 
@@ -491,6 +497,30 @@ class TestResolutionRacesARejectOfTheRival:
         told_who_decided(race, settled, rival_now.registration, CLICKER)
 
 
+class TestResolutionRacesAnInfoRequest:
+    async def test_the_info_request_committed_first_so_the_loser_is_told_who_asked(
+        self, race: Race, case: Case
+    ) -> None:
+        """Asking for info is no decision (`decided_by` stays empty), so who asked comes from
+        the audit trail."""
+        subject = case.subject
+
+        asked, settled = await run(
+            race,
+            click(race.first(), subject, Decision.request_info),
+            settle(race.second(), subject, Resolution.award_partner),
+        )
+
+        rival_now, subject_now = await case.now()
+        assert isinstance(asked, Registration)
+        assert subject_now.status is RegistrationStatus.info_requested
+        assert subject_now.moves == [("request_info", CLICKER.user_id)]
+        untouched(rival_now)
+        assert isinstance(settled, AdjudicationRaced)
+        assert settled.registration.status is RegistrationStatus.info_requested
+        assert settled.by == CLICKER
+
+
 class TestResolutionRacesAnApproveOfTheSameRegistration:
     async def test_the_approve_committed_first_so_the_resolution_changes_nothing(
         self, race: Race, case: Case
@@ -592,8 +622,6 @@ class TestEveryResolutionAgainstEveryClick:
         assert (DESK_MEMBER.user_id in deciders) is resolution_won
         clicked_now = after[target.id].registration
         if not click_won:
-            # Request info is a question, not a decision: nobody is named for it.
-            by = None if resolution is Resolution.request_info else DESK_MEMBER
-            told_who_decided(race, clicked_result, clicked_now, by)
+            told_who_decided(race, clicked_result, clicked_now, DESK_MEMBER)
         if not resolution_won:
             told_who_decided(race, settled, clicked_now, CLICKER)

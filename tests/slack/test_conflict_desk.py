@@ -596,6 +596,32 @@ async def test_a_stale_click_after_settlement_says_so_in_the_modal(world: World)
     assert (await world.audit_actions(2))[-1] == ("adjudicate:reject_both", p.APPROVER.user_id)
 
 
+async def test_a_stale_click_after_an_info_request_names_who_asked(world: World) -> None:
+    await two_partners_register(world)
+    stale = await evidence(world, "DR-0002")
+    await settle(world, Action.resolve_request_info, "Which office runs the pilot?")
+
+    payload = p.block_actions(
+        p.APPROVER,
+        action_id=Action.resolve_award_partner,
+        value=button_value(stale, Action.resolve_award_partner),
+        channel_id=DESK,
+        message=stale,
+        response_url=world.fake.hook_url(channel=DESK),
+    )
+    await world.slack.send_interaction(payload)
+
+    [*_, opened] = await world.fake.wait_for("views.open", count=2)
+    view_id = opened.response["view"]["id"]
+    [closed] = await world.fake.wait_for(
+        "views.update", where=lambda c: c.params.get("view_id") == view_id
+    )
+    assert (
+        f"DR-0002 is already waiting for the partner's answer to an info request from "
+        f"<@{p.APPROVER.user_id}>" in text_of(closed.params["view"])
+    )
+
+
 # --- I'm working this ------------------------------------------------------------------------
 
 NOTE = "Met their CFO last week; a <proposal> goes out Friday."

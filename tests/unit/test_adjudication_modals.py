@@ -147,17 +147,27 @@ class TestRaceTexts:
             id=4, status=RegistrationStatus.approved, decided_by=APPROVER, version=2
         )
 
-        assert raced_text(settled) == (
+        assert raced_text(settled, None) == (
             "DR-0004 is already approved by <@U0APPROVER>. Nothing was changed."
         )
 
-    def test_an_info_request_first_says_it_waits_for_the_partner(self) -> None:
+    def test_an_info_request_first_names_who_asked(self) -> None:
         asked = a_registration(id=4, status=RegistrationStatus.info_requested, version=2)
 
-        assert "waiting for the partner's answer" in raced_text(asked)
+        assert raced_text(asked, APPROVER) == (
+            "DR-0004 is already waiting for the partner's answer to an info request from"
+            " <@U0APPROVER>. Nothing was changed."
+        )
+
+    def test_an_info_request_by_nobody_known_still_says_it_waits_for_the_partner(self) -> None:
+        asked = a_registration(id=4, status=RegistrationStatus.info_requested, version=2)
+
+        assert raced_text(asked, None) == (
+            "DR-0004 is already waiting for the partner's answer. Nothing was changed."
+        )
 
     def test_a_registration_changed_but_still_in_review_says_look_again(self) -> None:
-        assert "look at it again" in raced_text(a_registration(id=4, version=4))
+        assert "look at it again" in raced_text(a_registration(id=4, version=4), APPROVER)
 
     def test_the_closed_modal_has_nothing_to_submit(self) -> None:
         view = assert_valid_view(build_closed_modal("Already settled", "DR-0004 is approved."))
