@@ -143,7 +143,6 @@ async def _open_form_with_picker(client: AsyncWebClient, trigger_id: str, deps: 
             program=deps.config.program,
             context=FormContext(),
             partners=partners,
-            today=deps.clock().date(),
         )
     await client.views_open(trigger_id=trigger_id, view=view)
 

@@ -89,7 +89,6 @@ async def provide_info(
             ),
             prefill=registration.details,
             info_request=registration.info_request,
-            today=deps.clock().date(),
         )
         await client.views_open(trigger_id=body["trigger_id"], view=form)
 

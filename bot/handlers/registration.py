@@ -64,7 +64,6 @@ async def open_form_from_launcher(
     form = build_registration_modal(
         program=deps.config.program,
         context=FormContext(channel_id=channel_id),
-        today=deps.clock().date(),
     )
     async with reporting(reply_for(client, body, respond), "open registration form"):
         opened = await client.views_open(trigger_id=body["trigger_id"], view=form)

@@ -173,7 +173,6 @@ def build_registration_modal(
     partners: Sequence[Partner] | None = None,
     info_request: str | None = None,
     precheck: PrecheckResult | None = None,
-    today: date,
 ) -> View:
     """The registration form; prefilled when the partner answers an info request, with the
     neutral pre-check line under the website when one is given."""

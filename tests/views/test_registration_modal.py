@@ -27,7 +27,7 @@ from domain.checks import PrecheckResult
 from domain.matching import CompanyRef
 from domain.policy import ProgramPolicy
 from domain.registration import DealStage
-from tests.builders import NOW, TODAY, a_partner, a_registration, some_details
+from tests.builders import NOW, a_partner, a_registration, some_details
 from tests.views.blockkit import all_text, assert_valid_view, state_values
 
 PROGRAM = ProgramPolicy(currency="USD", products=("Analytics", "Edge", "Support"))
@@ -39,7 +39,7 @@ MAX_FIELDS = 12
 def _modal(**kwargs: Any) -> dict[str, Any]:
     kwargs.setdefault("program", PROGRAM)
     kwargs.setdefault("context", CONTEXT)
-    return assert_valid_view(build_registration_modal(today=TODAY, **kwargs))
+    return assert_valid_view(build_registration_modal(**kwargs))
 
 
 def _inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
