@@ -571,28 +571,36 @@ async def test_a_decision_first_is_named_next_to_the_reason_and_nothing_more_hap
     assert not [a for a, _ in await world.audit_actions(2) if a.startswith("adjudicate")]
 
 
-async def test_a_stale_click_after_settlement_says_so_in_the_modal(world: World) -> None:
-    await two_partners_register(world)
-    stale = await evidence(world, "DR-0002")
-    await settle(world, Action.resolve_reject_both)
-
+async def click_stale(world: World, stale: dict[str, Any], action: Action) -> dict[str, Any]:
+    """An approver clicks `action` on an evidence message as it was before the case moved
+    (the second modal of the test opens): the view the modal is updated to."""
     payload = p.block_actions(
         p.APPROVER,
-        action_id=Action.resolve_duplicate,
-        value=button_value(stale, Action.resolve_duplicate),
+        action_id=action,
+        value=button_value(stale, action),
         channel_id=DESK,
         message=stale,
         response_url=world.fake.hook_url(channel=DESK),
     )
     await world.slack.send_interaction(payload)
-
     [*_, opened] = await world.fake.wait_for("views.open", count=2)
     view_id = opened.response["view"]["id"]
     [closed] = await world.fake.wait_for(
         "views.update", where=lambda c: c.params.get("view_id") == view_id
     )
-    assert "DR-0002 is already rejected" in text_of(closed.params["view"])
-    assert "submit" not in closed.params["view"]
+    view: dict[str, Any] = closed.params["view"]
+    return view
+
+
+async def test_a_stale_click_after_settlement_says_so_in_the_modal(world: World) -> None:
+    await two_partners_register(world)
+    stale = await evidence(world, "DR-0002")
+    await settle(world, Action.resolve_reject_both)
+
+    closed = await click_stale(world, stale, Action.resolve_duplicate)
+
+    assert "DR-0002 is already rejected" in text_of(closed)
+    assert "submit" not in closed
     assert (await world.audit_actions(2))[-1] == ("adjudicate:reject_both", p.APPROVER.user_id)
 
 
@@ -601,24 +609,11 @@ async def test_a_stale_click_after_an_info_request_names_who_asked(world: World)
     stale = await evidence(world, "DR-0002")
     await settle(world, Action.resolve_request_info, "Which office runs the pilot?")
 
-    payload = p.block_actions(
-        p.APPROVER,
-        action_id=Action.resolve_award_partner,
-        value=button_value(stale, Action.resolve_award_partner),
-        channel_id=DESK,
-        message=stale,
-        response_url=world.fake.hook_url(channel=DESK),
-    )
-    await world.slack.send_interaction(payload)
+    closed = await click_stale(world, stale, Action.resolve_award_partner)
 
-    [*_, opened] = await world.fake.wait_for("views.open", count=2)
-    view_id = opened.response["view"]["id"]
-    [closed] = await world.fake.wait_for(
-        "views.update", where=lambda c: c.params.get("view_id") == view_id
-    )
     assert (
         f"DR-0002 is already waiting for the partner's answer to an info request from "
-        f"<@{p.APPROVER.user_id}>" in text_of(closed.params["view"])
+        f"<@{p.APPROVER.user_id}>" in text_of(closed)
     )
 
 
