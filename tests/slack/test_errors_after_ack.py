@@ -30,8 +30,9 @@ from tests.slack.conftest import ACME_CHANNEL, DESK, World, text_of
 from tests.slack.fake_slack import HookPost
 from tests.slack.signing import Reply
 
-PROMPT = 1.0
-"""Seconds within which every ack must arrive, far inside Slack's 3 (a 404 comes at 3)."""
+PROMPT = 3.0
+"""Slack's limit for an answer: later is a failure to Slack, whatever the status (Bolt's 404
+comes at 3). A contract, not a speed measure: speed is the benches' business."""
 QUOTED_REF = re.compile(r"quote ([0-9a-f]{8})")
 ESCAPED_TO_BOLT = "unhandled error"
 """What the app-wide error handler logs: it must not see errors raised after an ack."""
@@ -43,7 +44,7 @@ def _capture_errors(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def assert_prompt_bare_ack(reply: Reply) -> None:
-    """A 200 with the empty body of a plain `ack()`, well inside Slack's 3 seconds."""
+    """A 200 with the empty body of a plain `ack()`, inside Slack's 3 seconds."""
     assert reply.status == 200, f"HTTP {reply.status}: {reply.text[:200]}"
     assert reply.text == ""
     assert reply.elapsed < PROMPT, f"acked after {reply.elapsed:.2f}s"
