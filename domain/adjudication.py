@@ -164,7 +164,10 @@ async def adjudicate(
                 await uow.registrations.save(
                     registration, expected_version=versions[_Plan._id(registration)]
                 )
-            await uow.outbox.put(plan.messages(), now=now)
+            # Registrations in review whose evidence names one moved show it as it is now.
+            moved = [_Plan._id(r) for r in (subject, *plan.changed)]
+            citing = sorted(await uow.findings.citing(moved))
+            await uow.outbox.put([*plan.messages(), *map(evidence_refresh, citing)], now=now)
             await uow.commit()
     except ConcurrentUpdate as race:
         if isinstance(race, AdjudicationRaced):

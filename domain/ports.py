@@ -154,6 +154,10 @@ class FindingRepository(Protocol):
     async def disputed(self, registration_ids: Collection[int]) -> set[int]:
         """Which of `registration_ids` a direct rep disputes."""
 
+    async def citing(self, registration_ids: Collection[int]) -> set[int]:
+        """The registrations still waiting for a decision whose findings name any of
+        `registration_ids` as a claim (their evidence shows it), leaving those out."""
+
 
 class PartnerRepository(Protocol):
     async def add(self, partner: Partner) -> None:

@@ -20,7 +20,14 @@ from domain.errors import (
     NotFound,
     UnknownPartner,
 )
-from domain.messages import MessageKind, Notice, OutboxMessage, cards_for, evidence_for
+from domain.messages import (
+    MessageKind,
+    Notice,
+    OutboxMessage,
+    cards_for,
+    evidence_for,
+    evidence_refresh,
+)
 from domain.partner import Partner, resolve_partner
 from domain.policy import DeskPolicy, ProgramPolicy, can_administer, can_decide, is_internal
 from domain.ports import UnitOfWork
@@ -500,7 +507,8 @@ async def _save_with_messages(
 ) -> None:
     """Save the move and queue both cards and notices; when the registration has findings
     (or, when given, `evidence` is not empty), its evidence message too (it drops the
-    resolution buttons once the case is decided)."""
+    resolution buttons once the case is decided). The evidence of registrations still in
+    review that name this one as a claim is brought up to date as well."""
     assert registration.id is not None
     await uow.registrations.save(registration, expected_version=expected_version)
     if evidence is None:
@@ -508,6 +516,7 @@ async def _save_with_messages(
     messages = [
         *cards_for(registration.id, notice=notice, **data),
         *evidence_for(registration.id, evidence),
+        *map(evidence_refresh, sorted(await uow.findings.citing([registration.id]))),
     ]
     await uow.outbox.put(messages, now=now)
     await uow.commit()

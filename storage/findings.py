@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.conflicts import ClaimKind
 from domain.matching import Finding, Signal, Strength
 from domain.ownership import ClaimDetails, Dispute, StoredFinding
+from domain.registration import RegistrationStatus
 from storage.conflicts import account_claim, opportunity_claim, registration_claim
 from storage.crm import ACCOUNT, OPPORTUNITY
 from storage.models import (
@@ -32,6 +33,17 @@ _PARTNER = cast(Table, PartnerRow.__table__)
 _DISPUTED = (
     select(_DISPUTE.c.registration_id)
     .where(_DISPUTE.c.registration_id.in_(bindparam("ids", expanding=True)))
+    .distinct()
+)
+_OPEN_STATUSES = [s.value for s in RegistrationStatus if s.is_open]
+_CITING = (
+    select(_FINDING.c.registration_id)
+    .join(_REGISTRATION, _REGISTRATION.c.id == _FINDING.c.registration_id)
+    .where(
+        _FINDING.c.claim_kind == ClaimKind.registration.value,
+        _FINDING.c.claim_id.in_(bindparam("ids", expanding=True)),
+        _REGISTRATION.c.status.in_(_OPEN_STATUSES),
+    )
     .distinct()
 )
 _STRENGTH_ORDER = {Strength.conflict: 0, Strength.possible: 1, Strength.support: 2}
@@ -106,6 +118,14 @@ class SqlAlchemyFindingRepository:
         if not registration_ids:
             return set()
         return set(await self._session.scalars(_DISPUTED, {"ids": list(registration_ids)}))
+
+    async def citing(self, registration_ids: Collection[int]) -> set[int]:
+        """The registrations still waiting for a decision whose findings name any of
+        `registration_ids` (leaving those out)."""
+        if not registration_ids:
+            return set()
+        found = set(await self._session.scalars(_CITING, {"ids": list(registration_ids)}))
+        return found - set(registration_ids)
 
     async def _registrations(self, ids: list[int]) -> dict[tuple[ClaimKind, int], ClaimDetails]:
         if not ids:

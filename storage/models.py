@@ -275,6 +275,8 @@ class RegistrationFindingRow(Base):
     """A claim the conflict check found for a registration, with its evidence."""
 
     __tablename__ = "registration_finding"
+    # Which registrations' evidence names a claim (a decision elsewhere brings it up to date).
+    __table_args__ = (Index(None, "claim_kind", "claim_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), index=True)

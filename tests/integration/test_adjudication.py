@@ -508,6 +508,60 @@ class TestTheDirectTeamIsTold:
         assert [d["owner_slack_id"] for d in direct_messages(await queued(new_uow))] == ["U0WEAK"]
 
 
+def refreshed(messages: list[OutboxMessage]) -> list[int | None]:
+    """The registrations whose evidence the outbox is to bring up to date (edit, never post)."""
+    return [
+        m.registration_id
+        for m in messages
+        if m.kind is MessageKind.evidence and m.data.get(EDIT_ONLY)
+    ]
+
+
+class TestEvidenceNamingARegistrationThatMoved:
+    """Acme's DR-0001 came first; Globex's and Initech's later checks name it (and Initech's
+    names Globex's too). When one moves, the evidence of those still in review follows."""
+
+    async def test_an_approve_click_refreshes_the_evidence_of_those_in_review_naming_it(
+        self, new_uow: NewUow
+    ) -> None:
+        acme, globex, initech = await partners(new_uow, 3)
+        first = await register(new_uow, acme, "Initrode")
+        second = await register(new_uow, globex, "Initrode")
+        third = await register(new_uow, initech, "Initrode")
+        async with new_uow() as uow:
+            assert await uow.findings.citing([first.id or 0]) == {second.id, third.id}
+            assert await uow.findings.citing([third.id or 0]) == set()
+        assert third.id is not None
+        rejected = await decide_registration(
+            Decide(third.id, third.version, an_approver(), Decision.reject,
+                   reason=RejectionReason.not_qualified),
+            uow=new_uow(), now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM,
+        )  # fmt: skip
+        assert refreshed(await queued(new_uow)) == []  # nobody's evidence names DR-0003
+
+        assert isinstance(await approve(new_uow, first, an_approver()), Registration)
+
+        # DR-0003 is decided: its evidence is a record of the case, left as it was settled.
+        assert rejected.status is RegistrationStatus.rejected
+        assert refreshed(await queued(new_uow)) == [second.id]
+
+    async def test_a_resolution_refreshes_the_evidence_naming_what_it_moved(
+        self, new_uow: NewUow
+    ) -> None:
+        acme, globex, initech = await partners(new_uow, 3)
+        first = await register(new_uow, acme, "Initrode")
+        second = await register(new_uow, globex, "Initrode")
+        third = await register(new_uow, initech, "Initrode")
+        await queued(new_uow)
+
+        await settle(new_uow, second, Resolution.duplicate, an_approver())
+
+        # DR-0003 names DR-0002 (and DR-0001, which did not move); DR-0001 names nobody.
+        assert refreshed(await queued(new_uow)) == [third.id]
+        [first_now] = await stored(new_uow, first)
+        assert first_now.status is RegistrationStatus.under_review
+
+
 class TestCoSellIsWithTheDirectTeam:
     async def test_between_two_partners_it_is_refused_and_nothing_moves(
         self, new_uow: NewUow

@@ -218,6 +218,25 @@ async def evidence_after(world: World, reference: str) -> dict[str, Any]:
     return message
 
 
+async def test_approving_the_first_on_its_review_card_updates_the_evidence_naming_it(
+    world: World,
+) -> None:
+    await two_partners_register(world)
+    before = await evidence(world, "DR-0002")
+    assert "Recommended: Award to the existing owner" in text_of(before)
+
+    await world.decide(p.APPROVER, Action.review_approve, await world.registration(1))
+    await world.status_becomes(RegistrationStatus.approved, 1)
+    world.deps.kick_outbox()
+    await world.delivered()
+
+    after = await evidence(world, "DR-0002")
+    assert after["ts"] == before["ts"]  # edited in place, nothing new posted
+    shown = text_of(after)
+    assert "*Recommended: Mark duplicate.* The first approved registration wins" in shown
+    assert "DR-0001 by Acme Resellers, approved" in shown
+
+
 async def test_a_rival_with_evidence_of_its_own_sees_it_settled_too(world: World) -> None:
     await import_account(world)  # DR-0001 overlaps the account: it has evidence of its own
     await two_partners_register(world)
