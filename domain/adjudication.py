@@ -20,7 +20,7 @@ from domain.audit_trail import moved_by
 from domain.conflicts import ACTIVE_STATUSES, Claim, ClaimKind
 from domain.errors import ConcurrentUpdate, DomainError, InvalidInput, NotAllowed, NotFound
 from domain.matching import Strength
-from domain.messages import MessageKind, Notice, OutboxMessage, evidence_refresh
+from domain.messages import ROLE_WORKING, MessageKind, Notice, OutboxMessage, evidence_refresh
 from domain.ownership import (
     Dispute,
     Recommendation,
@@ -44,8 +44,6 @@ STILL_OWN_EARLIER = "own_earlier"  # its own earlier registration, left as it wa
 STILL_OWN_OTHER = "own_other"  # another registration of its own holds (one the desk approved)
 STILL_NOTHING = "nothing"  # nothing is protected for it on this customer
 STILL_PROTECTION_ENDED = "protection_ended"  # its approval was withdrawn
-ROLE_WORKING = "working"
-"""A direct notice's `role` for someone who said "I'm working this" (owners have none)."""
 
 
 class AdjudicationRaced(ConcurrentUpdate):

@@ -83,6 +83,9 @@ def cards_for(registration_id: int, *, notice: Notice, **data: str) -> list[Outb
     ]
 
 
+ROLE_WORKING = "working"
+"""A direct notice's `role` for someone who said "I'm working this" (owners have none)."""
+
 EDIT_ONLY = "edit_only"
 """Data flag of an evidence message that only brings an evidence message already posted up to
 date (a settlement moved its registration) and never posts one."""

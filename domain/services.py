@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sized
+from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,6 +21,7 @@ from domain.errors import (
     UnknownPartner,
 )
 from domain.messages import (
+    ROLE_WORKING,
     MessageKind,
     Notice,
     OutboxMessage,
@@ -340,7 +341,8 @@ async def decide_registration(
             else:
                 registration.request_info(by=cmd.by, now=now, question=cmd.note or "")
                 notice = Notice.info_requested
-            await _save_with_messages(uow, registration, cmd.version, notice, now=now)
+            working = await _working_notices(uow, registration, cmd.decision)
+            await _save_with_messages(uow, registration, cmd.version, notice, now=now, also=working)
     except ConcurrentUpdate as race:
         async with uow:
             winner = await _load(uow, cmd.registration_id)
@@ -350,6 +352,35 @@ async def decide_registration(
         "registration %s %s by %s/%s", registration.id, cmd.decision, cmd.by.team_id, cmd.by.user_id
     )
     return registration
+
+
+async def _working_notices(
+    uow: UnitOfWork, registration: Registration, decision: Decision
+) -> list[OutboxMessage]:
+    """A decision on the review card tells whoever said "I'm working this" on the
+    registration how it went, once each, as a resolution of the conflict would (a question
+    to the partner decides nothing, so it tells nobody)."""
+    if decision is Decision.request_info:
+        return []
+    assert registration.id is not None
+    reason = registration.rejection_reason.label if registration.rejection_reason else ""
+    if reason and registration.decision_note:
+        reason += f": {registration.decision_note}"
+    working = dict.fromkeys(d.by_user_id for d in await uow.findings.disputes(registration.id))
+    return [
+        OutboxMessage(
+            MessageKind.direct_notice,
+            registration_id=registration.id,
+            data={
+                "decision": decision.value,
+                "reason": reason,
+                "owner_slack_id": user,
+                "owner_email": "",
+                "role": ROLE_WORKING,
+            },
+        )
+        for user in working
+    ]
 
 
 async def registration_to_decide(
@@ -503,6 +534,7 @@ async def _save_with_messages(
     *,
     now: datetime,
     evidence: Sized | None = None,
+    also: Sequence[OutboxMessage] = (),
     **data: str,
 ) -> None:
     """Save the move and queue both cards and notices; when the registration has findings
@@ -517,6 +549,7 @@ async def _save_with_messages(
         *cards_for(registration.id, notice=notice, **data),
         *evidence_for(registration.id, evidence),
         *map(evidence_refresh, sorted(await uow.findings.citing([registration.id]))),
+        *also,
     ]
     await uow.outbox.put(messages, now=now)
     await uow.commit()

@@ -35,7 +35,6 @@ from bot.views.common import (
 from domain.actor import Actor
 from domain.adjudication import (
     NEUTRAL_LOSS,
-    ROLE_WORKING,
     STILL_NOTHING,
     STILL_OWN_EARLIER,
     STILL_OWN_OTHER,
@@ -43,7 +42,7 @@ from domain.adjudication import (
 )
 from domain.amounts import format_amount
 from domain.conflicts import FindingCounts
-from domain.messages import Notice
+from domain.messages import ROLE_WORKING, Notice
 from domain.ownership import OwnershipRule, Resolution
 from domain.partner import Partner
 from domain.policy import ProgramPolicy
@@ -461,17 +460,20 @@ def build_direct_notice(
     registration: Registration, partner: Partner, data: Mapping[str, str]
 ) -> Message:
     """A direct message to a direct owner, or to a rep who said "I'm working this" (`role`):
-    how the desk settled an overlap on their customer (internal: it names the partner)."""
+    how the desk settled an overlap on their customer (internal: it names the partner). A
+    plain decision on the review card (`decision`) reads as such, not as a resolution."""
     resolution = data.get("resolution", "")
-    label = _resolution_label(resolution)
-    outcome = {
-        Resolution.award_partner.value: "the customer goes to the partner",
-        Resolution.award_existing.value: "the customer stays with its existing owner",
-        Resolution.co_sell.value: "a co-sell: you and the partner work it together",
-        Resolution.duplicate.value: "the registration is a duplicate; nothing changes for you",
-        Resolution.reject_both.value: "the partner registrations are rejected",
-        Resolution.request_info.value: "the desk asked the partner for more information first",
-    }.get(resolution, "settled")
+    label, outcome = _DECISIONS.get(data.get("decision", ""), ("", ""))
+    if not label:
+        label = _resolution_label(resolution)
+        outcome = {
+            Resolution.award_partner.value: "the customer goes to the partner",
+            Resolution.award_existing.value: "the customer stays with its existing owner",
+            Resolution.co_sell.value: "a co-sell: you and the partner work it together",
+            Resolution.duplicate.value: "the registration is a duplicate; nothing changes for you",
+            Resolution.reject_both.value: "the partner registrations are rejected",
+            Resolution.request_info.value: "the desk asked the partner for more information first",
+        }.get(resolution, "settled")
     whose = (
         "a customer you said you are working"
         if data.get("role") == ROLE_WORKING
@@ -485,6 +487,13 @@ def build_direct_notice(
     )
     text = truncate(text, 3000)
     return Message(text=text, blocks=[_section(text)])
+
+
+_DECISIONS = {
+    "approve": ("Approved", "the desk approved the partner's registration on its review card"),
+    "reject": ("Rejected", "the desk rejected the partner's registration on its review card"),
+}
+"""A plain decision's label and outcome in a direct notice, by `Decision` value."""
 
 
 def _rule_label(value: str) -> str:

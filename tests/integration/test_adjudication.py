@@ -12,7 +12,6 @@ import pytest
 
 from domain.actor import Actor
 from domain.adjudication import (
-    ROLE_WORKING,
     STILL_NOTHING,
     STILL_OWN_EARLIER,
     STILL_OWN_OTHER,
@@ -26,7 +25,7 @@ from domain.adjudication import (
 from domain.crm import Account, Opportunity
 from domain.errors import InvalidInput
 from domain.matching import Strength
-from domain.messages import EDIT_ONLY, MessageKind, Notice, OutboxMessage
+from domain.messages import EDIT_ONLY, ROLE_WORKING, MessageKind, Notice, OutboxMessage
 from domain.ownership import Resolution
 from domain.partner import Partner
 from domain.ports import OutboxEntry
@@ -426,6 +425,49 @@ class TestTheDirectTeamIsTold:
         assert (told["owner_slack_id"], told["role"]) == (REP.user_id, ROLE_WORKING)
         assert told["resolution"] == Resolution.award_partner.value
         assert told["reason"] == "Evidence of work reviewed."
+
+    @pytest.mark.parametrize("decision", [Decision.approve, Decision.reject])
+    async def test_a_plain_decision_on_the_review_card_tells_the_rep_once(
+        self, new_uow: NewUow, decision: Decision
+    ) -> None:
+        first_partner, second_partner = await partners(new_uow, 2)
+        await register(new_uow, first_partner, "Initech")
+        subject = await register(new_uow, second_partner, "Initech")
+        await work_this(new_uow, subject)
+        await work_this(new_uow, subject)  # the same rep, with more evidence
+        [subject] = await stored(new_uow, subject)
+        await queued(new_uow)
+        reason = RejectionReason.not_qualified if decision is Decision.reject else None
+        assert subject.id is not None
+
+        await decide_registration(
+            Decide(subject.id, subject.version, an_approver(), decision, reason=reason,
+                   note="No budget this year." if reason else None),
+            uow=new_uow(), now=T0 + 2 * HOUR, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM,
+        )  # fmt: skip
+
+        [told] = direct_messages(await queued(new_uow))
+        assert (told["owner_slack_id"], told["role"]) == (REP.user_id, ROLE_WORKING)
+        assert told["decision"] == decision.value
+        expected = "Not qualified: No budget this year." if reason else ""
+        assert told["reason"] == expected
+
+    async def test_a_question_to_the_partner_tells_the_rep_nothing(self, new_uow: NewUow) -> None:
+        first_partner, second_partner = await partners(new_uow, 2)
+        await register(new_uow, first_partner, "Initech")
+        subject = await register(new_uow, second_partner, "Initech")
+        await work_this(new_uow, subject)
+        [subject] = await stored(new_uow, subject)
+        await queued(new_uow)
+        assert subject.id is not None
+
+        await decide_registration(
+            Decide(subject.id, subject.version, an_approver(), Decision.request_info,
+                   note="Which office runs the pilot?"),
+            uow=new_uow(), now=T0 + 2 * HOUR, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM,
+        )  # fmt: skip
+
+        assert direct_messages(await queued(new_uow)) == []
 
     async def test_an_owner_who_also_works_the_customer_is_told_once(self, new_uow: NewUow) -> None:
         await import_crm(new_uow, NAMED)

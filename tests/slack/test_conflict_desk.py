@@ -23,15 +23,17 @@ from bot.views.common import RegistrationRef
 from bot.views.resolution_modals import ResolutionContext
 from domain.crm import Account
 from domain.ownership import Resolution
-from domain.registration import RegistrationStatus
+from domain.registration import RegistrationStatus, RejectionReason
 from tests.slack import payloads as p
 from tests.slack.conftest import ACME_CHANNEL, DESK, GLOBEX_CHANNEL, World, form_values, text_of
 from tests.slack.moves import (
+    ask,
     button_value,
     click_in_evidence,
     evidence,
     open_modal,
     reason_values,
+    reject,
     working_values,
 )
 
@@ -717,6 +719,35 @@ async def test_the_rep_working_the_customer_is_told_how_the_desk_settled_it(
     assert "DR-0002" in shown
     assert "Award to this partner" in shown
     assert "&lt;champion&gt; &amp; ran the pilot" in shown
+
+
+async def test_a_plain_decision_on_the_review_card_tells_the_rep_working_the_customer(
+    world: World,
+) -> None:
+    await two_partners_register(world)
+    await work_this(world, p.INTERNAL_REP)
+
+    await reject(world, 2, RejectionReason.not_qualified.value)
+    world.deps.kick_outbox()
+    await world.delivered()
+
+    [dm] = direct_messages_to(world, p.INTERNAL_REP.user_id)
+    shown = text_of(dm)
+    assert "a customer you said you are working" in shown
+    assert "DR-0002" in shown
+    assert "*Rejected*: the desk rejected the partner's registration on its review card" in shown
+    assert RejectionReason.not_qualified.label in shown
+
+
+async def test_a_question_to_the_partner_tells_the_rep_nothing_yet(world: World) -> None:
+    await two_partners_register(world)
+    await work_this(world, p.INTERNAL_REP)
+
+    await ask(world, 2, "Which office runs the pilot?")
+    world.deps.kick_outbox()
+    await world.delivered()
+
+    assert direct_messages_to(world, p.INTERNAL_REP.user_id) == []
 
 
 async def test_an_owner_who_is_also_working_the_customer_gets_one_message(world: World) -> None:

@@ -20,14 +20,13 @@ from bot.views.common import RegistrationRef
 from domain.actor import SYSTEM, Actor
 from domain.adjudication import (
     NEUTRAL_LOSS,
-    ROLE_WORKING,
     STILL_NOTHING,
     STILL_OWN_EARLIER,
     STILL_OWN_OTHER,
     STILL_PROTECTION_ENDED,
 )
 from domain.conflicts import FindingCounts
-from domain.messages import Notice
+from domain.messages import ROLE_WORKING, Notice
 from domain.ownership import OwnershipRule, Resolution
 from domain.policy import ProgramPolicy
 from domain.registration import (
@@ -516,6 +515,23 @@ class TestDirectNotice:
             "working: DR-0001 (Acme Corp) from partner Initech.\n*Reject both*: "
         )
         assert "you own in the CRM" not in message.text
+
+    @pytest.mark.parametrize(
+        ("decision", "says"),
+        [
+            ("approve", "*Approved*: the desk approved the partner's registration"),
+            ("reject", "*Rejected*: the desk rejected the partner's registration"),
+        ],
+    )
+    def test_a_plain_decision_reads_as_one_not_as_a_resolution(
+        self, decision: str, says: str
+    ) -> None:
+        data = {"decision": decision, "reason": "Not qualified: <no budget>", "role": ROLE_WORKING}
+        message = build_direct_notice(lost(), a_partner(), data)
+        text = all_text(assert_valid_message(message))
+        assert f"from partner Initech.\n{says} on its review card.\n" in message.text
+        assert "&lt;no budget&gt;" in text
+        assert "Resolved" not in text
 
     @pytest.mark.parametrize("resolution", [*Resolution, "unknown"])
     def test_every_resolution_reads(self, resolution: str) -> None:
