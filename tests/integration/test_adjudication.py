@@ -430,9 +430,7 @@ class TestTheDirectTeamIsTold:
     async def test_a_plain_decision_on_the_review_card_tells_the_rep_once(
         self, new_uow: NewUow, decision: Decision
     ) -> None:
-        first_partner, second_partner = await partners(new_uow, 2)
-        await register(new_uow, first_partner, "Initech")
-        subject = await register(new_uow, second_partner, "Initech")
+        _, subject = await claimed(new_uow, 2)
         await work_this(new_uow, subject)
         await work_this(new_uow, subject)  # the same rep, with more evidence
         [subject] = await stored(new_uow, subject)
@@ -453,9 +451,7 @@ class TestTheDirectTeamIsTold:
         assert told["reason"] == expected
 
     async def test_a_question_to_the_partner_tells_the_rep_nothing(self, new_uow: NewUow) -> None:
-        first_partner, second_partner = await partners(new_uow, 2)
-        await register(new_uow, first_partner, "Initech")
-        subject = await register(new_uow, second_partner, "Initech")
+        _, subject = await claimed(new_uow, 2)
         await work_this(new_uow, subject)
         [subject] = await stored(new_uow, subject)
         await queued(new_uow)
@@ -550,6 +546,14 @@ class TestTheDirectTeamIsTold:
         assert [d["owner_slack_id"] for d in direct_messages(await queued(new_uow))] == ["U0WEAK"]
 
 
+async def claimed(new_uow: NewUow, count: int, customer: str = "Initech") -> list[Registration]:
+    """`count` partners register `customer`, one after the other (each later check names the
+    earlier ones); the outbox is drained, so a test sees only what comes after."""
+    registrations = [await register(new_uow, p, customer) for p in await partners(new_uow, count)]
+    await queued(new_uow)
+    return registrations
+
+
 def refreshed(messages: list[OutboxMessage]) -> list[int | None]:
     """The registrations whose evidence the outbox is to bring up to date (edit, never post)."""
     return [
@@ -566,10 +570,7 @@ class TestEvidenceNamingARegistrationThatMoved:
     async def test_an_approve_click_refreshes_the_evidence_of_those_in_review_naming_it(
         self, new_uow: NewUow
     ) -> None:
-        acme, globex, initech = await partners(new_uow, 3)
-        first = await register(new_uow, acme, "Initrode")
-        second = await register(new_uow, globex, "Initrode")
-        third = await register(new_uow, initech, "Initrode")
+        first, second, third = await claimed(new_uow, 3, "Initrode")
         async with new_uow() as uow:
             assert await uow.findings.citing([first.id or 0]) == {second.id, third.id}
             assert await uow.findings.citing([third.id or 0]) == set()
@@ -590,11 +591,7 @@ class TestEvidenceNamingARegistrationThatMoved:
     async def test_a_resolution_refreshes_the_evidence_naming_what_it_moved(
         self, new_uow: NewUow
     ) -> None:
-        acme, globex, initech = await partners(new_uow, 3)
-        first = await register(new_uow, acme, "Initrode")
-        second = await register(new_uow, globex, "Initrode")
-        third = await register(new_uow, initech, "Initrode")
-        await queued(new_uow)
+        first, second, third = await claimed(new_uow, 3, "Initrode")
 
         await settle(new_uow, second, Resolution.duplicate, an_approver())
 
@@ -608,10 +605,7 @@ class TestCoSellIsWithTheDirectTeam:
     async def test_between_two_partners_it_is_refused_and_nothing_moves(
         self, new_uow: NewUow
     ) -> None:
-        first_partner, second_partner = await partners(new_uow, 2)
-        rival = await register(new_uow, first_partner, "Initech")
-        subject = await register(new_uow, second_partner, "Initech")
-        await queued(new_uow)
+        rival, subject = await claimed(new_uow, 2)
 
         with pytest.raises(InvalidInput, match="Co-sell is with the direct team") as refused:
             await settle(new_uow, subject, Resolution.co_sell, an_approver())
