@@ -27,7 +27,6 @@ from domain.errors import InvalidInput
 from domain.matching import Strength
 from domain.messages import EDIT_ONLY, ROLE_WORKING, MessageKind, Notice, OutboxMessage
 from domain.ownership import Resolution
-from domain.partner import Partner
 from domain.ports import OutboxEntry
 from domain.registration import Registration, RegistrationStatus, RejectionReason
 from domain.services import (
@@ -43,43 +42,16 @@ from tests.integration.builders import (
     HOST_TEAM,
     PROGRAM,
     T0,
-    a_partner,
     a_rep,
     an_approver,
     some_details,
 )
+from tests.integration.claims import partners, register
 from tests.integration.conftest import NewUow
 
 ROUNDS = 4
 CUSTOMERS = ("Initech", "Vandelay Imports", "Umbrella Pharma", "Hooli", "Soylent Foods")
 HOUR = timedelta(hours=1)
-
-
-async def partners(new_uow: NewUow, count: int) -> list[Partner]:
-    """`count` partners, each with its own Slack team and channel."""
-    made = [a_partner(slack_team_id=f"T0PARTNER{n}") for n in range(count)]
-    async with new_uow() as uow:
-        for partner in made:
-            await uow.partners.add(partner)
-        await uow.commit()
-    return made
-
-
-async def register(
-    new_uow: NewUow, partner: Partner, customer: str, *, at: datetime = T0
-) -> Registration:
-    """`partner` registers `customer` (its website makes every registration of it overlap)."""
-    slug = customer.split(maxsplit=1)[0].lower()
-    details = some_details(
-        company=customer, website=f"{slug}.example", contact_email=f"buyer@{slug}.example"
-    )
-    command = SubmitRegistration(
-        details, a_rep(team_id=partner.slack_team_id), channel_id=partner.channel_id
-    )
-    outcome = await submit_registration(
-        command, uow=new_uow(), now=at, program=PROGRAM, host_team_id=HOST_TEAM
-    )
-    return outcome.registration
 
 
 async def settle(

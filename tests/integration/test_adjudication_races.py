@@ -37,16 +37,13 @@ from domain.adjudication import Adjudicate, Adjudication, AdjudicationRaced, adj
 from domain.errors import ConcurrentUpdate
 from domain.messages import MessageKind, Notice
 from domain.ownership import Resolution
-from domain.partner import Partner
 from domain.ports import RegistrationRepository, UnitOfWork
 from domain.registration import Registration, RegistrationStatus, RejectionReason
 from domain.services import (
     AlreadyDecided,
     Decide,
     Decision,
-    SubmitRegistration,
     decide_registration,
-    submit_registration,
 )
 from storage.models import OutboxMessageRow
 from storage.uow import SqlAlchemyUnitOfWork
@@ -55,11 +52,9 @@ from tests.integration.builders import (
     HOST_TEAM,
     PROGRAM,
     T0,
-    a_partner,
-    a_rep,
     an_approver,
-    some_details,
 )
+from tests.integration.claims import partners, register
 from tests.integration.conftest import Backend, NewUow
 
 A = TypeVar("A")
@@ -221,29 +216,6 @@ async def run(race: Race, first: Awaitable[A], second: Awaitable[B]) -> tuple[A,
 # ---------------------------------------------------------------------------- decisions
 
 
-async def partners(new_uow: NewUow) -> tuple[Partner, Partner]:
-    made = (a_partner(slack_team_id="T0PARTNER0"), a_partner(slack_team_id="T0PARTNER1"))
-    async with new_uow() as uow:
-        for partner in made:
-            await uow.partners.add(partner)
-        await uow.commit()
-    return made
-
-
-async def register(new_uow: NewUow, partner: Partner) -> Registration:
-    """`partner` registers Initech (the website makes the two registrations conflict)."""
-    details = some_details(
-        company="Initech", website="initech.example", contact_email="buyer@initech.example"
-    )
-    command = SubmitRegistration(
-        details, a_rep(team_id=partner.slack_team_id), channel_id=partner.channel_id
-    )
-    outcome = await submit_registration(
-        command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM
-    )
-    return outcome.registration
-
-
 async def settle(
     uow: UnitOfWork, subject: Registration, resolution: Resolution
 ) -> Adjudication | AdjudicationRaced:
@@ -331,9 +303,9 @@ class Case:
 
 @pytest.fixture
 async def case(new_uow: NewUow, engine: AsyncEngine) -> Case:
-    acme, globex = await partners(new_uow)
-    rival = await register(new_uow, acme)
-    subject = await register(new_uow, globex)
+    acme, globex = await partners(new_uow, 2)
+    rival = await register(new_uow, acme, "Initech")
+    subject = await register(new_uow, globex, "Initech")
     async with new_uow() as uow:
         found = await uow.findings.for_registration(subject.id or 0)
     assert [f.claim.id for f in found] == [rival.id], "DR-0002's check must find DR-0001"
