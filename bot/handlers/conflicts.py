@@ -20,7 +20,7 @@ from bot.bootstrap import Deps
 from bot.errors import reporting
 from bot.handlers.context import caller, reply_for
 from bot.ids import Action, Block, Callback
-from bot.views.common import RegistrationRef, mention
+from bot.views.common import RegistrationRef, moved_first_text
 from bot.views.evidence import RESOLUTION_ACTIONS
 from bot.views.resolution_modals import (
     ResolutionContext,
@@ -41,7 +41,7 @@ from domain.adjudication import (
 )
 from domain.errors import DomainError, InvalidInput, NotAllowed
 from domain.policy import can_decide
-from domain.registration import Registration, RegistrationStatus
+from domain.registration import Registration
 
 logger = logging.getLogger(__name__)
 
@@ -64,19 +64,7 @@ def register(app: AsyncApp) -> None:
 def raced_text(registration: Registration, by: Actor | None) -> str:
     """Tell the loser of a race which registration moved first, where it stands, and who
     moved it there (`by`, from the audit trail); nothing of theirs was applied."""
-    reference = registration.reference
-    status = registration.status
-    who = by or registration.decided_by
-    named = mention(who.user_id) if who is not None and not who.is_system else None
-    if status is RegistrationStatus.info_requested:
-        text = f"{reference} is already waiting for the partner's answer"
-        text += f" to an info request from {named}" if named else ""
-    elif status is RegistrationStatus.under_review:
-        text = f"{reference} changed since you opened this; look at it again"
-    else:
-        text = f"{reference} is already {status.label.lower()}"
-        text += f" by {named}" if named else ""
-    return text + ". Nothing was changed."
+    return moved_first_text(registration, by) + ". Nothing was changed."
 
 
 async def open_resolution_modal(

@@ -16,7 +16,7 @@ from bot.errors import Reply, reporting
 from bot.handlers.context import Caller, caller, reply_for
 from bot.handlers.home import publish_home
 from bot.ids import Action, Block, Callback
-from bot.views.common import RegistrationRef, mention
+from bot.views.common import RegistrationRef, moved_first_text
 from bot.views.review_modals import (
     build_reject_modal,
     build_request_info_modal,
@@ -25,7 +25,7 @@ from bot.views.review_modals import (
 )
 from domain.errors import DomainError, InvalidInput, NotAllowed
 from domain.policy import can_decide
-from domain.registration import Registration, RegistrationStatus
+from domain.registration import Registration
 from domain.services import (
     AlreadyDecided,
     Decide,
@@ -46,18 +46,8 @@ def register(app: AsyncApp) -> None:
 
 
 def already_decided_text(race: AlreadyDecided) -> str:
-    """Tell the loser of a race where the registration stands now, and who moved it there
-    (only approvers are told this, so the desk's people are named)."""
-    registration = race.registration
-    reference, status = registration.reference, registration.status
-    who = race.by or registration.decided_by
-    by = mention(who.user_id) if who is not None and not who.is_system else None
-    if status is RegistrationStatus.info_requested:
-        asked = f" to an info request from {by}" if by else ""
-        return f"{reference} is already waiting for the partner's answer{asked}."
-    if status is RegistrationStatus.under_review:
-        return f"{reference} changed since you opened it; look at it again."
-    return f"{reference} is already {status.label.lower()}{f' by {by}' if by else ''}."
+    """Tell the loser of a race where the registration stands now, and who moved it there."""
+    return moved_first_text(race.registration, race.by) + "."
 
 
 async def _decide(cmd: Decide, who: Caller, deps: Deps, reply: Reply) -> Registration | None:

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict
 from slack_sdk.models.blocks import Block
 
 from bot.views.render import render_all
+from domain.actor import Actor
+from domain.registration import Registration, RegistrationStatus
 
 
 class RegistrationRef(BaseModel):
@@ -58,6 +60,21 @@ def truncate(text: str, limit: int) -> str:
 
 def mention(user_id: str) -> str:
     return f"<@{user_id}>"
+
+
+def moved_first_text(registration: Registration, by: Actor | None) -> str:
+    """What the loser of a race is told (approvers only, so the desk's people are named):
+    where the registration stands now and who moved it there (`by`, from the audit trail,
+    else who decided it), as a sentence without its full stop."""
+    reference, status = registration.reference, registration.status
+    who = by or registration.decided_by
+    named = mention(who.user_id) if who is not None and not who.is_system else None
+    if status is RegistrationStatus.info_requested:
+        asked = f" to an info request from {named}" if named else ""
+        return f"{reference} is already waiting for the partner's answer{asked}"
+    if status is RegistrationStatus.under_review:
+        return f"{reference} changed since you opened it; look at it again"
+    return f"{reference} is already {status.label.lower()}{f' by {named}' if named else ''}"
 
 
 def slack_date(moment: datetime, fmt: str = "{date_short}") -> str:
