@@ -20,7 +20,13 @@ from domain.audit_trail import moved_by
 from domain.conflicts import ACTIVE_STATUSES, Claim, ClaimKind
 from domain.errors import ConcurrentUpdate, DomainError, InvalidInput, NotAllowed, NotFound
 from domain.matching import Strength
-from domain.messages import ROLE_WORKING, MessageKind, Notice, OutboxMessage, evidence_refresh
+from domain.messages import (
+    MessageKind,
+    Notice,
+    OutboxMessage,
+    evidence_refresh,
+    working_notices,
+)
 from domain.ownership import (
     Dispute,
     Recommendation,
@@ -444,14 +450,7 @@ class _Plan:
             out.append(
                 OutboxMessage(MessageKind.direct_notice, registration_id=subject_id, data=data)
             )
-        out += [
-            OutboxMessage(
-                MessageKind.direct_notice,
-                registration_id=subject_id,
-                data={**desk, "owner_slack_id": user, "owner_email": "", "role": ROLE_WORKING},
-            )
-            for user in working
-        ]
+        out += working_notices(subject_id, working, **desk)
         return out
 
 

@@ -6,7 +6,7 @@ state when it delivers, so a card edited twice in a row still ends up showing th
 
 from __future__ import annotations
 
-from collections.abc import Sized
+from collections.abc import Iterable, Sized
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -85,6 +85,20 @@ def cards_for(registration_id: int, *, notice: Notice, **data: str) -> list[Outb
 
 ROLE_WORKING = "working"
 """A direct notice's `role` for someone who said "I'm working this" (owners have none)."""
+
+
+def working_notices(registration_id: int, users: Iterable[str], **data: str) -> list[OutboxMessage]:
+    """A direct notice about the registration to each of `users` who said "I'm working this"
+    (once each, however often they said it)."""
+    return [
+        OutboxMessage(
+            MessageKind.direct_notice,
+            registration_id=registration_id,
+            data={**data, "owner_slack_id": user, "owner_email": "", "role": ROLE_WORKING},
+        )
+        for user in dict.fromkeys(users)
+    ]
+
 
 EDIT_ONLY = "edit_only"
 """Data flag of an evidence message that only brings an evidence message already posted up to

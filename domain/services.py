@@ -21,13 +21,13 @@ from domain.errors import (
     UnknownPartner,
 )
 from domain.messages import (
-    ROLE_WORKING,
     MessageKind,
     Notice,
     OutboxMessage,
     cards_for,
     evidence_for,
     evidence_refresh,
+    working_notices,
 )
 from domain.partner import Partner, resolve_partner
 from domain.policy import DeskPolicy, ProgramPolicy, can_administer, can_decide, is_internal
@@ -366,21 +366,10 @@ async def _working_notices(
     reason = registration.rejection_reason.label if registration.rejection_reason else ""
     if reason and registration.decision_note:
         reason += f": {registration.decision_note}"
-    working = dict.fromkeys(d.by_user_id for d in await uow.findings.disputes(registration.id))
-    return [
-        OutboxMessage(
-            MessageKind.direct_notice,
-            registration_id=registration.id,
-            data={
-                "decision": decision.value,
-                "reason": reason,
-                "owner_slack_id": user,
-                "owner_email": "",
-                "role": ROLE_WORKING,
-            },
-        )
-        for user in working
-    ]
+    disputes = await uow.findings.disputes(registration.id)
+    return working_notices(
+        registration.id, (d.by_user_id for d in disputes), decision=decision.value, reason=reason
+    )
 
 
 async def registration_to_decide(
