@@ -274,11 +274,7 @@ class TestEvidenceOfEveryRegistrationMoved:
     async def test_each_rival_moved_gets_its_own_evidence_brought_up_to_date(
         self, new_uow: NewUow
     ) -> None:
-        first_partner, second_partner, third_partner = await partners(new_uow, 3)
-        first = await register(new_uow, first_partner, "Initech")
-        second = await register(new_uow, second_partner, "Initech")
-        subject = await register(new_uow, third_partner, "Initech")
-        await queued(new_uow)
+        first, second, subject = await claimed(new_uow, 3)
 
         await settle(new_uow, subject, Resolution.award_partner, an_approver())
 
@@ -384,9 +380,7 @@ class TestTheDirectTeamIsTold:
     async def test_a_rep_who_said_they_work_the_customer_hears_the_outcome(
         self, new_uow: NewUow, disputed: str
     ) -> None:
-        first_partner, second_partner = await partners(new_uow, 2)
-        rival = await register(new_uow, first_partner, "Initech")
-        subject = await register(new_uow, second_partner, "Initech")
+        rival, subject = await claimed(new_uow, 2)
         await work_this(new_uow, subject if disputed == "subject" else rival)
         [subject] = await stored(new_uow, subject)
         await queued(new_uow)
@@ -439,8 +433,7 @@ class TestTheDirectTeamIsTold:
 
     async def test_an_owner_who_also_works_the_customer_is_told_once(self, new_uow: NewUow) -> None:
         await import_crm(new_uow, NAMED)
-        [partner] = await partners(new_uow, 1)
-        subject = await register(new_uow, partner, "Initech")
+        [subject] = await claimed(new_uow, 1)
         await work_this(new_uow, subject, Actor(team_id=HOST_TEAM, user_id="U0DORA"))
         [subject] = await stored(new_uow, subject)
         await queued(new_uow)
@@ -457,8 +450,7 @@ class TestTheDirectTeamIsTold:
             "0011MAIL", "Initech", domain="initech.example", country="DE", owner_email="d@v.com"
         )
         await import_crm(new_uow, by_email)
-        [partner] = await partners(new_uow, 1)
-        subject = await register(new_uow, partner, "Initech")
+        [subject] = await claimed(new_uow, 1)
         await work_this(new_uow, subject)
         [subject] = await stored(new_uow, subject)
         await queued(new_uow)
