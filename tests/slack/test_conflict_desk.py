@@ -334,9 +334,9 @@ async def test_award_to_the_existing_owner_rejects_and_messages_the_direct_owner
         assert secret not in acme_side, secret
 
 
-async def test_an_owner_known_only_by_e_mail_is_found_in_slack_mentioned_and_told(
-    world: World,
-) -> None:
+async def a_partner_registers_an_account_known_by_e_mail(world: World) -> None:
+    """Rita (U0RITA in Slack) owns the account, which the CRM knows only her e-mail for; a
+    partner registers the customer (DR-0001) and its cards are delivered."""
     world.fake.add_user("U0RITA", name="Rita", email="rita@vendor.example")
     by_email = Account(
         "0011MAIL", "Initrode", domain="initech.com", owner_email="rita@vendor.example"
@@ -344,6 +344,12 @@ async def test_an_owner_known_only_by_e_mail_is_found_in_slack_mentioned_and_tol
     await import_account(world, by_email)
     await world.register()
     await world.delivered()
+
+
+async def test_an_owner_known_only_by_e_mail_is_found_in_slack_mentioned_and_told(
+    world: World,
+) -> None:
+    await a_partner_registers_an_account_known_by_e_mail(world)
     [head] = await world.thread_replies(DESK, "DR-0001")
     assert "<@U0RITA>" in text_of(head)
 
@@ -763,13 +769,7 @@ async def test_an_owner_who_is_also_working_the_customer_gets_one_message(world:
 async def test_an_owner_known_by_e_mail_who_is_working_the_customer_gets_one_message(
     world: World,
 ) -> None:
-    world.fake.add_user("U0RITA", name="Rita", email="rita@vendor.example")
-    by_email = Account(
-        "0011MAIL", "Initrode", domain="initech.com", owner_email="rita@vendor.example"
-    )
-    await import_account(world, by_email)
-    await world.register()
-    await world.delivered()
+    await a_partner_registers_an_account_known_by_e_mail(world)
     await work_this(world, p.Person("U0RITA", p.HOST_TEAM, name="rita"), "DR-0001")
 
     await settle(world, Action.resolve_award_existing, DESK_ONLY_REASON, reference="DR-0001")
