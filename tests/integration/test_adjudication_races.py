@@ -346,27 +346,55 @@ REJECT_BOTH = "adjudicate:reject_both"
 # ---------------------------------------------------------------------------- the races
 
 
-class TestResolutionRacesARejectOfTheSameRegistration:
-    async def test_the_reject_committed_first_so_the_resolution_changes_nothing(
-        self, race: Race, case: Case
+@dataclass(frozen=True, slots=True)
+class ClickFirst:
+    """A decision on the subject's review card that commits before a resolution of it."""
+
+    decision: Decision
+    resolution: Resolution
+    status: RegistrationStatus
+    notice: Notice
+    reason: RejectionReason | None = None
+
+
+CLICKS_FIRST = {
+    "reject-then-award": ClickFirst(
+        Decision.reject,
+        Resolution.award_partner,
+        RegistrationStatus.rejected,
+        Notice.rejected,
+        RejectionReason.not_qualified,
+    ),
+    "approve-then-reject-both": ClickFirst(
+        Decision.approve, Resolution.reject_both, RegistrationStatus.approved, Notice.approved
+    ),
+}
+
+
+class TestAClickOnTheSameRegistrationCommittedFirst:
+    @pytest.mark.parametrize("first", CLICKS_FIRST.values(), ids=CLICKS_FIRST.keys())
+    async def test_the_click_stands_and_the_resolution_changes_nothing(
+        self, race: Race, case: Case, first: ClickFirst
     ) -> None:
         subject = case.subject
 
-        rejected, settled = await run(
+        clicked, settled = await run(
             race,
-            click(race.first(), subject, Decision.reject),
-            settle(race.second(), subject, Resolution.award_partner),
+            click(race.first(), subject, first.decision),
+            settle(race.second(), subject, first.resolution),
         )
 
         rival_now, subject_now = await case.now()
-        assert isinstance(rejected, Registration)
-        assert subject_now.status is RegistrationStatus.rejected
-        assert subject_now.registration.rejection_reason is RejectionReason.not_qualified
-        assert subject_now.moves == [("reject", CLICKER.user_id)]
-        assert subject_now.notices == [Notice.rejected]
+        assert isinstance(clicked, Registration)
+        assert subject_now.status is first.status
+        assert subject_now.registration.rejection_reason is first.reason
+        assert subject_now.moves == [(first.decision.value, CLICKER.user_id)]
+        assert subject_now.notices == [first.notice]
         untouched(rival_now)
         told_who_decided(race, settled, subject_now.registration, CLICKER)
 
+
+class TestResolutionRacesARejectOfTheSameRegistration:
     async def test_the_resolution_committed_first_so_the_reject_changes_nothing(
         self, race: Race, case: Case
     ) -> None:
@@ -494,25 +522,6 @@ class TestResolutionRacesAnInfoRequest:
 
 
 class TestResolutionRacesAnApproveOfTheSameRegistration:
-    async def test_the_approve_committed_first_so_the_resolution_changes_nothing(
-        self, race: Race, case: Case
-    ) -> None:
-        subject = case.subject
-
-        approved, settled = await run(
-            race,
-            click(race.first(), subject, Decision.approve),
-            settle(race.second(), subject, Resolution.reject_both),
-        )
-
-        rival_now, subject_now = await case.now()
-        assert isinstance(approved, Registration)
-        assert subject_now.status is RegistrationStatus.approved
-        assert subject_now.moves == [("approve", CLICKER.user_id)]
-        assert subject_now.notices == [Notice.approved]
-        untouched(rival_now)
-        told_who_decided(race, settled, subject_now.registration, CLICKER)
-
     async def test_the_resolution_committed_first_so_the_approve_changes_nothing(
         self, race: Race, case: Case
     ) -> None:
