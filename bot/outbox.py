@@ -38,7 +38,7 @@ from bot.views.evidence import build_evidence_page, build_evidence_page_gone, ev
 from domain.adjudication import ConflictCase
 from domain.conflicts import FindingCounts
 from domain.messages import EDIT_ONLY, MessageKind, OutboxMessage
-from domain.ownership import recommend
+from domain.ownership import StoredFinding, recommend
 from domain.partner import Partner
 from domain.ports import MessageRef, OutboxEntry
 from domain.registration import Registration
@@ -98,6 +98,9 @@ class Snapshot:
     partners: dict[int, Partner]
     cards: dict[tuple[MessageKind, int], MessageRef]
     findings: dict[int, FindingCounts] = field(default_factory=dict)
+    """What each partner card's registration overlaps, counted."""
+    found: dict[int, list[StoredFinding]] = field(default_factory=dict)
+    """Each review card's findings, with the claims as they are now."""
     cases: dict[int, ConflictCase] = field(default_factory=dict)
     disputed_by: dict[int, tuple[str, ...]] = field(default_factory=dict)
     pages: dict[int, dict[int, MessageRef]] = field(default_factory=dict)
@@ -187,14 +190,24 @@ class OutboxWorker:
                     if e.message.registration_id is not None and e.message.kind in CARDS
                 ]
             )
-            # Counts for both cards: the desk sees them, the partner only "may overlap".
+            # The partner's card only learns whether anything overlaps.
             findings = await uow.conflicts.finding_counts(
                 [
                     e.message.registration_id
                     for e in entries
                     if e.message.registration_id is not None
-                    and e.message.kind in (MessageKind.review_card, MessageKind.partner_card)
+                    and e.message.kind is MessageKind.partner_card
                 ]
+            )
+            # The desk's card and evidence show every claim found, as it is now.
+            desk_side = {
+                e.message.registration_id
+                for e in entries
+                if e.message.registration_id in registrations
+                and e.message.kind in (MessageKind.review_card, MessageKind.evidence)
+            }
+            found = await uow.findings.for_registrations(
+                [rid for rid in desk_side if rid is not None]
             )
             disputed = await uow.findings.disputed(
                 [
@@ -204,26 +217,29 @@ class OutboxWorker:
                     and e.message.kind is MessageKind.review_card
                 ]
             )
+            disputes = {rid: tuple(await uow.findings.disputes(rid)) for rid in sorted(disputed)}
             disputed_by = {
-                rid: tuple(dict.fromkeys(d.by_user_id for d in await uow.findings.disputes(rid)))
-                for rid in sorted(disputed)
+                rid: tuple(dict.fromkeys(d.by_user_id for d in items))
+                for rid, items in disputes.items()
             }
             cases: dict[int, ConflictCase] = {}
             for entry in entries:
                 rid = entry.message.registration_id
                 if entry.message.kind is MessageKind.evidence and rid in registrations:
-                    found = await uow.findings.for_registration(rid)
+                    assert rid is not None
+                    if rid not in disputes:
+                        disputes[rid] = tuple(await uow.findings.disputes(rid))
                     cases[rid] = ConflictCase(
                         registrations[rid],
-                        tuple(found),
-                        recommend(registrations[rid], found, now=self._deps.clock()),
-                        tuple(await uow.findings.disputes(rid)),
+                        tuple(found.get(rid, ())),
+                        recommend(registrations[rid], found.get(rid, ()), now=self._deps.clock()),
+                        disputes[rid],
                     )
             cards.update(
                 await uow.message_refs.get_many([(MessageKind.evidence, rid) for rid in cases])
             )
             pages = await uow.message_refs.evidence_pages(list(cases))
-        return Snapshot(registrations, partners, cards, findings, cases, disputed_by, pages)
+        return Snapshot(registrations, partners, cards, findings, found, cases, disputed_by, pages)
 
     async def _attempt(self, entry: OutboxEntry, snapshot: Snapshot) -> Result:
         result = Result(entry)
@@ -338,7 +354,7 @@ class OutboxWorker:
                 program=program,
                 now=self._deps.clock(),
                 host_team_id=await self._host_team(),
-                findings=snapshot.findings.get(registration.id, FindingCounts()),
+                findings=snapshot.found.get(registration.id, ()),
                 disputed_by=snapshot.disputed_by.get(registration.id, ()),
             )
         else:

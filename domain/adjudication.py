@@ -24,6 +24,7 @@ from domain.messages import (
     MessageKind,
     Notice,
     OutboxMessage,
+    claims_moved,
     evidence_refresh,
     working_notices,
 )
@@ -35,6 +36,7 @@ from domain.ownership import (
     recommend,
     rejection_reason_for,
     resolutions_offered,
+    second_owners,
 )
 from domain.policy import DeskPolicy, ProgramPolicy, can_decide, is_internal
 from domain.ports import UnitOfWork
@@ -148,12 +150,8 @@ async def adjudicate(
             findings = await uow.findings.for_registration(cmd.registration_id)
             advice = recommend(subject, findings, now=now)
             rivals = await _rivals(uow, subject, findings, now=now)
-            if cmd.resolution not in resolutions_offered(findings):
-                raise InvalidInput(
-                    "Co-sell is with the direct team, and no direct claim on this customer"
-                    " holds: choose another resolution.",
-                    field="reason",
-                )
+            if cmd.resolution not in resolutions_offered(findings, now=now):
+                raise InvalidInput(_NOT_OFFERED[cmd.resolution], field="reason")
             if cmd.resolution is Resolution.award_existing and (
                 existing_owner(advice, findings, now=now) is None
             ):
@@ -162,6 +160,7 @@ async def adjudicate(
             disputes = [d for rid in versions for d in await uow.findings.disputes(rid)]
             plan = _Plan(cmd, reason, subject, rivals, findings, advice, now, program, disputes)
             plan.apply()
+            await _require_one_owner(uow, plan)
             # In id order, so two resolutions sharing registrations lock rows in the same
             # order (PostgreSQL would otherwise abort one of them as a deadlock).
             for registration in sorted((subject, *plan.changed), key=_Plan._id):
@@ -171,7 +170,7 @@ async def adjudicate(
             # Registrations in review whose evidence names one moved show it as it is now.
             moved = [_Plan._id(r) for r in (subject, *plan.changed)]
             citing = sorted(await uow.findings.citing(moved))
-            await uow.outbox.put([*plan.messages(), *map(evidence_refresh, citing)], now=now)
+            await uow.outbox.put([*plan.messages(), *claims_moved(citing)], now=now)
             await uow.commit()
     except ConcurrentUpdate as race:
         if isinstance(race, AdjudicationRaced):
@@ -262,6 +261,8 @@ class _Plan:
     still: dict[int, str] = field(default_factory=dict)
     lost: list[tuple[Registration, bool]] = field(default_factory=list)
     """Each registration the plan rejected or cancelled, with whether it had been approved."""
+    approved: list[Registration] = field(default_factory=list)
+    """Each registration the plan approved (the customer's one owner among them)."""
 
     @property
     def action(self) -> str:
@@ -289,6 +290,8 @@ class _Plan:
                     self._lose(rival, RejectionReason.duplicate)
         elif resolution is Resolution.co_sell:
             self._win(self.subject, Notice.co_sell, note="Co-sell with the vendor's direct team.")
+            for rival in self.rivals:
+                self._lose(rival, RejectionReason.duplicate)
         elif resolution is Resolution.duplicate:
             self._lose(self.subject, RejectionReason.duplicate)
         elif resolution is Resolution.reject_both:
@@ -328,6 +331,7 @@ class _Plan:
             reason=self.precedent,
             note=note,
         )
+        self.approved.append(registration)
         self._changed(registration, notice)
 
     def _lose(self, registration: Registration, reason: RejectionReason) -> None:
@@ -454,16 +458,57 @@ class _Plan:
         return out
 
 
+_NOT_OFFERED = {
+    Resolution.co_sell: "Co-sell is with the direct team, and no direct claim on this customer"
+    " holds: choose another resolution.",
+    Resolution.award_partner: "A direct claim on this customer holds, and it stays an owner:"
+    " the partner can have the customer only beside it. Choose Co-sell, or another resolution.",
+}
+"""Why a resolution the case does not offer is refused (see `resolutions_offered`)."""
+
+
+async def _require_one_owner(uow: UnitOfWork, plan: _Plan) -> None:
+    """Refuse a plan that would approve a registration beside another owner of its customer:
+    an approved registration it conflicts with that the plan leaves approved (its own case,
+    not this one, has to settle that), or a direct claim other than by a co-sell."""
+    moved = {_Plan._id(r): r for r in (plan.subject, *plan.changed)}
+    for winner in plan.approved:
+        found = (
+            plan.findings
+            if winner is plan.subject
+            else await uow.findings.for_registration(_Plan._id(winner))
+        )
+        co_sell = winner is plan.subject and plan.cmd.resolution is Resolution.co_sell
+        owners = second_owners(winner, found, now=plan.now, co_sell=co_sell, moved=moved)
+        if owners:
+            names = ", ".join(claim.label for claim in owners[:3])
+            raise InvalidInput(
+                f"{winner.reference} cannot be approved: {names} already holds this customer"
+                f" and would stay an owner too. Settle {winner.reference}'s own conflict"
+                " thread first.",
+                field="reason",
+            )
+
+
 def existing_owner(
     advice: Recommendation | None, findings: list[StoredFinding], *, now: datetime
 ) -> Claim | None:
     """The claim "the existing owner" means: the rules' pick, else the strongest claim that
-    still holds (never one that has ended: awarding it would leave nobody the owner)."""
-    if advice is not None and advice.claim is not None:
-        return advice.claim
-    holding = [f for f in findings if f.claim.is_active(now)]
-    strong = [f for f in holding if f.strength is Strength.conflict]
-    return (strong or holding)[0].claim if holding else None
+    still holds (never one that has ended: awarding it would leave nobody the owner). Beside
+    a direct claim that holds, a registration still waiting for the desk cannot be the owner
+    (approving it would make two): the direct claim is."""
+    holding = [f.claim for f in findings if f.claim.is_active(now)]
+    strong = [f.claim for f in findings if f.strength is Strength.conflict and f.claim in holding]
+    direct = [c for c in strong if c.kind is not ClaimKind.registration]
+    pick = advice.claim if advice is not None else None
+    if pick is not None and not (
+        direct
+        and pick.kind is ClaimKind.registration
+        and pick.status is not RegistrationStatus.approved
+    ):
+        return pick
+    candidates = direct or strong or holding
+    return candidates[0] if candidates else None
 
 
 async def _no_owner_left(uow: UnitOfWork, findings: list[StoredFinding]) -> DomainError:

@@ -162,10 +162,12 @@ class ConflictFinding:
 
 @dataclass(frozen=True, slots=True)
 class FindingCounts:
-    """How many conflicts and possible conflicts a registration's check found."""
+    """How many conflicts and possible conflicts a registration's check found (or, counted
+    as they are now, still hold; `ended`: claims found that no longer hold)."""
 
     conflicts: int = 0
     possible: int = 0
+    ended: int = 0
 
     @property
     def total(self) -> int:

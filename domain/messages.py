@@ -118,3 +118,29 @@ def evidence_for(registration_id: int, findings: Sized) -> list[OutboxMessage]:
     if not len(findings):
         return []
     return [OutboxMessage(MessageKind.evidence, registration_id=registration_id)]
+
+
+def case_grew(registration_ids: Iterable[int]) -> list[OutboxMessage]:
+    """The review card and evidence of registrations a new finding now names (a later
+    registration overlaps them): the evidence is posted if it never was."""
+    return [
+        message
+        for rid in registration_ids
+        for message in (
+            OutboxMessage(MessageKind.review_card, registration_id=rid),
+            OutboxMessage(MessageKind.evidence, registration_id=rid),
+        )
+    ]
+
+
+def claims_moved(registration_ids: Iterable[int]) -> list[OutboxMessage]:
+    """The review card and evidence (if posted) of registrations whose findings name a claim
+    that just moved or went away: their counts and that claim are shown as they are now."""
+    return [
+        message
+        for rid in registration_ids
+        for message in (
+            OutboxMessage(MessageKind.review_card, registration_id=rid),
+            evidence_refresh(rid),
+        )
+    ]

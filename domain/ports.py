@@ -132,8 +132,12 @@ class ConflictRepository(Protocol):
         *,
         found_at: datetime,
         replace: bool = False,
+        mirror_to: Collection[int] = (),
     ) -> None:
-        """Store a check's findings in the current transaction (`replace`: drop older ones)."""
+        """Store a check's findings in the current transaction, and each finding of a
+        registration in `mirror_to` on that registration too, naming this one. `replace`
+        drops this registration's older findings and those naming it on registrations still
+        waiting for a decision."""
 
     async def finding_counts(self, registration_ids: Collection[int]) -> dict[int, FindingCounts]:
         """Conflicts and possible conflicts per registration (absent: none found)."""
@@ -145,6 +149,11 @@ class FindingRepository(Protocol):
     async def for_registration(self, registration_id: int) -> list[StoredFinding]:
         """The stored findings, strongest first, each with its claim loaded as it is now
         (a registration's partner and amount, an account's flags, an opportunity's stage)."""
+
+    async def for_registrations(
+        self, registration_ids: Collection[int]
+    ) -> dict[int, list[StoredFinding]]:
+        """`for_registration` of several registrations at once (absent: none found)."""
 
     async def add_dispute(self, dispute: Dispute) -> None: ...
 

@@ -11,9 +11,10 @@ from enum import StrEnum
 from domain.actor import Actor
 from domain.audit_trail import moved_by
 from domain.checks import screen
-from domain.conflicts import ConflictFinding, ConflictRules, company_ref
+from domain.conflicts import ClaimKind, ConflictFinding, ConflictRules, company_ref
 from domain.errors import (
     ConcurrentUpdate,
+    DomainError,
     DuplicateSubmission,
     InvalidInput,
     NotAllowed,
@@ -25,10 +26,12 @@ from domain.messages import (
     Notice,
     OutboxMessage,
     cards_for,
+    case_grew,
+    claims_moved,
     evidence_for,
-    evidence_refresh,
     working_notices,
 )
+from domain.ownership import StoredFinding, live_conflicts
 from domain.partner import Partner, resolve_partner
 from domain.policy import DeskPolicy, ProgramPolicy, can_administer, can_decide, is_internal
 from domain.ports import UnitOfWork
@@ -47,6 +50,20 @@ NOT_LINKED = (
     "Your organisation is not linked to Dibs yet. Ask your channel manager to run "
     "`/dibs setup` in this channel."
 )
+
+
+class ConflictToSettle(DomainError):
+    """An approval asked for a registration whose check found a claim that still holds: the
+    desk settles the conflict (deciding who owns the customer) instead of approving it."""
+
+    code = "conflict_to_settle"
+
+    def __init__(self, registration: Registration) -> None:
+        super().__init__(
+            f"{registration.reference} overlaps an existing claim on this customer: settle the"
+            " conflict in the thread under its review card, which asks who owns the customer."
+        )
+        self.registration = registration
 
 
 class AlreadyDecided(ConcurrentUpdate):
@@ -198,12 +215,16 @@ async def submit_registration(
             )
             await uow.registrations.add(registration)
             assert registration.id is not None
-            await uow.conflicts.add_findings(registration.id, findings, found_at=now)
+            waiting = _waiting_claims(findings)
+            await uow.conflicts.add_findings(
+                registration.id, findings, found_at=now, mirror_to=waiting
+            )
             await uow.outbox.put(
                 [
                     OutboxMessage(MessageKind.partner_card, registration_id=registration.id),
                     OutboxMessage(MessageKind.review_card, registration_id=registration.id),
                     *evidence_for(registration.id, findings),
+                    *case_grew(sorted(waiting)),
                 ],
                 now=now,
             )
@@ -277,10 +298,15 @@ async def resubmit_registration(
             exclude_registration_id=cmd.registration_id,
         )
         had = await uow.conflicts.finding_counts([cmd.registration_id])
-        await uow.conflicts.add_findings(cmd.registration_id, findings, found_at=now, replace=True)
+        named_before = await uow.findings.citing([cmd.registration_id])
+        waiting = _waiting_claims(findings)
+        await uow.conflicts.add_findings(
+            cmd.registration_id, findings, found_at=now, replace=True, mirror_to=waiting
+        )
         partner = await uow.partners.get(registration.partner_id)
         # The evidence is laid out again when there was or is any: a thread whose claims
-        # all went away says so instead of keeping its buttons.
+        # all went away says so instead of keeping its buttons. So are the cases of the
+        # registrations it overlapped before or overlaps now.
         await _save_with_messages(
             uow,
             registration,
@@ -288,6 +314,10 @@ async def resubmit_registration(
             Notice.resubmitted,
             now=now,
             evidence=[*had.values(), *findings],
+            also=[
+                *case_grew(sorted(waiting - named_before)),
+                *claims_moved(sorted(named_before - waiting)),
+            ],
         )
     if partner is None:  # pragma: no cover - a foreign key guards this
         raise NotFound("The partner of this registration no longer exists.")
@@ -331,6 +361,10 @@ async def decide_registration(
             registration = await _load(uow, cmd.registration_id)
             _check_version(registration, cmd.version)
             if cmd.decision is Decision.approve:
+                findings = await uow.findings.for_registration(cmd.registration_id)
+                waiting = registration.status is RegistrationStatus.under_review
+                if waiting and live_conflicts(cmd.registration_id, findings, now=now):
+                    raise ConflictToSettle(registration)
                 registration.approve(by=cmd.by, now=now, protection=program.protection)
                 notice = Notice.approved
             elif cmd.decision is Decision.reject:
@@ -422,6 +456,8 @@ async def withdraw_registration(
 class RegistrationWithPartner:
     registration: Registration
     partner: Partner
+    findings: tuple[StoredFinding, ...] = ()
+    """The claims its check found, as they are now (loaded where the desk looks at it)."""
 
 
 async def get_registration(registration_id: int, *, uow: UnitOfWork) -> RegistrationWithPartner:
@@ -440,11 +476,16 @@ async def partner_registrations(partner_id: int, *, uow: UnitOfWork) -> list[Reg
 
 
 async def open_registrations(*, uow: UnitOfWork, limit: int = 50) -> list[RegistrationWithPartner]:
-    """Registrations waiting for a decision, oldest first, with their partners."""
+    """Registrations waiting for a decision, oldest first, with their partners and the
+    claims their checks found (so the desk sees which ones are conflicts to settle)."""
     async with uow:
         registrations = await uow.registrations.list_open(limit=limit)
         partners = await uow.partners.get_many({r.partner_id for r in registrations})
-    return [RegistrationWithPartner(r, partners[r.partner_id]) for r in registrations]
+        found = await uow.findings.for_registrations([r.id for r in registrations if r.id])
+    return [
+        RegistrationWithPartner(r, partners[r.partner_id], tuple(found.get(r.id or 0, ())))
+        for r in registrations
+    ]
 
 
 async def open_for_partner(
@@ -480,6 +521,16 @@ async def _load(uow: UnitOfWork, registration_id: int) -> Registration:
     if registration is None:
         raise NotFound("That registration does not exist.")
     return registration
+
+
+def _waiting_claims(findings: Sequence[ConflictFinding]) -> set[int]:
+    """The registrations among the claims found that still wait for a decision: each gets
+    the finding too, so its review card and evidence show this registration as well."""
+    return {
+        f.claim.id
+        for f in findings
+        if f.claim.kind is ClaimKind.registration and f.claim.status and f.claim.status.is_open
+    }
 
 
 def _check_version(registration: Registration, version: int) -> None:
@@ -537,7 +588,7 @@ async def _save_with_messages(
     messages = [
         *cards_for(registration.id, notice=notice, **data),
         *evidence_for(registration.id, evidence),
-        *map(evidence_refresh, sorted(await uow.findings.citing([registration.id]))),
+        *claims_moved(sorted(await uow.findings.citing([registration.id]))),
         *also,
     ]
     await uow.outbox.put(messages, now=now)

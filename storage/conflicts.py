@@ -28,6 +28,7 @@ valid forms is kept and analysed as before.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections import defaultdict
@@ -60,6 +61,17 @@ _COUNTS = (
     select(FINDING.c.registration_id, FINDING.c.strength, func.count())
     .where(FINDING.c.registration_id.in_(bindparam("ids", expanding=True)))
     .group_by(FINDING.c.registration_id, FINDING.c.strength)
+)
+
+
+_DROP_MIRRORS = delete(FINDING).where(
+    FINDING.c.claim_kind == ClaimKind.registration.value,
+    FINDING.c.claim_id == bindparam("id"),
+    FINDING.c.registration_id.in_(
+        select(_REGISTRATION.c.id).where(
+            _REGISTRATION.c.status.in_([s.value for s in RegistrationStatus if s.is_open])
+        )
+    ),
 )
 
 
@@ -252,16 +264,25 @@ class SqlAlchemyConflictRepository:
         *,
         found_at: datetime,
         replace: bool = False,
+        mirror_to: Collection[int] = (),
     ) -> None:
-        """Insert the findings (after dropping the registration's older ones if `replace`)."""
+        """Insert the findings, and for each registration claim in `mirror_to` the same
+        finding on that registration naming this one (so the pair shows on both sides).
+        `replace` first drops this registration's older findings and the rows naming it on
+        registrations still waiting for a decision (the decided ones keep their record)."""
         if replace:
             await self._session.execute(
                 delete(FINDING).where(FINDING.c.registration_id == registration_id)
             )
-        if findings:
-            await self._session.execute(
-                _INSERT_FINDING, [_finding_columns(registration_id, f, found_at) for f in findings]
-            )
+            await self._session.execute(_DROP_MIRRORS, {"id": registration_id})
+        rows = [_finding_columns(registration_id, f, found_at) for f in findings]
+        rows += [
+            _finding_columns(f.claim_id, _mirrored(f, registration_id), found_at)
+            for f in findings
+            if f.claim_kind is ClaimKind.registration and f.claim_id in mirror_to
+        ]
+        if rows:
+            await self._session.execute(_INSERT_FINDING, rows)
 
     async def finding_counts(self, registration_ids: Collection[int]) -> dict[int, FindingCounts]:
         """Conflicts and possible conflicts per registration, in one grouped query."""
@@ -410,6 +431,13 @@ def _finding_columns(
         "evidence": [evidence_data(f) for f in finding.evidence],
         "found_at": found_at,
     }
+
+
+def _mirrored(finding: ConflictFinding, registration_id: int) -> ConflictFinding:
+    """The finding as seen from its claim's side: the same evidence, naming registration
+    `registration_id` as the claim (only its kind and id are stored)."""
+    claim = Claim(ClaimKind.registration, registration_id, finding.claim.company)
+    return dataclasses.replace(finding, claim=claim)
 
 
 def evidence_data(finding: Finding) -> dict[str, Any]:

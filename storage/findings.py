@@ -57,32 +57,47 @@ class SqlAlchemyFindingRepository:
 
     async def for_registration(self, registration_id: int) -> list[StoredFinding]:
         """The registration's findings, strongest first, with each claim as it is now."""
+        return (await self.for_registrations([registration_id])).get(registration_id, [])
+
+    async def for_registrations(
+        self, registration_ids: Collection[int]
+    ) -> dict[int, list[StoredFinding]]:
+        """`for_registration` of each of `registration_ids` (absent: none found), in four
+        queries whatever their number: the findings, then each kind of claim at once."""
+        if not registration_ids:
+            return {}
         rows = list(
             await self._session.execute(
                 select(_FINDING)
-                .where(_FINDING.c.registration_id == registration_id)
+                .where(_FINDING.c.registration_id.in_(sorted(registration_ids)))
                 .order_by(_FINDING.c.id)
             )
         )
-        ids: dict[str, list[int]] = {kind.value: [] for kind in ClaimKind}
+        ids: dict[str, set[int]] = {kind.value: set() for kind in ClaimKind}
         for row in rows:
-            ids[row.claim_kind].append(row.claim_id)
+            ids[row.claim_kind].add(row.claim_id)
         details = {
             **await self._registrations(ids[ClaimKind.registration.value]),
             **await self._accounts(ids[ClaimKind.account.value]),
             **await self._opportunities(ids[ClaimKind.opportunity.value]),
         }
-        found = [
-            StoredFinding(
-                details=details[(ClaimKind(row.claim_kind), row.claim_id)],
-                strength=Strength(row.strength),
-                evidence=tuple(_evidence(item) for item in row.evidence),
-                found_at=row.found_at,
+        found: dict[int, list[StoredFinding]] = {}
+        for row in rows:
+            claim = details.get((ClaimKind(row.claim_kind), row.claim_id))
+            if claim is None:
+                continue
+            found.setdefault(row.registration_id, []).append(
+                StoredFinding(
+                    details=claim,
+                    strength=Strength(row.strength),
+                    evidence=tuple(_evidence(item) for item in row.evidence),
+                    found_at=row.found_at,
+                )
             )
-            for row in rows
-            if (ClaimKind(row.claim_kind), row.claim_id) in details
-        ]
-        return sorted(found, key=lambda f: _STRENGTH_ORDER[f.strength])
+        return {
+            rid: sorted(items, key=lambda f: _STRENGTH_ORDER[f.strength])
+            for rid, items in found.items()
+        }
 
     async def add_dispute(self, dispute: Dispute) -> None:
         await self._session.execute(
@@ -127,7 +142,9 @@ class SqlAlchemyFindingRepository:
         found = set(await self._session.scalars(_CITING, {"ids": list(registration_ids)}))
         return found - set(registration_ids)
 
-    async def _registrations(self, ids: list[int]) -> dict[tuple[ClaimKind, int], ClaimDetails]:
+    async def _registrations(
+        self, ids: Collection[int]
+    ) -> dict[tuple[ClaimKind, int], ClaimDetails]:
         if not ids:
             return {}
         r, p = _REGISTRATION.c, _PARTNER.c
@@ -150,7 +167,7 @@ class SqlAlchemyFindingRepository:
                 p.manager_user_id,
             )
             .join(_PARTNER, p.id == r.partner_id)
-            .where(r.id.in_(ids))
+            .where(r.id.in_(sorted(ids)))
         )
         found: dict[tuple[ClaimKind, int], ClaimDetails] = {}
         for row in await self._session.execute(statement):
@@ -166,20 +183,24 @@ class SqlAlchemyFindingRepository:
             )
         return found
 
-    async def _accounts(self, ids: list[int]) -> dict[tuple[ClaimKind, int], ClaimDetails]:
+    async def _accounts(self, ids: Collection[int]) -> dict[tuple[ClaimKind, int], ClaimDetails]:
         if not ids:
             return {}
         found: dict[tuple[ClaimKind, int], ClaimDetails] = {}
-        for row in await self._session.execute(select(ACCOUNT).where(ACCOUNT.c.id.in_(ids))):
+        for row in await self._session.execute(
+            select(ACCOUNT).where(ACCOUNT.c.id.in_(sorted(ids)))
+        ):
             claim = account_claim(row)
             found[(ClaimKind.account, row.id)] = ClaimDetails(claim, company_name=row.name)
         return found
 
-    async def _opportunities(self, ids: list[int]) -> dict[tuple[ClaimKind, int], ClaimDetails]:
+    async def _opportunities(
+        self, ids: Collection[int]
+    ) -> dict[tuple[ClaimKind, int], ClaimDetails]:
         if not ids:
             return {}
         found: dict[tuple[ClaimKind, int], ClaimDetails] = {}
-        statement = select(OPPORTUNITY).where(OPPORTUNITY.c.id.in_(ids))
+        statement = select(OPPORTUNITY).where(OPPORTUNITY.c.id.in_(sorted(ids)))
         for row in await self._session.execute(statement):
             claim = opportunity_claim(row)
             found[(ClaimKind.opportunity, row.id)] = ClaimDetails(

@@ -8,6 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from domain.actor import Actor
+from domain.conflicts import Claim, ClaimKind
+from domain.matching import CompanyRef, Finding, Signal, Strength
+from domain.ownership import ClaimDetails, StoredFinding
 from domain.partner import Partner
 from domain.registration import DealDetails, DealStage, Registration, RegistrationStatus
 
@@ -62,3 +65,52 @@ def a_registration(**overrides: Any) -> Registration:
     }
     fields.update(overrides)
     return Registration(**fields)
+
+
+DOMAIN = Finding(Signal.same_domain, Strength.conflict, 1.0, "acme.com")
+FUZZY = Finding(Signal.fuzzy_name, Strength.possible, 0.91, "acme ~ acme corp")
+COUNTRY = Finding(Signal.country_agrees, Strength.support, 1.0, "US")
+
+
+def a_rival(claim_id: int = 5, **overrides: Any) -> StoredFinding:
+    """Globex's registration of the same customer, three days before the subject (a conflict,
+    or `strength`)."""
+    strength = overrides.pop("strength", Strength.conflict)
+    claim = Claim(
+        ClaimKind.registration,
+        claim_id,
+        CompanyRef("Acme Corporation", domain="acme.com", country="US"),
+        partner_id=8,
+        status=overrides.pop("status", RegistrationStatus.under_review),
+        created_at=overrides.pop("created_at", NOW - timedelta(days=3)),
+        protected_until=overrides.pop("protected_until", None),
+    )
+    fields: dict[str, Any] = {
+        "amount": Decimal("120000"),
+        "currency": "EUR",
+        "partner_name": "Globex Corporation",
+        "partner_tier": "Silver",
+        "partner_manager": "U0GLOBEXMGR",
+        "company_name": "Acme Corporation",
+    }
+    fields.update(overrides)
+    return StoredFinding(ClaimDetails(claim, **fields), strength, (DOMAIN, FUZZY), NOW)
+
+
+def a_direct_claim(
+    kind: ClaimKind = ClaimKind.account, claim_id: int = 1, **claim: Any
+) -> StoredFinding:
+    """A direct CRM account (or opportunity) owned by U0DIRECTOWNER."""
+    fields: dict[str, Any] = {"external_id": "0011ACCT", "owner_slack_id": "U0DIRECTOWNER"}
+    if kind is ClaimKind.opportunity:
+        fields |= {"external_id": "0063OPP", "stage": "Negotiation"}
+        fields |= {
+            "created_at": NOW + timedelta(days=2),
+            "last_activity_at": NOW - timedelta(days=5),
+        }
+    fields.update(claim)
+    strength = fields.pop("strength", Strength.conflict)
+    found = Claim(kind, claim_id, CompanyRef("Acme Inc", domain="acme.com"), **fields)
+    amount = Decimal("50000") if kind is ClaimKind.opportunity else None
+    details = ClaimDetails(found, amount=amount, company_name="Acme Inc")
+    return StoredFinding(details, strength, (DOMAIN, COUNTRY), NOW)

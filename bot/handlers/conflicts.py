@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.bootstrap import Deps
 from bot.errors import reporting
 from bot.handlers.context import caller, reply_for
+from bot.handlers.home import publish_home
 from bot.ids import Action, Block, Callback
 from bot.views.common import RegistrationRef, moved_first_text
 from bot.views.evidence import RESOLUTION_ACTIONS
@@ -113,6 +114,7 @@ async def submit_resolution(
     ack: AsyncAck,
     body: dict[str, Any],
     view: dict[str, Any],
+    client: AsyncWebClient,
     context: AsyncBoltContext,
     deps: Deps,
 ) -> None:
@@ -124,7 +126,8 @@ async def submit_resolution(
         await ack(response_action="errors", errors=parsed)
         return
     who = caller(body, context)
-    cmd = Adjudicate(meta.id, meta.version, who.actor, meta.resolution, parsed)
+    resolution, reason = parsed
+    cmd = Adjudicate(meta.id, meta.version, who.actor, resolution, reason)
     try:
         await adjudicate(
             cmd,
@@ -145,6 +148,26 @@ async def submit_resolution(
         return
     await ack()
     deps.kick_outbox()
+    if meta.home:
+        try:
+            await publish_home(client, who.actor.user_id, deps)
+        except Exception:
+            logger.exception("App Home of %s not refreshed after settling", who.actor.user_id)
+
+
+async def open_case(
+    client: AsyncWebClient, trigger_id: str, ref: RegistrationRef, deps: Deps, *, home: bool
+) -> None:
+    """Approve met a conflict: open the choice of how to settle it, as the case is now (or
+    why there is nothing left to choose, when someone decided it meanwhile)."""
+    case = await conflict_case(ref.id, uow=deps.uow(), now=deps.clock())
+    registration = case.registration
+    if registration.version != ref.version or registration.is_decided:
+        view = build_closed_modal("Already settled", raced_text(registration, case.moved_by))
+    else:
+        meta = ResolutionContext(id=ref.id, version=ref.version, home=home)
+        view = build_resolution_modal(meta, case=case, now=deps.clock())
+    await client.views_open(trigger_id=trigger_id, view=view)
 
 
 async def open_working_modal(

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import Deps
 from bot.errors import Reply, reporting
+from bot.handlers.conflicts import open_case
 from bot.handlers.context import Caller, caller, reply_for
 from bot.handlers.home import publish_home
 from bot.ids import Action, Block, Callback
@@ -28,6 +29,7 @@ from domain.policy import can_decide
 from domain.registration import Registration
 from domain.services import (
     AlreadyDecided,
+    ConflictToSettle,
     Decide,
     Decision,
     decide_registration,
@@ -82,7 +84,13 @@ async def approve(
     async with reporting(reply, "approve"):
         ref = RegistrationRef.model_validate_json(action["value"])
         cmd = Decide(ref.id, ref.version, who.actor, Decision.approve)
-        if await _decide(cmd, who, deps, reply) is not None and _from_home(body):
+        try:
+            decided = await _decide(cmd, who, deps, reply)
+        except ConflictToSettle:
+            # Two owners of one customer are never approved unseen: the desk settles it.
+            await open_case(client, body["trigger_id"], ref, deps, home=_from_home(body))
+            return
+        if decided is not None and _from_home(body):
             await publish_home(client, who.actor.user_id, deps)
 
 

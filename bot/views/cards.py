@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -41,9 +42,16 @@ from domain.adjudication import (
     STILL_PROTECTION_ENDED,
 )
 from domain.amounts import format_amount
-from domain.conflicts import FindingCounts
+from domain.conflicts import ClaimKind, FindingCounts
 from domain.messages import ROLE_WORKING, Notice
-from domain.ownership import OwnershipRule, Resolution
+from domain.ownership import (
+    ClaimDetails,
+    OwnershipRule,
+    Resolution,
+    StoredFinding,
+    likenesses,
+    live_counts,
+)
 from domain.partner import Partner
 from domain.policy import ProgramPolicy
 from domain.registration import Registration, RegistrationStatus, format_reference
@@ -230,12 +238,14 @@ def build_review_card(
     program: ProgramPolicy,
     now: datetime,
     host_team_id: str | None = None,
-    findings: FindingCounts | None = None,
+    findings: Sequence[StoredFinding] | None = None,
     disputed_by: Sequence[str] = (),
 ) -> Message:
     """The desk's review card: every field, who submitted it, what the conflict check found
-    (`findings`; never on the partner's card), who on the direct team disputes it
-    (`disputed_by`, user ids) and the decision buttons."""
+    (`findings`, the claims as they are now; never on the partner's card), who on the direct
+    team disputes it (`disputed_by`, user ids) and the decision buttons. While a conflict
+    holds, Approve opens the choice of who owns the customer (the server decides that); a
+    likeness alone is named in the approval's confirmation."""
     d = registration.details
     contact = " · ".join(escape_fit(x, 900) for x in (d.contact_name, d.contact_email) if x)
     fields = [
@@ -254,8 +264,9 @@ def build_review_card(
         _header(registration),
         SectionBlock(fields=[MarkdownTextObject(text=f"*{k}*\n{v}") for k, v in fields]),
     ]
+    case = DeskCase.of(registration, findings or (), now=now)
     if findings is not None:
-        blocks.append(_section(conflict_summary(findings)))
+        blocks.append(_section(conflict_summary(case.counts, waiting=registration.status.is_open)))
     if disputed_by:
         people = [mention(user) for user in list(dict.fromkeys(disputed_by))[:20]]
         blocks.append(_section(":raising_hand: Disputed by " + ", ".join(people)))
@@ -271,20 +282,61 @@ def build_review_card(
     if line is not None:
         blocks.append(_section(line))
     if registration.status in _AWAITING_DESK:
-        blocks.append(decision_buttons(registration, block_id="review-actions"))
+        blocks.append(decision_buttons(registration, block_id="review-actions", case=case))
     return Message(text=_fallback(registration, registration.status.label), blocks=blocks)
 
 
-def conflict_summary(counts: FindingCounts) -> str:
-    """The desk's summary line, e.g. *Conflict check: 2 conflicts, 1 possible conflict*."""
+@dataclass(frozen=True, slots=True)
+class DeskCase:
+    """What the desk's buttons need to know of a registration's findings: the claims that
+    still hold, counted, and the likenesses (weak matches) by name."""
+
+    counts: FindingCounts
+    likenesses: tuple[str, ...] = ()
+
+    @classmethod
+    def of(
+        cls, registration: Registration, findings: Sequence[StoredFinding], *, now: datetime
+    ) -> DeskCase:
+        weak = likenesses(registration.id, findings, now=now)
+        return cls(
+            live_counts(registration.id, findings, now=now),
+            tuple(claim_title(f.details) for f in weak),
+        )
+
+    @property
+    def conflicted(self) -> bool:
+        return self.counts.conflicts > 0
+
+
+def conflict_summary(counts: FindingCounts, *, waiting: bool = True) -> str:
+    """The desk's summary line of the claims that still hold, e.g. *Conflict check:
+    2 conflicts, 1 possible conflict*; while a conflict holds and the desk decides, how."""
     parts = [
         _plural(counts.conflicts, "conflict"),
         _plural(counts.possible, "possible conflict"),
     ]
     found = ", ".join(part for part in parts if part)
+    ended = f" ({_plural(counts.ended, 'claim')} found no longer held)" if counts.ended else ""
     if not found:
+        if counts.ended:
+            return f":white_check_mark: *Conflict check:* no claim found holds any more{ended}"
         return ":white_check_mark: *Conflict check:* no existing claim found"
-    return f":warning: *Conflict check:* {found}"
+    text = f":warning: *Conflict check:* {found}{ended}"
+    if counts.conflicts and waiting:
+        text += ". Settle who owns the customer in the thread below: *Approve* asks it too."
+    return text
+
+
+def claim_title(details: ClaimDetails) -> str:
+    """A claim as the desk names it in one line, e.g. `DR-0002 by Globex (Initech, in
+    review)` or `direct account 0015 (Initech Inc)` (plain text: escape it for mrkdwn)."""
+    claim = details.claim
+    company = details.company_name or claim.company.name
+    if claim.kind is ClaimKind.registration:
+        status = f", {claim.status.label.lower()}" if claim.status else ""
+        return f"{claim.label} by {details.partner_name or 'a partner'} ({company}{status})"
+    return f"direct {claim.label} ({company})"
 
 
 def _plural(n: int, noun: str) -> str:
@@ -293,17 +345,43 @@ def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def decision_buttons(registration: Registration, *, block_id: str) -> ActionsBlock:
-    """Approve / Reject / Request info, each carrying the registration id and version seen."""
+def decision_buttons(
+    registration: Registration,
+    *,
+    block_id: str,
+    case: DeskCase | None = None,
+    approve: str = "Approve",
+) -> ActionsBlock:
+    """Approve / Reject / Request info, each carrying the registration id and version seen.
+
+    Approving a registration with a likeness (`case`) asks for confirmation, naming it.
+    `approve` labels the first button (App Home offers a conflicted registration's case)."""
     value = _ref(registration)
+    confirm = None
+    if case is not None and case.likenesses and not case.conflicted:
+        confirm = ConfirmObject(
+            title="Approve despite a likeness?",
+            text=_likeness_confirmation(registration, case.likenesses),
+            confirm="Approve",
+            deny="Cancel",
+        )
     return ActionsBlock(
         block_id=block_id,
         elements=[
-            _button("Approve", Action.review_approve, value, "primary"),
+            _button(approve, Action.review_approve, value, "primary", confirm=confirm),
             _button("Reject", Action.review_reject, value, "danger"),
             _button("Request info", Action.review_request_info, value),
         ],
     )
+
+
+def _likeness_confirmation(registration: Registration, names: Sequence[str]) -> str:
+    """The approval confirmation naming the likenesses (Slack allows 300 characters)."""
+    head = f"The check found a possible match for {registration.reference}: "
+    tail = ". A likeness never blocks: approve if it is another customer."
+    more = f" and {len(names) - 2} more" if len(names) > 2 else ""
+    room = 300 - len(head) - len(tail) - len(more)
+    return head + escape_fit("; ".join(names[:2]), room) + more + tail
 
 
 def build_notice(

@@ -390,7 +390,7 @@ def _decision(case: ConflictCase, now: datetime) -> list[SlackBlock]:
                 "kept as a precedent."
             )
         )
-        blocks.append(_buttons(case))
+        blocks.append(_buttons(case, now))
     elif registration.status is RegistrationStatus.info_requested:
         blocks.append(
             _section(
@@ -546,7 +546,7 @@ def _pointer(case: ConflictCase, hidden: int) -> str:
     )
 
 
-def _buttons(case: ConflictCase) -> ActionsBlock:
+def _buttons(case: ConflictCase, now: datetime) -> ActionsBlock:
     registration = case.registration
     assert registration.id is not None
     value = RegistrationRef(id=registration.id, version=registration.version).model_dump_json()
@@ -558,7 +558,7 @@ def _buttons(case: ConflictCase) -> ActionsBlock:
             value=value,
             style="primary" if resolution is advised else None,
         )
-        for resolution in resolutions_offered(case.findings)
+        for resolution in resolutions_offered(case.findings, now=now)
     ]
     elements.append(
         ButtonElement(text="I'm working this", action_id=Action.conflict_working.value, value=value)

@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.views.cards import decision_buttons
+from bot.views.cards import DeskCase, decision_buttons
 from bot.views.common import escape_fit, format_age
 from domain.amounts import format_amount
 from domain.policy import ProgramPolicy
@@ -29,16 +29,27 @@ _DECIDABLE = frozenset({RegistrationStatus.submitted, RegistrationStatus.under_r
 
 
 def pending_line(item: RegistrationWithPartner, *, now: datetime) -> str:
-    """One waiting registration in mrkdwn: reference, company, partner, amount, age."""
+    """One waiting registration in mrkdwn: reference, company, partner, amount, age, and
+    whether its check found a claim that still holds (a conflict to settle, a likeness)."""
     registration, d = item.registration, item.registration.details
     overdue = " · *overdue*" if now > registration.decision_due_at else ""
     if registration.status is RegistrationStatus.info_requested:
         overdue = " · waiting for the partner"
+    counts = DeskCase.of(registration, item.findings, now=now).counts
+    flag = ""
+    if counts.conflicts:
+        flag = f":warning: *{_count(counts.conflicts, 'conflict', 'conflicts')} to settle* · "
+    elif counts.possible:
+        flag = f":grey_question: {_count(counts.possible, 'possible match', 'possible matches')} · "
     return (
-        f"*{registration.reference}* · {escape_fit(d.company, 250)} · "
+        f"{flag}*{registration.reference}* · {escape_fit(d.company, 250)} · "
         f"{escape_fit(item.partner.name, 150)} · {format_amount(d.amount, d.currency)} · "
         f"{format_age(now - registration.created_at)}{overdue}"
     )
+
+
+def _count(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 def oldest_first(pending: Sequence[RegistrationWithPartner]) -> list[RegistrationWithPartner]:
@@ -64,8 +75,12 @@ def build_home(
         registration = item.registration
         blocks.append(SectionBlock(text=MarkdownTextObject(text=pending_line(item, now=now))))
         if can_decide and registration.status in _DECIDABLE:
+            case = DeskCase.of(registration, item.findings, now=now)
+            approve = "Settle conflict…" if case.conflicted else "Approve"
             block_id = f"home-actions-{registration.id}"
-            blocks.append(decision_buttons(registration, block_id=block_id))
+            blocks.append(
+                decision_buttons(registration, block_id=block_id, case=case, approve=approve)
+            )
     if len(rows) > MAX_ROWS:
         more = len(rows) - MAX_ROWS
         blocks.append(

@@ -7,6 +7,7 @@ is filled in with the company and the recommendation once the case is loaded.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -17,16 +18,19 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     InputBlock,
     MarkdownTextObject,
+    Option,
     PlainTextInputElement,
+    RadioButtonsElement,
     SectionBlock,
     UrlInputElement,
 )
 from slack_sdk.models.views import View
 
 from bot.ids import Block, Callback
+from bot.views.cards import claim_title
 from bot.views.common import RegistrationRef, escape_fit, truncate
 from domain.adjudication import REASON_LIMIT, ConflictCase
-from domain.ownership import Recommendation, Resolution
+from domain.ownership import Recommendation, Resolution, live_conflicts, resolutions_offered
 from domain.registration import format_reference
 
 NOTE_LIMIT = 2000
@@ -35,13 +39,15 @@ LINK_LIMIT = 1000
 
 class ResolutionContext(BaseModel):
     """The resolution modal's private_metadata: which registration, seen at which version,
-    and the resolution the desk clicked."""
+    the resolution the desk clicked (None: the modal asks which, as when Approve met a
+    conflict), and whether it was opened from App Home (refreshed after settling)."""
 
     model_config = ConfigDict(frozen=True)
 
     id: int
     version: int
-    resolution: Resolution
+    resolution: Resolution | None = None
+    home: bool = False
 
 
 _PROMPTS = {
@@ -58,12 +64,30 @@ _PROMPTS = {
 }
 
 
-def build_resolution_modal(meta: ResolutionContext, *, case: ConflictCase | None = None) -> View:
+_CHOICES = {
+    Resolution.award_partner: "This partner owns the customer; rivals are rejected.",
+    Resolution.award_existing: "The existing claim keeps the customer; this one is rejected.",
+    Resolution.co_sell: "Approved beside the direct team; rival partners are rejected.",
+    Resolution.duplicate: "Rejected as a duplicate; the other claims stay as they are.",
+    Resolution.reject_both: "This and every rival registration are rejected.",
+    Resolution.request_info: "Ask the partner a question; the case waits for its answer.",
+}
+"""One line per resolution in the choice (Slack allows 75 characters)."""
+
+
+def build_resolution_modal(
+    meta: ResolutionContext, *, case: ConflictCase | None = None, now: datetime | None = None
+) -> View:
     """Ask why (or, for Request info, what to ask the partner) before applying `meta.resolution`.
 
     Without `case` it shows what the button alone says; with it, the company and the
-    rules' recommendation too.
+    rules' recommendation too. Without a resolution (Approve met a conflict) it asks which
+    one, among those the case offers, the recommended one first and chosen.
     """
+    if meta.resolution is None:
+        if case is None or now is None:
+            raise ValueError("choosing a resolution needs the case as it is now")
+        return _choice_modal(meta, case, now)
     resolution = meta.resolution
     reference = format_reference(meta.id)
     company = ""
@@ -101,19 +125,87 @@ def build_resolution_modal(meta: ResolutionContext, *, case: ConflictCase | None
     )
 
 
-def _advice(advice: Recommendation | None, chosen: Resolution) -> str:
+def _choice_modal(meta: ResolutionContext, case: ConflictCase, now: datetime) -> View:
+    """Approve met a conflict: who owns the customer is the desk's to settle first, with the
+    same resolutions and reason as the conflict thread."""
+    registration = case.registration
+    offered = list(resolutions_offered(case.findings, now=now))
+    advised = case.recommendation.resolution if case.recommendation else None
+    if advised in offered:
+        offered.remove(advised)
+        offered.insert(0, advised)
+    options = [
+        Option(
+            value=r.value,
+            text=f"{r.label} (recommended)" if r is advised else r.label,
+            description=_CHOICES[r],
+        )
+        for r in offered
+    ]
+    conflicts = live_conflicts(registration.id, case.findings, now=now)
+    names = "; ".join(claim_title(f.details) for f in conflicts[:3])
+    more = f" and {len(conflicts) - 3} more" if len(conflicts) > 3 else ""
+    blocks: list[SlackBlock] = [
+        _section(
+            f"*{escape_fit(registration.reference, 40)}* · "
+            f"{escape_fit(registration.details.company, 500)} overlaps a claim that still "
+            f"holds: {escape_fit(names, 1500)}{more}.\nApproving it would make two owners of "
+            "one customer, so settle who owns it. The evidence is in the thread under its "
+            "review card."
+        ),
+        _context(_advice(case.recommendation, None)),
+        InputBlock(
+            block_id=Block.resolve_choice,
+            label="Resolution",
+            element=RadioButtonsElement(
+                action_id=Block.resolve_choice,
+                options=options,
+                initial_option=options[0] if advised in offered else None,
+            ),
+        ),
+        InputBlock(
+            block_id=Block.resolve_reason,
+            label="Reason, or your question to the partner",
+            element=PlainTextInputElement(
+                action_id=Block.resolve_reason, multiline=True, max_length=REASON_LIMIT
+            ),
+            hint="A reason is kept in the audit log as a precedent; partners never see it. "
+            "For Request info, the partner sees your question.",
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=Callback.resolve_submit,
+        private_metadata=meta.model_dump_json(),
+        title="Settle the conflict",
+        submit="Settle",
+        close="Cancel",
+        blocks=blocks,
+    )
+
+
+def _advice(advice: Recommendation | None, chosen: Resolution | None) -> str:
     if advice is None:
         return "No active claim is left to weigh: the rules recommend nothing."
     text = f":scales: Recommended: *{advice.resolution.label}*. {advice.reason}."
-    if advice.resolution is not chosen:
+    if chosen is not None and advice.resolution is not chosen:
         text += " You are choosing otherwise: say why."
     return text
 
 
 def parse_resolution_submission(
-    values: Mapping[str, Any], resolution: Resolution
-) -> str | dict[str, str]:
-    """The reason (or question), or errors keyed by input block id."""
+    values: Mapping[str, Any], resolution: Resolution | None
+) -> tuple[Resolution, str] | dict[str, str]:
+    """The resolution (the one clicked, else the one chosen) and the reason (or question),
+    or errors keyed by input block id."""
+    if resolution is None:
+        chosen = (values.get(Block.resolve_choice, {}).get(Block.resolve_choice) or {}).get(
+            "selected_option"
+        ) or {}
+        try:
+            resolution = Resolution(str(chosen.get("value") or ""))
+        except ValueError:
+            return {Block.resolve_choice: "Choose how to settle the conflict."}
     reason = _value(values, Block.resolve_reason)
     if not reason:
         if resolution is Resolution.request_info:
@@ -121,7 +213,7 @@ def parse_resolution_submission(
         return {Block.resolve_reason: "Say why: the reason is kept as a precedent."}
     if len(reason) > REASON_LIMIT:
         return {Block.resolve_reason: f"Keep it under {REASON_LIMIT} characters."}
-    return reason
+    return resolution, reason
 
 
 def build_working_modal(ref: RegistrationRef) -> View:

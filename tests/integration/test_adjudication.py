@@ -141,8 +141,8 @@ class TestOneTransaction:
     ) -> None:
         first_partner, second_partner = await partners(new_uow, 2)
         rival = await register(new_uow, first_partner, "Initech")
-        subject = await register(new_uow, second_partner, "Initech")
         assert isinstance(await approve(new_uow, rival, an_approver(1)), Registration)
+        subject = await register(new_uow, second_partner, "Initech")
 
         await settle(new_uow, subject, Resolution.award_partner, an_approver())
 
@@ -396,9 +396,10 @@ class TestTheDirectTeamIsTold:
     async def test_a_plain_decision_on_the_review_card_tells_the_rep_once(
         self, new_uow: NewUow, decision: Decision
     ) -> None:
-        _, subject = await claimed(new_uow, 2)
+        rival, subject = await claimed(new_uow, 2)
         await work_this(new_uow, subject)
         await work_this(new_uow, subject)  # the same rep, with more evidence
+        await reject(new_uow, rival)  # so no conflict holds and Approve applies
         [subject] = await stored(new_uow, subject)
         await queued(new_uow)
         reason = RejectionReason.not_qualified if decision is Decision.reject else None
@@ -531,26 +532,24 @@ class TestEvidenceNamingARegistrationThatMoved:
     """Acme's DR-0001 came first; Globex's and Initech's later checks name it (and Initech's
     names Globex's too). When one moves, the evidence of those still in review follows."""
 
-    async def test_an_approve_click_refreshes_the_evidence_of_those_in_review_naming_it(
+    async def test_a_decision_refreshes_the_evidence_of_those_in_review_naming_it(
         self, new_uow: NewUow
     ) -> None:
         first, second, third = await claimed(new_uow, 3, "Initrode")
         async with new_uow() as uow:
+            # Each pair shows on both sides: the later check's finding, and its mirror.
             assert await uow.findings.citing([first.id or 0]) == {second.id, third.id}
-            assert await uow.findings.citing([third.id or 0]) == set()
-        assert third.id is not None
-        rejected = await decide_registration(
-            Decide(third.id, third.version, an_approver(), Decision.reject,
-                   reason=RejectionReason.not_qualified),
-            uow=new_uow(), now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM,
-        )  # fmt: skip
-        assert refreshed(await queued(new_uow)) == []  # nobody's evidence names DR-0003
+            assert await uow.findings.citing([third.id or 0]) == {first.id, second.id}
 
+        await reject(new_uow, third)
+        assert refreshed(await queued(new_uow)) == [first.id, second.id]
+        await reject(new_uow, second)
+        assert refreshed(await queued(new_uow)) == [first.id]  # DR-0003 is decided
+
+        # No claim on the customer holds any more, so Approve applies; nobody in review
+        # names DR-0001: the decided ones keep their evidence as the case was settled.
         assert isinstance(await approve(new_uow, first, an_approver()), Registration)
-
-        # DR-0003 is decided: its evidence is a record of the case, left as it was settled.
-        assert rejected.status is RegistrationStatus.rejected
-        assert refreshed(await queued(new_uow)) == [second.id]
+        assert refreshed(await queued(new_uow)) == []
 
     async def test_a_resolution_refreshes_the_evidence_naming_what_it_moved(
         self, new_uow: NewUow
@@ -559,10 +558,25 @@ class TestEvidenceNamingARegistrationThatMoved:
 
         await settle(new_uow, second, Resolution.duplicate, an_approver())
 
-        # DR-0003 names DR-0002 (and DR-0001, which did not move); DR-0001 names nobody.
-        assert refreshed(await queued(new_uow)) == [third.id]
+        # DR-0001 (by the mirror of DR-0002's finding) and DR-0003 name DR-0002.
+        assert refreshed(await queued(new_uow)) == [first.id, third.id]
         [first_now] = await stored(new_uow, first)
         assert first_now.status is RegistrationStatus.under_review
+
+
+async def reject(new_uow: NewUow, registration: Registration) -> Registration:
+    """A reject click on the review card (not qualified), in its own unit of work."""
+    assert registration.id is not None
+    command = Decide(
+        registration.id,
+        registration.version,
+        an_approver(),
+        Decision.reject,
+        reason=RejectionReason.not_qualified,
+    )
+    return await decide_registration(
+        command, uow=new_uow(), now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
+    )
 
 
 class TestCoSellIsWithTheDirectTeam:
@@ -651,47 +665,45 @@ async def rival_pairs(new_uow: NewUow) -> list[tuple[Registration, Registration]
     ]
 
 
-class TestRaceWithAnApprove:
-    async def test_the_resolution_applies_to_all_or_none(self, new_uow: NewUow) -> None:
+class TestBothSidesOfACaseAtOnce:
+    async def test_one_resolution_applies_and_the_customer_has_one_owner(
+        self, new_uow: NewUow
+    ) -> None:
+        """Two desk members each award the customer to the registration in front of them,
+        one from each side of the case (each shows the other): exactly one applies, to all
+        or none, and one partner owns the customer."""
         pairs = await rival_pairs(new_uow)
-        desk, clicker = an_approver(0), an_approver(1)
+        one, two = an_approver(0), an_approver(1)
 
         results = await asyncio.gather(
             *(
                 call
                 for rival, subject in pairs
                 for call in (
-                    settle(new_uow, subject, Resolution.award_partner, desk),
-                    approve(new_uow, rival, clicker),
+                    settle(new_uow, subject, Resolution.award_partner, one),
+                    settle(new_uow, rival, Resolution.award_partner, two),
                 )
             )
         )
 
         trails = await trail(new_uow)
         for n, (rival, subject) in enumerate(pairs):
-            settled, approved = results[2 * n], results[2 * n + 1]
+            for_subject, for_rival = results[2 * n], results[2 * n + 1]
+            applied = [r for r in (for_subject, for_rival) if isinstance(r, Adjudication)]
+            assert len(applied) == 1, (for_subject, for_rival)
             rival_now, subject_now = await stored(new_uow, rival, subject)
-            on_rival = settled_by(trails[rival.id or 0], desk.user_id)
-            on_subject = settled_by(trails[subject.id or 0], desk.user_id)
-            approvals = [a for a, _ in trails[rival.id or 0] if a == "approve"]
-            if isinstance(settled, AdjudicationRaced):
-                assert on_rival == on_subject == []
-                assert isinstance(approved, Registration)
-                assert approvals == ["approve"]
-                assert subject_now.status is RegistrationStatus.under_review
-                assert rival_now.status is RegistrationStatus.approved
-                # The subject never moved: the lost race names the rival that did.
-                assert settled.registration.id == rival.id
-                assert settled.registration.status is RegistrationStatus.approved
-            else:
-                assert on_rival == on_subject == ["adjudicate:award_partner"]
-                assert subject_now.status is RegistrationStatus.approved
-                if isinstance(approved, AlreadyDecided):
-                    assert approvals == []
-                    assert rival_now.status is RegistrationStatus.rejected
-                else:  # the approval committed before the resolution read the rival
-                    assert approvals == ["approve"]
-                    assert rival_now.status is RegistrationStatus.cancelled
+            winner_now, loser_now = (
+                (subject_now, rival_now) if applied[0] is for_subject else (rival_now, subject_now)
+            )
+            desk = one if applied[0] is for_subject else two
+            assert winner_now.status is RegistrationStatus.approved
+            assert loser_now.status is RegistrationStatus.rejected
+            for registration in (rival, subject):
+                assert settled_by(trails[registration.id or 0], desk.user_id) == [
+                    "adjudicate:award_partner"
+                ]
+                other = two if desk is one else one
+                assert settled_by(trails[registration.id or 0], other.user_id) == []
 
 
 class TestTwoResolutionsAtOnce:
@@ -744,8 +756,8 @@ class TestResolutionsSharingRegistrations:
         ]
         one, two = an_approver(0), an_approver(1)
 
-        # The third's case involves all three; the second's involves the first two. Each
-        # resolution locks the registrations it saves: a different order would deadlock.
+        # Both cases involve all three. Each resolution locks the registrations it saves:
+        # a different order would deadlock.
         results = await asyncio.gather(
             *(
                 call
@@ -764,10 +776,9 @@ class TestResolutionsSharingRegistrations:
             now = await stored(new_uow, *case)
             statuses = Counter(r.status for r in now)
             assert statuses[RegistrationStatus.approved] == 1, statuses
-            # Only the third's own case can be left open: when the second's resolution
-            # rejected the first and approved the second before the third's was applied.
-            left_open = 1 if isinstance(by_third, AdjudicationRaced) else 0
-            assert statuses[RegistrationStatus.under_review] == left_open, statuses
+            # Each case shows all three (the later checks' findings and their mirrors), so
+            # whichever resolution applies settles every registration of the customer.
+            assert statuses[RegistrationStatus.under_review] == 0, statuses
             for result, actor in ((by_third, one), (by_second, two)):
                 touched = {r.id or 0 for r in case if settled_by(trails[r.id or 0], actor.user_id)}
                 if isinstance(result, AdjudicationRaced):

@@ -41,6 +41,7 @@ from domain.ports import RegistrationRepository, UnitOfWork
 from domain.registration import Registration, RegistrationStatus, RejectionReason
 from domain.services import (
     AlreadyDecided,
+    ConflictToSettle,
     Decide,
     Decision,
     decide_registration,
@@ -232,8 +233,9 @@ async def settle(
 
 async def click(
     uow: UnitOfWork, registration: Registration, decision: Decision
-) -> Registration | AlreadyDecided:
-    """Another approver's approve / reject click on a review card, as they saw it."""
+) -> Registration | AlreadyDecided | ConflictToSettle:
+    """Another approver's approve / reject click on a review card, as they saw it (an
+    approval of a registration in a conflict is refused: the desk settles it instead)."""
     assert registration.id is not None
     reason = RejectionReason.not_qualified if decision is Decision.reject else None
     note = "Which office runs the pilot?" if decision is Decision.request_info else None
@@ -244,7 +246,7 @@ async def click(
         return await decide_registration(
             command, uow=uow, now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
         )
-    except AlreadyDecided as lost:
+    except (AlreadyDecided, ConflictToSettle) as lost:
         return lost
 
 
@@ -365,8 +367,11 @@ CLICKS_FIRST = {
         Notice.rejected,
         RejectionReason.not_qualified,
     ),
-    "approve-then-reject-both": ClickFirst(
-        Decision.approve, Resolution.reject_both, RegistrationStatus.approved, Notice.approved
+    "info-then-reject-both": ClickFirst(
+        Decision.request_info,
+        Resolution.reject_both,
+        RegistrationStatus.info_requested,
+        Notice.info_requested,
     ),
 }
 
@@ -521,34 +526,47 @@ class TestResolutionRacesAnInfoRequest:
         assert settled.by == CLICKER
 
 
-class TestResolutionRacesAnApproveOfTheSameRegistration:
-    async def test_the_resolution_committed_first_so_the_approve_changes_nothing(
-        self, race: Race, case: Case
+class TestAnApproveClickOnTheCaseNeverApproves:
+    @pytest.mark.parametrize("target", ["subject", "rival"])
+    @pytest.mark.parametrize("settled_first", [True, False], ids=["settled-first", "click-first"])
+    async def test_the_resolution_decides_and_one_partner_owns_the_customer(
+        self, race: Race, case: Case, target: str, settled_first: bool
     ) -> None:
+        """Approve on either registration of the case, before or after (or, overlapping,
+        while) the desk settles it: the click approves nothing, so the customer never has
+        two owners, and the resolution applies as chosen."""
         rival, subject = case.rival, case.subject
-
-        settled, approved = await run(
-            race,
-            settle(race.first(), subject, Resolution.reject_both),
-            click(race.second(), subject, Decision.approve),
-        )
+        clicked = subject if target == "subject" else rival
+        if settled_first:
+            settled, approved = await asyncio.gather(
+                settle(race.first(), subject, Resolution.award_partner),
+                click(race.second(), clicked, Decision.approve),
+            )
+        else:
+            approved, settled = await asyncio.gather(
+                click(race.first(), clicked, Decision.approve),
+                settle(race.second(), subject, Resolution.award_partner),
+            )
 
         rival_now, subject_now = await case.now()
-        assert isinstance(settled, Adjudication)
-        assert [r.id for r in settled.changed] == [rival.id]
-        for registration_now in (subject_now, rival_now):
-            assert registration_now.status is RegistrationStatus.rejected
-            assert registration_now.moves == [(REJECT_BOTH, DESK_MEMBER.user_id)]
-            assert registration_now.notices == [Notice.conflict_lost]
-        assert subject_now.registration.protected_until is None
-        told_who_decided(race, approved, subject_now.registration, DESK_MEMBER)
+        assert isinstance(settled, Adjudication), settled
+        assert isinstance(approved, ConflictToSettle | AlreadyDecided), approved
+        if isinstance(approved, AlreadyDecided):  # it saw the resolution's new version
+            assert settled_first
+            assert race.timing is Timing.queued
+        assert subject_now.status is RegistrationStatus.approved
+        assert subject_now.moves == [(AWARD, DESK_MEMBER.user_id)]
+        assert rival_now.status is RegistrationStatus.rejected
+        assert rival_now.moves == [(AWARD, DESK_MEMBER.user_id)]
+        assert rival_now.notices == [Notice.conflict_lost]
 
 
 CLICKS = {
-    "approve-subject": ("subject", Decision.approve),
+    "info-subject": ("subject", Decision.request_info),
     "reject-subject": ("subject", Decision.reject),
     "reject-rival": ("rival", Decision.reject),
 }
+"""The clicks that can decide a registration of a case (Approve cannot: see above)."""
 
 BETWEEN_PARTNERS = [r for r in Resolution if r is not Resolution.co_sell]
 """Every resolution the desk is offered between two partners (co-selling is with the direct

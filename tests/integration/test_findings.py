@@ -16,9 +16,9 @@ from domain.crm import Account, Opportunity
 from domain.errors import InvalidInput, NotAllowed
 from domain.matching import Signal, Strength
 from domain.messages import MessageKind, Notice
-from domain.ownership import OwnershipRule, Resolution
+from domain.ownership import OwnershipRule
 from domain.partner import Partner
-from domain.registration import DealDetails, RegistrationStatus
+from domain.registration import DealDetails, RegistrationStatus, RejectionReason
 from domain.services import (
     Decide,
     Decision,
@@ -103,10 +103,16 @@ class TestFindingsAsTheyAreNow:
         assert found.details.amount == Decimal("12000.00")
         assert found.claim.created_at == T0
 
-    async def test_the_claim_is_read_again_so_a_later_approval_shows(self, new_uow: NewUow) -> None:
+    async def test_the_claim_is_read_again_so_a_later_decision_shows(self, new_uow: NewUow) -> None:
         first = await submit(new_uow, await linked(new_uow, slack_team_id="T0FIRST"))
         second = await submit(new_uow, await linked(new_uow, slack_team_id="T0SECOND"), after=1)
-        decide = Decide(rid(first), first.registration.version, an_approver(), Decision.approve)
+        decide = Decide(
+            rid(first),
+            first.registration.version,
+            an_approver(),
+            Decision.reject,
+            reason=RejectionReason.not_qualified,
+        )
         await decide_registration(
             decide, uow=new_uow(), now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
         )
@@ -114,10 +120,9 @@ class TestFindingsAsTheyAreNow:
         case = await conflict_case(rid(second), uow=new_uow(), now=T0 + timedelta(hours=2))
 
         [found] = case.findings
-        assert found.claim.status is RegistrationStatus.approved
-        assert case.recommendation is not None
-        assert case.recommendation.resolution is Resolution.duplicate
-        assert case.recommendation.rule is OwnershipRule.first_approved
+        assert found.claim.status is RegistrationStatus.rejected
+        assert not found.claim.is_active(T0 + timedelta(hours=2))
+        assert case.recommendation is None  # no claim on the customer holds any more
 
     async def test_direct_claims_carry_owner_flags_stage_and_amount(self, new_uow: NewUow) -> None:
         async with new_uow() as uow:
@@ -173,8 +178,9 @@ class TestFindingsAsTheyAreNow:
                 )
             ).scalars()
             owed = list(rows)
-        assert owed == [rid(second)]
-        assert rid(first) not in owed
+        # The first found nothing when it came: it owed no evidence. The second's check found
+        # the first, so both show the pair: the second's evidence, then the first's.
+        assert owed == [rid(second), rid(first)]
 
 
 class TestDisputes:

@@ -21,13 +21,20 @@ from tests.integration.builders import some_details as details
 from tests.integration.conftest import NewUow
 
 ROUNDS = 5
+CUSTOMERS = ("Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Soylent")
+"""Customers nothing links: a registration of each overlaps no other, so Approve applies."""
 
 
-async def submitted(new_uow: NewUow, partner: Partner, key: str | None = None) -> Registration:
+async def submitted(
+    new_uow: NewUow, partner: Partner, key: str | None = None, *, n: int = 0
+) -> Registration:
+    """`partner` registers customer `n` of `CUSTOMERS`."""
     assert partner.id is not None
-    command = SubmitRegistration(
-        details(), a_rep(), channel_id=partner.channel_id, submission_key=key
+    slug = CUSTOMERS[n].lower()
+    deal = details(
+        company=CUSTOMERS[n], website=f"{slug}.example", contact_email=f"buyer@{slug}.example"
     )
+    command = SubmitRegistration(deal, a_rep(), channel_id=partner.channel_id, submission_key=key)
     outcome = await submit_registration(
         command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM
     )
@@ -57,7 +64,7 @@ class TestDecisionRace:
     async def test_exactly_one_of_two_racing_decisions_wins(
         self, new_uow: NewUow, partner: Partner
     ) -> None:
-        registrations = [await submitted(new_uow, partner) for _ in range(ROUNDS)]
+        registrations = [await submitted(new_uow, partner, n=n) for n in range(ROUNDS)]
 
         results = await asyncio.gather(
             *(
@@ -90,7 +97,7 @@ class TestDecisionRace:
     async def test_the_loser_learns_who_won_even_when_it_was_an_info_request(
         self, new_uow: NewUow, partner: Partner
     ) -> None:
-        registrations = [await submitted(new_uow, partner) for _ in range(ROUNDS)]
+        registrations = [await submitted(new_uow, partner, n=n) for n in range(ROUNDS)]
 
         results = await asyncio.gather(
             *(

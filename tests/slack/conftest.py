@@ -55,7 +55,14 @@ def dibs_config() -> DibsConfig:
 
 
 def form_values(**overrides: Any) -> p.StateValues:
-    """A valid registration form as Slack sends it; override any field by Block name."""
+    """A valid registration form as Slack sends it; override any field by Block name. A deal
+    for another website has its contact at that website (unless the test gives one), so two
+    registrations of different customers never share a contact e-mail domain by accident."""
+    website = overrides.get("website")
+    if website and "contact_email" not in overrides:
+        host = website.split("://")[-1].split("/")[0].removeprefix("www.")
+        if "." in host:
+            overrides = {**overrides, "contact_email": f"buyer@{host}"}
     fields: dict[str, Any] = {
         "company": "Initech",
         "website": "https://www.initech.com",

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.ids import Action, Block, Callback
 from bot.views.common import RegistrationRef
+from domain.ownership import Resolution
 from domain.registration import RegistrationStatus
 from tests.slack import payloads as p
 from tests.slack.conftest import ACME_CHANNEL, DESK, World, acked, form_values, text_of
@@ -101,6 +102,37 @@ async def approve(world: World, registration_id: int) -> None:
     await world.status_becomes(RegistrationStatus.approved, registration_id)
 
 
+async def approve_through_case(
+    world: World, registration_id: int, resolution: Resolution, reason: str
+) -> dict[str, Any]:
+    """Approve on the review card of a registration in a conflict: Dibs opens the choice of
+    how to settle it, and the approver picks `resolution` with `reason`. The choice, as
+    opened."""
+    before = len(world.views_opened(Callback.resolve_submit))
+    await world.decide(p.APPROVER, Action.review_approve, await world.registration(registration_id))
+    [*_, choice] = await world.fake.wait_for(
+        "views.open",
+        count=before + 1,
+        where=lambda c: c.params["view"]["callback_id"] == Callback.resolve_submit,
+    )
+    view: dict[str, Any] = choice.params["view"]
+    reply = await world.submit(
+        p.APPROVER,
+        Callback.resolve_submit,
+        p.values(
+            {
+                Block.resolve_choice: p.radio_value(resolution.value),
+                Block.resolve_reason: p.text_value(reason),
+            }
+        ),
+        metadata=view["private_metadata"],
+    )
+    assert reply.json() is None, reply.text  # the modal closes
+    world.deps.kick_outbox()
+    await world.delivered()
+    return view
+
+
 async def provide_info(
     world: World, person: p.Person, channel_id: str, registration_id: int
 ) -> dict[str, Any]:
@@ -152,7 +184,7 @@ async def my_registrations(world: World, person: p.Person, channel_id: str) -> d
 async def evidence(world: World, reference: str) -> dict[str, Any]:
     """The evidence message in the review card's thread (the one with the buttons)."""
     replies = await world.thread_replies(DESK, reference)
-    found = [m for m in replies if Action.resolve_award_partner in text_of(m)]
+    found = [m for m in replies if Action.conflict_working in text_of(m)]
     assert len(found) == 1, f"{len(found)} evidence messages under {reference}"
     return found[0]
 

@@ -168,6 +168,12 @@ def select_value(value: str | None, text: str = "") -> JsonDict:
     return {"type": "static_select", "selected_option": option}
 
 
+def radio_value(value: str | None, text: str = "") -> JsonDict:
+    """A radio_buttons entry; `value=None` means nothing chosen."""
+    option = None if value is None else _option(value, text or value)
+    return {"type": "radio_buttons", "selected_option": option}
+
+
 def multi_select_value(options: Iterable[tuple[str, str]]) -> JsonDict:
     """A multi_static_select entry from `(value, text)` pairs."""
     return {

@@ -220,27 +220,41 @@ async def evidence_after(world: World, reference: str) -> dict[str, Any]:
     return message
 
 
-async def test_approving_the_first_on_its_review_card_updates_the_evidence_naming_it(
+async def test_rejecting_the_first_on_its_review_card_updates_the_evidence_naming_it(
     world: World,
 ) -> None:
     await two_partners_register(world)
     before = await evidence(world, "DR-0002")
     assert "Recommended: Award to the existing owner" in text_of(before)
 
-    await world.decide(p.APPROVER, Action.review_approve, await world.registration(1))
-    await world.status_becomes(RegistrationStatus.approved, 1)
+    await reject(world, 1, "not_qualified")
     world.deps.kick_outbox()
     await world.delivered()
 
-    after = await evidence(world, "DR-0002")
+    after = await evidence_after(world, "DR-0002")
     assert after["ts"] == before["ts"]  # edited in place, nothing new posted
     shown = text_of(after)
-    assert "*Recommended: Mark duplicate.* The first approved registration wins" in shown
-    assert "DR-0001 by Acme Resellers, approved" in shown
+    assert "no longer a claim" in shown
+    assert "No claim holds any more" in shown
+    review = text_of(await world.card(DESK, "DR-0002"))
+    assert "no claim found holds any more" in review
 
 
-async def test_a_rival_with_evidence_of_its_own_sees_it_settled_too(world: World) -> None:
-    await import_account(world)  # DR-0001 overlaps the account: it has evidence of its own
+async def test_the_first_registration_shows_the_later_one_and_both_point_to_one_case(
+    world: World,
+) -> None:
+    await two_partners_register(world)
+
+    first_review = text_of(await world.card(DESK, "DR-0001"))
+    assert "Conflict check:* 1 conflict" in first_review
+    first_case = text_of(await evidence(world, "DR-0001"))
+    assert "registration *DR-0002* by *Globex Corporation*" in first_case
+    second_case = text_of(await evidence(world, "DR-0002"))
+    assert "registration *DR-0001* by *Acme Resellers*" in second_case
+    assert [r.kind for r in await world.outbox_rows() if r.failed_at is not None] == []
+
+
+async def test_the_rival_sees_its_own_evidence_settled_too(world: World) -> None:
     await two_partners_register(world)
     before = await evidence(world, "DR-0001")
 
@@ -251,16 +265,6 @@ async def test_a_rival_with_evidence_of_its_own_sees_it_settled_too(world: World
     assert f":x: *Settled:* DR-0001 rejected by <@{p.APPROVER.user_id}>" in text_of(after)
     assert "Recommended" not in text_of(after)
     assert "actions" not in [b["type"] for b in after["blocks"]]
-
-
-async def test_a_rival_without_evidence_gets_none_and_nothing_is_given_up(world: World) -> None:
-    await two_partners_register(world)  # DR-0001 was first: it overlapped nothing
-
-    await settle(world, Action.resolve_award_partner)
-
-    replies = await world.thread_replies(DESK, "DR-0001")
-    assert [m for m in replies if "existing claim" in text_of(m)] == []
-    assert [r.kind for r in await world.outbox_rows() if r.failed_at is not None] == []
 
 
 async def exported_audit(
@@ -582,8 +586,7 @@ async def test_a_decision_first_is_named_next_to_the_reason_and_nothing_more_hap
 ) -> None:
     await two_partners_register(world)
     view = await open_modal(world, Action.resolve_award_partner)
-    await world.decide(p.APPROVER, Action.review_approve, await world.registration(2))
-    await world.status_becomes(RegistrationStatus.approved, 2)
+    await reject(world, 2, "not_qualified")
 
     reply = await world.submit(
         p.APPROVER,
@@ -593,7 +596,7 @@ async def test_a_decision_first_is_named_next_to_the_reason_and_nothing_more_hap
     )
 
     error = reply.json()["errors"][Block.resolve_reason]
-    assert error == f"DR-0002 is already approved by <@{p.APPROVER.user_id}>. Nothing was changed."
+    assert error == f"DR-0002 is already rejected by <@{p.APPROVER.user_id}>. Nothing was changed."
     assert (await world.registration(1)).status is RegistrationStatus.under_review
     assert not [a for a, _ in await world.audit_actions(2) if a.startswith("adjudicate")]
 

@@ -17,7 +17,7 @@ from domain.ownership import Resolution
 from domain.registration import RegistrationStatus
 from tests.slack import payloads as p
 from tests.slack.conftest import ACME_CHANNEL, DESK, GLOBEX_CHANNEL, World, text_of
-from tests.slack.moves import answer, ask, provide_info
+from tests.slack.moves import answer, ask, provide_info, reject
 from tests.views.blockkit import assert_valid_message
 
 # The form's default customer is Initech (www.initech.com): this account matches its website.
@@ -94,7 +94,7 @@ async def test_the_evidence_goes_under_the_review_card_and_loops_in_the_claim_ho
         "it was first", "Amount: USD 120,000",
         "direct account *0011ACCT* · owner <@U0DORA>",
         "Matched on: same website domain 1.00",
-        "*Recommended: Award to the existing owner.*",
+        "*Recommended: Mark duplicate.*",
         "Deciding claim: DR-0001 by Globex Corporation, in review.",
     ]:  # fmt: skip
         assert expected in shown, expected
@@ -161,7 +161,7 @@ async def test_a_plain_decision_on_the_review_card_settles_the_evidence_too(
     [head] = evidence_in(world, review)
     assert "actions" in [b["type"] for b in head["blocks"]]
 
-    await world.decide(p.APPROVER, Action.review_approve, await world.registration(1))
+    await reject(world, 1, "not_qualified")
     await world.delivered()
 
     [edited] = evidence_in(world, review)

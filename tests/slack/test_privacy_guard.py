@@ -54,6 +54,7 @@ from bot.views.common import RegistrationRef
 from domain.amounts import format_amount
 from domain.conflicts import ClaimKind
 from domain.crm import Account, Opportunity
+from domain.ownership import Resolution
 from domain.registration import RegistrationStatus
 from storage.models import AuditEventRow
 from tests.slack import payloads as p
@@ -61,6 +62,7 @@ from tests.slack.conftest import ACME_CHANNEL, DESK, GLOBEX_CHANNEL, World
 from tests.slack.moves import (
     answer,
     approve,
+    approve_through_case,
     ask,
     button_value,
     evidence,
@@ -347,8 +349,8 @@ EVERY_KIND = (
 
 async def two_partners_claim_the_same_customer(world: World) -> None:
     """Acme (DR-0001) and Globex (DR-0002) both register Initech, each after a pre-check;
-    the desk asks Globex, Globex answers, the desk approves Globex and rejects Acme as a
-    duplicate; both list their registrations and poke at the other's buttons; Acme
+    the desk asks Globex, Globex answers, the desk rejects Acme as a duplicate and approves
+    Globex; both list their registrations and poke at the other's buttons; Acme
     registers another deal (DR-0003) and withdraws it."""
     await world.link_globex()
     acme_form = await open_form(world, p.PARTNER_REP, channel_id=ACME_CHANNEL)
@@ -370,8 +372,8 @@ async def two_partners_claim_the_same_customer(world: World) -> None:
     await world.status_becomes(RegistrationStatus.under_review, 2)
 
     stale = await world.registration(1)
-    await approve(world, 2)
     await reject(world, 1, "duplicate")
+    await approve(world, 2)  # no claim on the customer holds any more
     await world.decide(p.APPROVER, Action.review_approve, stale)  # loses: already rejected
 
     await my_registrations(world, p.PARTNER_REP, ACME_CHANNEL)
@@ -424,7 +426,8 @@ async def test_two_partners_on_the_same_customer_never_see_each_other(
 async def a_partner_against_the_direct_team(world: World) -> None:
     """Hooli is a direct customer (owner by Slack id and e-mail) with an open opportunity.
     Acme pre-checks it and registers it twice: the desk asks about DR-0001, Acme answers,
-    the desk rejects it as an existing customer and approves DR-0002; Acme lists its
+    the desk rejects it as an existing customer; Acme registers it again, and Approve on
+    DR-0002 asks the desk to settle it first: a co-sell with the direct team; Acme lists its
     registrations and tries the desk's button. Globex, also linked, registers elsewhere and
     sees nothing of it."""
     world.fake.add_user(OWNER_ID, name=OWNER_NAME, email=OWNER_EMAIL)
@@ -459,7 +462,7 @@ async def a_partner_against_the_direct_team(world: World) -> None:
 
     await world.register(**hooli)
     await world.delivered()
-    await approve(world, 2)
+    await approve_through_case(world, 2, Resolution.co_sell, "Joint account plan with <Dora>.")
     await my_registrations(world, p.PARTNER_REP, ACME_CHANNEL)
     mine = RegistrationRef(id=1, version=(await world.registration(1)).version)
     hooks = len(world.fake.hook_posts)
@@ -581,11 +584,12 @@ def desk_sees(world: World, *secrets: str) -> None:
 RESOLUTION_BUTTONS = DESK_BUTTONS[:-1]
 OFFERED = {
     "partner": frozenset(RESOLUTION_BUTTONS) - {Action.resolve_co_sell},
-    "account": frozenset(RESOLUTION_BUTTONS),
-    "opportunity": frozenset(RESOLUTION_BUTTONS),
+    "account": frozenset(RESOLUTION_BUTTONS) - {Action.resolve_award_partner},
+    "opportunity": frozenset(RESOLUTION_BUTTONS) - {Action.resolve_award_partner},
 }
 """The resolution buttons the evidence offers against another partner's registration, a
-direct account and a direct opportunity: all six against the direct team, all but Co-sell
+direct account and a direct opportunity: all but Award to this partner against the direct
+team (a direct claim stays an owner: the partner can only co-sell beside it), all but Co-sell
 between partners (checked on the real evidence message before each settlement). Each offered
 one is settled below in front of the guard; a button dropped for a kind comes out of its set
 here, and its case with it."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.handlers.conflicts import raced_text
@@ -17,9 +19,18 @@ from bot.views.resolution_modals import (
 )
 from domain.actor import Actor
 from domain.adjudication import REASON_LIMIT, ConflictCase
-from domain.ownership import OwnershipRule, Recommendation, Resolution
+from domain.conflicts import Claim, ClaimKind
+from domain.matching import CompanyRef, Finding, Signal, Strength
+from domain.ownership import (
+    ClaimDetails,
+    OwnershipRule,
+    Recommendation,
+    Resolution,
+    StoredFinding,
+    recommend,
+)
 from domain.registration import RegistrationStatus
-from tests.builders import HOST_TEAM, a_registration, some_details
+from tests.builders import HOST_TEAM, NOW, a_registration, some_details
 from tests.slack import payloads as p
 from tests.views.blockkit import all_text, assert_valid_view
 
@@ -87,7 +98,10 @@ class TestParseResolution:
         return parse_resolution_submission(values, resolution)
 
     def test_keeps_the_reason_without_surrounding_space(self) -> None:
-        assert self.reason("  Joint pursuit agreed.\n") == "Joint pursuit agreed."
+        assert self.reason("  Joint pursuit agreed.\n") == (
+            Resolution.co_sell,
+            "Joint pursuit agreed.",
+        )
 
     @pytest.mark.parametrize("text", [None, "", "   \n"])
     def test_a_missing_reason_is_an_error_on_its_field(self, text: str | None) -> None:
@@ -105,6 +119,80 @@ class TestParseResolution:
 
         assert isinstance(result, dict)
         assert set(result) == {Block.resolve_reason}
+
+
+class TestChoiceWhenApproveMetAConflict:
+    def case(self, *claims: Claim) -> ConflictCase:
+        findings = tuple(
+            StoredFinding(
+                ClaimDetails(claim, partner_name="<Globex>", company_name="Initech & Co"),
+                Strength.conflict,
+                (Finding(Signal.same_domain, Strength.conflict, 1.0),),
+                found_at=NOW,
+            )
+            for claim in claims
+        )
+        registration = a_registration(id=12, version=3)
+        return ConflictCase(registration, findings, recommend(registration, findings, now=NOW), ())
+
+    def test_offers_the_cases_resolutions_the_recommended_one_first_and_chosen(self) -> None:
+        rival = Claim(
+            ClaimKind.registration,
+            5,
+            CompanyRef("Initech"),
+            partner_id=8,
+            status=RegistrationStatus.under_review,
+            created_at=NOW - timedelta(days=1),
+        )
+        meta = ResolutionContext(id=12, version=3)
+
+        view = assert_valid_view(build_resolution_modal(meta, case=self.case(rival), now=NOW))
+
+        assert ResolutionContext.model_validate_json(view["private_metadata"]) == meta
+        inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+        assert list(inputs) == [Block.resolve_choice, Block.resolve_reason]
+        choice = inputs[Block.resolve_choice]["element"]
+        values = [o["value"] for o in choice["options"]]
+        assert values[0] == Resolution.award_existing.value  # the earlier one was first
+        assert choice["initial_option"]["value"] == Resolution.award_existing.value
+        assert Resolution.co_sell.value not in values
+        shown = all_text(view)
+        assert "&lt;Globex&gt;" in shown
+        assert "<Globex>" not in shown
+        assert "two owners" in shown
+
+    def test_beside_a_direct_claim_it_offers_co_sell_and_never_the_partner_alone(self) -> None:
+        direct = Claim(ClaimKind.account, 2, CompanyRef("Initech"), external_id="0011")
+
+        view = assert_valid_view(
+            build_resolution_modal(ResolutionContext(id=12, version=3), case=self.case(direct),
+                                   now=NOW)
+        )  # fmt: skip
+
+        [choice] = [b for b in view["blocks"] if b.get("block_id") == Block.resolve_choice]
+        values = [o["value"] for o in choice["element"]["options"]]
+        assert Resolution.co_sell.value in values
+        assert Resolution.award_partner.value not in values
+
+    def test_the_choice_and_the_reason_are_read_back(self) -> None:
+        values = p.values(
+            {
+                Block.resolve_choice: p.radio_value(Resolution.duplicate.value),
+                Block.resolve_reason: p.text_value(" Same deal twice. "),
+            }
+        )
+
+        assert parse_resolution_submission(values, None) == (
+            Resolution.duplicate,
+            "Same deal twice.",
+        )
+
+    def test_no_choice_is_an_error_on_the_choice(self) -> None:
+        values = p.values({Block.resolve_reason: p.text_value("Because.")})
+
+        assert parse_resolution_submission(values, None) == {
+            Block.resolve_choice: "Choose how to settle the conflict."
+        }
 
 
 class TestWorkingModal:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from domain.conflicts import Claim, ClaimKind
+from domain.conflicts import Claim, ClaimKind, FindingCounts
 from domain.matching import CompanyRef, Finding, Signal, Strength
 from domain.ownership import (
     ClaimDetails,
@@ -15,8 +15,12 @@ from domain.ownership import (
     Recommendation,
     Resolution,
     StoredFinding,
+    live_conflicts,
+    live_counts,
     recommend,
     rejection_reason_for,
+    resolutions_offered,
+    second_owners,
 )
 from domain.registration import Registration, RegistrationStatus, RejectionReason
 from tests.builders import NOW, a_registration
@@ -98,9 +102,22 @@ class TestRulesInOrder:
         result = advice(registration(6, created_at=NOW - DAY), earlier)
         assert result == Recommendation(Resolution.award_existing, Rule.first_registered, earlier)
 
-    def test_a_plain_crm_account_without_a_deal_does_not_block_the_partner(self) -> None:
-        result = advice(account(2))
-        assert result == Recommendation(Resolution.award_partner, Rule.first_registered)
+    def test_a_plain_crm_account_without_a_deal_is_shared_as_a_co_sell(self) -> None:
+        plain = account(2)
+        result = advice(plain)
+        assert result == Recommendation(Resolution.co_sell, Rule.direct_account, plain)
+
+    def test_beside_a_plain_account_a_later_registration_is_a_duplicate_of_the_first(
+        self,
+    ) -> None:
+        earlier = registration(5, created_at=NOW - 2 * DAY)
+        result = advice(account(2), earlier)
+        assert result == Recommendation(Resolution.duplicate, Rule.first_registered, earlier)
+
+    def test_an_approved_registration_wins_over_a_plain_account(self) -> None:
+        approved = registration(6, status=Status.approved)
+        result = advice(account(2), approved)
+        assert result == Recommendation(Resolution.duplicate, Rule.first_approved, approved)
 
 
 class TestDirectOpportunity:
@@ -222,3 +239,72 @@ class TestWords:
         self, claim: Claim | None, reason: RejectionReason
     ) -> None:
         assert rejection_reason_for(claim) is reason
+
+
+class TestResolutionsOffered:
+    def test_between_partners_the_partner_can_be_awarded_but_not_co_sold(self) -> None:
+        offered = resolutions_offered([found(registration(5))], now=NOW)
+        assert Resolution.award_partner in offered
+        assert Resolution.co_sell not in offered
+
+    @pytest.mark.parametrize("direct", [account(2), opportunity(3)], ids=["account", "opp"])
+    def test_beside_a_direct_claim_the_partner_can_only_co_sell(self, direct: Claim) -> None:
+        offered = resolutions_offered([found(registration(5)), found(direct)], now=NOW)
+        assert Resolution.co_sell in offered
+        assert Resolution.award_partner not in offered
+
+    def test_a_direct_likeness_or_an_ended_direct_claim_changes_nothing(self) -> None:
+        closed = opportunity(3, stage="Closed Lost")
+        findings = [found(account(2), Strength.possible), found(closed)]
+        offered = resolutions_offered(findings, now=NOW)
+        assert Resolution.award_partner in offered
+        assert Resolution.co_sell not in offered
+
+
+class TestLiveConflicts:
+    def test_only_conflicts_whose_claim_still_holds_count(self) -> None:
+        holding = found(registration(5))
+        findings = [
+            holding,
+            found(registration(6, status=Status.rejected)),
+            found(registration(7, status=Status.approved, protected_until=NOW - DAY)),
+            found(registration(8), Strength.possible),
+            found(registration(SUBJECT.id or 0)),
+        ]
+        assert live_conflicts(SUBJECT.id, findings, now=NOW) == [holding]
+        assert live_counts(SUBJECT.id, findings, now=NOW) == FindingCounts(
+            conflicts=1, possible=1, ended=3
+        )
+
+
+class TestSecondOwners:
+    def test_an_approved_conflicting_registration_is_a_second_owner(self) -> None:
+        approved = registration(5, status=Status.approved)
+        assert second_owners(SUBJECT, [found(approved)], now=NOW) == [approved]
+
+    def test_one_the_same_decision_moves_away_is_not(self) -> None:
+        approved = registration(5, status=Status.approved)
+        lost = a_registration(id=5, status=Status.cancelled)
+        owners = second_owners(SUBJECT, [found(approved)], now=NOW, moved={5: lost})
+        assert owners == []
+
+    def test_one_the_same_decision_approves_is(self) -> None:
+        waiting = registration(5)
+        won = a_registration(id=5, status=Status.approved, protected_until=NOW + DAY)
+        [owner] = second_owners(SUBJECT, [found(waiting)], now=NOW, moved={5: won})
+        assert (owner.id, owner.status) == (5, Status.approved)
+
+    def test_registrations_in_review_likenesses_and_ended_claims_are_not(self) -> None:
+        findings = [
+            found(registration(5)),
+            found(registration(6, status=Status.approved), Strength.possible),
+            found(registration(7, status=Status.approved, protected_until=NOW - DAY)),
+            found(opportunity(3, stage="Closed Won")),
+            found(account(2), Strength.possible),
+        ]
+        assert second_owners(SUBJECT, findings, now=NOW) == []
+
+    @pytest.mark.parametrize("direct", [account(2), opportunity(3)], ids=["account", "opp"])
+    def test_a_direct_claim_is_one_unless_the_desk_chose_a_co_sell(self, direct: Claim) -> None:
+        assert second_owners(SUBJECT, [found(direct)], now=NOW) == [direct]
+        assert second_owners(SUBJECT, [found(direct)], now=NOW, co_sell=True) == []

@@ -25,9 +25,9 @@ from domain.adjudication import (
     STILL_OWN_OTHER,
     STILL_PROTECTION_ENDED,
 )
-from domain.conflicts import FindingCounts
+from domain.matching import Strength
 from domain.messages import ROLE_WORKING, Notice
-from domain.ownership import OwnershipRule, Resolution
+from domain.ownership import OwnershipRule, Resolution, StoredFinding
 from domain.policy import ProgramPolicy
 from domain.registration import (
     AuditEvent,
@@ -35,7 +35,15 @@ from domain.registration import (
     RegistrationStatus,
     RejectionReason,
 )
-from tests.builders import HOST_TEAM, NOW, a_partner, a_registration, some_details
+from tests.builders import (
+    HOST_TEAM,
+    NOW,
+    a_direct_claim,
+    a_partner,
+    a_registration,
+    a_rival,
+    some_details,
+)
 from tests.views.blockkit import all_text, assert_valid_message
 
 PROGRAM = ProgramPolicy(products=("Analytics", "Edge"))
@@ -273,26 +281,67 @@ class TestReviewCard:
         self.card(decided(Status.rejected, details=maximal().details, decision_note="&" * 3000))
 
     @pytest.mark.parametrize(
-        ("counts", "line"),
+        ("findings", "line"),
         [
             (
-                FindingCounts(conflicts=2, possible=1),
-                "Conflict check:* 2 conflicts, 1 possible conflict",
+                [a_rival(5), a_direct_claim(), a_rival(6, strength=Strength.possible)],
+                "Conflict check:* 2 conflicts, 1 possible conflict. Settle who owns",
             ),
-            (FindingCounts(conflicts=1), "Conflict check:* 1 conflict"),
-            (FindingCounts(possible=3), "Conflict check:* 3 possible conflicts"),
-            (FindingCounts(), "Conflict check:* no existing claim found"),
+            ([a_rival()], "Conflict check:* 1 conflict. Settle who owns the customer"),
+            (
+                [a_rival(n, strength=Strength.possible) for n in (5, 6, 7)],
+                "Conflict check:* 3 possible conflicts",
+            ),
+            ([], "Conflict check:* no existing claim found"),
+            (
+                [a_rival(status=Status.rejected), a_rival(6)],
+                "Conflict check:* 1 conflict (1 claim found no longer held)",
+            ),
+            (
+                [a_rival(status=Status.withdrawn)],
+                "Conflict check:* no claim found holds any more (1 claim found no longer held)",
+            ),
         ],
     )
-    def test_says_what_the_conflict_check_found(self, counts: FindingCounts, line: str) -> None:
-        assert line in all_text(self.card(a_registration(), findings=counts))
+    def test_says_what_the_conflict_check_found_as_it_is_now(
+        self, findings: list[StoredFinding], line: str
+    ) -> None:
+        assert line in all_text(self.card(a_registration(), findings=findings))
+
+    def test_a_decided_card_does_not_ask_to_settle(self) -> None:
+        text = all_text(self.card(decided(Status.rejected), findings=[a_rival()]))
+        assert "Conflict check:* 1 conflict" in text
+        assert "Settle who owns" not in text
 
     def test_without_a_check_there_is_no_conflict_line(self) -> None:
         assert "Conflict check" not in all_text(self.card(a_registration()))
 
+    def test_approving_beside_a_likeness_asks_first_naming_it(self) -> None:
+        weak = a_rival(strength=Strength.possible, partner_name="<Globex> & Co")
+        approve = buttons(self.card(a_registration(), findings=[weak]))[Action.review_approve]
+        text = approve["confirm"]["text"]["text"]
+        assert "DR-0005 by &lt;Globex&gt; &amp; Co (Acme Corporation, in review)" in text
+        assert "never blocks" in text
+        assert len(text) <= 300
+
+    def test_many_likenesses_are_counted_within_slacks_limit(self) -> None:
+        weak = [
+            a_rival(n, strength=Strength.possible, company_name="x" * 150) for n in range(2, 11)
+        ]
+        approve = buttons(self.card(a_registration(), findings=weak))[Action.review_approve]
+        text = approve["confirm"]["text"]["text"]
+        assert "and 7 more" in text
+        assert len(text) <= 300
+
+    def test_a_conflict_needs_no_confirmation_the_server_asks_who_owns_it(self) -> None:
+        findings = [a_rival(), a_rival(6, strength=Strength.possible)]
+        approve = buttons(self.card(a_registration(), findings=findings))[Action.review_approve]
+        assert "confirm" not in approve
+        assert approve["text"]["text"] == "Approve"
+
     def test_disputes_name_who_disputes_once_each(self) -> None:
         text = all_text(
-            self.card(a_registration(), findings=FindingCounts(conflicts=1),
+            self.card(a_registration(), findings=[a_rival()],
                       disputed_by=("U0REP", "U0OTHER", "U0REP"))
         )  # fmt: skip
         assert ":raising_hand: Disputed by <@U0REP>, <@U0OTHER>" in text

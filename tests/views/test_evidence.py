@@ -6,7 +6,6 @@ import html
 import re
 import shlex
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -26,12 +25,19 @@ from bot.views.evidence import (
 )
 from domain.actor import Actor
 from domain.adjudication import ConflictCase
-from domain.conflicts import Claim, ClaimKind
-from domain.matching import CompanyRef, Finding, Signal, Strength
-from domain.ownership import ClaimDetails, Dispute, StoredFinding, recommend
+from domain.conflicts import ClaimKind
+from domain.matching import Finding, Signal, Strength
+from domain.ownership import Dispute, StoredFinding, recommend
 from domain.policy import ProgramPolicy
 from domain.registration import Registration, RegistrationStatus, RejectionReason
-from tests.builders import HOST_TEAM, NOW, a_registration, some_details
+from tests.builders import (
+    HOST_TEAM,
+    NOW,
+    a_direct_claim,
+    a_registration,
+    a_rival,
+    some_details,
+)
 from tests.views.blockkit import all_text, assert_valid_message
 
 PROGRAM = ProgramPolicy(products=("Analytics", "Edge"))
@@ -39,47 +45,7 @@ HOSTILE = "<!channel> & <http://evil|x>"
 ESCAPED = "&lt;!channel&gt; &amp; &lt;http://evil|x&gt;"
 DAY = timedelta(days=1)
 SUBJECT = a_registration(id=10, created_at=NOW)
-DOMAIN = Finding(Signal.same_domain, Strength.conflict, 1.0, "acme.com")
-FUZZY = Finding(Signal.fuzzy_name, Strength.possible, 0.91, "acme ~ acme corp")
-COUNTRY = Finding(Signal.country_agrees, Strength.support, 1.0, "US")
 Status = RegistrationStatus
-
-
-def rival(claim_id: int = 5, **overrides: Any) -> StoredFinding:
-    """Globex's registration of the same customer, three days before the subject."""
-    claim = Claim(
-        ClaimKind.registration,
-        claim_id,
-        CompanyRef("Acme Corporation", domain="acme.com", country="US"),
-        partner_id=8,
-        status=overrides.pop("status", Status.under_review),
-        created_at=overrides.pop("created_at", NOW - 3 * DAY),
-        protected_until=overrides.pop("protected_until", None),
-    )
-    fields: dict[str, Any] = {
-        "amount": Decimal("120000"),
-        "currency": "EUR",
-        "partner_name": "Globex Corporation",
-        "partner_tier": "Silver",
-        "partner_manager": "U0GLOBEXMGR",
-        "company_name": "Acme Corporation",
-    }
-    fields.update(overrides)
-    return StoredFinding(ClaimDetails(claim, **fields), Strength.conflict, (DOMAIN, FUZZY), NOW)
-
-
-def direct(kind: ClaimKind = ClaimKind.account, claim_id: int = 1, **claim: Any) -> StoredFinding:
-    """A direct CRM account (or opportunity) owned by U0DIRECTOWNER."""
-    fields: dict[str, Any] = {"external_id": "0011ACCT", "owner_slack_id": "U0DIRECTOWNER"}
-    if kind is ClaimKind.opportunity:
-        fields |= {"external_id": "0063OPP", "stage": "Negotiation"}
-        fields |= {"created_at": NOW + 2 * DAY, "last_activity_at": NOW - 5 * DAY}
-    fields.update(claim)
-    strength = fields.pop("strength", Strength.conflict)
-    found = Claim(kind, claim_id, CompanyRef("Acme Inc", domain="acme.com"), **fields)
-    amount = Decimal("50000") if kind is ClaimKind.opportunity else None
-    details = ClaimDetails(found, amount=amount, company_name="Acme Inc")
-    return StoredFinding(details, strength, (DOMAIN, COUNTRY), NOW)
 
 
 def a_case(
@@ -104,7 +70,7 @@ class TestEntries:
     def test_another_partners_registration_shows_partner_status_amount_and_who_was_first(
         self,
     ) -> None:
-        _, text, _ = head(a_case(rival()))
+        _, text, _ = head(a_case(a_rival()))
         for expected in [
             "*Conflict*: registration *DR-0005* by *Globex Corporation* (Silver) · In review",
             "channel manager <@U0GLOBEXMGR>",
@@ -117,24 +83,24 @@ class TestEntries:
             assert expected in text, expected
 
     def test_a_later_claim_says_the_subject_was_first(self) -> None:
-        _, text, _ = head(a_case(rival(created_at=NOW + 5 * timedelta(hours=1))))
+        _, text, _ = head(a_case(a_rival(created_at=NOW + 5 * timedelta(hours=1))))
         assert "5 hours after DR-0010: *DR-0010 was first*" in text
 
     def test_seconds_apart_still_say_who_was_first(self) -> None:
-        _, text, _ = head(a_case(rival(created_at=NOW - timedelta(seconds=20))))
+        _, text, _ = head(a_case(a_rival(created_at=NOW - timedelta(seconds=20))))
         assert "less than a minute before DR-0010: *it was first*" in text
 
     def test_a_claim_made_at_the_same_moment_says_so(self) -> None:
-        _, text, _ = head(a_case(rival(created_at=NOW)))
+        _, text, _ = head(a_case(a_rival(created_at=NOW)))
         assert "at the same moment as DR-0010" in text
 
     def test_an_approved_claim_shows_its_protection(self) -> None:
-        _, text, _ = head(a_case(rival(status=Status.approved, protected_until=NOW + 80 * DAY)))
+        _, text, _ = head(a_case(a_rival(status=Status.approved, protected_until=NOW + 80 * DAY)))
         assert "· Approved" in text
         assert "protected until <!date^" in text
 
     def test_a_direct_account_shows_its_flags_and_owner(self) -> None:
-        _, text, _ = head(a_case(direct(is_named=True, is_customer=True)))
+        _, text, _ = head(a_case(a_direct_claim(is_named=True, is_customer=True)))
         assert (
             "*Conflict*: direct account *0011ACCT* · named account · customer · "
             "owner <@U0DIRECTOWNER>"
@@ -143,7 +109,7 @@ class TestEntries:
         assert "When:" not in text  # accounts carry no dates
 
     def test_a_direct_opportunity_shows_stage_owner_amount_and_last_activity(self) -> None:
-        _, text, _ = head(a_case(direct(ClaimKind.opportunity)))
+        _, text, _ = head(a_case(a_direct_claim(ClaimKind.opportunity)))
         for expected in [
             "direct opportunity *0063OPP* · stage Negotiation · owner <@U0DIRECTOWNER>",
             "Opened <!date^", "2 days after DR-0010: *DR-0010 was first*",
@@ -152,25 +118,25 @@ class TestEntries:
             assert expected in text, expected
 
     def test_an_owner_known_by_email_is_mentioned_once_resolved(self) -> None:
-        case = a_case(direct(owner_slack_id=None, owner_email="dora@vendor.com"))
+        case = a_case(a_direct_claim(owner_slack_id=None, owner_email="dora@vendor.com"))
         assert "owner dora@vendor.com" in head(case)[1]
         fallback, text, _ = head(case, owners={"dora@vendor.com": "U0DORA"})
         assert "owner <@U0DORA>" in text
         assert "<@U0DORA>" in fallback
 
     def test_an_owner_nobody_knows_says_so(self) -> None:
-        assert "owner no owner on record" in head(a_case(direct(owner_slack_id=None)))[1]
+        assert "owner no owner on record" in head(a_case(a_direct_claim(owner_slack_id=None)))[1]
 
     def test_a_claim_that_ended_is_marked_and_listed_last(self) -> None:
-        ended = rival(6, status=Status.rejected)
-        _, text, _ = head(a_case(ended, direct()))
+        ended = a_rival(6, status=Status.rejected)
+        _, text, _ = head(a_case(ended, a_direct_claim()))
         assert text.index("0011ACCT") < text.index("DR-0006")
         assert ":white_circle: *Conflict*: registration *DR-0006*" in text
         assert "_no longer a claim_" in text
         assert "2 existing claims*: 2 conflicts, 1 no longer a claim." in text
 
     def test_possible_conflicts_are_labelled_as_such(self) -> None:
-        _, text, _ = head(a_case(direct(strength=Strength.possible)))
+        _, text, _ = head(a_case(a_direct_claim(strength=Strength.possible)))
         assert ":grey_question: *Possible conflict*: direct account" in text
 
     def test_a_case_whose_findings_went_away_says_so(self) -> None:
@@ -182,7 +148,7 @@ class TestEntries:
         assert not buttons(blocks)
 
     def test_a_page_the_evidence_no_longer_needs_says_where_the_list_is(self) -> None:
-        gone = build_evidence_page_gone(a_case(rival()))
+        gone = build_evidence_page_gone(a_case(a_rival()))
         assert gone.text == "DR-0010: the claims changed; the current list is above."
         assert_valid_message(gone)
 
@@ -192,8 +158,8 @@ class TestEntries:
 
     def test_user_and_crm_text_is_escaped_everywhere(self) -> None:
         subject = a_registration(id=10, details=some_details(company=HOSTILE))
-        hostile = rival(partner_name=HOSTILE, partner_tier=HOSTILE, company_name=HOSTILE)
-        crm = direct(external_id=HOSTILE, stage=HOSTILE, owner_slack_id="<!channel>")
+        hostile = a_rival(partner_name=HOSTILE, partner_tier=HOSTILE, company_name=HOSTILE)
+        crm = a_direct_claim(external_id=HOSTILE, stage=HOSTILE, owner_slack_id="<!channel>")
         fallback, text, _ = head(a_case(hostile, crm, subject=subject), partner_name=HOSTILE)
         assert "<!channel>" not in text + fallback
         assert "<http://evil" not in text + fallback
@@ -202,7 +168,7 @@ class TestEntries:
 
 class TestMentionsAndRecommendation:
     def test_the_direct_owner_and_the_other_partners_manager_are_mentioned(self) -> None:
-        fallback, _, blocks = head(a_case(rival(), direct()))
+        fallback, _, blocks = head(a_case(a_rival(), a_direct_claim()))
         bell = all_text(blocks[1])
         assert bell.startswith(":bell: Looping in ")
         assert "<@U0DIRECTOWNER> (owner of account 0011ACCT)" in bell
@@ -213,20 +179,24 @@ class TestMentionsAndRecommendation:
 
     def test_each_person_is_mentioned_once_and_ended_claims_not_at_all(self) -> None:
         fallback, _, blocks = head(
-            a_case(direct(), direct(ClaimKind.opportunity, 2), rival(6, status=Status.expired))
+            a_case(
+                a_direct_claim(),
+                a_direct_claim(ClaimKind.opportunity, 2),
+                a_rival(6, status=Status.expired),
+            )
         )
         assert fallback.count("<@U0DIRECTOWNER>") == 1
         assert "U0GLOBEXMGR" not in all_text(blocks[1]) + fallback
 
     def test_no_one_to_mention_no_bell(self) -> None:
-        fallback, text, _ = head(a_case(rival(partner_manager=None)))
+        fallback, text, _ = head(a_case(a_rival(partner_manager=None)))
         assert ":bell:" not in text
         assert "<@" not in fallback
 
     def test_a_later_registration_for_an_approved_customer_is_recommended_duplicate(
         self,
     ) -> None:
-        approved = rival(status=Status.approved, protected_until=NOW + 60 * DAY)
+        approved = a_rival(status=Status.approved, protected_until=NOW + 60 * DAY)
         fallback, text, blocks = head(a_case(approved))
         assert (
             ":scales: *Recommended: Mark duplicate.* The first approved registration wins; "
@@ -236,25 +206,25 @@ class TestMentionsAndRecommendation:
         assert buttons(blocks)[Action.resolve_duplicate]["style"] == "primary"
 
     def test_the_rule_and_the_deciding_direct_claim_are_named(self) -> None:
-        _, text, _ = head(a_case(rival(), direct(is_customer=True)))
+        _, text, _ = head(a_case(a_rival(), a_direct_claim(is_customer=True)))
         assert "*Recommended: Award to the existing owner.* Existing customers go to the " in text
         assert "Deciding claim: direct account 0011ACCT (customer)." in text
 
     def test_co_sell_when_the_partner_was_before_the_opportunity(self) -> None:
-        _, text, _ = head(a_case(direct(ClaimKind.opportunity)))
+        _, text, _ = head(a_case(a_direct_claim(ClaimKind.opportunity)))
         assert "*Recommended: Co-sell.* An active direct opportunity wins" in text
 
     def test_weak_evidence_recommends_the_partner(self) -> None:
-        _, text, _ = head(a_case(direct(strength=Strength.possible)))
+        _, text, _ = head(a_case(a_direct_claim(strength=Strength.possible)))
         assert "*Recommended: Award to this partner.* Only a weak likeness" in text
 
     def test_when_every_claim_ended_nothing_stands_in_the_way(self) -> None:
-        _, text, _ = head(a_case(rival(status=Status.withdrawn)))
+        _, text, _ = head(a_case(a_rival(status=Status.withdrawn)))
         assert "No claim holds any more" in text
 
     def test_buttons_carry_the_registration_and_version_seen(self) -> None:
         subject = a_registration(id=10, version=4)
-        actions = buttons(head(a_case(rival(), subject=subject))[2])
+        actions = buttons(head(a_case(a_rival(), subject=subject))[2])
         assert list(actions) == [
             Action.resolve_award_partner,
             Action.resolve_award_existing,
@@ -270,32 +240,34 @@ class TestMentionsAndRecommendation:
 
     @pytest.mark.parametrize("kind", [ClaimKind.account, ClaimKind.opportunity])
     def test_co_sell_is_offered_where_the_direct_team_holds_a_claim(self, kind: ClaimKind) -> None:
-        actions = buttons(head(a_case(rival(), direct(kind)))[2])
+        """...and awarding the partner alone is not: the direct claim would stay an owner."""
+        actions = buttons(head(a_case(a_rival(), a_direct_claim(kind)))[2])
         assert list(actions)[:3] == [
-            Action.resolve_award_partner,
             Action.resolve_award_existing,
             Action.resolve_co_sell,
+            Action.resolve_duplicate,
         ]
+        assert Action.resolve_award_partner not in actions
 
     @pytest.mark.parametrize(
         "weak_or_ended",
         [
-            direct(strength=Strength.possible),
-            direct(ClaimKind.opportunity, stage="Closed Won"),
+            a_direct_claim(strength=Strength.possible),
+            a_direct_claim(ClaimKind.opportunity, stage="Closed Won"),
         ],
         ids=["a likeness of an account", "a closed opportunity"],
     )
     def test_no_co_sell_with_a_direct_claim_that_is_only_a_likeness_or_has_ended(
         self, weak_or_ended: StoredFinding
     ) -> None:
-        actions = buttons(head(a_case(rival(), weak_or_ended))[2])
+        actions = buttons(head(a_case(a_rival(), weak_or_ended))[2])
         assert Action.resolve_co_sell not in actions
         assert Action.resolve_award_existing in actions
         assert [b.get("style") for b in actions.values()].count("primary") == 1
 
     def test_disputes_show_who_works_the_customer(self) -> None:
         dispute = Dispute(10, "U0REP", HOST_TEAM, NOW, f"Demo booked {HOSTILE}", "https://crm/1")
-        _, text, _ = head(a_case(direct(), disputes=(dispute,)))
+        _, text, _ = head(a_case(a_direct_claim(), disputes=(dispute,)))
         assert ":raising_hand: <@U0REP> is working this customer (<!date^" in text
         assert f"Demo booked {ESCAPED} (<https://crm/1|evidence>)" in text
 
@@ -306,7 +278,7 @@ APPROVER = Actor(team_id=HOST_TEAM, user_id="U0APPROVER")
 class TestOutcome:
     def settled(self, **overrides: Any) -> list[dict[str, Any]]:
         fields: dict[str, Any] = {"id": 10, "decided_by": APPROVER, "decided_at": NOW + DAY}
-        blocks = head(a_case(rival(), subject=a_registration(**fields | overrides)))[2]
+        blocks = head(a_case(a_rival(), subject=a_registration(**fields | overrides)))[2]
         assert buttons(blocks) == {}
         assert "Recommended" not in all_text(blocks)
         return blocks
@@ -341,12 +313,12 @@ def many(count: int, *, long: bool = False) -> ConflictCase:
     for n in range(count):
         if n % 2:
             name = LONG if long else f"Partner {n}"
-            finding = rival(
+            finding = a_rival(
                 100 + n, partner_name=name, partner_tier=LONG if long else "Gold",
                 company_name=LONG if long else "Acme",
             )  # fmt: skip
         else:
-            finding = direct(
+            finding = a_direct_claim(
                 ClaimKind.opportunity, 100 + n, external_id=LONG if long else f"0063{n}",
                 stage=LONG if long else "Proposal",
                 owner_email=LONG if long else None, owner_slack_id=None if long else "U0OWNER",
