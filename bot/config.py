@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from bot.settings import SettingsError
-from domain.policy import DeskPolicy, PrivacyPolicy, ProgramPolicy
+from domain.policy import PARTNERS_SEE_OWN_ONLY, DeskPolicy, PrivacyPolicy, ProgramPolicy
 
 SLACK_USER_PATTERN = r"^[UW][A-Z0-9]{2,}$"
 SLACK_CHANNEL_PATTERN = r"^[CG][A-Z0-9]{2,}$"
@@ -79,7 +79,7 @@ class DibsConfig(BaseModel):
 
     desk: DeskPolicy
     program: ProgramPolicy
-    privacy: PrivacyPolicy = PrivacyPolicy()
+    privacy: PrivacyPolicy = PARTNERS_SEE_OWN_ONLY
 
 
 def _first_problem(error: ValidationError) -> str:

@@ -36,6 +36,10 @@ class PrivacyPolicy:
     partners_see_overlaps: bool = False
 
 
+PARTNERS_SEE_OWN_ONLY = PrivacyPolicy()
+"""The default privacy policy: a partner hears only about its own registrations."""
+
+
 @dataclass(frozen=True, slots=True)
 class DeskPolicy:
     """The internal deal desk: its channel and who may decide or administer."""
