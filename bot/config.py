@@ -7,10 +7,17 @@ import re
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+)
 
 from bot.settings import SettingsError
-from domain.policy import DeskPolicy, ProgramPolicy
+from domain.policy import PARTNERS_SEE_OWN_ONLY, DeskPolicy, PrivacyPolicy, ProgramPolicy
 
 SLACK_USER_PATTERN = r"^[UW][A-Z0-9]{2,}$"
 SLACK_CHANNEL_PATTERN = r"^[CG][A-Z0-9]{2,}$"
@@ -51,11 +58,18 @@ class ProgramSection(BaseModel):
         return cleaned
 
 
+class PrivacySection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    partners_see_overlaps: StrictBool = False
+
+
 class ConfigFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     desk: DeskSection
     program: ProgramSection
+    privacy: PrivacySection = Field(default_factory=PrivacySection)
 
 
 class DibsConfig(BaseModel):
@@ -65,6 +79,7 @@ class DibsConfig(BaseModel):
 
     desk: DeskPolicy
     program: ProgramPolicy
+    privacy: PrivacyPolicy = PARTNERS_SEE_OWN_ONLY
 
 
 def _first_problem(error: ValidationError) -> str:
@@ -74,7 +89,11 @@ def _first_problem(error: ValidationError) -> str:
     key = ".".join(str(part) for part in first["loc"])
     message = f"[{key}] {first['msg']}"
     if first["type"] == "extra_forbidden":
-        sections: dict[str, type[BaseModel]] = {"desk": DeskSection, "program": ProgramSection}
+        sections: dict[str, type[BaseModel]] = {
+            "desk": DeskSection,
+            "program": ProgramSection,
+            "privacy": PrivacySection,
+        }
         section = sections.get(str(first["loc"][0]), ConfigFile)
         known = list(section.model_fields)
         close = difflib.get_close_matches(str(first["loc"][-1]), known, n=1)
@@ -107,4 +126,5 @@ def load_config(path: Path) -> DibsConfig:
             protection_days=parsed.program.protection_days,
             review_sla_hours=parsed.desk.review_sla_hours,
         ),
+        privacy=PrivacyPolicy(partners_see_overlaps=parsed.privacy.partners_see_overlaps),
     )

@@ -345,7 +345,11 @@ class OutboxWorker:
         if message.kind is MessageKind.partner_card:
             counts = snapshot.findings.get(registration.id, FindingCounts())
             card = build_partner_card(
-                registration, partner, program=program, overlap=counts.total > 0
+                registration,
+                partner,
+                program=program,
+                overlap=counts.total > 0,
+                privacy=self._deps.config.privacy,
             )
         elif message.kind is MessageKind.review_card:
             card = build_review_card(

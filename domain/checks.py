@@ -20,7 +20,9 @@ from domain.conflicts import (
 from domain.errors import InvalidInput
 from domain.matching import CompanyRef
 from domain.partner import Partner
+from domain.policy import PrivacyPolicy
 from domain.ports import UnitOfWork
+from domain.registration import Registration
 
 
 async def screen(
@@ -86,14 +88,22 @@ async def check_company(
 
 @dataclass(frozen=True, slots=True)
 class PrecheckResult:
-    """The neutral pre-check a partner sees while filling the form: one yes/no-ish answer.
+    """The pre-check shown while the form is filled in: what was checked (the caller's own
+    input), the partner's own registrations of that customer, and, only for those allowed
+    to know, whether any other claim may overlap.
 
-    It holds what was checked (the caller's own input) and whether anything may overlap,
-    never the findings: nobody is named, no reference, amount or owner can leak from it.
+    It never holds another party's findings: nobody is named, no reference, amount or owner
+    can leak from it, and for a partner by default not even that another claim exists.
+    `own`: the active registrations of `partner` that the conflict engine matches, newest
+    first (empty when no partner is known). `others_may_overlap`: None when the viewer may
+    not learn it. `staff`: internal staff look at it (the partner is named, not "you").
     """
 
     checked: CompanyRef
-    may_overlap: bool
+    partner: Partner | None = None
+    own: tuple[Registration, ...] = ()
+    others_may_overlap: bool | None = None
+    staff: bool = False
 
 
 async def precheck(
@@ -102,14 +112,43 @@ async def precheck(
     uow: UnitOfWork,
     rules: ConflictRules,
     now: datetime,
+    partner_id: int | None,
+    staff: bool,
+    privacy: PrivacyPolicy,
     exclude_registration_id: int | None = None,
 ) -> PrecheckResult:
-    """Whether a company as typed so far may overlap an existing claim, by the same engine
-    as submission (conflicts and possible conflicts alike); the findings stay here."""
+    """A company as typed so far, checked by the same engine as submission (conflicts and
+    possible conflicts alike) for `partner_id` (the acting partner, or the one staff picked).
+
+    The partner's own matching registrations are listed; whether another claim may overlap
+    is told to internal `staff`, and to partners only when `privacy` lets them see overlaps.
+    The findings stay here. `exclude_registration_id`: the registration being answered."""
     if not ref.name.strip() and not (ref.domain or "").strip():
         raise InvalidInput("Name a company (and its website) to check it.")
     async with uow:
         findings = await screen(
             ref, uow=uow, rules=rules, now=now, exclude_registration_id=exclude_registration_id
         )
-    return PrecheckResult(checked=ref, may_overlap=bool(findings))
+        partner = await uow.partners.get(partner_id) if partner_id is not None else None
+        own_ids = {f.claim.id for f in findings if _holds(f, partner)}
+        own = await uow.registrations.get_many(own_ids) if own_ids else {}
+    others: bool | None = None
+    if staff or privacy.partners_see_overlaps:
+        others = any(not _holds(f, partner) for f in findings)
+    newest_first = sorted(own.values(), key=lambda r: (r.created_at, r.id or 0), reverse=True)
+    return PrecheckResult(
+        checked=ref,
+        partner=partner,
+        own=tuple(newest_first),
+        others_may_overlap=others,
+        staff=staff,
+    )
+
+
+def _holds(finding: ConflictFinding, partner: Partner | None) -> bool:
+    """Whether the finding is one of `partner`'s own registrations."""
+    return (
+        partner is not None
+        and finding.claim_kind is ClaimKind.registration
+        and finding.claim.partner_id == partner.id
+    )

@@ -27,6 +27,20 @@ class ProgramPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class PrivacyPolicy:
+    """What a partner may learn of claims that are not its own (by default: nothing).
+
+    `partners_see_overlaps`: the partner's status card and the form's pre-check say, in one
+    neutral line, that another claim may overlap (never whose)."""
+
+    partners_see_overlaps: bool = False
+
+
+PARTNERS_SEE_OWN_ONLY = PrivacyPolicy()
+"""The default privacy policy: a partner hears only about its own registrations."""
+
+
+@dataclass(frozen=True, slots=True)
 class DeskPolicy:
     """The internal deal desk: its channel and who may decide or administer."""
 

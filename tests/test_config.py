@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import load_config
 from bot.settings import DEFAULT_DATABASE_URL, DEFAULT_SLACK_API_URL, Settings, SettingsError
-from domain.policy import DeskPolicy
+from domain.policy import DeskPolicy, PrivacyPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -172,6 +172,36 @@ class TestLoadConfig:
         text = DESK + PROGRAM + "[tiers]\ngold = 120\n"
 
         assert "tiers" in load_error(tmp_path, text)
+
+    def test_without_a_privacy_table_partners_see_no_overlaps(self, tmp_path: Path) -> None:
+        config = load_config(config_file(tmp_path, DESK + PROGRAM))
+
+        assert config.privacy == PrivacyPolicy(partners_see_overlaps=False)
+
+    @pytest.mark.parametrize("value", [True, False])
+    def test_reads_the_privacy_switch(self, tmp_path: Path, value: bool) -> None:
+        text = DESK + PROGRAM + f"[privacy]\npartners_see_overlaps = {str(value).lower()}\n"
+
+        assert load_config(config_file(tmp_path, text)).privacy.partners_see_overlaps is value
+
+    def test_the_example_file_keeps_overlaps_private(self) -> None:
+        assert load_config(ROOT / "dibs.example.toml").privacy == PrivacyPolicy()
+
+    def test_a_misspelt_privacy_key_is_named_with_a_hint(self, tmp_path: Path) -> None:
+        text = DESK + PROGRAM + "[privacy]\npartners_see_overlap = true\n"
+
+        message = load_error(tmp_path, text)
+
+        assert "[privacy.partners_see_overlap]" in message
+        assert "did you mean 'partners_see_overlaps'" in message
+
+    @pytest.mark.parametrize("value", ['"yes"', "1", '"true"'])
+    def test_a_privacy_switch_that_is_not_true_or_false_is_refused(
+        self, tmp_path: Path, value: str
+    ) -> None:
+        text = DESK + PROGRAM + f"[privacy]\npartners_see_overlaps = {value}\n"
+
+        assert "privacy.partners_see_overlaps" in load_error(tmp_path, text)
 
     @pytest.mark.parametrize("days", [0, -1, 3651])
     def test_a_protection_window_out_of_range_is_refused(self, tmp_path: Path, days: int) -> None:

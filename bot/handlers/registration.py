@@ -24,6 +24,7 @@ from bot.views.registration_modal import (
     build_submitted_view,
     has_precheck,
     parse_registration_submission,
+    picked_partner,
     precheck_ref,
     with_precheck,
 )
@@ -169,21 +170,41 @@ async def precheck_form(
 async def _precheck(
     ref: CompanyRef, view: dict[str, Any], who: Caller, deps: Deps
 ) -> PrecheckResult | None:
-    """The pre-check, for whoever may fill the form: internal staff, or someone whose
-    organisation is linked (anyone else learns nothing). An info-request answer is not
-    checked against its own registration."""
+    """The pre-check, for whoever may fill the form: internal staff (for the partner they
+    picked, or whose channel they are in), or someone whose organisation is linked (anyone
+    else learns nothing). An info-request answer is not checked against its own
+    registration, so it is never listed as the partner's earlier one."""
     form = FormContext.model_validate_json(view.get("private_metadata") or "{}")
-    if not who.internal:
+    if who.internal:
+        partner_id = picked_partner((view.get("state") or {}).get("values") or {})
+        if partner_id is None and form.channel_id is not None:
+            partner_id = await _channel_partner(who, form.channel_id, deps)
+    else:  # never a pick: a partner's form has no picker, a forged one would be someone else's
         try:
-            await acting_partner(
+            partner = await acting_partner(
                 who.actor, channel_id=form.channel_id, host_team_id=who.host_team_id, uow=deps.uow()
             )
         except DomainError:
             return None
+        partner_id = partner.id
     return await precheck(
         ref,
         uow=deps.uow(),
         rules=deps.conflict_rules,
         now=deps.clock(),
+        partner_id=partner_id,
+        staff=who.internal,
+        privacy=deps.config.privacy,
         exclude_registration_id=form.registration_id,
     )
+
+
+async def _channel_partner(who: Caller, channel_id: str, deps: Deps) -> int | None:
+    """The partner whose channel staff opened the form in (None: the channel is not linked)."""
+    try:
+        partner = await acting_partner(
+            who.actor, channel_id=channel_id, host_team_id=who.host_team_id, uow=deps.uow()
+        )
+    except DomainError:
+        return None
+    return partner.id

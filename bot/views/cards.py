@@ -53,7 +53,7 @@ from domain.ownership import (
     live_counts,
 )
 from domain.partner import Partner
-from domain.policy import ProgramPolicy
+from domain.policy import PARTNERS_SEE_OWN_ONLY, PrivacyPolicy, ProgramPolicy
 from domain.registration import Registration, RegistrationStatus, format_reference
 
 _AWAITING_DESK = frozenset({RegistrationStatus.submitted, RegistrationStatus.under_review})
@@ -130,7 +130,8 @@ def _facts(registration: Registration) -> SectionBlock:
 
 
 OVERLAP_LINE = "In review: this may overlap an existing claim."
-"""All a partner ever learns about a conflict check that found something (never whose claim)."""
+"""All a partner may learn about a conflict check that found something, and only when the
+policy lets partners see overlaps (never whose claim)."""
 
 
 def build_partner_card(
@@ -139,16 +140,18 @@ def build_partner_card(
     *,
     program: ProgramPolicy,
     overlap: bool = False,
+    privacy: PrivacyPolicy = PARTNERS_SEE_OWN_ONLY,
 ) -> Message:
     """The status card in the shared channel: this registration only, the desk stays anonymous.
 
-    `overlap`: the conflict check found another claim. While the desk reviews, the card says
-    so in one neutral line; it never names the other claim, its owner, amount or dates."""
+    `overlap`: the conflict check found another claim. By default the card reads the same
+    either way; when `privacy` lets partners see overlaps, it says so in one neutral line while
+    the desk reviews, and never names the other claim, its owner, amount or dates."""
     status = registration.status
     blocks: list[SlackBlock] = [_header(registration), _facts(registration)]
     if status in _AWAITING_DESK:
         due = slack_date(registration.decision_due_at, _DUE)
-        if overlap:
+        if overlap and privacy.partners_see_overlaps:
             blocks.append(_section(f":mag: {OVERLAP_LINE}"))
         blocks.append(_section(f"The desk will decide by {due}."))
     elif status is RegistrationStatus.info_requested:

@@ -36,6 +36,7 @@ from bot.views.common import (
     escape_fit,
     fold,
     quote_fit,
+    slack_date,
     truncate,
 )
 from bot.views.render import render
@@ -59,6 +60,10 @@ CLOSE_DATE_YEARS = 2
 AMOUNT_EXAMPLES = "84500, 84,500, $84,500 or 84.5k"
 PRECHECK_CLEAR = "No existing claim found."
 PRECHECK_OVERLAP = "This may overlap an existing claim; the desk will review it."
+PRECHECK_NONE_OWN = "You have no registration of this customer yet."
+"""What a partner hears when it holds no registration of the customer, whoever else may."""
+PRECHECK_OWN_LISTED = 3
+"""At most this many of the partner's own registrations are listed, newest first."""
 PRECHECKED_INPUTS = (Block.company, Block.website)
 """The inputs that dispatch a pre-check when the user presses Enter in them."""
 _VIEW_FIELDS = (
@@ -384,22 +389,58 @@ def precheck_ref(values: Mapping[str, Any]) -> CompanyRef | None:
     )
 
 
+def picked_partner(values: Mapping[str, Any]) -> int | None:
+    """The partner staff picked in the form so far (None: no picker, or nothing picked)."""
+    picked = _selected(values, Block.partner)
+    return int(picked) if picked is not None and picked.isdigit() else None
+
+
 def build_precheck_block(result: PrecheckResult) -> ContextBlock:
-    """The line under the website: the same words whoever holds a claim (another partner,
-    the direct team, or the partner itself), and what was checked, as plain text."""
-    verdict = (
-        f":warning: {PRECHECK_OVERLAP}"
-        if result.may_overlap
-        else f":white_check_mark: {PRECHECK_CLEAR}"
-    )
+    """The line under the website: the partner's own registrations of the customer, and,
+    for those allowed to know, whether another claim may overlap, in the same words whoever
+    holds it (another partner or the direct team); what was checked, as plain text."""
     checked = " · ".join(x for x in (result.checked.name, result.checked.domain) if x)
     return ContextBlock(
         block_id=Block.precheck,
         elements=[
-            MarkdownTextObject(text=verdict),
+            MarkdownTextObject(text=_precheck_verdict(result)),
             PlainTextObject(text=truncate(f"Checked: {checked}", 500), emoji=False),
         ],
     )
+
+
+def _precheck_verdict(result: PrecheckResult) -> str:
+    lines = []
+    if result.own:
+        lines.append(f":information_source: {_own_registrations(result)}")
+    elif result.others_may_overlap is None:
+        lines.append(f":information_source: {PRECHECK_NONE_OWN}")
+    if result.others_may_overlap:
+        lines.append(f":warning: {PRECHECK_OVERLAP}")
+    elif result.others_may_overlap is False and not result.own:
+        lines.append(f":white_check_mark: {PRECHECK_CLEAR}")
+    return "\n".join(lines)
+
+
+def _own_registrations(result: PrecheckResult) -> str:
+    """`You registered this customer on <date>: NW-0004, in review.` (staff read the
+    partner's name instead of "You"); several are listed newest first."""
+    partner = result.partner
+    who = escape_fit(partner.name, 200) if result.staff and partner is not None else "You"
+    own = result.own
+    if len(own) == 1:
+        [only] = own
+        return (
+            f"{who} registered this customer on {slack_date(only.created_at)}: "
+            f"{only.reference}, {only.status.label.lower()}."
+        )
+    listed = "; ".join(
+        f"{r.reference} on {slack_date(r.created_at)}, {r.status.label.lower()}"
+        for r in own[:PRECHECK_OWN_LISTED]
+    )
+    more = len(own) - PRECHECK_OWN_LISTED
+    and_more = f"; and {more} more" if more > 0 else ""
+    return f"{who} registered this customer {len(own)} times: {listed}{and_more}."
 
 
 def has_precheck(view: Mapping[str, Any]) -> bool:

@@ -24,7 +24,7 @@ from bot.outbox import OutboxTuning, OutboxWorker
 from bot.settings import Settings
 from bot.views.common import FormContext, RegistrationRef
 from domain.partner import Partner
-from domain.policy import DeskPolicy, ProgramPolicy
+from domain.policy import DeskPolicy, PrivacyPolicy, ProgramPolicy
 from domain.registration import Registration
 from domain.services import LinkPartner, get_registration, link_partner
 from storage.migrate import upgrade
@@ -359,9 +359,23 @@ async def running_dibs(
 
 
 @pytest.fixture
-def desk_config() -> DibsConfig:
-    """The policy the `world` runs with; override this fixture to change it."""
-    return dibs_config()
+def desk_config(request: pytest.FixtureRequest) -> DibsConfig:
+    """The policy the `world` runs with; override this fixture to change it, or parametrize
+    it indirectly with a DibsConfig (see `SEE_OVERLAPS`)."""
+    config: DibsConfig = getattr(request, "param", None) or dibs_config()
+    return config
+
+
+def seeing_overlaps(config: DibsConfig | None = None) -> DibsConfig:
+    """`config` with `[privacy] partners_see_overlaps = true`."""
+    privacy = PrivacyPolicy(partners_see_overlaps=True)
+    return (config or dibs_config()).model_copy(update={"privacy": privacy})
+
+
+SEE_OVERLAPS = pytest.mark.parametrize(
+    "desk_config", [seeing_overlaps()], indirect=True, ids=["partners see overlaps"]
+)
+"""Run a test with the policy switch that tells partners, neutrally, of other claims."""
 
 
 @pytest.fixture

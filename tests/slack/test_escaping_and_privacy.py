@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from bot.ids import Action, Block, Callback
-from bot.views.common import RegistrationRef
+from bot.views.cards import OVERLAP_LINE, build_partner_card
+from bot.views.common import Message, RegistrationRef
 from domain.amounts import format_amount
+from domain.crm import Account
 from domain.registration import RegistrationStatus
 from tests.slack import payloads as p
 from tests.slack.conftest import (
     ACME_CHANNEL,
     DESK,
     GLOBEX_CHANNEL,
+    SEE_OVERLAPS,
     World,
     form_values,
     text_of,
@@ -309,3 +314,73 @@ async def test_the_desks_question_is_escaped_where_the_partner_reads_it(world: W
     assert_escaped(notice, "partner notice")
     assert_escaped(forms[-1].params["view"], "provide-info form")
     assert_escaped(await world.card(DESK), "review card")
+
+
+# --- partners learn only about their own claims ----------------------------------------------
+
+
+async def nobody_else(world: World) -> str:
+    await world.link_globex()  # linked, and holding nothing
+    return ":white_check_mark: *Conflict check:* no existing claim found"
+
+
+async def another_partner(world: World) -> str:
+    await world.link_globex()
+    await world.register(p.OTHER_PARTNER_REP, channel_id=GLOBEX_CHANNEL, amount="31415")
+    await world.delivered()
+    return ":warning: *Conflict check:* 1 conflict"
+
+
+async def a_direct_customer(world: World) -> str:
+    account = Account("0011ACCT", "Initech", domain="initech.com", is_customer=True)
+    async with world.deps.uow() as uow:
+        await uow.crm.upsert_accounts([account])
+        await uow.commit()
+    return ":warning: *Conflict check:* 1 conflict"
+
+
+Holder = Callable[[World], Awaitable[str]]
+HOLDERS = pytest.mark.parametrize(
+    "holder",
+    [nobody_else, another_partner, a_direct_customer],
+    ids=["nobody else", "another partner", "a direct customer"],
+)
+
+
+async def acme_registers_initech(world: World, holder: Holder) -> tuple[dict[str, Any], Message]:
+    """Whoever `holder` makes hold Initech, Acme registers it: its card as shown in the
+    channel, and the card as it reads for a registration that overlaps nothing."""
+    desk_line = await holder(world)
+    await world.register()
+    await world.delivered()
+    registration = await world.registration(await world.registration_count())
+    assert desk_line in text_of(await world.card(DESK, registration.reference))  # it is real
+    assert world.acme is not None
+    alone = build_partner_card(registration, world.acme, program=world.deps.config.program)
+    return await world.card(ACME_CHANNEL, registration.reference), alone
+
+
+@HOLDERS
+async def test_by_default_the_card_reads_the_same_whoever_else_holds_the_customer(
+    world: World, holder: Holder
+) -> None:
+    card, alone = await acme_registers_initech(world, holder)
+
+    assert (card["text"], card["blocks"]) == (alone.text, alone.block_dicts())
+    assert "overlap" not in text_of(card)
+
+
+@SEE_OVERLAPS
+@HOLDERS
+async def test_when_partners_see_overlaps_the_card_says_so_in_one_neutral_line(
+    world: World, holder: Holder
+) -> None:
+    card, alone = await acme_registers_initech(world, holder)
+
+    added = [b for b in card["blocks"] if b not in alone.block_dicts()]
+    if holder is nobody_else:
+        assert added == []
+    else:
+        assert [b["text"]["text"] for b in added] == [f":mag: {OVERLAP_LINE}"]
+    for secret in ("Globex", "31,415", "0011ACCT"):
+        assert secret not in text_of(card)

@@ -103,9 +103,10 @@ async def test_the_evidence_goes_under_the_review_card_and_loops_in_the_claim_ho
     assert f"<@{MANAGER}>" in head["text"]
     assert_valid_message_dict(head)
 
-    # The partners: one neutral line on the card, nothing about the other side anywhere.
+    # The partners: nothing about the other side anywhere, not even that it exists.
     acme_card = text_of(await world.card(ACME_CHANNEL, "DR-0002"))
-    assert "In review: this may overlap an existing claim." in acme_card
+    assert "The desk will decide by" in acme_card
+    assert "overlap" not in acme_card
     acme_side = world.fake.all_text_sent_to(ACME_CHANNEL)
     for secret in ("Globex", "DR-0001", "120,000", "U0DORA", MANAGER, "0011ACCT", "onflict"):
         assert secret not in acme_side, secret

@@ -297,6 +297,13 @@ def assert_private(shown: list[Shown], secrets: Mapping[str, tuple[str, ...]]) -
         pytest.fail(f"{len(leaks)} leak(s):\n\n" + "\n\n".join(leaks), pytrace=False)
 
 
+def assert_no_overlap_hint(shown: list[Shown]) -> None:
+    """By default (`[privacy] partners_see_overlaps` off) no partner is told, on its card or
+    in the pre-check, that another claim may overlap: not whose, not even that one exists."""
+    for item in shown:
+        assert "may overlap" not in item.text, f"{item.party} was told of an overlap: {item.how}"
+
+
 def assert_covers(shown: list[Shown], party: str, *kinds: str) -> None:
     """The guard looked at real traffic: `party` was shown each kind of thing."""
     hows = [item.how for item in shown if item.party == party]
@@ -415,6 +422,7 @@ async def test_two_partners_on_the_same_customer_never_see_each_other(
     assert_covers(shown, ACME, *EVERY_KIND)
     assert_covers(shown, GLOBEX, *EVERY_KIND)
     assert_private(shown, with_references(acme=("DR-0001", "DR-0003"), globex=("DR-0002",)))
+    assert_no_overlap_hint(shown)
     desk = world.fake.all_text_sent_to(DESK)
     for name in ("Acme Resellers", "Globex Corporation", "DR-0001", "DR-0002", "31,415"):
         assert name in desk, f"the desk should see {name!r}: the secrets are real"
@@ -488,6 +496,7 @@ async def test_a_partner_never_sees_the_direct_owner_or_account(
     shown = shown_to_partners(world, witness)
     assert_covers(shown, ACME, *EVERY_KIND)
     assert_private(shown, with_references(acme=("DR-0001", "DR-0002"), globex=("DR-0003",)))
+    assert_no_overlap_hint(shown)
     desk = world.fake.all_text_sent_to(DESK)
     for secret in (f"<@{OWNER_ID}>", "0011HOOLI", "Hooli Holdings"):
         assert secret in desk, f"the desk should see {secret!r}: the secrets are real"

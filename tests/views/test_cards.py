@@ -28,7 +28,7 @@ from domain.adjudication import (
 from domain.matching import Strength
 from domain.messages import ROLE_WORKING, Notice
 from domain.ownership import OwnershipRule, Resolution, StoredFinding
-from domain.policy import ProgramPolicy
+from domain.policy import PrivacyPolicy, ProgramPolicy
 from domain.registration import (
     AuditEvent,
     Registration,
@@ -47,6 +47,7 @@ from tests.builders import (
 from tests.views.blockkit import all_text, assert_valid_message
 
 PROGRAM = ProgramPolicy(products=("Analytics", "Edge"))
+SHOWN = PrivacyPolicy(partners_see_overlaps=True)
 HOSTILE = "<!channel> & <http://evil|x>"
 ESCAPED = "&lt;!channel&gt; &amp; &lt;http://evil|x&gt;"
 APPROVER = Actor(team_id=HOST_TEAM, user_id="U0APPROVER")
@@ -108,8 +109,8 @@ class TestLauncher:
 
 
 class TestPartnerCard:
-    def card(self, registration: Registration) -> list[dict[str, Any]]:
-        message = build_partner_card(registration, a_partner(), program=PROGRAM)
+    def card(self, registration: Registration, **kwargs: Any) -> list[dict[str, Any]]:
+        message = build_partner_card(registration, a_partner(), program=PROGRAM, **kwargs)
         return assert_valid_message(message)
 
     @pytest.mark.parametrize("status", list(RegistrationStatus))
@@ -177,13 +178,34 @@ class TestPartnerCard:
         self.card(maximal())
         self.card(decided(Status.rejected, decision_note="&" * 3000))
 
+    @pytest.mark.parametrize("status", list(RegistrationStatus))
+    def test_by_default_it_reads_the_same_whatever_the_check_found(
+        self, status: RegistrationStatus
+    ) -> None:
+        registration = decided(status)
+        plain = build_partner_card(registration, a_partner(), program=PROGRAM)
+        flagged = build_partner_card(registration, a_partner(), program=PROGRAM, overlap=True)
+        assert flagged == plain
+        assert "overlap" not in all_text(assert_valid_message(flagged)) + flagged.text
+
     @pytest.mark.parametrize("status", [Status.submitted, Status.under_review])
-    def test_in_review_with_findings_it_says_the_neutral_line_and_nothing_more(
+    def test_by_default_in_review_it_says_only_when_the_desk_will_decide(
+        self, status: RegistrationStatus
+    ) -> None:
+        blocks = self.card(a_registration(status=status), overlap=True)
+        sections = [all_text(b) for b in blocks if b["type"] == "section"]
+        assert len(sections) == 2  # the facts, then the decision's due date
+        assert sections[1].startswith("The desk will decide by <!date^")
+
+    @pytest.mark.parametrize("status", [Status.submitted, Status.under_review])
+    def test_when_partners_see_overlaps_it_says_the_neutral_line_and_nothing_more(
         self, status: RegistrationStatus
     ) -> None:
         registration = a_registration(status=status)
-        plain = build_partner_card(registration, a_partner(), program=PROGRAM)
-        flagged = build_partner_card(registration, a_partner(), program=PROGRAM, overlap=True)
+        plain = build_partner_card(registration, a_partner(), program=PROGRAM, privacy=SHOWN)
+        flagged = build_partner_card(
+            registration, a_partner(), program=PROGRAM, overlap=True, privacy=SHOWN
+        )
         blocks = assert_valid_message(flagged)
         assert OVERLAP_LINE == "In review: this may overlap an existing claim."
         assert f":mag: {OVERLAP_LINE}" in all_text(blocks)
@@ -191,13 +213,16 @@ class TestPartnerCard:
         assert [all_text(b) for b in added] == [f":mag: {OVERLAP_LINE}\nmrkdwn\nsection"]
         assert flagged.text == plain.text
         assert "onflict" not in all_text(blocks) + flagged.text
+        assert plain == build_partner_card(registration, a_partner(), program=PROGRAM)
 
     @pytest.mark.parametrize(
         "status",
         [s for s in RegistrationStatus if s not in {Status.submitted, Status.under_review}],
     )
     def test_once_out_of_review_the_overlap_line_goes(self, status: RegistrationStatus) -> None:
-        message = build_partner_card(decided(status), a_partner(), program=PROGRAM, overlap=True)
+        message = build_partner_card(
+            decided(status), a_partner(), program=PROGRAM, overlap=True, privacy=SHOWN
+        )
         assert "overlap" not in all_text(assert_valid_message(message))
 
 

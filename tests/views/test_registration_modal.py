@@ -13,6 +13,7 @@ from bot.ids import Block, Callback
 from bot.views.common import FormContext
 from bot.views.registration_modal import (
     PRECHECK_CLEAR,
+    PRECHECK_NONE_OWN,
     PRECHECK_OVERLAP,
     RegistrationForm,
     build_message_modal,
@@ -26,7 +27,7 @@ from bot.views.registration_modal import (
 from domain.checks import PrecheckResult
 from domain.matching import CompanyRef
 from domain.policy import ProgramPolicy
-from domain.registration import DealStage
+from domain.registration import DealStage, RegistrationStatus
 from tests.builders import NOW, a_partner, a_registration, some_details
 from tests.views.blockkit import all_text, assert_valid_view, state_values
 
@@ -34,6 +35,7 @@ PROGRAM = ProgramPolicy(currency="USD", products=("Analytics", "Edge", "Support"
 CONTEXT = FormContext(channel_id="C0PARTNER", partner_id=7)
 HOSTILE = "<!channel> & <http://evil|x>"
 MAX_FIELDS = 12
+Status = RegistrationStatus
 
 
 def _modal(**kwargs: Any) -> dict[str, Any]:
@@ -80,7 +82,10 @@ class TestBuild:
             prefill=some_details(),
             info_request="Who signs?",
             precheck=PrecheckResult(
-                checked=CompanyRef("Acme", domain="acme.com"), may_overlap=True
+                checked=CompanyRef("Acme", domain="acme.com"),
+                partner=a_partner(),
+                own=tuple(a_registration(id=n) for n in range(1, 6)),
+                others_may_overlap=True,
             ),
         )
         assert len(_inputs(view)) <= MAX_FIELDS
@@ -318,8 +323,22 @@ class TestOtherModals:
 
 
 ACME = CompanyRef("Acme Corp", domain="acme.com", country="US")
-OVERLAP = PrecheckResult(checked=ACME, may_overlap=True)
-CLEAR = PrecheckResult(checked=ACME, may_overlap=False)
+NONE_OWN = PrecheckResult(checked=ACME, partner=a_partner())
+"""What a partner sees by default when it holds no registration of the customer."""
+OVERLAP = PrecheckResult(checked=ACME, partner=a_partner(), others_may_overlap=True)
+CLEAR = PrecheckResult(checked=ACME, partner=a_partner(), others_may_overlap=False)
+"""What a partner sees when the policy lets partners see overlaps (and what staff see)."""
+DAY = timedelta(days=1)
+
+
+def _verdict(result: PrecheckResult) -> str:
+    [line] = [b for b in _modal(precheck=result)["blocks"] if b.get("block_id") == Block.precheck]
+    text: str = line["elements"][0]["text"]
+    return text
+
+
+def _date(moment: datetime) -> str:
+    return f"<!date^{int(moment.timestamp())}^{{date_short}}|{moment:%Y-%m-%d}>"
 
 
 def _block_ids(view: dict[str, Any]) -> list[str]:
@@ -360,7 +379,8 @@ class TestPrecheckLine:
         assert not has_precheck(view)
 
     @pytest.mark.parametrize(
-        ("result", "words"), [(OVERLAP, PRECHECK_OVERLAP), (CLEAR, PRECHECK_CLEAR)]
+        ("result", "words"),
+        [(NONE_OWN, PRECHECK_NONE_OWN), (OVERLAP, PRECHECK_OVERLAP), (CLEAR, PRECHECK_CLEAR)],
     )
     def test_the_line_sits_under_the_website_and_says_only_that(
         self, result: PrecheckResult, words: str
@@ -386,7 +406,7 @@ class TestPrecheckLine:
 
     def test_the_line_stays_within_limits_with_maximal_input(self) -> None:
         hostile = CompanyRef("<!channel> &" * 18 + "x" * 20, domain="a" * 63 + ".example" * 24)
-        result = PrecheckResult(checked=hostile, may_overlap=True)
+        result = PrecheckResult(checked=hostile, partner=a_partner(), others_may_overlap=True)
         details = some_details(company="c" * 200, notes="&" * 3000)
         view = _modal(prefill=details, precheck=result, info_request="<" * 3000)
         [line] = [b for b in view["blocks"] if b.get("block_id") == Block.precheck]
@@ -415,6 +435,87 @@ class TestPrecheckLine:
         removed = with_precheck(_as_slack_sends_it(form), None)
         assert not has_precheck(removed)
         assert removed["blocks"] == _modal()["blocks"]
+
+
+class TestPrecheckOwnRegistrations:
+    def test_by_default_a_partner_without_one_reads_one_constant_line(self) -> None:
+        assert _verdict(NONE_OWN) == f":information_source: {PRECHECK_NONE_OWN}"
+        assert PRECHECK_NONE_OWN == "You have no registration of this customer yet."
+
+    def test_one_earlier_registration_is_named_with_its_date_and_status(self) -> None:
+        earlier = a_registration(id=4, created_at=NOW - 2 * DAY)
+        result = PrecheckResult(checked=ACME, partner=a_partner(), own=(earlier,))
+
+        assert _verdict(result) == (
+            f":information_source: You registered this customer on {_date(NOW - 2 * DAY)}: "
+            f"{earlier.reference}, in review."
+        )
+
+    def test_several_are_listed_up_to_three_and_the_rest_counted(self) -> None:
+        own = tuple(  # newest first, as the use case gives them
+            a_registration(id=n, created_at=NOW - (5 - n) * DAY, status=status)
+            for n, status in zip(
+                range(5, 0, -1),
+                [Status.approved, Status.info_requested, Status.submitted, Status.under_review] * 2,
+                strict=False,
+            )
+        )
+        result = PrecheckResult(checked=ACME, partner=a_partner(), own=own)
+
+        assert _verdict(result) == (
+            ":information_source: You registered this customer 5 times: "
+            f"{own[0].reference} on {_date(NOW)}, approved; "
+            f"{own[1].reference} on {_date(NOW - DAY)}, info requested; "
+            f"{own[2].reference} on {_date(NOW - 2 * DAY)}, submitted; and 2 more."
+        )
+
+    def test_two_are_listed_without_more(self) -> None:
+        own = (a_registration(id=2), a_registration(id=1))
+        result = PrecheckResult(checked=ACME, partner=a_partner(), own=own)
+
+        verdict = _verdict(result)
+        assert "2 times: " in verdict
+        assert verdict.endswith(f"{own[1].reference} on {_date(NOW)}, in review.")
+        assert "more" not in verdict
+
+    def test_when_partners_see_overlaps_its_own_and_the_overlap_both_show(self) -> None:
+        own = (a_registration(id=4),)
+        result = PrecheckResult(checked=ACME, partner=a_partner(), own=own, others_may_overlap=True)
+
+        lines = _verdict(result).split("\n")
+        assert lines[0].startswith(":information_source: You registered this customer on ")
+        assert lines[1:] == [f":warning: {PRECHECK_OVERLAP}"]
+
+    def test_its_own_registration_alone_is_not_called_clear(self) -> None:
+        own = (a_registration(id=4),)
+        result = PrecheckResult(
+            checked=ACME, partner=a_partner(), own=own, others_may_overlap=False
+        )
+
+        verdict = _verdict(result)
+        assert verdict.startswith(":information_source: You registered this customer on ")
+        assert PRECHECK_CLEAR not in verdict
+        assert "\n" not in verdict
+
+    def test_staff_read_the_picked_partners_name_escaped(self) -> None:
+        partner = a_partner(name=HOSTILE)
+        own = (a_registration(id=4),)
+        result = PrecheckResult(
+            checked=ACME, partner=partner, own=own, others_may_overlap=False, staff=True
+        )
+
+        verdict = _verdict(result)
+        assert verdict.startswith(
+            ":information_source: &lt;!channel&gt; &amp; &lt;http://evil|x&gt; registered "
+            "this customer on "
+        )
+        assert "You" not in verdict
+
+    def test_staff_without_a_partner_read_the_line_as_before(self) -> None:
+        for others, line in ((True, f":warning: {PRECHECK_OVERLAP}"), (False, PRECHECK_CLEAR)):
+            result = PrecheckResult(checked=ACME, others_may_overlap=others, staff=True)
+            assert line in _verdict(result)
+            assert "registration" not in _verdict(result)
 
 
 class TestPrecheckRef:
