@@ -145,6 +145,7 @@ async def serve_app(pipe: Connection, database_url: str | None) -> dict[str, Any
             LinkPartner("Acme Resellers", "Gold", ACME_CHANNEL, p.PARTNER_REP.team_id),
             uow=deps.uow(),
             now=deps.clock(),
+            desk_channel_id=deps.config.desk.channel_id,
         )
         server = TestServer(build_web_app(deps), host="127.0.0.1")
         await server.start_server()

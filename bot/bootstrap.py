@@ -12,6 +12,7 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import DibsConfig, load_config
+from bot.desk_channel import DeskWatch
 from bot.settings import Settings, SettingsError
 from domain.company_aliases import RulesSnapshot, current_rules
 from domain.conflicts import ConflictRules
@@ -45,6 +46,8 @@ class Deps:
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     rules_max_age: float = RULES_MAX_AGE
     """Seconds the admins' aliases are trusted before `refresh_rules` asks the database."""
+    desk_watch: DeskWatch = field(default_factory=DeskWatch)
+    """Whether the desk channel is internal, as this process last checked (bot/desk_channel)."""
     _http: aiohttp.ClientSession | None = None
     _rules: RulesSnapshot | None = None
     _rules_checked: float = float("-inf")

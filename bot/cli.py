@@ -21,7 +21,7 @@ from typing import IO, Any, TypeVar
 import click
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from bot.bootstrap import make_uow_factory, utc_now
+from bot.bootstrap import make_uow_factory, require_config, utc_now
 from bot.importing import import_group
 from bot.server import serve_forever
 from bot.settings import Settings, SettingsError, get_settings
@@ -148,7 +148,9 @@ def partners_add(  # click passes every option by name
     enterprise_id: str | None,
     manager_id: str | None,
 ) -> None:
-    """Link a partner to its shared channel; the running bot posts the launcher there."""
+    """Link a partner to its shared channel; the running bot posts the launcher there.
+
+    Reads the policy file (DIBS_CONFIG or dibs.toml): the desk channel is never linked."""
     _check_id(channel_id, "--channel", "CG")
     if team_id:
         _check_id(team_id, "--slack-team", "T")
@@ -166,8 +168,9 @@ def partners_add(  # click passes every option by name
     )
 
     async def run() -> Any:
+        desk = require_config(_settings()).desk  # the desk channel is never a partner's
         async with _storage() as (uow, now):
-            return await link_partner(cmd, uow=uow(), now=now())
+            return await link_partner(cmd, uow=uow(), now=now(), desk_channel_id=desk.channel_id)
 
     partner = _run(run)
     manager = f", channel manager {partner.manager_user_id}" if partner.manager_user_id else ""

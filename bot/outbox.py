@@ -5,7 +5,8 @@ a card is posted before replies go into its thread), loads what they show in one
 transaction, calls Slack for all of them concurrently, and records every result in one
 more. Rate limits honour Retry-After; other transient failures back off exponentially;
 permanent ones are set aside for the operator. A crash or a Slack outage loses nothing:
-leased messages become due again when the lease runs out.
+leased messages become due again when the lease runs out. Messages for the desk channel wait
+while it is not known to be internal (bot/desk_channel.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import Deps
+from bot.desk_channel import DeskCheck, DeskState
 from bot.owners import OwnerResolver
 from bot.views.cards import (
     build_direct_notice,
@@ -75,6 +77,8 @@ CARDS = {
     MessageKind.evidence: MessageKind.review_card,
 }
 """The card a message lives on or under (notices and evidence go in its thread)."""
+DESK_SIDE = frozenset(kind for kind, card in CARDS.items() if card is MessageKind.review_card)
+"""Messages that go to the desk channel: held while it is not known to be internal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +88,10 @@ class OutboxTuning:
     poll_seconds: float = 1.0
     first_backoff_seconds: float = 2.0
     max_backoff_seconds: float = 300.0
+    desk_check_seconds: float = 60.0
+    """How long a check that the desk channel is internal (or shared) is trusted."""
+    desk_hold_seconds: float = 300.0
+    """How often desk-side messages held for a shared desk channel are tried again."""
 
 
 class Undeliverable(Exception):
@@ -165,13 +173,46 @@ class OutboxWorker:
             await uow.commit()
         if not entries:
             return 0
-        snapshot = await self._load(entries)
+        desk = await self._desk_hold(entries)
+        held = [self._held(e, desk) for e in entries if desk and e.message.kind in DESK_SIDE]
+        sending = [e for e in entries if not desk or e.message.kind not in DESK_SIDE]
+        snapshot = await self._load(sending)
         # return_exceptions: a cancelled worker still waits for every delivery in flight.
         outcomes = await asyncio.gather(
-            *(self._attempt(entry, snapshot) for entry in entries), return_exceptions=True
+            *(self._attempt(entry, snapshot) for entry in sending), return_exceptions=True
         )
-        await self._record([o for o in outcomes if isinstance(o, Result)])
+        await self._record([o for o in outcomes if isinstance(o, Result)] + held)
         return len(entries)
+
+    async def _desk_hold(self, entries: list[OutboxEntry]) -> DeskCheck | None:
+        """Why the batch's desk-side messages must wait (the desk channel is shared with
+        another organisation, or cannot be checked), or None to deliver everything."""
+        if not any(entry.message.kind in DESK_SIDE for entry in entries):
+            return None
+        check = await self._deps.desk_watch.current(
+            self._client,
+            self._deps.config.desk,
+            now=self._deps.clock(),
+            max_age=timedelta(seconds=self._tuning.desk_check_seconds),
+        )
+        return None if check.state is DeskState.internal else check
+
+    def _held(self, entry: OutboxEntry, desk: DeskCheck) -> Result:
+        """A desk-side message kept queued: nothing is lost, it goes out once the desk
+        channel is known to be internal."""
+        channel = self._deps.config.desk.channel_id
+        if desk.state is DeskState.shared:
+            return Result(
+                entry,
+                retry_in=self._tuning.desk_hold_seconds,
+                error=f"held: the desk channel {channel} is shared with another organisation",
+            )
+        return Result(
+            entry,
+            retry_in=self._backoff(entry),
+            error=f"held: cannot check whether the desk channel {channel} is shared "
+            f"({desk.problem})",
+        )
 
     async def _load(self, entries: list[OutboxEntry]) -> Snapshot:
         registration_ids = {e.message.registration_id for e in entries} - {None}

@@ -10,8 +10,9 @@ import signal
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from bot.app import build_app, build_web_app, health_app
+from bot.app import build_app, build_web_app, health_app, make_client
 from bot.bootstrap import bootstrap, require_config
+from bot.desk_channel import require_internal_desk
 from bot.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -30,13 +31,19 @@ def tune_gc() -> None:
 
 
 async def serve_forever(settings: Settings, *, host: str, port: int) -> None:
-    """Validate settings, then serve until SIGINT/SIGTERM; in-flight work drains on the way out."""
+    """Validate settings and refuse a desk channel shared with another organisation, then
+    serve until SIGINT/SIGTERM; in-flight work drains on the way out."""
     config = require_config(settings)
     settings.bot_token()
     app_token = settings.app_token()
     if app_token is None:
         settings.signing_secret()
     deps = bootstrap(settings, config)
+    try:
+        await require_internal_desk(make_client(deps), config.desk.channel_id)
+    except BaseException:
+        await deps.close()
+        raise
     bolt = build_app(deps, socket_mode=app_token is not None)
     tune_gc()
     if app_token is None:

@@ -127,9 +127,20 @@ class LinkPartner:
     manager_user_id: str | None = None
 
 
-async def link_partner(cmd: LinkPartner, *, uow: UnitOfWork, now: datetime) -> Partner:
+DESK_NOT_A_PARTNER = (
+    "That is the deal-desk channel ([desk] channel): it stays internal and is never linked to "
+    "a partner. Link the partner's own shared channel."
+)
+
+
+async def link_partner(
+    cmd: LinkPartner, *, uow: UnitOfWork, now: datetime, desk_channel_id: str
+) -> Partner:
     """Link a partner organisation to its shared channel (or update the link) and queue the
-    launcher message there."""
+    launcher message there. Never the desk channel (`desk_channel_id`): partners would read
+    the review cards and conflict evidence posted there."""
+    if cmd.channel_id == desk_channel_id:
+        raise NotAllowed(DESK_NOT_A_PARTNER)
     name, tier = cmd.name.strip(), cmd.tier.strip()
     if not name:
         raise InvalidInput("Give the partner a name.", field="name")

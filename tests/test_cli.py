@@ -11,6 +11,7 @@ import csv
 import io
 import logging
 import shutil
+import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -40,6 +41,9 @@ from storage.uow import uow_factory
 from tests.builders import HOST_TEAM, NOW, some_details
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_POLICY = ROOT / "dibs.example.toml"
+DESK = tomllib.loads(EXAMPLE_POLICY.read_text(encoding="utf-8"))["desk"]["channel"]
+"""The desk channel of the policy file `migrated` puts in the working directory."""
 ENV_NAMES = (
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
@@ -106,7 +110,9 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
 
 @pytest.fixture
 def migrated(cli: Cli) -> Cli:
+    """A database upgraded to head, and the example policy file as ./dibs.toml."""
     cli.ok("db", "upgrade")
+    shutil.copy(EXAMPLE_POLICY, cli.folder / "dibs.toml")
     return cli
 
 
@@ -151,6 +157,7 @@ def submit_and_approve(url: str) -> None:
                 LinkPartner(name="Acme", tier="Gold", channel_id="C0ACME", slack_team_id="T0ACME"),
                 uow=new_uow(),
                 now=NOW,
+                desk_channel_id=DESK,
             )
             outcome = await submit_registration(
                 SubmitRegistration(details=some_details(), by=REP, channel_id="C0ACME"),
@@ -313,6 +320,41 @@ class TestPartnersAdd:
         result = migrated("partners", "add", "  ", "--tier", "Gold", "--channel", "C0ACME")
 
         assert one_error_line(result) == "dibs: error: Give the partner a name."
+
+    def test_the_desk_channel_is_refused_in_one_line_and_links_nothing(self, migrated: Cli) -> None:
+        result = migrated("partners", "add", "Acme", "--tier", "Gold", "--channel", DESK)
+
+        line = one_error_line(result)
+        assert line.startswith("dibs: error: That is the deal-desk channel ([desk] channel)")
+        assert migrated.ok("partners", "list").stdout.startswith("no partners yet")
+        assert launchers_owed(migrated.url) == []
+
+    def test_the_desk_channel_named_by_dibs_config_is_refused(self, migrated: Cli) -> None:
+        policy = migrated.folder / "policy.toml"
+        policy.write_text(
+            EXAMPLE_POLICY.read_text(encoding="utf-8").replace(DESK, "G0PRIVATEDESK"),
+            encoding="utf-8",
+        )
+        migrated.setenv("DIBS_CONFIG", str(policy))
+
+        refused = migrated(
+            "partners", "add", "Acme", "--tier", "Gold", "--channel", "G0PRIVATEDESK"
+        )
+        linked = migrated("partners", "add", "Acme", "--tier", "Gold", "--channel", DESK)
+
+        assert "deal-desk channel" in one_error_line(refused)
+        assert linked.exit_code == 0  # the example's desk channel is just a channel here
+
+    def test_without_a_policy_file_says_so_in_one_line_and_links_nothing(self, cli: Cli) -> None:
+        cli.ok("db", "upgrade")
+
+        result = cli("partners", "add", "Acme", "--tier", "Gold", "--channel", "C0ACME")
+
+        line = one_error_line(result)
+        assert line.startswith("dibs: error: no config file")
+        assert "DIBS_CONFIG" in line
+        assert "dibs.toml" in line
+        assert launchers_owed(cli.url) == []
 
 
 class TestPartnersList:
@@ -486,6 +528,7 @@ class TestCheck:
                     LinkPartner(name="Acme", tier="Gold", channel_id="C0ACME"),
                     uow=new_uow(),
                     now=NOW,
+                    desk_channel_id=DESK,
                 )
                 await submit_registration(
                     SubmitRegistration(details=some_details(), by=APPROVER, channel_id="C0ACME"),

@@ -20,7 +20,7 @@ EVENTS_URL = "https://dibs.example.com/slack/events"
 
 # Every bot event the app subscribes to; each one needs a listener, or Bolt answers 404 and
 # Slack keeps retrying (NOTES 2.2). The handler tests check their listeners against this set.
-HANDLED_EVENTS = {"app_home_opened"}
+HANDLED_EVENTS = {"app_home_opened", "channel_shared", "channel_unshared"}
 
 
 def _schema_path() -> Path:

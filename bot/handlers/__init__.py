@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.handlers import commands, conflicts, home, partner_actions, registration, review
+from bot.handlers import commands, conflicts, desk, home, partner_actions, registration, review
 
 
 def register_handlers(app: AsyncApp) -> None:
@@ -14,3 +14,4 @@ def register_handlers(app: AsyncApp) -> None:
     conflicts.register(app)
     commands.register(app)
     home.register(app)
+    desk.register(app)

@@ -177,6 +177,7 @@ async def submit_setup(
             LinkPartner(name=name, tier=tier, channel_id=channel_id, slack_team_id=team_id),
             uow=deps.uow(),
             now=deps.clock(),
+            desk_channel_id=deps.config.desk.channel_id,
         )
         deps.kick_outbox()
         await client.chat_postEphemeral(

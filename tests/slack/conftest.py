@@ -272,6 +272,7 @@ class World:
             ),
             uow=self.deps.uow(),
             now=self.deps.clock(),
+            desk_channel_id=DESK,
         )
         self.deps.kick_outbox()
         await self.delivered()
@@ -350,6 +351,7 @@ async def running_dibs(
                     ),
                     uow=deps.uow(),
                     now=deps.clock(),
+                    desk_channel_id=DESK,
                 )
                 deps.kick_outbox()
                 await world.delivered()  # the launcher is out before the test starts

@@ -478,6 +478,28 @@ def app_home_opened(
     return event
 
 
+def channel_shared(channel_id: str, team_id: str) -> JsonDict:
+    """The `channel_shared` event: another organisation (a `T…` or `E…` id) joined the channel."""
+    return {
+        "type": "channel_shared",
+        "connected_team_id": team_id,
+        "channel": channel_id,
+        "event_ts": f"{time.time():.6f}",
+    }
+
+
+def channel_unshared(channel_id: str, team_id: str, *, still_ext_shared: bool = False) -> JsonDict:
+    """The `channel_unshared` event: an organisation left; `is_ext_shared` says whether the
+    channel is still shared with another one."""
+    return {
+        "type": "channel_unshared",
+        "previously_connected_team_id": team_id,
+        "channel": channel_id,
+        "is_ext_shared": still_ext_shared,
+        "event_ts": f"{time.time():.6f}",
+    }
+
+
 def url_verification(challenge: str = "harness-challenge") -> JsonDict:
     """The request Slack sends when the Events request URL is saved."""
     return {"token": VERIFICATION_TOKEN, "challenge": challenge, "type": "url_verification"}

@@ -141,6 +141,7 @@ async def link_acme(settings: Settings) -> None:
             ),
             uow=deps.uow(),
             now=deps.clock(),
+            desk_channel_id=deps.config.desk.channel_id,
         )
     finally:
         await deps.close()
