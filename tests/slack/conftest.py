@@ -179,11 +179,13 @@ class World:
     async def card(
         self, channel_id: str, reference: str = "DR-0001", *, timeout: float = 5.0
     ) -> dict[str, Any]:
-        """The top-level bot message in a channel that shows `reference`, as it looks now."""
+        """The card of `reference` in a channel (a top-level bot message whose text starts
+        with it: other cards may name it too), as it looks now."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             for message in self.fake.messages_in(channel_id):
-                if not message.get("thread_ts") and reference in text_of(message):
+                text = str(message.get("text") or "")
+                if not message.get("thread_ts") and text.startswith(f"{reference} "):
                     return message
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"no card for {reference} in {channel_id}")
