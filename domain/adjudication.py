@@ -46,8 +46,8 @@ logger = logging.getLogger(__name__)
 
 REASON_LIMIT = 2000
 
-# What a partner that lost a resolution may still read (never who won or why).
-NEUTRAL_LOSS = "The desk reviewed an overlap with an existing claim on this customer."
+# What a partner that lost a resolution reads besides the closed-list reason: what it still
+# holds on the customer (never who won, why, or that another claim exists at all).
 STILL_OWN_EARLIER = "own_earlier"  # its own earlier registration, left as it was, holds
 STILL_OWN_OTHER = "own_other"  # another registration of its own holds (one the desk approved)
 STILL_NOTHING = "nothing"  # nothing is protected for it on this customer
@@ -342,7 +342,6 @@ class _Plan:
             reason=reason,
             action=self.action,
             detail=self.precedent,
-            note=NEUTRAL_LOSS,
         )
         self.lost.append((registration, was_approved))
         self._changed(registration, Notice.conflict_lost)

@@ -35,7 +35,6 @@ from bot.views.common import (
 )
 from domain.actor import Actor
 from domain.adjudication import (
-    NEUTRAL_LOSS,
     STILL_NOTHING,
     STILL_OWN_EARLIER,
     STILL_OWN_OTHER,
@@ -518,13 +517,11 @@ def _partner_conflict_notice(
     if still == STILL_PROTECTION_ENDED or registration.status is RegistrationStatus.cancelled:
         return (
             f":information_source: The desk has withdrawn its approval of {ref}. "
-            f"{NEUTRAL_LOSS} {_STILL[STILL_PROTECTION_ENDED]}"
+            f"{_STILL[STILL_PROTECTION_ENDED]}"
         )
     reason = registration.rejection_reason
     why = f": {reason.label}" if reason else ""
-    return (
-        f":information_source: {ref} was not approved{why}. {NEUTRAL_LOSS} {_STILL.get(still, '')}"
-    ).rstrip()
+    return f":information_source: {ref} was not approved{why}. {_STILL.get(still, '')}".rstrip()
 
 
 def _outcome(registration: Registration) -> str:

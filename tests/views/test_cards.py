@@ -19,7 +19,6 @@ from bot.views.cards import (
 from bot.views.common import RegistrationRef
 from domain.actor import SYSTEM, Actor
 from domain.adjudication import (
-    NEUTRAL_LOSS,
     STILL_NOTHING,
     STILL_OWN_EARLIER,
     STILL_OWN_OTHER,
@@ -467,7 +466,6 @@ def won(**overrides: Any) -> Registration:
 def lost(**overrides: Any) -> Registration:
     fields: dict[str, Any] = {
         "rejection_reason": RejectionReason.existing_customer,
-        "decision_note": NEUTRAL_LOSS,
     }
     return decided(Status.rejected, **fields | overrides)
 
@@ -507,7 +505,7 @@ class TestConflictNotices:
                             "to register other deals."),
             (STILL_OWN_EARLIER, "Your earlier registration for this customer stays as it is."),
             (STILL_OWN_OTHER, "Your other registration for this customer stands."),
-            ("", "on this customer."),
+            ("", "was not approved: Existing customer."),
         ],
     )  # fmt: skip
     def test_lost_gives_the_closed_list_reason_and_what_still_stands(
@@ -515,8 +513,9 @@ class TestConflictNotices:
     ) -> None:
         text = self.text(lost(), Notice.conflict_lost, "partner", still=still)
         assert text.startswith(
-            f":information_source: *DR-0001* was not approved: Existing customer. {NEUTRAL_LOSS}"
+            ":information_source: *DR-0001* was not approved: Existing customer."
         )
+        assert "overlap" not in text  # a reason from the closed list, nothing of another claim
         assert text.endswith(ending)
 
     def test_a_lost_approval_says_the_protection_ended(self) -> None:
@@ -526,7 +525,7 @@ class TestConflictNotices:
         )
         assert text == (
             ":information_source: The desk has withdrawn its approval of *DR-0001*. "
-            f"{NEUTRAL_LOSS} Your protection on this customer has ended."
+            "Your protection on this customer has ended."
         )
 
     def test_the_desk_hears_who_settled_what_and_why_in_the_subjects_thread(self) -> None:
