@@ -19,6 +19,7 @@ from domain.registration import RegistrationStatus
 from tests.slack import payloads as p
 from tests.slack.conftest import ACME_CHANNEL, DESK, GLOBEX_CHANNEL, World, text_of
 from tests.slack.moves import approve_through_case, evidence, reject
+from tests.slack.one_owner import approve_buttons
 
 DIRECT = Account(
     "0011INITECH", "Initech Corporation", domain="initech.com", owner_slack_id="U0DORA"
@@ -43,16 +44,6 @@ def choices(view: dict[str, Any]) -> list[str]:
     """The resolutions the choice offers, in order."""
     [choice] = [b for b in view["blocks"] if b.get("block_id") == Block.resolve_choice]
     return [option["value"] for option in choice["element"]["options"]]
-
-
-def approve_buttons(view_or_message: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        element
-        for block in view_or_message["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-        if element["action_id"] == Action.review_approve
-    ]
 
 
 async def click_approve(world: World, button: dict[str, Any], **where: Any) -> None:
