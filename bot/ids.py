@@ -62,6 +62,7 @@ class Block(StrEnum):
     info_question = "review-info-question"
     setup_name = "setup-partner-name"
     setup_tier = "setup-partner-tier"
+    setup_code = "setup-partner-code"
     resolve_reason = "conflict-resolve-reason"
     working_note = "conflict-working-note"
     working_link = "conflict-working-link"

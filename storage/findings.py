@@ -134,6 +134,7 @@ class SqlAlchemyFindingRepository:
         statement = (
             select(
                 r.id,
+                r.reference,
                 r.partner_id,
                 r.status,
                 r.created_at,

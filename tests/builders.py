@@ -18,13 +18,14 @@ HOST_TEAM = "T0HOST"
 
 
 def a_partner(**overrides: Any) -> Partner:
-    """A linked partner (id 7, Initech, Gold tier) in its shared channel."""
+    """A linked partner (id 7, Initech, code IN, Gold tier) in its shared channel."""
     fields: dict[str, Any] = {
         "id": 7,
         "name": "Initech",
         "tier": "Gold",
         "channel_id": "C0PARTNER",
         "slack_team_id": PARTNER_TEAM,
+        "code": "IN",
     }
     fields.update(overrides)
     return Partner(**fields)
@@ -49,7 +50,8 @@ def some_details(**overrides: Any) -> DealDetails:
 
 
 def a_registration(**overrides: Any) -> Registration:
-    """A stored registration (id 1) of `a_partner()`, in review since NOW."""
+    """A stored registration (id 1, `IN-0001`: the id is its number) of `a_partner()`, in
+    review since NOW."""
     fields: dict[str, Any] = {
         "id": 1,
         "partner_id": 7,
@@ -61,4 +63,6 @@ def a_registration(**overrides: Any) -> Registration:
         "decision_due_at": NOW + timedelta(hours=48),
     }
     fields.update(overrides)
+    if fields["id"] is not None:
+        fields.setdefault("assigned_reference", f"IN-{fields['id']:04d}")
     return Registration(**fields)

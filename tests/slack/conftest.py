@@ -259,6 +259,7 @@ class World:
             LinkPartner(
                 name="Globex Corporation",
                 tier="Silver",
+                code="GC",
                 channel_id=GLOBEX_CHANNEL,
                 slack_team_id=p.OTHER_PARTNER_REP.team_id,
                 slack_enterprise_id=p.OTHER_PARTNER_REP.enterprise_id,
@@ -338,6 +339,7 @@ async def running_dibs(
                     LinkPartner(
                         name="Acme Resellers",
                         tier="Gold",
+                        code="AR",
                         channel_id=ACME_CHANNEL,
                         slack_team_id=p.PARTNER_REP.team_id,
                     ),
