@@ -528,7 +528,7 @@ def refreshed(messages: list[OutboxMessage]) -> list[int | None]:
 
 
 class TestEvidenceNamingARegistrationThatMoved:
-    """Acme's DR-0001 came first; Globex's and Initech's later checks name it (and Initech's
+    """Acme's #1 came first; Globex's and Initech's later checks name it (and Initech's
     names Globex's too). When one moves, the evidence of those still in review follows."""
 
     async def test_an_approve_click_refreshes_the_evidence_of_those_in_review_naming_it(
@@ -544,11 +544,11 @@ class TestEvidenceNamingARegistrationThatMoved:
                    reason=RejectionReason.not_qualified),
             uow=new_uow(), now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM,
         )  # fmt: skip
-        assert refreshed(await queued(new_uow)) == []  # nobody's evidence names DR-0003
+        assert refreshed(await queued(new_uow)) == []  # nobody's evidence names #3
 
         assert isinstance(await approve(new_uow, first, an_approver()), Registration)
 
-        # DR-0003 is decided: its evidence is a record of the case, left as it was settled.
+        # #3 is decided: its evidence is a record of the case, left as it was settled.
         assert rejected.status is RegistrationStatus.rejected
         assert refreshed(await queued(new_uow)) == [second.id]
 
@@ -559,7 +559,7 @@ class TestEvidenceNamingARegistrationThatMoved:
 
         await settle(new_uow, second, Resolution.duplicate, an_approver())
 
-        # DR-0003 names DR-0002 (and DR-0001, which did not move); DR-0001 names nobody.
+        # #3 names #2 (and #1, which did not move); #1 names nobody.
         assert refreshed(await queued(new_uow)) == [third.id]
         [first_now] = await stored(new_uow, first)
         assert first_now.status is RegistrationStatus.under_review

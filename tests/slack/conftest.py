@@ -170,7 +170,7 @@ class World:
             )
 
     async def card(
-        self, channel_id: str, reference: str = "DR-0001", *, timeout: float = 5.0
+        self, channel_id: str, reference: str = "AR-0001", *, timeout: float = 5.0
     ) -> dict[str, Any]:
         """The top-level bot message in a channel that shows `reference`, as it looks now."""
         deadline = asyncio.get_running_loop().time() + timeout
@@ -183,7 +183,7 @@ class World:
             await asyncio.sleep(0.02)
 
     async def thread_replies(
-        self, channel_id: str, reference: str = "DR-0001"
+        self, channel_id: str, reference: str = "AR-0001"
     ) -> list[dict[str, Any]]:
         """The replies under a card."""
         card = await self.card(channel_id, reference)

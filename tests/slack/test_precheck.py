@@ -61,7 +61,7 @@ async def another_partner(world: World) -> tuple[str, ...]:
         contact_email="gina.buyer@initech.com",
     )
     await world.delivered()
-    return ("Globex", "DR-0001", "31,415", "31415", "Gina Buyer", "gina.buyer", "U0GLOBEX")
+    return ("Globex", "GC-0001", "31,415", "31415", "Gina Buyer", "gina.buyer", "U0GLOBEX")
 
 
 async def direct_account(world: World) -> tuple[str, ...]:
@@ -98,7 +98,7 @@ async def direct_opportunity(world: World) -> tuple[str, ...]:
 async def the_same_partner(world: World) -> tuple[str, ...]:
     await world.register(amount="27182")
     await world.delivered()
-    return ("DR-0001", "27,182", "27182")
+    return ("AR-0001", "27,182", "27182")
 
 
 HOLDERS = pytest.mark.parametrize(
@@ -317,6 +317,6 @@ async def test_submitting_after_the_precheck_runs_the_real_check(world: World) -
 
     reply = await world.register(website="initech.com")
 
-    assert "DR-0001" in json.dumps(reply.json())
+    assert "AR-0001" in json.dumps(reply.json())
     await world.delivered()
     assert "Conflict check:* 1 conflict" in json.dumps(await world.card(DESK))
