@@ -1,4 +1,5 @@
-"""The `dibs` command: serve the bot, migrate the database, link partners, export the audit log.
+"""The `dibs` command: serve the bot, migrate the database, link partners, show a registration,
+export the audit log.
 
 Every problem a user can cause (a missing token, a bad config key, bad input) ends as one
 line on stderr and a non-zero exit, never a stack trace.
@@ -26,6 +27,7 @@ from bot.importing import import_group
 from bot.server import serve_forever
 from bot.settings import Settings, SettingsError, get_settings
 from bot.views.checks import check_lines
+from bot.views.show import show_lines
 from domain.checks import check_company
 from domain.company_aliases import (
     AliasOutcome,
@@ -39,8 +41,13 @@ from domain.conflicts import ConflictRules
 from domain.errors import DomainError
 from domain.matching import CompanyRef
 from domain.ports import UnitOfWork
-from domain.registration import format_reference
-from domain.services import LinkPartner, link_partner, list_partners
+from domain.services import (
+    LinkPartner,
+    RegistrationWithPartner,
+    find_registration,
+    link_partner,
+    list_partners,
+)
 from storage.db import make_engine
 from storage.migrate import upgrade
 
@@ -139,6 +146,12 @@ def partners() -> None:
     default=None,
     help="The vendor's channel manager for this partner, U…; named in conflict threads.",
 )
+@click.option(
+    "--code",
+    default=None,
+    help="Short code for its references (NW gives NW-0001, NW-0002, …): 2 to 6 letters or "
+    "digits, starting with a letter. Default: from the name (initials), or the code it has.",
+)
 def partners_add(  # click passes every option by name
     name: str,
     *,
@@ -147,10 +160,13 @@ def partners_add(  # click passes every option by name
     team_id: str | None,
     enterprise_id: str | None,
     manager_id: str | None,
+    code: str | None,
 ) -> None:
     """Link a partner to its shared channel; the running bot posts the launcher there.
 
-    Reads the policy file (DIBS_CONFIG or dibs.toml): the desk channel is never linked."""
+    Run again for the same channel to update it; a new --code applies to its future
+    registrations only (references already given never change). Reads the policy file
+    (DIBS_CONFIG or dibs.toml): the desk channel is never linked."""
     _check_id(channel_id, "--channel", "CG")
     if team_id:
         _check_id(team_id, "--slack-team", "T")
@@ -165,6 +181,7 @@ def partners_add(  # click passes every option by name
         slack_team_id=team_id,
         slack_enterprise_id=enterprise_id,
         manager_user_id=manager_id,
+        code=code,
     )
 
     async def run() -> Any:
@@ -176,7 +193,8 @@ def partners_add(  # click passes every option by name
     manager = f", channel manager {partner.manager_user_id}" if partner.manager_user_id else ""
     click.echo(
         f"linked partner {partner.id}: {partner.name} ({partner.tier}) to {partner.channel_id}"
-        f"{manager}; the launcher is queued for the bot to post"
+        f"{manager}; its references read {partner.code}-0001, {partner.code}-0002, …; "
+        "the launcher is queued for the bot to post"
     )
 
 
@@ -193,11 +211,14 @@ def partners_list() -> None:
         click.echo("no partners yet: dibs partners add NAME --tier TIER --channel C…")
         return
     writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
-    writer.writerow(["id", "name", "tier", "channel", "slack_team", "slack_enterprise", "manager"])
+    writer.writerow(
+        ["id", "code", "name", "tier", "channel", "slack_team", "slack_enterprise", "manager"]
+    )
     for p in rows:
         writer.writerow(
             [
                 p.id,
+                p.code or "",
                 p.name,
                 p.tier,
                 p.channel_id,
@@ -267,7 +288,7 @@ async def _write_audit(uow: UnitOfWork, handle: IO[str]) -> int:
             event = record.event
             writer.writerow(
                 [
-                    format_reference(record.registration_id),
+                    record.reference,
                     event.at.isoformat(),
                     event.actor.team_id,
                     event.actor.user_id,
@@ -297,6 +318,20 @@ def check(name: str, domain: str | None, email: str | None, country: str | None)
             return await check_company(ref, uow=uow(), rules=rules, now=now())
 
     for line in check_lines(_run(run)):
+        click.echo(line)
+
+
+@main.command()
+@click.argument("reference")
+def show(reference: str) -> None:
+    """One registration by its reference (NW-0007, or an older DR-0012): company, partner,
+    status, amount and where it stands."""
+
+    async def run() -> RegistrationWithPartner:
+        async with _storage() as (uow, _):
+            return await find_registration(reference, uow=uow())
+
+    for line in show_lines(_run(run), now=utc_now()):
         click.echo(line)
 
 

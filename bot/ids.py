@@ -63,6 +63,7 @@ class Block(StrEnum):
     setup_name = "setup-partner-name"
     setup_tier = "setup-partner-tier"
     resolve_choice = "conflict-resolve-choice"
+    setup_code = "setup-partner-code"
     resolve_reason = "conflict-resolve-reason"
     working_note = "conflict-working-note"
     working_link = "conflict-working-link"

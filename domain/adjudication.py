@@ -394,6 +394,7 @@ class _Plan:
         desk = {
             "resolution": self.cmd.resolution.value,
             "subject": str(subject_id),
+            "subject_reference": self.subject.reference,
             "reason": self.reason,
             "rule": self.advice.rule.value if self.advice else "",
         }

@@ -26,7 +26,7 @@ from domain.matching import (
     lookup_keys,
     match,
 )
-from domain.registration import DealDetails, RegistrationStatus, format_reference
+from domain.registration import DealDetails, RegistrationStatus
 
 ACTIVE_STATUSES = frozenset(
     {
@@ -93,7 +93,7 @@ class ConflictRules:
 class Claim:
     """One record that may already own the customer, with the facts the desk weighs.
 
-    Registrations fill partner_id/status/created_at/protected_until; accounts fill
+    Registrations fill reference/partner_id/status/created_at/protected_until; accounts fill
     external_id/is_customer/is_named/owner; opportunities external_id/stage/owner/
     created_at/last_activity_at (and account_external_id).
     """
@@ -113,12 +113,13 @@ class Claim:
     owner_email: str | None = None
     stage: str | None = None
     last_activity_at: datetime | None = None
+    reference: str | None = None
 
     @property
     def label(self) -> str:
-        """How the desk names it: ``DR-0007``, ``account 0015…``, ``opportunity 0063…``."""
-        if self.kind is ClaimKind.registration:
-            return format_reference(self.id)
+        """How the desk names it: ``NW-0007``, ``account 0015…``, ``opportunity 0063…``."""
+        if self.kind is ClaimKind.registration and self.reference:
+            return self.reference
         return f"{self.kind.value} {self.external_id or self.id}"
 
     @property

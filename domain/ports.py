@@ -20,7 +20,8 @@ from domain.registration import AuditEvent, Registration, RegistrationStatus
 
 class RegistrationRepository(Protocol):
     async def add(self, registration: Registration) -> None:
-        """Insert; assigns `registration.id` and saves its pending audit events.
+        """Insert; assigns `registration.id` and its reference (the partner's code and next
+        number, `NW-0007`) and saves its pending audit events.
 
         Raises DuplicateSubmission (at once or at commit) when `submission_key` is taken.
         """
@@ -31,6 +32,14 @@ class RegistrationRepository(Protocol):
         """The registrations that exist among `registration_ids`, by id."""
 
     async def get_by_submission_key(self, key: str) -> Registration | None: ...
+
+    async def get_by_reference(self, text: str) -> Registration | None:
+        """The registration a typed reference names: `NW-0007` (any case, spaces around it
+        ignored) or a legacy `DR-0012` / `DR-12`; None when there is none."""
+
+    async def partner_numbered_with(self, code: str) -> int | None:
+        """The partner (id) whose registrations' references start with `code` (`NW-…`), if
+        any: a code that numbered one partner's registrations never numbers another's."""
 
     async def save(self, registration: Registration, *, expected_version: int) -> None:
         """Write changed fields and pending audit events, only if the stored version is
@@ -53,6 +62,7 @@ class RegistrationRepository(Protocol):
 class AuditRecord:
     registration_id: int
     event: AuditEvent
+    reference: str
 
 
 class CrmRepository(Protocol):

@@ -6,6 +6,7 @@ why (an `AuditEvent` waiting to be saved), and bumps `version` for optimistic co
 
 from __future__ import annotations
 
+import re
 from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -14,6 +15,7 @@ from enum import StrEnum
 
 from domain.actor import SYSTEM, Actor
 from domain.errors import InvalidInput, InvalidTransition
+from domain.partner import LEGACY_CODE
 
 
 class RegistrationStatus(StrEnum):
@@ -126,9 +128,29 @@ class AuditEvent:
     reason: str | None = None
 
 
-def format_reference(registration_id: int) -> str:
-    """`DR-0001`: the partner-facing reference of a registration id."""
-    return f"DR-{registration_id:04d}"
+def format_reference(code: str, number: int) -> str:
+    """`NW-0007`: the `number`th registration of the partner whose code is `code` (a number
+    past 9999 just gets more digits)."""
+    return f"{code}-{number:04d}"
+
+
+def legacy_reference(registration_id: int) -> str:
+    """`DR-0012`: the reference registration 12 was given before partners had codes (it
+    keeps it; the `DR` prefix is never a partner's code)."""
+    return format_reference(LEGACY_CODE, registration_id)
+
+
+_REFERENCE = re.compile(r"([A-Z][A-Z0-9]{1,5})\s*-\s*0*(\d{1,12})")
+
+
+def parse_reference(text: str) -> str | None:
+    """A reference as typed, in the form it is stored (`nw-7 ` -> `NW-0007`, `DR-12` ->
+    `DR-0012`), or None when `text` does not look like one."""
+    found = _REFERENCE.fullmatch(text.strip().upper())
+    if found is None:
+        return None
+    code, digits = found.groups()
+    return format_reference(code, int(digits))
 
 
 @dataclass(slots=True)
@@ -152,6 +174,8 @@ class Registration:
     decision_note: str | None = None
     info_request: str | None = None
     events: list[AuditEvent] = field(default_factory=list)
+    assigned_reference: str | None = None
+    """Given by storage with the id (`NW-0007`) and never changed: see `reference`."""
 
     @classmethod
     def submit(
@@ -183,9 +207,11 @@ class Registration:
 
     @property
     def reference(self) -> str:
-        if self.id is None:
-            raise ValueError("registration has no id until it is stored")
-        return format_reference(self.id)
+        """How everyone names it: `NW-0007`, the partner's code and its own sequence number
+        (or `DR-0012`, given before partners had codes)."""
+        if self.assigned_reference is None:
+            raise ValueError("registration has no reference until it is stored")
+        return self.assigned_reference
 
     @property
     def is_decided(self) -> bool:
@@ -297,7 +323,7 @@ class Registration:
 
     def _require(self, allowed: Set[RegistrationStatus], done: str) -> None:
         if self.status not in allowed:
-            what = self.reference if self.id is not None else "This registration"
+            what = self.reference if self.assigned_reference else "This registration"
             raise InvalidTransition(
                 f"{what} is {self.status.label.lower()}, so it cannot be {done}."
             )

@@ -32,7 +32,7 @@ from domain.messages import (
     working_notices,
 )
 from domain.ownership import StoredFinding, live_conflicts
-from domain.partner import Partner, resolve_partner
+from domain.partner import Partner, check_code, derive_code, resolve_partner
 from domain.policy import DeskPolicy, ProgramPolicy, can_administer, can_decide, is_internal
 from domain.ports import UnitOfWork
 from domain.registration import (
@@ -40,6 +40,7 @@ from domain.registration import (
     Registration,
     RegistrationStatus,
     RejectionReason,
+    parse_reference,
 )
 
 logger = logging.getLogger(__name__)
@@ -125,6 +126,9 @@ class LinkPartner:
     slack_team_id: str | None = None
     slack_enterprise_id: str | None = None
     manager_user_id: str | None = None
+    code: str | None = None
+    """The partner's short code for its references (`NW`); None: a new partner gets one
+    derived from its name, a partner already linked keeps its own."""
 
 
 DESK_NOT_A_PARTNER = (
@@ -138,7 +142,8 @@ async def link_partner(
 ) -> Partner:
     """Link a partner organisation to its shared channel (or update the link) and queue the
     launcher message there. Never the desk channel (`desk_channel_id`): partners would read
-    the review cards and conflict evidence posted there."""
+    the review cards and conflict evidence posted there. A new `code` numbers the partner's
+    future registrations; those it already has keep their references."""
     if cmd.channel_id == desk_channel_id:
         raise NotAllowed(DESK_NOT_A_PARTNER)
     name, tier = cmd.name.strip(), cmd.tier.strip()
@@ -146,8 +151,10 @@ async def link_partner(
         raise InvalidInput("Give the partner a name.", field="name")
     if not tier:
         raise InvalidInput("Give the partner a tier.", field="tier")
+    code = None if cmd.code is None else check_code(cmd.code)
     async with uow:
         partner = await uow.partners.get_by_channel(cmd.channel_id)
+        code = await _choose_code(uow, partner, name=name, code=code)
         if partner is None:
             partner = Partner(
                 id=None,
@@ -157,9 +164,11 @@ async def link_partner(
                 slack_team_id=cmd.slack_team_id,
                 slack_enterprise_id=cmd.slack_enterprise_id,
                 manager_user_id=cmd.manager_user_id,
+                code=code,
             )
             await uow.partners.add(partner)
         else:
+            partner.code = code
             partner.name, partner.tier = name, tier
             partner.slack_team_id = cmd.slack_team_id or partner.slack_team_id
             partner.slack_enterprise_id = cmd.slack_enterprise_id or partner.slack_enterprise_id
@@ -169,6 +178,50 @@ async def link_partner(
         await uow.commit()
     logger.info("partner %s linked to channel %s", partner.id, partner.channel_id)
     return partner
+
+
+async def check_partner_code(code: str, *, channel_id: str, uow: UnitOfWork) -> str:
+    """The code as it will be stored, or InvalidInput when it is malformed or another partner
+    (not the one linked to `channel_id`) holds it: lets a form say so next to the field."""
+    checked = check_code(code)
+    async with uow:
+        partner = await uow.partners.get_by_channel(channel_id)
+        await _choose_code(uow, partner, name="", code=checked)
+    return checked
+
+
+async def _choose_code(
+    uow: UnitOfWork, partner: Partner | None, *, name: str, code: str | None
+) -> str:
+    """`code` if no other partner holds it, now or in its registrations' references (a code
+    is never reused: references stay unique); else the partner's own code, else one derived
+    from `name` that nobody holds."""
+    others = {
+        other.code: other
+        for other in await uow.partners.list_all()
+        if other.code and (partner is None or other.id != partner.id)
+    }
+    if code is not None:
+        holder = others.get(code)
+        if holder is None and (earlier := await _used_by_other(uow, code, partner)):
+            holder = await uow.partners.get(earlier)
+        if holder is not None:
+            raise InvalidInput(
+                f"The code {code} is taken by {holder.name}; pick another.", field="code"
+            )
+        return code
+    if partner is not None and partner.code:
+        return partner.code
+    taken = set(others)
+    while await _used_by_other(uow, candidate := derive_code(name, taken), partner):
+        taken.add(candidate)
+    return candidate
+
+
+async def _used_by_other(uow: UnitOfWork, code: str, partner: Partner | None) -> int | None:
+    """The other partner whose registrations' references were made with `code`, if any."""
+    user = await uow.registrations.partner_numbered_with(code)
+    return None if user is None or (partner is not None and user == partner.id) else user
 
 
 async def list_partners(*, uow: UnitOfWork) -> list[Partner]:
@@ -477,6 +530,24 @@ async def get_registration(registration_id: int, *, uow: UnitOfWork) -> Registra
         partner = await uow.partners.get(registration.partner_id)
     if partner is None:  # pragma: no cover - a foreign key guards this
         raise NotFound("The partner of this registration no longer exists.")
+    return RegistrationWithPartner(registration, partner)
+
+
+async def find_registration(text: str, *, uow: UnitOfWork) -> RegistrationWithPartner:
+    """The registration a typed reference names (`NW-0007`, any case; a legacy `DR-0012` or
+    `DR-12`); InvalidInput when `text` is no reference, NotFound when none has it."""
+    reference = parse_reference(text)
+    if reference is None:
+        shown = text.strip()[:40] or "Nothing"
+        raise InvalidInput(
+            f"{shown} is not a registration reference; they look like NW-0007.",
+            field="reference",
+        )
+    async with uow:
+        registration = await uow.registrations.get_by_reference(reference)
+        partner = None if registration is None else await uow.partners.get(registration.partner_id)
+    if registration is None or partner is None:
+        raise NotFound(f"No registration {reference}.")
     return RegistrationWithPartner(registration, partner)
 
 

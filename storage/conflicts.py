@@ -210,7 +210,7 @@ _r = _REGISTRATION.c
 _REGISTRATIONS = _claim_columns(
     _REGISTRATION,
     *("id", "partner_id", "status", "created_at", "protected_until", "company", "website"),
-    *("contact_email", "country", "products", "name_forms"),
+    *("contact_email", "country", "products", "name_forms", "reference"),
 ).where(
     _r.status.in_(bindparam("statuses", expanding=True)),
     or_(_r.protected_until.is_(None), _r.protected_until > bindparam("now")),
@@ -385,6 +385,7 @@ def registration_claim(row: Any, prefix: int | None = None) -> Claim:
         status=RegistrationStatus(row.status),
         created_at=row.created_at,
         protected_until=row.protected_until,
+        reference=row.reference,
     )
 
 

@@ -151,6 +151,7 @@ class SqlAlchemyFindingRepository:
         statement = (
             select(
                 r.id,
+                r.reference,
                 r.partner_id,
                 r.status,
                 r.created_at,

@@ -35,6 +35,8 @@ NAMING_CONVENTION = {
 
 SLACK_ID = 32  # Slack ids (T…, U…, C…, E…) and message timestamps are short
 CRM_ID = 128  # a CRM's record ids (Salesforce: 18 characters; others: UUIDs, paths)
+CODE = 6  # a partner's code, `NW`
+REFERENCE = 32  # a registration's reference, `NW-0007`
 
 
 def utcnow() -> datetime:
@@ -90,6 +92,10 @@ class PartnerRow(Base):
     launcher_ts: Mapped[str | None] = mapped_column(String(SLACK_ID))
     manager_user_id: Mapped[str | None] = mapped_column(String(SLACK_ID))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    code: Mapped[str] = mapped_column(String(CODE), index=True, unique=True)
+    # The number of the partner's latest registration: each new one takes the next, with
+    # `UPDATE … RETURNING`, which also locks the row, so two submissions never share one.
+    last_reference_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class RegistrationRow(Base):
@@ -134,6 +140,8 @@ class RegistrationRow(Base):
     decision_note: Mapped[str | None] = mapped_column(Text)
     info_request: Mapped[str | None] = mapped_column(Text)
     submission_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # `NW-0007` (or `DR-0012`, given before partners had codes): set once, never changed.
+    reference: Mapped[str] = mapped_column(String(REFERENCE), index=True, unique=True)
     version: Mapped[int] = mapped_column(Integer)
 
     # The domain bumps the version itself; the ORM only checks it.

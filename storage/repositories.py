@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.actor import Actor
 from domain.conflicts import ACTIVE_STATUSES, ClaimKind, ConflictRules, company_ref
-from domain.errors import ConcurrentUpdate, DuplicateSubmission, NotFound
+from domain.errors import ConcurrentUpdate, DuplicateSubmission, InvalidInput, NotFound
 from domain.matching import CompanyRef, name_forms
 from domain.partner import Partner
 from domain.ports import AuditRecord
@@ -31,6 +31,8 @@ from domain.registration import (
     Registration,
     RegistrationStatus,
     RejectionReason,
+    format_reference,
+    parse_reference,
 )
 from storage.company_keys import replace_keys
 from storage.models import AuditEventRow, PartnerRow, RegistrationRow
@@ -43,6 +45,14 @@ _AWAITING_DESK = (RegistrationStatus.submitted, RegistrationStatus.under_review)
 # Statements on every submission, built once: composing them per call cost more than running
 # them (SQLAlchemy derives a cache key from every new statement object).
 _INSERT_REGISTRATION = insert(_REGISTRATION).returning(_REGISTRATION.c.id)
+# The partner's next reference number; the UPDATE locks the partner's row until the submitting
+# transaction ends, so concurrent submissions (two `dibs serve` on PostgreSQL) take turns.
+_NEXT_NUMBER = (
+    update(_PARTNER)
+    .where(_PARTNER.c.id == bindparam("partner"))
+    .values(last_reference_number=_PARTNER.c.last_reference_number + 1)
+    .returning(_PARTNER.c.code, _PARTNER.c.last_reference_number)
+)
 _INSERT_EVENT = insert(_AUDIT_EVENT)
 _FOR_ACTOR = (
     select(_PARTNER)
@@ -57,6 +67,9 @@ _FOR_ACTOR = (
 )  # a NULL enterprise or channel matches nothing, as an omitted condition would
 _AUDIT_PAGE = 500
 _REGISTRATION_BY_ID = select(_REGISTRATION).where(_REGISTRATION.c.id == bindparam("id"))
+_REGISTRATION_BY_REFERENCE = select(_REGISTRATION).where(
+    _REGISTRATION.c.reference == bindparam("reference")
+)
 _REGISTRATION_BY_SUBMISSION = select(_REGISTRATION).where(
     _REGISTRATION.c.submission_key == bindparam("key")
 )
@@ -96,14 +109,23 @@ class SqlAlchemyRegistrationRepository:
         self._indexed: dict[int, CompanyRef | None] = {}  # whose keys are stored (None: none)
 
     async def add(self, registration: Registration) -> None:
-        """Insert the registration and its pending audit events; assigns `registration.id`."""
+        """Insert the registration and its pending audit events; assigns `registration.id`
+        and its reference, the partner's code and next number (`NW-0007`)."""
         if registration.id is not None:
             raise ValueError(f"registration {registration.id} is already stored")
+        numbered = (
+            await self._session.execute(_NEXT_NUMBER, {"partner": registration.partner_id})
+        ).first()
+        if numbered is None:
+            raise NotFound("That partner no longer exists.")
+        reference = format_reference(numbered.code, numbered.last_reference_number)
         try:
             inserted = await self._session.execute(
-                _INSERT_REGISTRATION, _registration_columns(registration)
+                _INSERT_REGISTRATION,
+                {**_registration_columns(registration), "reference": reference},
             )
             registration.id = inserted.scalar_one()
+            registration.assigned_reference = reference
         except IntegrityError as error:
             if is_duplicate_submission(error):
                 raise duplicate_submission() from error
@@ -125,6 +147,24 @@ class SqlAlchemyRegistrationRepository:
     async def get_by_submission_key(self, key: str) -> Registration | None:
         """The registration created by the form submission `key`, or None."""
         return await self._one(_REGISTRATION_BY_SUBMISSION, {"key": key})
+
+    async def get_by_reference(self, text: str) -> Registration | None:
+        """The registration a typed reference names (`NW-0007`, `nw-7 `; a legacy `DR-12`
+        is registration 12's own), or None, also when `text` is no reference at all."""
+        reference = parse_reference(text)
+        if reference is None:
+            return None
+        return await self._one(_REGISTRATION_BY_REFERENCE, {"reference": reference})
+
+    async def partner_numbered_with(self, code: str) -> int | None:
+        """The partner whose registrations' references were made with `code`, if any (a
+        code never numbers two partners' registrations, so at most one has)."""
+        statement = (
+            select(_REGISTRATION.c.partner_id)
+            .where(_REGISTRATION.c.reference.like(f"{code}-%"))
+            .limit(1)
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none()
 
     async def save(self, registration: Registration, *, expected_version: int) -> None:
         """Conditional UPDATE on (id, expected_version); ConcurrentUpdate if no row matched."""
@@ -170,13 +210,14 @@ class SqlAlchemyRegistrationRepository:
     async def audit_log(self) -> AsyncIterator[AuditRecord]:
         """Every audit event, oldest first, streamed in pages rather than loaded at once."""
         statement = (
-            select(AuditEventRow)
-            .order_by(AuditEventRow.at, AuditEventRow.id)
+            select(_AUDIT_EVENT, _REGISTRATION.c.reference)
+            .join(_REGISTRATION, _REGISTRATION.c.id == _AUDIT_EVENT.c.registration_id)
+            .order_by(_AUDIT_EVENT.c.at, _AUDIT_EVENT.c.id)
             .execution_options(yield_per=_AUDIT_PAGE)
         )
-        rows = await self._session.stream_scalars(statement)
+        rows = await self._session.stream(statement)
         async for row in rows:
-            yield AuditRecord(row.registration_id, _event_to_domain(row))
+            yield AuditRecord(row.registration_id, _event_to_domain(row), row.reference)
 
     async def history(self, registration_id: int) -> list[AuditEvent]:
         """One registration's audit events, oldest first."""
@@ -232,9 +273,14 @@ class SqlAlchemyPartnerRepository:
         """Insert the partner; assigns `partner.id`."""
         if partner.id is not None:
             raise ValueError(f"partner {partner.id} is already stored")
+        if partner.code is None:
+            raise ValueError("a partner needs a code before it is stored")
         row = _partner_to_row(partner)
         self._session.add(row)
-        await self._session.flush()
+        try:
+            await self._session.flush()
+        except IntegrityError as error:
+            raise _code_taken(error, partner) from error
         partner.id = row.id
 
     async def save(self, partner: Partner) -> None:
@@ -245,7 +291,10 @@ class SqlAlchemyPartnerRepository:
             .values(**_partner_columns(partner))
             .execution_options(synchronize_session=False)
         )
-        result = await self._session.execute(statement)
+        try:
+            result = await self._session.execute(statement)
+        except IntegrityError as error:
+            raise _code_taken(error, partner) from error
         if rows_affected(result) != 1:
             raise NotFound("That partner no longer exists.")
 
@@ -283,6 +332,17 @@ class SqlAlchemyPartnerRepository:
 
     async def _list(self, statement: Any, params: dict[str, Any] | None = None) -> list[Partner]:
         return [_partner_to_domain(row) for row in await self._session.execute(statement, params)]
+
+
+def _code_taken(error: IntegrityError, partner: Partner) -> Exception:
+    """A partner code another partner took in the meantime (the service checked it before)
+    is the user's to fix; any other integrity error is a bug and stays one."""
+    if "code" not in str(error.orig):
+        return error
+    return InvalidInput(
+        f"The code {partner.code} was just taken by another partner; pick another.",
+        field="code",
+    )
 
 
 # ---------------------------------------------------------------------------- conversions
@@ -375,6 +435,7 @@ def _registration_to_domain(row: Any) -> Registration:
         ),
         decision_note=row.decision_note,
         info_request=row.info_request,
+        assigned_reference=row.reference,
     )
 
 
@@ -392,7 +453,7 @@ def _event_columns(registration_id: int, event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def _event_to_domain(row: AuditEventRow) -> AuditEvent:
+def _event_to_domain(row: Any) -> AuditEvent:
     return AuditEvent(
         at=row.at,
         actor=Actor(row.actor_team_id, row.actor_user_id, row.actor_enterprise_id),
@@ -412,6 +473,7 @@ def _partner_columns(partner: Partner) -> dict[str, Any]:
         "slack_enterprise_id": partner.slack_enterprise_id,
         "launcher_ts": partner.launcher_ts,
         "manager_user_id": partner.manager_user_id,
+        "code": partner.code,
     }
 
 
@@ -429,4 +491,5 @@ def _partner_to_domain(row: Any) -> Partner:
         slack_enterprise_id=row.slack_enterprise_id,
         launcher_ts=row.launcher_ts,
         manager_user_id=row.manager_user_id,
+        code=row.code,
     )

@@ -21,13 +21,14 @@ HOST_TEAM = "T0HOST"
 
 
 def a_partner(**overrides: Any) -> Partner:
-    """A linked partner (id 7, Initech, Gold tier) in its shared channel."""
+    """A linked partner (id 7, Initech, code IN, Gold tier) in its shared channel."""
     fields: dict[str, Any] = {
         "id": 7,
         "name": "Initech",
         "tier": "Gold",
         "channel_id": "C0PARTNER",
         "slack_team_id": PARTNER_TEAM,
+        "code": "IN",
     }
     fields.update(overrides)
     return Partner(**fields)
@@ -52,7 +53,8 @@ def some_details(**overrides: Any) -> DealDetails:
 
 
 def a_registration(**overrides: Any) -> Registration:
-    """A stored registration (id 1) of `a_partner()`, in review since NOW."""
+    """A stored registration (id 1, `IN-0001`: the id is its number) of `a_partner()`, in
+    review since NOW."""
     fields: dict[str, Any] = {
         "id": 1,
         "partner_id": 7,
@@ -64,6 +66,8 @@ def a_registration(**overrides: Any) -> Registration:
         "decision_due_at": NOW + timedelta(hours=48),
     }
     fields.update(overrides)
+    if fields["id"] is not None:
+        fields.setdefault("assigned_reference", f"IN-{fields['id']:04d}")
     return Registration(**fields)
 
 
@@ -84,6 +88,7 @@ def a_rival(claim_id: int = 5, **overrides: Any) -> StoredFinding:
         status=overrides.pop("status", RegistrationStatus.under_review),
         created_at=overrides.pop("created_at", NOW - timedelta(days=3)),
         protected_until=overrides.pop("protected_until", None),
+        reference=f"GC-{claim_id:04d}",
     )
     fields: dict[str, Any] = {
         "amount": Decimal("120000"),

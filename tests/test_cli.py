@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.cli import main
 from bot.settings import get_settings
@@ -36,7 +36,7 @@ from domain.services import (
     submit_registration,
 )
 from storage.db import make_engine, make_session_factory
-from storage.models import OutboxMessageRow
+from storage.models import OutboxMessageRow, RegistrationRow
 from storage.uow import uow_factory
 from tests.builders import HOST_TEAM, NOW, some_details
 
@@ -195,7 +195,7 @@ def expected_audit(rows: Sequence[Sequence[str]]) -> None:
     """The audit export of `submit_and_approve`: header, then submit, review and approve."""
     assert list(rows[0]) == AUDIT_HEADER
     body = rows[1:]
-    assert [row[0] for row in body] == ["DR-0001"] * 3
+    assert [row[0] for row in body] == ["AC-0001"] * 3
     assert [(row[3], row[5], row[6], row[7]) for row in body] == [
         ("U0REP", "submit", "", "submitted"),
         ("dibs", "review", "submitted", "under_review"),
@@ -251,6 +251,7 @@ class TestPartnersAdd:
 
         assert result.exit_code == 0
         assert result.stdout.startswith("linked partner 1: Acme (Gold) to C0ACME")
+        assert "its references read AC-0001, AC-0002, …" in result.stdout
 
     def test_stores_the_channel_manager_and_lists_it(self, migrated: Cli) -> None:
         result = migrated.ok(
@@ -268,7 +269,7 @@ class TestPartnersAdd:
         migrated.ok("partners", "add", "Acme", "--tier", "Platinum", "--channel", "C0ACME")
 
         [_, row] = migrated.ok("partners", "list").stdout.splitlines()
-        assert row.split("\t")[2] == "Platinum"
+        assert row.split("\t")[3] == "Platinum"
         assert row.split("\t")[-1] == "U0CM"
 
     def test_queues_the_launcher_for_the_bot_to_post(self, migrated: Cli) -> None:
@@ -315,6 +316,68 @@ class TestPartnersAdd:
 
         assert migrated.ok("partners", "list").stdout.startswith("no partners yet")
         assert launchers_owed(migrated.url) == []
+
+    def add(self, cli: Cli, name: str, channel: str, *code: str) -> Result:
+        return cli("partners", "add", name, "--tier", "Gold", "--channel", channel, *code)
+
+    def codes(self, cli: Cli) -> dict[str, str]:
+        """Channel → code, from `partners list`."""
+        rows = [line.split("\t") for line in cli.ok("partners", "list").stdout.splitlines()[1:]]
+        return {row[4]: row[1] for row in rows}
+
+    def test_code_sets_the_partners_code(self, migrated: Cli) -> None:
+        result = self.add(migrated, "Northwind Traders", "C0NW", "--code", "nw")
+
+        assert result.exit_code == 0
+        assert "its references read NW-0001, NW-0002, …" in result.stdout
+        assert self.codes(migrated) == {"C0NW": "NW"}
+
+    def test_without_code_a_new_partner_gets_its_initials_made_unique(self, migrated: Cli) -> None:
+        self.add(migrated, "Northwind Traders", "C0NW1", "--code", "NT")
+        self.add(migrated, "Northwind Traders", "C0NW2")
+        self.add(migrated, "Nimbus Tech", "C0NW3")
+
+        assert self.codes(migrated) == {"C0NW1": "NT", "C0NW2": "NT2", "C0NW3": "NT3"}
+
+    @pytest.mark.parametrize(
+        ("code", "says"),
+        [
+            ("N", "dibs: error: N is not a partner code: use 2 to 6 letters or digits, "
+                  "starting with a letter."),
+            ("NORTHWIND", "dibs: error: NORTHWIND is not a partner code: use 2 to 6 letters or "
+                          "digits, starting with a letter."),
+            ("DR", "dibs: error: DR is reserved for the references given before partner codes; "
+                   "pick another code."),
+        ],
+    )  # fmt: skip
+    def test_a_malformed_code_is_one_line_and_links_nothing(
+        self, migrated: Cli, code: str, says: str
+    ) -> None:
+        assert one_error_line(self.add(migrated, "Northwind", "C0NW", "--code", code)) == says
+        assert migrated.ok("partners", "list").stdout.startswith("no partners yet")
+
+    def test_a_code_another_partner_holds_is_refused_naming_that_partner(
+        self, migrated: Cli
+    ) -> None:
+        self.add(migrated, "Northwind Traders", "C0NW", "--code", "NW")
+
+        result = self.add(migrated, "Newell Wholesale", "C0NEWELL", "--code", "nw")
+
+        assert one_error_line(result) == (
+            "dibs: error: The code NW is taken by Northwind Traders; pick another."
+        )
+        assert self.codes(migrated) == {"C0NW": "NW"}
+
+    def test_relinking_keeps_the_code_or_changes_it_for_future_registrations(
+        self, migrated: Cli
+    ) -> None:
+        self.add(migrated, "Northwind Traders", "C0NW", "--code", "NW")
+        self.add(migrated, "Northwind Traders Ltd", "C0NW")
+        assert self.codes(migrated) == {"C0NW": "NW"}
+
+        self.add(migrated, "Northwind Traders Ltd", "C0NW", "--code", "NWT")
+
+        assert self.codes(migrated) == {"C0NW": "NWT"}
 
     def test_a_blank_name_is_one_line_of_error(self, migrated: Cli) -> None:
         result = migrated("partners", "add", "  ", "--tier", "Gold", "--channel", "C0ACME")
@@ -392,9 +455,9 @@ class TestPartnersList:
 
         assert result.exit_code == 0
         assert result.stdout.splitlines() == [
-            "id\tname\ttier\tchannel\tslack_team\tslack_enterprise\tmanager",
-            "1\tAcme Resellers\tGold\tC0ACME\tT0ACME\t\t",
-            "2\tGlobex\tSilver\tC0GLOBEX\t\tE0GLOBEX\t",
+            "id\tcode\tname\ttier\tchannel\tslack_team\tslack_enterprise\tmanager",
+            "1\tAR\tAcme Resellers\tGold\tC0ACME\tT0ACME\t\t",
+            "2\tGL\tGlobex\tSilver\tC0GLOBEX\t\tE0GLOBEX\t",
         ]
 
     def test_before_db_upgrade_says_to_run_it_without_a_traceback(self, cli: Cli) -> None:
@@ -413,6 +476,66 @@ class TestPartnersList:
         line = one_error_line(cli("partners", "list"))
 
         assert "DIBS_DATABASE_URL" in line
+
+
+class TestShow:
+    def test_shows_a_registration_by_its_reference_in_any_case(self, migrated: Cli) -> None:
+        submit_and_approve(migrated.url)
+
+        result = migrated.ok("show", " ac-1 ")
+
+        lines = result.stdout.splitlines()
+        assert lines[:5] == [
+            "AC-0001 · Acme Corp",
+            "partner: Acme (Gold), code AC",
+            "status: Approved",
+            "amount: USD 84,500",
+            "expected close: 2025-06-30",
+        ]
+        assert lines[5].startswith(
+            "Approved by U0APPROVER on 2025-03-03 11:30 UTC, protected until"
+        )
+
+    def test_a_legacy_reference_finds_the_registration_that_was_given_it(
+        self, migrated: Cli
+    ) -> None:
+        submit_and_approve(migrated.url)
+        give_legacy_reference(migrated.url, 1)
+
+        assert migrated.ok("show", "DR-1").stdout.startswith("DR-0001 · Acme Corp\n")
+
+    def test_an_unknown_reference_is_one_line_of_error(self, migrated: Cli) -> None:
+        submit_and_approve(migrated.url)
+
+        assert (
+            one_error_line(migrated("show", "AC-0099")) == "dibs: error: No registration AC-0099."
+        )
+        assert (
+            one_error_line(migrated("show", "DR-0001")) == "dibs: error: No registration DR-0001."
+        )
+
+    def test_text_that_is_no_reference_says_what_one_looks_like(self, migrated: Cli) -> None:
+        assert one_error_line(migrated("show", "Acme")) == (
+            "dibs: error: Acme is not a registration reference; they look like NW-0007."
+        )
+
+
+def give_legacy_reference(url: str, registration_id: int) -> None:
+    """Make a registration one that predates partner codes (the migration gave it DR-…)."""
+
+    async def run() -> None:
+        engine = make_engine(url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    update(RegistrationRow)
+                    .where(RegistrationRow.id == registration_id)
+                    .values(reference=f"DR-{registration_id:04d}")
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
 
 
 class TestExportAudit:
@@ -546,7 +669,7 @@ class TestCheck:
 
         assert result.stdout.splitlines() == [
             "1 conflict.",
-            "- Registration DR-0001 for Acme Corp (acme.com, US): by Acme, In review",
+            "- Registration AC-0001 for Acme Corp (acme.com, US): by Acme, In review",
             "  conflict (score 1.00): same domain 1.00: acme.com, name equal 1.00: acme",
         ]
 

@@ -1,4 +1,5 @@
-"""Internal entry points: `/dibs` (form, help, list, check, setup) and the global shortcut."""
+"""Internal entry points: `/dibs` (form, help, list, check, show, setup) and the global
+shortcut."""
 
 from __future__ import annotations
 
@@ -13,20 +14,25 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import Deps
-from bot.errors import reporting
+from bot.errors import Reply, reporting
 from bot.handlers.context import caller, reply_for
 from bot.identity import actor_from_command, host_team_id
-from bot.ids import Callback, Command
+from bot.ids import Block, Callback, Command
 from bot.views.checks import USAGE, build_check_result, parse_check_text
 from bot.views.common import FormContext, escape
 from bot.views.help import build_help, build_pending_list
 from bot.views.partner_views import build_setup_modal, parse_setup_submission
 from bot.views.registration_modal import build_message_modal, build_registration_modal
+from bot.views.show import USAGE as SHOW_USAGE
+from bot.views.show import build_show
 from domain.checks import check_company
-from domain.errors import NotAllowed
+from domain.errors import InvalidInput, NotAllowed
 from domain.policy import can_administer, is_internal
+from domain.registration import parse_reference
 from domain.services import (
     LinkPartner,
+    check_partner_code,
+    find_registration,
     link_partner,
     list_partners,
     open_registrations,
@@ -86,6 +92,8 @@ async def dibs_command(
             )
             result = build_check_result(check)
             await respond(text=result.text, blocks=result.blocks, response_type="ephemeral")
+    elif sub == "show":
+        await _show(" ".join(words[1:]), ack=ack, respond=respond, reply=reply, deps=deps)
     elif sub == "setup":
         channel_id = command["channel_id"]
         if not can_administer(actor, desk=deps.config.desk, host_team_id=host):
@@ -113,6 +121,22 @@ async def dibs_command(
         await ack(
             text=f"I don't know `/dibs {sub[:30]}`. Try `/dibs help`.", response_type="ephemeral"
         )
+
+
+async def _show(
+    typed: str, *, ack: AsyncAck, respond: AsyncRespond, reply: Reply, deps: Deps
+) -> None:
+    """`/dibs show REF`: the registration a reference names, privately."""
+    reference = parse_reference(typed)
+    if reference is None:
+        wrong = f"`{escape(typed[:40])}` is not a registration reference. " if typed else ""
+        await ack(text=wrong + SHOW_USAGE, response_type="ephemeral")
+        return
+    await ack()
+    async with reporting(reply, "/dibs show"):
+        found = await find_registration(reference, uow=deps.uow())
+        shown = build_show(found, now=deps.clock())
+        await respond(text=shown.text, blocks=shown.blocks, response_type="ephemeral")
 
 
 async def register_shortcut(
@@ -167,14 +191,25 @@ async def submit_setup(
             view=build_message_modal("Dibs", ADMIN_ONLY),
         )
         return
-    await ack()
-    name, tier = parsed
     channel_id = str(_metadata_channel(view))
+    if parsed.code is not None:
+        try:
+            await check_partner_code(parsed.code, channel_id=channel_id, uow=deps.uow())
+        except InvalidInput as error:
+            await ack(response_action="errors", errors={Block.setup_code: error.message})
+            return
+    await ack()
     reply_body = {"user": body.get("user"), "channel": {"id": channel_id}}
     async with reporting(reply_for(client, reply_body), "/dibs setup"):
         team_id = await _partner_team(client, channel_id, host=who.host_team_id)
         partner = await link_partner(
-            LinkPartner(name=name, tier=tier, channel_id=channel_id, slack_team_id=team_id),
+            LinkPartner(
+                name=parsed.name,
+                tier=parsed.tier,
+                channel_id=channel_id,
+                slack_team_id=team_id,
+                code=parsed.code,
+            ),
             uow=deps.uow(),
             now=deps.clock(),
             desk_channel_id=deps.config.desk.channel_id,
@@ -183,7 +218,8 @@ async def submit_setup(
         await client.chat_postEphemeral(
             channel=channel_id,
             user=who.actor.user_id,
-            text=f"Linked this channel to {escape(partner.name)} ({escape(partner.tier)}). "
+            text=f"Linked this channel to {escape(partner.name)} ({escape(partner.tier)}); "
+            f"its registrations are numbered {partner.code}-0001, {partner.code}-0002, … "
             "The Register a deal launcher is on its way.",
         )
 

@@ -86,7 +86,10 @@ async def open_resolution_modal(
             raise NotAllowed(APPROVERS_ONLY)
         ref = RegistrationRef.model_validate_json(action["value"])
         meta = ResolutionContext(
-            id=ref.id, version=ref.version, resolution=RESOLUTIONS[Action(action["action_id"])]
+            id=ref.id,
+            version=ref.version,
+            resolution=RESOLUTIONS[Action(action["action_id"])],
+            reference=ref.reference,
         )
         opened = await client.views_open(
             trigger_id=body["trigger_id"], view=build_resolution_modal(meta)

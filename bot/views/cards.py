@@ -53,7 +53,7 @@ from domain.ownership import (
 )
 from domain.partner import Partner
 from domain.policy import PARTNERS_SEE_OWN_ONLY, PrivacyPolicy, ProgramPolicy
-from domain.registration import Registration, RegistrationStatus, format_reference
+from domain.registration import Registration, RegistrationStatus, legacy_reference
 
 _AWAITING_DESK = frozenset({RegistrationStatus.submitted, RegistrationStatus.under_review})
 _DUE = "{date_short_pretty} at {time}"
@@ -482,9 +482,12 @@ def _conflict_notice(
     subject = data.get("subject", "")
     outcome = _outcome(registration)
     if subject.isdigit() and int(subject) != registration.id:
+        # notices queued before references were stored name the subject by id only; it
+        # predates partner codes, so its reference is the legacy one
+        subject_ref = data.get("subject_reference") or legacy_reference(int(subject))
         text = (
             f":scales: {_who(registration.decided_by)} settled the conflict on "
-            f"*{format_reference(int(subject))}* (*{label}*): {ref} is {outcome}."
+            f"*{subject_ref}* (*{label}*): {ref} is {outcome}."
         )
     else:
         text = (

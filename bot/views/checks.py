@@ -45,7 +45,7 @@ def summary(check: CompanyCheck) -> str:
 
 
 def claim_line(finding: ConflictFinding, check: CompanyCheck, *, slack: bool) -> str:
-    """What the claim is and who holds it: `Registration DR-0003 by Acme (In review)`."""
+    """What the claim is and who holds it: `Registration NW-0003 by Northwind (In review)`."""
     claim = finding.claim
     name = _text(claim.company.name, slack)
     where = ", ".join(_text(x, slack) for x in (claim.company.domain, claim.company.country) if x)

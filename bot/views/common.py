@@ -18,12 +18,14 @@ from domain.registration import Registration, RegistrationStatus
 
 
 class RegistrationRef(BaseModel):
-    """What a button or modal carries about a registration: its id and the version seen."""
+    """What a button or modal carries about a registration: its id and the version seen
+    (and, where a modal opens from the button alone, its `reference` to show)."""
 
     model_config = ConfigDict(frozen=True)
 
     id: int
     version: int
+    reference: str | None = None
 
 
 class FormContext(BaseModel):

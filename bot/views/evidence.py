@@ -549,7 +549,9 @@ def _pointer(case: ConflictCase, hidden: int) -> str:
 def _buttons(case: ConflictCase, now: datetime) -> ActionsBlock:
     registration = case.registration
     assert registration.id is not None
-    value = RegistrationRef(id=registration.id, version=registration.version).model_dump_json()
+    value = RegistrationRef(
+        id=registration.id, version=registration.version, reference=registration.reference
+    ).model_dump_json()
     advised = case.recommendation.resolution if case.recommendation else None
     elements = [
         ButtonElement(

@@ -28,6 +28,8 @@ _HELP = """\
 • `/dibs`: register a deal for the partner linked to this channel
 • `/dibs list`: registrations waiting for a decision, oldest first
 • `/dibs check COMPANY [website]`: who already has a claim on a company, with the evidence
+• `/dibs show REFERENCE`: one registration and where it stands, e.g. `/dibs show NW-0007` \
+(older `DR-0012` references work too)
 • `/dibs setup`: link this shared channel to a partner (admins)
 • `/dibs help`: this message
 Partners outside our workspace can't run slash commands: they use the *Register a deal* \
@@ -37,7 +39,7 @@ and *My registrations* buttons of the launcher message Dibs posts in their chann
 def build_help() -> Message:
     """What `/dibs` can do, including the launcher that external partners use."""
     return Message(
-        text="Dibs help: /dibs, /dibs list, /dibs check, /dibs setup, /dibs help",
+        text="Dibs help: /dibs, /dibs list, /dibs check, /dibs show, /dibs setup, /dibs help",
         blocks=[SectionBlock(text=MarkdownTextObject(text=_HELP))],
     )
 

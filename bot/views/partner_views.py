@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -22,13 +23,15 @@ from slack_sdk.models.views import View
 from bot.ids import Block, Callback
 from bot.views.common import escape_fit, plain_date, truncate
 from domain.amounts import format_amount
-from domain.partner import Partner
+from domain.errors import InvalidInput
+from domain.partner import CODE_RULE, Partner, check_code
 from domain.policy import ProgramPolicy
 from domain.registration import Registration
 
 MAX_ROWS = 40
 MAX_NAME = 100
 MAX_TIER = 50
+MAX_CODE = 6
 
 
 def _row(registration: Registration) -> SectionBlock:
@@ -76,13 +79,21 @@ def build_my_registrations_modal(
 def build_setup_modal(channel_id: str, *, existing: Partner | None) -> View:
     """Link this shared channel to a partner organisation (or rename / re-tier it)."""
 
-    def text_input(block: Block, label: str, initial: str | None, limit: int) -> InputBlock:
+    def text_input(
+        block: Block, label: str, initial: str | None, limit: int, **extra: Any
+    ) -> InputBlock:
         element = PlainTextInputElement(
             action_id=block,
             initial_value=truncate(initial, limit) if initial else None,
             max_length=limit,
         )
-        return InputBlock(block_id=block, label=label, element=element)
+        return InputBlock(block_id=block, label=label, element=element, **extra)
+
+    code_hint = f"{CODE_RULE}; its references read NW-0001, NW-0002, … Empty: " + (
+        "made from the name."
+        if existing is None
+        else "keep it. A new code numbers future registrations; given references stay."
+    )
 
     intro = (
         "Link this channel to a partner. Dibs posts a *Register a deal* button here "
@@ -101,18 +112,36 @@ def build_setup_modal(channel_id: str, *, existing: Partner | None) -> View:
                 Block.setup_name, "Partner name", existing.name if existing else None, MAX_NAME
             ),
             text_input(Block.setup_tier, "Tier", existing.tier if existing else None, MAX_TIER),
+            text_input(
+                Block.setup_code,
+                "Code",
+                existing.code if existing else None,
+                MAX_CODE,
+                optional=True,
+                hint=code_hint,
+            ),
         ],
     )
 
 
-def parse_setup_submission(values: Mapping[str, Any]) -> tuple[str, str] | dict[str, str]:
-    """The partner's name and tier, or errors keyed by input block id."""
+@dataclass(frozen=True, slots=True)
+class SetupForm:
+    """The setup modal, validated: `code` is None when left empty."""
+
+    name: str
+    tier: str
+    code: str | None = None
+
+
+def parse_setup_submission(values: Mapping[str, Any]) -> SetupForm | dict[str, str]:
+    """The partner's name, tier and code, or errors keyed by input block id. Whether
+    another partner holds the code is for the service to say."""
 
     def text(block: Block) -> str:
         entry = values.get(block, {}).get(block) or {}
         return str(entry.get("value") or "").strip()
 
-    name, tier = text(Block.setup_name), text(Block.setup_tier)
+    name, tier, code = text(Block.setup_name), text(Block.setup_tier), text(Block.setup_code)
     errors: dict[str, str] = {}
     if not name:
         errors[Block.setup_name] = "Give the partner a name."
@@ -122,4 +151,10 @@ def parse_setup_submission(values: Mapping[str, Any]) -> tuple[str, str] | dict[
         errors[Block.setup_tier] = "Give the partner a tier, such as Gold."
     elif len(tier) > MAX_TIER:
         errors[Block.setup_tier] = f"Keep the tier under {MAX_TIER} characters."
-    return errors or (name, tier)
+    checked: str | None = None
+    if code:
+        try:
+            checked = check_code(code)
+        except InvalidInput as error:
+            errors[Block.setup_code] = error.message
+    return errors or SetupForm(name, tier, checked)

@@ -31,7 +31,6 @@ from bot.views.cards import claim_title
 from bot.views.common import RegistrationRef, escape_fit, truncate
 from domain.adjudication import REASON_LIMIT, ConflictCase
 from domain.ownership import Recommendation, Resolution, live_conflicts, resolutions_offered
-from domain.registration import format_reference
 
 NOTE_LIMIT = 2000
 LINK_LIMIT = 1000
@@ -48,6 +47,7 @@ class ResolutionContext(BaseModel):
     version: int
     resolution: Resolution | None = None
     home: bool = False
+    reference: str | None = None
 
 
 _PROMPTS = {
@@ -80,21 +80,23 @@ def build_resolution_modal(
 ) -> View:
     """Ask why (or, for Request info, what to ask the partner) before applying `meta.resolution`.
 
-    Without `case` it shows what the button alone says; with it, the company and the
-    rules' recommendation too. Without a resolution (Approve met a conflict) it asks which
-    one, among those the case offers, the recommended one first and chosen.
+    Without `case` it shows what the button alone says (the reference it carries, else
+    "this registration"); with it, the reference, the company and the rules' recommendation.
+    Without a resolution (Approve met a conflict) it asks which one, among those the case
+    offers, the recommended one first and chosen.
     """
     if meta.resolution is None:
         if case is None or now is None:
             raise ValueError("choosing a resolution needs the case as it is now")
         return _choice_modal(meta, case, now)
     resolution = meta.resolution
-    reference = format_reference(meta.id)
+    subject = f"*{meta.reference}*" if meta.reference else "this registration"
     company = ""
     if case is not None:
+        subject = f"*{case.registration.reference}*"
         company = f" · {escape_fit(case.registration.details.company, 500)}"
     blocks: list[SlackBlock] = [
-        _section(f"*{resolution.label}* for *{reference}*{company}\n{_PROMPTS[resolution]}")
+        _section(f"*{resolution.label}* for {subject}{company}\n{_PROMPTS[resolution]}")
     ]
     if case is not None:
         blocks.append(_context(_advice(case.recommendation, resolution)))
@@ -218,7 +220,7 @@ def parse_resolution_submission(
 
 def build_working_modal(ref: RegistrationRef) -> View:
     """A direct rep says they are working this customer, with a note and optional evidence."""
-    reference = format_reference(ref.id)
+    subject = f"*{ref.reference}*" if ref.reference else "this registration"
     return View(
         type="modal",
         callback_id=Callback.working_submit,
@@ -228,7 +230,7 @@ def build_working_modal(ref: RegistrationRef) -> View:
         close="Cancel",
         blocks=[
             _section(
-                f"Tell the deal desk you are working the customer of *{reference}*. "
+                f"Tell the deal desk you are working the customer of {subject}. "
                 "The desk sees this in the review thread; the partner never does."
             ),
             InputBlock(

@@ -23,11 +23,12 @@ _serial = itertools.count(1)
 
 
 def a_partner(**overrides: Any) -> Partner:
-    """A partner with its own shared channel (channel ids are unique per call)."""
+    """A partner with its own shared channel and code (both unique per call)."""
     n = next(_serial)
     fields: dict[str, Any] = {
         "id": None,
         "name": f"Acme Resellers {n}",
+        "code": f"AR{n}",
         "tier": "gold",
         "channel_id": f"C0ACME{n:04d}",
         "slack_team_id": None,

@@ -529,7 +529,7 @@ def refreshed(messages: list[OutboxMessage]) -> list[int | None]:
 
 
 class TestEvidenceNamingARegistrationThatMoved:
-    """Acme's DR-0001 came first; Globex's and Initech's later checks name it (and Initech's
+    """Acme's #1 came first; Globex's and Initech's later checks name it (and Initech's
     names Globex's too). When one moves, the evidence of those still in review follows."""
 
     async def test_a_decision_refreshes_the_evidence_of_those_in_review_naming_it(
@@ -544,10 +544,10 @@ class TestEvidenceNamingARegistrationThatMoved:
         await reject(new_uow, third)
         assert refreshed(await queued(new_uow)) == [first.id, second.id]
         await reject(new_uow, second)
-        assert refreshed(await queued(new_uow)) == [first.id]  # DR-0003 is decided
+        assert refreshed(await queued(new_uow)) == [first.id]  # #3 is decided
 
         # No claim on the customer holds any more, so Approve applies; nobody in review
-        # names DR-0001: the decided ones keep their evidence as the case was settled.
+        # names #1: the decided ones keep their evidence as the case was settled.
         assert isinstance(await approve(new_uow, first, an_approver()), Registration)
         assert refreshed(await queued(new_uow)) == []
 
@@ -558,7 +558,7 @@ class TestEvidenceNamingARegistrationThatMoved:
 
         await settle(new_uow, second, Resolution.duplicate, an_approver())
 
-        # DR-0001 (by the mirror of DR-0002's finding) and DR-0003 name DR-0002.
+        # #1 (by the mirror of #2's finding) and #3 name #2.
         assert refreshed(await queued(new_uow)) == [first.id, third.id]
         [first_now] = await stored(new_uow, first)
         assert first_now.status is RegistrationStatus.under_review

@@ -1,6 +1,6 @@
 """A resolution racing an approve or reject click, on real storage: exactly one outcome.
 
-Each test runs two decisions on one conflict case (Acme's DR-0001 was first, Globex's DR-0002
+Each test runs two decisions on one conflict case (Acme's #1 was first, Globex's #2
 is the registration being settled), each in its own unit of work and session, both commands
 carrying the version their clicker saw before either ran, and fixes which one commits first.
 They run in two timings:
@@ -269,7 +269,7 @@ class Now:
 
 @dataclass(frozen=True, slots=True)
 class Case:
-    """Acme's DR-0001 (the rival, first) and Globex's DR-0002 (the subject) on one customer."""
+    """Acme's #1 (the rival, first) and Globex's #2 (the subject) on one customer."""
 
     rival: Registration
     subject: Registration
@@ -310,7 +310,7 @@ async def case(new_uow: NewUow, engine: AsyncEngine) -> Case:
     subject = await register(new_uow, globex, "Initech")
     async with new_uow() as uow:
         found = await uow.findings.for_registration(subject.id or 0)
-    assert [f.claim.id for f in found] == [rival.id], "DR-0002's check must find DR-0001"
+    assert [f.claim.id for f in found] == [rival.id], "#2's check must find #1"
     return Case(rival, subject, new_uow, engine)
 
 
@@ -480,8 +480,8 @@ class TestResolutionRacesARejectOfTheRival:
         race: Race,
         case: Case,
     ) -> None:
-        """The desk awards the customer to Acme's DR-0001 while another approver rejects
-        DR-0001. Whichever order, the desk's award must not leave Globex's DR-0002
+        """The desk awards the customer to Acme's #1 while another approver rejects
+        #1. Whichever order, the desk's award must not leave Globex's #2
         rejected in favour of a claim that no longer holds."""
         rival, subject = case.rival, case.subject
 
@@ -495,7 +495,7 @@ class TestResolutionRacesARejectOfTheRival:
         assert isinstance(rejected, Registration)
         assert rival_now.moves == [("reject", CLICKER.user_id)]
         assert isinstance(settled, AdjudicationRaced), (
-            f"the award to DR-{rival.id:04d} went ahead: DR-{subject.id:04d} is "
+            f"the award to #{rival.id} went ahead: #{subject.id} is "
             f"{subject_now.status}, moves {subject_now.moves}, notices {subject_now.notices}"
         )
         untouched(subject_now)

@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.conflicts import ConflictRules
 from domain.matching import CompanyRef
-from storage.db import make_engine
+from storage.db import make_engine, make_session_factory
 from storage.migrate import alembic_config, upgrade, upgrade_engine
 from storage.models import Base
-from tests.integration.builders import T0
+from storage.uow import uow_factory
+from tests.integration.builders import T0, a_registration
 from tests.integration.conftest import PgSchema, drop_schema, new_pg_schema, run_in_thread
 
 
@@ -210,6 +211,100 @@ async def test_company_key_keeps_its_rows_without_rowid_and_back(
         await engine.dispose()
 
     assert upgraded == downgraded == rows
+
+
+BEFORE_REFERENCES = "b4d2f7a91c3e"
+
+
+async def add_old_registrations(engine: AsyncEngine) -> None:
+    """Three partners (two with the same initials) and registrations 1-3 with an audit event
+    each, as the revision before partner references stored them (ids from the database, so
+    PostgreSQL's sequences move on as they did)."""
+    partners = {1: "Acme Resellers", 2: "Globex Corporation", 3: "Apex Retail"}
+    async with engine.begin() as connection:
+        for partner_id, name in partners.items():
+            await connection.execute(
+                text(
+                    "INSERT INTO partner (name, tier, channel_id, created_at) "
+                    "VALUES (:name, 'Gold', :channel, :at)"
+                ),
+                {"name": name, "channel": f"C0P{partner_id}", "at": T0},
+            )
+        for registration_id, partner_id in {1: 1, 2: 2, 3: 1}.items():
+            await connection.execute(
+                text(
+                    "INSERT INTO registration (partner_id, company, website, country, "
+                    "amount, currency, close_date, products, submitted_by_team_id, "
+                    "submitted_by_user_id, status, created_at, updated_at, decision_due_at, "
+                    "version) VALUES (:partner, 'Initech', 'initech.com', 'US', 100, "
+                    "'USD', :close, '[]', 'T0P', 'U0REP', 'under_review', :at, :at, :at, 1)"
+                ),
+                {"partner": partner_id, "close": T0.date(), "at": T0},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO audit_event (registration_id, at, actor_team_id, actor_user_id, "
+                    "action, to_status) VALUES (:id, :at, 'T0P', 'U0REP', 'submit', 'submitted')"
+                ),
+                {"id": registration_id, "at": T0},
+            )
+
+
+async def test_partner_references_keep_old_references_and_start_each_partner_at_one(
+    empty_database: PgSchema | str,
+) -> None:
+    engine = engine_for(empty_database)
+    try:
+        await upgrade_engine(engine, revision=BEFORE_REFERENCES)
+        await add_old_registrations(engine)
+        await upgrade_engine(engine)
+        async with engine.connect() as connection:
+            partners = (
+                await connection.execute(
+                    text("SELECT id, code, last_reference_number FROM partner ORDER BY id")
+                )
+            ).all()
+            references = (
+                await connection.execute(text("SELECT id, reference FROM registration ORDER BY id"))
+            ).all()
+            events = (await connection.execute(text("SELECT count(*) FROM audit_event"))).scalar()
+        new_uow = uow_factory(make_session_factory(engine))
+        async with new_uow() as uow:
+            legacy = await uow.registrations.get_by_reference("DR-3")
+            fresh = a_registration(1)
+            await uow.registrations.add(fresh)
+            await uow.commit()
+    finally:
+        await engine.dispose()
+
+    assert [tuple(row) for row in partners] == [(1, "AR", 0), (2, "GC", 0), (3, "AR2", 0)]
+    assert [tuple(row) for row in references] == [(1, "DR-0001"), (2, "DR-0002"), (3, "DR-0003")]
+    assert events == 3
+    assert legacy is not None
+    assert (legacy.id, legacy.reference) == (3, "DR-0003")
+    assert fresh.reference == "AR-0001"
+
+
+async def test_partner_references_downgrade_keeps_the_registrations(
+    empty_database: PgSchema | str,
+) -> None:
+    engine = engine_for(empty_database)
+    try:
+        await upgrade_engine(engine, revision=BEFORE_REFERENCES)
+        await add_old_registrations(engine)
+        await upgrade_engine(engine)
+        async with engine.connect() as connection:
+            await connection.run_sync(downgrade_to, BEFORE_REFERENCES)
+            await connection.commit()
+            columns = await connection.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns("registration")}
+            )
+            count = (await connection.execute(text("SELECT count(*) FROM registration"))).scalar()
+    finally:
+        await engine.dispose()
+
+    assert "reference" not in columns
+    assert count == 3
 
 
 def test_there_is_one_head_revision() -> None:

@@ -16,7 +16,7 @@ from domain.services import (
     decide_registration,
     submit_registration,
 )
-from tests.integration.builders import DESK, HOST_TEAM, PROGRAM, T0, a_rep, an_approver
+from tests.integration.builders import DESK, HOST_TEAM, PROGRAM, T0, a_partner, a_rep, an_approver
 from tests.integration.builders import some_details as details
 from tests.integration.conftest import NewUow
 
@@ -28,13 +28,16 @@ CUSTOMERS = ("Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Soylent")
 async def submitted(
     new_uow: NewUow, partner: Partner, key: str | None = None, *, n: int = 0
 ) -> Registration:
-    """`partner` registers customer `n` of `CUSTOMERS`."""
+    """One of `partner`'s reps registers customer `n` of `CUSTOMERS` from its channel."""
     assert partner.id is not None
-    slug = CUSTOMERS[n].lower()
+    slug = CUSTOMERS[n % len(CUSTOMERS)].lower()
     deal = details(
-        company=CUSTOMERS[n], website=f"{slug}.example", contact_email=f"buyer@{slug}.example"
+        company=CUSTOMERS[n % len(CUSTOMERS)],
+        website=f"{slug}.example",
+        contact_email=f"buyer@{slug}.example",
     )
-    command = SubmitRegistration(deal, a_rep(), channel_id=partner.channel_id, submission_key=key)
+    rep = a_rep(team_id=partner.slack_team_id or "T0ACME")
+    command = SubmitRegistration(deal, rep, channel_id=partner.channel_id, submission_key=key)
     outcome = await submit_registration(
         command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM
     )
@@ -171,3 +174,41 @@ class TestSubmissionRace:
         assert {o.registration.id for o in outcomes} == {stored[0].id}
         assert sorted(o.duplicate for o in outcomes) == [False, True]
         assert len(submissions) == 1
+
+
+class TestNumberingRace:
+    async def test_concurrent_submissions_of_one_partner_get_distinct_consecutive_numbers(
+        self, new_uow: NewUow, partner: Partner
+    ) -> None:
+        """On PostgreSQL the submissions truly overlap (two `dibs serve` processes); the row
+        lock taken by numbering makes them take turns, so no number is given twice or lost."""
+        registrations = await asyncio.gather(
+            *(submitted(new_uow, partner) for _ in range(ROUNDS * 2))
+        )
+
+        assert sorted(r.reference for r in registrations) == [
+            f"{partner.code}-{n:04d}" for n in range(1, ROUNDS * 2 + 1)
+        ]
+        async with new_uow() as uow:
+            assert partner.id is not None
+            stored = await uow.registrations.list_by_partner(partner.id)
+        assert sorted(r.reference for r in stored) == sorted(r.reference for r in registrations)
+
+    async def test_concurrent_submissions_of_two_partners_each_start_at_one(
+        self, new_uow: NewUow, partner: Partner
+    ) -> None:
+        other = a_partner(slack_team_id="T0OTHER")
+        async with new_uow() as uow:
+            await uow.partners.add(other)
+            await uow.commit()
+
+        registrations = await asyncio.gather(
+            *(submitted(new_uow, p) for _ in range(ROUNDS) for p in (partner, other))
+        )
+
+        by_partner = Counter(r.partner_id for r in registrations)
+        assert by_partner == {partner.id: ROUNDS, other.id: ROUNDS}
+        for p in (partner, other):
+            assert sorted(r.reference for r in registrations if r.partner_id == p.id) == [
+                f"{p.code}-{n:04d}" for n in range(1, ROUNDS + 1)
+            ]

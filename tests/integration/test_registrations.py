@@ -6,10 +6,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 
 from domain.actor import Actor
-from domain.errors import ConcurrentUpdate, DuplicateSubmission
+from domain.errors import ConcurrentUpdate, DuplicateSubmission, NotFound
 from domain.partner import Partner
 from domain.registration import (
     DealStage,
@@ -291,5 +290,5 @@ class TestWriteGuards:
 
     async def test_registration_needs_an_existing_partner(self, new_uow: NewUow) -> None:
         async with new_uow() as uow:
-            with pytest.raises(IntegrityError):
+            with pytest.raises(NotFound, match="That partner no longer exists"):
                 await uow.registrations.add(a_registration(4242, by=a_rep()))

@@ -177,7 +177,7 @@ class World:
             )
 
     async def card(
-        self, channel_id: str, reference: str = "DR-0001", *, timeout: float = 5.0
+        self, channel_id: str, reference: str = "AR-0001", *, timeout: float = 5.0
     ) -> dict[str, Any]:
         """The card of `reference` in a channel (a top-level bot message whose text starts
         with it: other cards may name it too), as it looks now."""
@@ -192,7 +192,7 @@ class World:
             await asyncio.sleep(0.02)
 
     async def thread_replies(
-        self, channel_id: str, reference: str = "DR-0001"
+        self, channel_id: str, reference: str = "AR-0001"
     ) -> list[dict[str, Any]]:
         """The replies under a card."""
         card = await self.card(channel_id, reference)
@@ -268,6 +268,7 @@ class World:
             LinkPartner(
                 name="Globex Corporation",
                 tier="Silver",
+                code="GC",
                 channel_id=GLOBEX_CHANNEL,
                 slack_team_id=p.OTHER_PARTNER_REP.team_id,
                 slack_enterprise_id=p.OTHER_PARTNER_REP.enterprise_id,
@@ -348,6 +349,7 @@ async def running_dibs(
                     LinkPartner(
                         name="Acme Resellers",
                         tier="Gold",
+                        code="AR",
                         channel_id=ACME_CHANNEL,
                         slack_team_id=p.PARTNER_REP.team_id,
                     ),

@@ -199,7 +199,7 @@ def button_value(message: dict[str, Any], action_id: str) -> str:
 
 
 async def click_in_evidence(
-    world: World, person: p.Person, action: Action, reference: str = "DR-0002"
+    world: World, person: p.Person, action: Action, reference: str = "GC-0001"
 ) -> None:
     """Click a button of the evidence message under `reference`'s review card."""
     message = await evidence(world, reference)
@@ -217,7 +217,7 @@ async def click_in_evidence(
     assert reply.json() is None  # a bare ack: nothing is done before it
 
 
-async def open_modal(world: World, action: Action, reference: str = "DR-0002") -> dict[str, Any]:
+async def open_modal(world: World, action: Action, reference: str = "GC-0001") -> dict[str, Any]:
     """An approver clicks a resolution; the modal as it looks once filled in."""
     opened_before = len(world.fake.calls_to("views.open"))
     await click_in_evidence(world, p.APPROVER, action, reference)
@@ -235,7 +235,7 @@ def reason_values(reason: str | None) -> p.StateValues:
 
 
 async def settle_conflict(
-    world: World, action: Action, reason: str, reference: str = "DR-0002"
+    world: World, action: Action, reason: str, reference: str = "GC-0001"
 ) -> None:
     """An approver clicks a resolution in the evidence thread under `reference`, gives the
     reason (or the question) and submits; waits until every party has been told."""

@@ -50,7 +50,7 @@ async def test_dibs_help_answers_privately_with_every_subcommand(world: World) -
 
     assert body["response_type"] == "ephemeral"
     shown = json.dumps(body)
-    for usage in ("/dibs list", "/dibs setup", "/dibs help", "Register a deal"):
+    for usage in ("/dibs list", "/dibs show", "/dibs setup", "/dibs help", "Register a deal"):
         assert usage in shown
 
 
@@ -73,7 +73,7 @@ async def test_dibs_list_answers_with_the_pending_registrations(world: World) ->
     assert listing.body["response_type"] == "ephemeral"
     shown = json.dumps(listing.body)
     assert "Waiting for a decision (2)" in shown
-    assert shown.index("DR-0001") < shown.index("DR-0002")  # oldest first
+    assert shown.index("AR-0001") < shown.index("AR-0002")  # oldest first
     assert "Initech" in shown
     assert "Acme Resellers" in shown
 
@@ -90,8 +90,8 @@ async def test_dibs_list_leaves_out_decided_registrations(world: World) -> None:
     [listing] = await world.fake.wait_for_hook_posts()
     shown = json.dumps(listing.body)
     assert "Waiting for a decision (1)" in shown
-    assert "DR-0002" in shown
-    assert "DR-0001" not in shown
+    assert "AR-0002" in shown
+    assert "AR-0001" not in shown
 
 
 async def test_dibs_setup_by_an_admin_opens_the_setup_modal(world: World) -> None:
@@ -104,10 +104,13 @@ async def test_dibs_setup_by_an_admin_opens_the_setup_modal(world: World) -> Non
     view = opened.params["view"]
     assert view["callback_id"] == Callback.setup_submit
     assert json.loads(view["private_metadata"]) == {"channel_id": NEW_CHANNEL}
-    assert set(input_blocks(view)) == {Block.setup_name, Block.setup_tier}
+    assert set(input_blocks(view)) == {Block.setup_name, Block.setup_tier, Block.setup_code}
+    assert input_blocks(view)[Block.setup_code]["optional"] is True
 
 
-async def setup_newco(world: World) -> None:
+async def submit_setup(world: World, code: str | None = None) -> Any:
+    """An admin runs `/dibs setup` in Newco's channel and saves Newco Systems (Silver) with
+    `code`; the reply body (None when the modal closes)."""
     world.fake.add_channel(NEW_CHANNEL, connected_team_ids=[p.HOST_TEAM, NEWCO_REP.team_id])
     await dibs(world, p.ADMIN, "setup", channel_id=NEW_CHANNEL)
     [opened] = await world.fake.wait_for("views.open")
@@ -118,12 +121,64 @@ async def setup_newco(world: World) -> None:
             {
                 Block.setup_name: p.text_value("Newco Systems"),
                 Block.setup_tier: p.text_value("Silver"),
+                Block.setup_code: p.text_value(code),
             }
         ),
         metadata=opened.params["view"]["private_metadata"],
     )
     assert reply.status == 200
-    assert reply.json() is None
+    return reply.json()
+
+
+async def setup_newco(world: World) -> None:
+    assert await submit_setup(world) is None
+
+
+async def test_setup_without_a_code_derives_one_and_says_how_references_read(
+    world: World,
+) -> None:
+    await setup_newco(world)
+
+    partner = await partner_for_channel(NEW_CHANNEL, uow=world.deps.uow())
+    assert partner is not None
+    assert partner.code == "NS"
+    [confirmed] = await world.fake.wait_for("chat.postEphemeral")
+    assert "numbered NS-0001, NS-0002" in confirmed.params["text"]
+
+
+async def test_setup_with_a_code_numbers_the_partners_registrations_with_it(
+    world: World,
+) -> None:
+    assert await submit_setup(world, "nwc") is None
+    await world.fake.wait_for("chat.postEphemeral")
+
+    await world.register(NEWCO_REP, channel_id=NEW_CHANNEL)
+
+    assert (await world.registration()).reference == "NWC-0001"
+    await world.card(NEW_CHANNEL, "NWC-0001")
+
+
+async def test_setup_with_a_code_another_partner_holds_says_so_next_to_the_field(
+    world: World,
+) -> None:
+    body = await submit_setup(world, "AR")
+
+    assert body == {
+        "response_action": "errors",
+        "errors": {Block.setup_code: "The code AR is taken by Acme Resellers; pick another."},
+    }
+    assert await partner_for_channel(NEW_CHANNEL, uow=world.deps.uow()) is None
+
+
+async def test_setup_with_a_malformed_code_says_so_next_to_the_field(world: World) -> None:
+    body = await submit_setup(world, "N-1")
+
+    assert body["response_action"] == "errors"
+    assert body["errors"] == {
+        Block.setup_code: "N-1 is not a partner code: use 2 to 6 letters or digits, starting "
+        "with a letter."
+    }
+    assert await partner_for_channel(NEW_CHANNEL, uow=world.deps.uow()) is None
 
 
 async def test_setup_links_the_partner_with_the_team_slack_reports(world: World) -> None:
@@ -156,7 +211,7 @@ async def test_partner_of_a_newly_set_up_channel_can_register(world: World) -> N
     partner = await partner_for_channel(NEW_CHANNEL, uow=world.deps.uow())
     assert partner is not None
     assert registration.partner_id == partner.id
-    await world.card(NEW_CHANNEL)
+    await world.card(NEW_CHANNEL, "NS-0001")
 
 
 async def test_dibs_setup_by_a_non_admin_is_refused(world: World) -> None:
@@ -230,9 +285,9 @@ async def test_internal_user_registers_for_the_picked_partner(world: World) -> N
     assert registration.partner_id == world.globex.id
     assert registration.submitted_by.user_id == p.INTERNAL_REP.user_id
     assert registration.submitted_by.team_id == p.HOST_TEAM
-    await world.card("C0GLOBEX")
+    await world.card("C0GLOBEX", "GC-0001")
     await world.delivered()
-    assert cards_showing(world, ACME_CHANNEL, "DR-0001") == []
+    assert cards_showing(world, ACME_CHANNEL, "GC-0001") == []
 
 
 def cards_showing(world: World, channel: str, reference: str) -> list[dict[str, Any]]:
@@ -276,7 +331,7 @@ async def test_app_home_shows_an_approver_the_pending_registration_with_buttons(
     assert home["type"] == "home"
     shown = json.dumps(home)
     assert "Waiting for a decision (1)" in shown
-    assert "DR-0001" in shown
+    assert "AR-0001" in shown
     assert "Initech" in shown
     assert {Action.review_approve, Action.review_reject, Action.review_request_info} <= set(
         action_ids(home)
@@ -290,7 +345,7 @@ async def test_app_home_shows_a_non_approver_the_list_without_buttons(world: Wor
 
     await world.fake.wait_for("views.publish")
     home = world.fake.home_views[p.INTERNAL_REP.user_id]
-    assert "DR-0001" in json.dumps(home)
+    assert "AR-0001" in json.dumps(home)
     assert action_ids(home) == []
 
 

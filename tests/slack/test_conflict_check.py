@@ -47,7 +47,7 @@ async def test_review_card_shows_the_conflict_and_the_partner_never_sees_it(
     review = text_of(await world.card(DESK))
     assert "Conflict check:* 1 conflict" in review
     partner_side = world.fake.all_text_sent_to(ACME_CHANNEL)
-    assert "DR-0001" in partner_side
+    assert "AR-0001" in partner_side
     for secret in ("Initrode", "U0DIRECTOWNER", "0011ACCT", "onflict", "named account"):
         assert secret not in partner_side, secret
 
@@ -81,7 +81,7 @@ async def test_dibs_check_finds_a_registration_and_names_its_partner(world: Worl
 
     [reply] = await world.fake.wait_for_hook_posts()
     shown = json.dumps(reply.body)
-    assert "Registration DR-0001" in shown
+    assert "Registration AR-0001" in shown
     assert "by Acme Resellers" in shown
     assert "name equal 1.00" in shown
 

@@ -58,7 +58,8 @@ async def import_account(world: World, account: Account = NAMED_ACCOUNT) -> None
 
 
 async def two_partners_register(world: World) -> None:
-    """Acme registers Initech (DR-0001), then Globex registers the same website (DR-0002)."""
+    """Acme registers Initech (AR-0001), then Globex registers the same website (GC-0001):
+    each partner's first registration."""
     await world.link_globex()
     await world.register()
     await world.delivered()
@@ -67,7 +68,7 @@ async def two_partners_register(world: World) -> None:
 
 
 async def settle(
-    world: World, action: Action, reason: str = REASON, reference: str = "DR-0002"
+    world: World, action: Action, reason: str = REASON, reference: str = "GC-0001"
 ) -> None:
     """Open the modal from the evidence thread and submit it with `reason`."""
     view = await open_modal(world, action, reference)
@@ -90,12 +91,12 @@ async def test_second_registration_gets_evidence_with_buttons_under_its_review_c
 ) -> None:
     await two_partners_register(world)
 
-    review = await world.card(DESK, "DR-0002")
-    message = await evidence(world, "DR-0002")
+    review = await world.card(DESK, "GC-0001")
+    message = await evidence(world, "GC-0001")
 
     assert message["thread_ts"] == review["ts"]
     shown = text_of(message)
-    assert "DR-0001" in shown
+    assert "AR-0001" in shown
     assert "Acme Resellers" in shown
     assert Action.resolve_co_sell not in {
         e.get("action_id") for b in message["blocks"] for e in b.get("elements", [])
@@ -109,7 +110,8 @@ async def test_second_registration_gets_evidence_with_buttons_under_its_review_c
         Action.conflict_working,
     ):
         ref = RegistrationRef.model_validate_json(button_value(message, action))
-        assert ref == RegistrationRef(id=2, version=(await world.registration(2)).version)
+        version = (await world.registration(2)).version
+        assert ref == RegistrationRef(id=2, version=version, reference="GC-0001")
 
 
 async def test_resolution_button_opens_the_modal_for_this_registration(world: World) -> None:
@@ -133,7 +135,7 @@ async def test_filled_modal_shows_the_company_and_the_recommendation(world: Worl
     view = await open_modal(world, Action.resolve_reject_both)
 
     shown = text_of(view)
-    assert "DR-0002" in shown
+    assert "GC-0001" in shown
     assert "Initech" in shown
     assert "Recommended: *Award to the existing owner*" in shown
     assert "You are choosing otherwise" in shown
@@ -160,16 +162,16 @@ async def test_award_to_this_partner_moves_both_registrations_at_once(world: Wor
 
 async def test_award_to_this_partner_updates_both_partner_cards(world: World) -> None:
     await two_partners_register(world)
-    acme_card = await world.card(ACME_CHANNEL, "DR-0001")
-    globex_card = await world.card(GLOBEX_CHANNEL, "DR-0002")
+    acme_card = await world.card(ACME_CHANNEL, "AR-0001")
+    globex_card = await world.card(GLOBEX_CHANNEL, "GC-0001")
 
     await settle(world, Action.resolve_award_partner)
 
     updated = {(c.params["channel"], c.params["ts"]) for c in world.fake.calls_to("chat.update")}
     assert (ACME_CHANNEL, acme_card["ts"]) in updated
     assert (GLOBEX_CHANNEL, globex_card["ts"]) in updated
-    assert "Approved" in text_of(await world.card(GLOBEX_CHANNEL, "DR-0002"))
-    assert "Rejected" in text_of(await world.card(ACME_CHANNEL, "DR-0001"))
+    assert "Approved" in text_of(await world.card(GLOBEX_CHANNEL, "GC-0001"))
+    assert "Rejected" in text_of(await world.card(ACME_CHANNEL, "AR-0001"))
 
 
 async def test_award_tells_each_partner_its_own_story_and_the_loser_hears_no_names(
@@ -179,14 +181,14 @@ async def test_award_tells_each_partner_its_own_story_and_the_loser_hears_no_nam
 
     await settle(world, Action.resolve_award_partner)
 
-    [won] = await world.thread_replies(GLOBEX_CHANNEL, "DR-0002")
-    assert "DR-0002" in won["text"]
+    [won] = await world.thread_replies(GLOBEX_CHANNEL, "GC-0001")
+    assert "GC-0001" in won["text"]
     assert "is approved" in won["text"]
-    [lost] = await world.thread_replies(ACME_CHANNEL, "DR-0001")
-    assert "DR-0001" in lost["text"]
+    [lost] = await world.thread_replies(ACME_CHANNEL, "AR-0001")
+    assert "AR-0001" in lost["text"]
     assert "was not approved" in lost["text"]
     acme_side = world.fake.all_text_sent_to(ACME_CHANNEL)
-    for secret in ("Globex", "DR-0002", p.APPROVER.user_id, "champion", "pilot"):
+    for secret in ("Globex", "GC-0001", p.APPROVER.user_id, "champion", "pilot"):
         assert secret not in acme_side, secret
     assert "champion" not in world.fake.all_text_sent_to(GLOBEX_CHANNEL)
 
@@ -196,7 +198,7 @@ async def test_award_is_announced_in_both_review_threads_with_the_reason(world: 
 
     await settle(world, Action.resolve_award_partner)
 
-    for reference in ("DR-0001", "DR-0002"):
+    for reference in ("AR-0001", "GC-0001"):
         replies = text_of({"r": await world.thread_replies(DESK, reference)})
         assert "&lt;champion&gt; &amp; ran the pilot" in replies, reference
         assert f"<@{p.APPROVER.user_id}>" in replies, reference
@@ -207,7 +209,7 @@ async def test_settled_evidence_loses_its_buttons(world: World) -> None:
 
     await settle(world, Action.resolve_award_partner)
 
-    shown = text_of(await evidence_after(world, "DR-0002"))
+    shown = text_of(await evidence_after(world, "GC-0001"))
     assert "Settled" in shown
     assert "approved" in shown
     assert Action.resolve_award_partner not in shown
@@ -224,19 +226,19 @@ async def test_rejecting_the_first_on_its_review_card_updates_the_evidence_namin
     world: World,
 ) -> None:
     await two_partners_register(world)
-    before = await evidence(world, "DR-0002")
+    before = await evidence(world, "GC-0001")
     assert "Recommended: Award to the existing owner" in text_of(before)
 
     await reject(world, 1, "not_qualified")
     world.deps.kick_outbox()
     await world.delivered()
 
-    after = await evidence_after(world, "DR-0002")
+    after = await evidence_after(world, "GC-0001")
     assert after["ts"] == before["ts"]  # edited in place, nothing new posted
     shown = text_of(after)
     assert "no longer a claim" in shown
     assert "No claim holds any more" in shown
-    review = text_of(await world.card(DESK, "DR-0002"))
+    review = text_of(await world.card(DESK, "GC-0001"))
     assert "no claim found holds any more" in review
 
 
@@ -245,24 +247,24 @@ async def test_the_first_registration_shows_the_later_one_and_both_point_to_one_
 ) -> None:
     await two_partners_register(world)
 
-    first_review = text_of(await world.card(DESK, "DR-0001"))
+    first_review = text_of(await world.card(DESK, "AR-0001"))
     assert "Conflict check:* 1 conflict" in first_review
-    first_case = text_of(await evidence(world, "DR-0001"))
-    assert "registration *DR-0002* by *Globex Corporation*" in first_case
-    second_case = text_of(await evidence(world, "DR-0002"))
-    assert "registration *DR-0001* by *Acme Resellers*" in second_case
+    first_case = text_of(await evidence(world, "AR-0001"))
+    assert "registration *GC-0001* by *Globex Corporation*" in first_case
+    second_case = text_of(await evidence(world, "GC-0001"))
+    assert "registration *AR-0001* by *Acme Resellers*" in second_case
     assert [r.kind for r in await world.outbox_rows() if r.failed_at is not None] == []
 
 
 async def test_the_rival_sees_its_own_evidence_settled_too(world: World) -> None:
     await two_partners_register(world)
-    before = await evidence(world, "DR-0001")
+    before = await evidence(world, "AR-0001")
 
     await settle(world, Action.resolve_award_partner)
 
-    after = await evidence_after(world, "DR-0001")
+    after = await evidence_after(world, "AR-0001")
     assert after["ts"] == before["ts"]
-    assert f":x: *Settled:* DR-0001 rejected by <@{p.APPROVER.user_id}>" in text_of(after)
+    assert f":x: *Settled:* AR-0001 rejected by <@{p.APPROVER.user_id}>" in text_of(after)
     assert "Recommended" not in text_of(after)
     assert "actions" not in [b["type"] for b in after["blocks"]]
 
@@ -296,15 +298,15 @@ async def test_award_is_kept_as_a_precedent_on_every_registration_it_moved(
 
     rows = [r for r in await exported_audit(database_url, monkeypatch) if r["action"]]
     settled = {r["registration"]: r for r in rows if r["action"].startswith("adjudicate:")}
-    assert set(settled) == {"DR-0001", "DR-0002"}
+    assert set(settled) == {"AR-0001", "GC-0001"}
     precedent = f"Award to this partner [first_registered]: {REASON}"
-    for reference, to_status in (("DR-0002", "approved"), ("DR-0001", "rejected")):
+    for reference, to_status in (("GC-0001", "approved"), ("AR-0001", "rejected")):
         row = settled[reference]
         assert row["action"] == "adjudicate:award_partner"
         assert (row["actor_team"], row["actor_user"]) == (p.HOST_TEAM, p.APPROVER.user_id)
         assert (row["from_status"], row["to_status"]) == ("under_review", to_status)
         assert row["reason"] == precedent
-    assert settled["DR-0001"]["at"] == settled["DR-0002"]["at"]
+    assert settled["AR-0001"]["at"] == settled["GC-0001"]["at"]
 
 
 # --- a direct account: award to the existing owner, co-sell ---------------------------------
@@ -321,7 +323,7 @@ async def test_award_to_the_existing_owner_rejects_and_messages_the_direct_owner
 ) -> None:
     await acme_registers_a_named_account(world)
 
-    await settle(world, Action.resolve_award_existing, DESK_ONLY_REASON, reference="DR-0001")
+    await settle(world, Action.resolve_award_existing, DESK_ONLY_REASON, reference="AR-0001")
 
     registration = await world.registration(1)
     assert registration.status is RegistrationStatus.rejected
@@ -329,9 +331,9 @@ async def test_award_to_the_existing_owner_rejects_and_messages_the_direct_owner
     [dm] = [
         c for c in world.fake.calls_to("chat.postMessage") if c.params["channel"] == DIRECT_OWNER
     ]
-    assert "DR-0001" in text_of(dm.params)
+    assert "AR-0001" in text_of(dm.params)
     assert "Kept by Rita's enterprise team" in text_of(dm.params)
-    [lost] = await world.thread_replies(ACME_CHANNEL, "DR-0001")
+    [lost] = await world.thread_replies(ACME_CHANNEL, "AR-0001")
     assert "was not approved" in lost["text"]
     acme_side = world.fake.all_text_sent_to(ACME_CHANNEL)
     for secret in ("Initrode", DIRECT_OWNER, "0011ACCT", "Kept by Rita"):
@@ -340,7 +342,7 @@ async def test_award_to_the_existing_owner_rejects_and_messages_the_direct_owner
 
 async def a_partner_registers_an_account_known_by_e_mail(world: World) -> None:
     """Rita (U0RITA in Slack) owns the account, which the CRM knows only her e-mail for; a
-    partner registers the customer (DR-0001) and its cards are delivered."""
+    partner registers the customer (AR-0001) and its cards are delivered."""
     world.fake.add_user("U0RITA", name="Rita", email="rita@vendor.example")
     by_email = Account(
         "0011MAIL", "Initrode", domain="initech.com", owner_email="rita@vendor.example"
@@ -354,13 +356,13 @@ async def test_an_owner_known_only_by_e_mail_is_found_in_slack_mentioned_and_tol
     world: World,
 ) -> None:
     await a_partner_registers_an_account_known_by_e_mail(world)
-    [head] = await world.thread_replies(DESK, "DR-0001")
+    [head] = await world.thread_replies(DESK, "AR-0001")
     assert "<@U0RITA>" in text_of(head)
 
-    await settle(world, Action.resolve_award_existing, DESK_ONLY_REASON, reference="DR-0001")
+    await settle(world, Action.resolve_award_existing, DESK_ONLY_REASON, reference="AR-0001")
 
     [dm] = [c for c in world.fake.calls_to("chat.postMessage") if c.params["channel"] == "U0RITA"]
-    assert "DR-0001" in text_of(dm.params)
+    assert "AR-0001" in text_of(dm.params)
     lookups = world.fake.calls_to("users.lookupByEmail")
     assert {c.params["email"] for c in lookups} == {"rita@vendor.example"}
 
@@ -368,11 +370,11 @@ async def test_an_owner_known_only_by_e_mail_is_found_in_slack_mentioned_and_tol
 async def test_co_sell_approves_the_partner_and_tells_the_direct_owner(world: World) -> None:
     await acme_registers_a_named_account(world)
 
-    await settle(world, Action.resolve_co_sell, "Joint pursuit agreed.", reference="DR-0001")
+    await settle(world, Action.resolve_co_sell, "Joint pursuit agreed.", reference="AR-0001")
 
     registration = await world.registration(1)
     assert registration.status is RegistrationStatus.approved
-    [told] = await world.thread_replies(ACME_CHANNEL, "DR-0001")
+    [told] = await world.thread_replies(ACME_CHANNEL, "AR-0001")
     assert "co-sell" in told["text"]
     assert world.fake.messages_in(DIRECT_OWNER), "the direct owner got no message"
     trail = await world.audit_actions(1)
@@ -407,7 +409,7 @@ async def test_reject_both_rejects_every_registration_involved(world: World) -> 
             "adjudicate:reject_both",
             p.APPROVER.user_id,
         )
-    for channel, reference in ((ACME_CHANNEL, "DR-0001"), (GLOBEX_CHANNEL, "DR-0002")):
+    for channel, reference in ((ACME_CHANNEL, "AR-0001"), (GLOBEX_CHANNEL, "GC-0001")):
         [told] = await world.thread_replies(channel, reference)
         assert "was not approved" in told["text"]
 
@@ -415,15 +417,15 @@ async def test_reject_both_rejects_every_registration_involved(world: World) -> 
 async def test_reject_both_against_a_direct_account_gives_that_reason(world: World) -> None:
     await acme_registers_a_named_account(world)
 
-    await settle(world, Action.resolve_reject_both, DESK_ONLY_REASON, reference="DR-0001")
+    await settle(world, Action.resolve_reject_both, DESK_ONLY_REASON, reference="AR-0001")
 
     registration = await world.registration(1)
     assert registration.status is RegistrationStatus.rejected
     assert registration.rejection_reason == "named_account"
-    [told] = await world.thread_replies(ACME_CHANNEL, "DR-0001")
-    assert "*DR-0001* was not approved: Named account." in told["text"]
+    [told] = await world.thread_replies(ACME_CHANNEL, "AR-0001")
+    assert "*AR-0001* was not approved: Named account." in told["text"]
     assert "Duplicate" not in world.fake.all_text_sent_to(ACME_CHANNEL)
-    desk = text_of({"r": await world.thread_replies(DESK, "DR-0001")})
+    desk = text_of({"r": await world.thread_replies(DESK, "AR-0001")})
     assert "rejected (Named account)" in desk
     assert "Duplicate" not in desk
 
@@ -432,15 +434,15 @@ async def test_a_partner_whose_two_registrations_are_rejected_is_not_told_one_st
     world: World,
 ) -> None:
     await world.link_globex()
-    for _ in range(2):  # Acme registers Initech twice: DR-0001, DR-0002
+    for _ in range(2):  # Acme registers Initech twice: AR-0001, AR-0002
         await world.register()
         await world.delivered()
-    await world.register(p.OTHER_PARTNER_REP, channel_id=GLOBEX_CHANNEL)  # DR-0003
+    await world.register(p.OTHER_PARTNER_REP, channel_id=GLOBEX_CHANNEL)  # GC-0001
     await world.delivered()
 
-    await settle(world, Action.resolve_reject_both, reference="DR-0003")
+    await settle(world, Action.resolve_reject_both, reference="GC-0001")
 
-    for reference in ("DR-0001", "DR-0002"):
+    for reference in ("AR-0001", "AR-0002"):
         [told] = await world.thread_replies(ACME_CHANNEL, reference)
         assert "was not approved" in told["text"], reference
         assert "earlier registration" not in told["text"], reference
@@ -461,10 +463,10 @@ async def test_request_info_asks_the_partner_and_keeps_the_precedent(world: Worl
     assert asked.status is RegistrationStatus.info_requested
     assert asked.info_request == QUESTION
     assert (await world.registration(1)).status is RegistrationStatus.under_review
-    card = await world.card(GLOBEX_CHANNEL, "DR-0002")
+    card = await world.card(GLOBEX_CHANNEL, "GC-0001")
     assert QUESTION in text_of(card)
     assert Action.card_provide_info in text_of(card)
-    [notice] = await world.thread_replies(GLOBEX_CHANNEL, "DR-0002")
+    [notice] = await world.thread_replies(GLOBEX_CHANNEL, "GC-0001")
     assert QUESTION in notice["text"]
     assert [a for a, _ in await world.audit_actions(2)][-2:] == [
         "adjudicate:request_info",
@@ -499,8 +501,8 @@ async def test_partner_answers_through_provide_info_and_the_evidence_follows(
     assert reply.status == 200
     answered = await world.status_becomes(RegistrationStatus.under_review, 2)
     assert answered.details.notes == "Bill Lumbergh asked us on 3 March."
-    current = RegistrationRef(id=2, version=answered.version)
-    message = await evidence(world, "DR-0002")
+    current = RegistrationRef(id=2, version=answered.version, reference="GC-0001")
+    message = await evidence(world, "GC-0001")
     assert (
         RegistrationRef.model_validate_json(button_value(message, Action.resolve_award_partner))
         == current
@@ -596,7 +598,7 @@ async def test_a_decision_first_is_named_next_to_the_reason_and_nothing_more_hap
     )
 
     error = reply.json()["errors"][Block.resolve_reason]
-    assert error == f"DR-0002 is already rejected by <@{p.APPROVER.user_id}>. Nothing was changed."
+    assert error == f"GC-0001 is already rejected by <@{p.APPROVER.user_id}>. Nothing was changed."
     assert (await world.registration(1)).status is RegistrationStatus.under_review
     assert not [a for a, _ in await world.audit_actions(2) if a.startswith("adjudicate")]
 
@@ -624,25 +626,25 @@ async def click_stale(world: World, stale: dict[str, Any], action: Action) -> di
 
 async def test_a_stale_click_after_settlement_says_so_in_the_modal(world: World) -> None:
     await two_partners_register(world)
-    stale = await evidence(world, "DR-0002")
+    stale = await evidence(world, "GC-0001")
     await settle(world, Action.resolve_reject_both)
 
     closed = await click_stale(world, stale, Action.resolve_duplicate)
 
-    assert "DR-0002 is already rejected" in text_of(closed)
+    assert "GC-0001 is already rejected" in text_of(closed)
     assert "submit" not in closed
     assert (await world.audit_actions(2))[-1] == ("adjudicate:reject_both", p.APPROVER.user_id)
 
 
 async def test_a_stale_click_after_an_info_request_names_who_asked(world: World) -> None:
     await two_partners_register(world)
-    stale = await evidence(world, "DR-0002")
+    stale = await evidence(world, "GC-0001")
     await settle(world, Action.resolve_request_info, "Which office runs the pilot?")
 
     closed = await click_stale(world, stale, Action.resolve_award_partner)
 
     assert (
-        f"DR-0002 is already waiting for the partner's answer to an info request from "
+        f"GC-0001 is already waiting for the partner's answer to an info request from "
         f"<@{p.APPROVER.user_id}>" in text_of(closed)
     )
 
@@ -666,7 +668,7 @@ async def test_a_rep_working_the_customer_tells_the_desk_and_never_the_partner(
     world: World,
 ) -> None:
     await two_partners_register(world)
-    review = await world.card(DESK, "DR-0002")
+    review = await world.card(DESK, "GC-0001")
     view = await open_working(world)
 
     reply = await world.submit(
@@ -678,12 +680,12 @@ async def test_a_rep_working_the_customer_tells_the_desk_and_never_the_partner(
 
     assert reply.json() is None
     await world.delivered()
-    replies = text_of({"r": await world.thread_replies(DESK, "DR-0002")})
+    replies = text_of({"r": await world.thread_replies(DESK, "GC-0001")})
     assert f"<@{p.INTERNAL_REP.user_id}>" in replies
     assert "a &lt;proposal&gt; goes out Friday" in replies
     assert LINK in replies
     assert any(c.params["ts"] == review["ts"] for c in world.fake.calls_to("chat.update"))
-    assert "is working this" in text_of(await evidence(world, "DR-0002"))
+    assert "is working this" in text_of(await evidence(world, "GC-0001"))
     for channel in (GLOBEX_CHANNEL, ACME_CHANNEL):
         shown = world.fake.all_text_sent_to(channel)
         assert "proposal" not in shown
@@ -692,7 +694,7 @@ async def test_a_rep_working_the_customer_tells_the_desk_and_never_the_partner(
     assert (await world.registration(2)).status is RegistrationStatus.under_review
 
 
-async def work_this(world: World, person: p.Person, reference: str = "DR-0002") -> None:
+async def work_this(world: World, person: p.Person, reference: str = "GC-0001") -> None:
     """`person` presses I'm working this under `reference` and tells the desk why."""
     await click_in_evidence(world, person, Action.conflict_working, reference)
     [opened] = await world.fake.wait_for(
@@ -725,7 +727,7 @@ async def test_the_rep_working_the_customer_is_told_how_the_desk_settled_it(
     [dm] = direct_messages_to(world, p.INTERNAL_REP.user_id)
     shown = text_of(dm)
     assert "a customer you said you are working" in shown
-    assert "DR-0002" in shown
+    assert "GC-0001" in shown
     assert "Award to this partner" in shown
     assert "&lt;champion&gt; &amp; ran the pilot" in shown
 
@@ -743,7 +745,7 @@ async def test_a_plain_decision_on_the_review_card_tells_the_rep_working_the_cus
     [dm] = direct_messages_to(world, p.INTERNAL_REP.user_id)
     shown = text_of(dm)
     assert "a customer you said you are working" in shown
-    assert "DR-0002" in shown
+    assert "GC-0001" in shown
     assert "*Rejected*: the desk rejected the partner's registration on its review card" in shown
     assert RejectionReason.not_qualified.label in shown
 
@@ -761,9 +763,9 @@ async def test_a_question_to_the_partner_tells_the_rep_nothing_yet(world: World)
 
 async def test_an_owner_who_is_also_working_the_customer_gets_one_message(world: World) -> None:
     await acme_registers_a_named_account(world)
-    await work_this(world, p.Person(DIRECT_OWNER, p.HOST_TEAM, name="dora"), "DR-0001")
+    await work_this(world, p.Person(DIRECT_OWNER, p.HOST_TEAM, name="dora"), "AR-0001")
 
-    await settle(world, Action.resolve_award_existing, DESK_ONLY_REASON, reference="DR-0001")
+    await settle(world, Action.resolve_award_existing, DESK_ONLY_REASON, reference="AR-0001")
 
     [dm] = direct_messages_to(world, DIRECT_OWNER)
     assert "Kept by Rita's enterprise team" in text_of(dm)
@@ -773,9 +775,9 @@ async def test_an_owner_known_by_e_mail_who_is_working_the_customer_gets_one_mes
     world: World,
 ) -> None:
     await a_partner_registers_an_account_known_by_e_mail(world)
-    await work_this(world, p.Person("U0RITA", p.HOST_TEAM, name="rita"), "DR-0001")
+    await work_this(world, p.Person("U0RITA", p.HOST_TEAM, name="rita"), "AR-0001")
 
-    await settle(world, Action.resolve_award_existing, DESK_ONLY_REASON, reference="DR-0001")
+    await settle(world, Action.resolve_award_existing, DESK_ONLY_REASON, reference="AR-0001")
 
     [dm] = direct_messages_to(world, "U0RITA")
     assert "a customer you said you are working" in text_of(dm)

@@ -270,11 +270,11 @@ async def test_a_channel_shared_event_alerts_each_admin_once_and_holds_the_next_
     await alerted(world)
     again = await world.slack.send_event(envelope, retry_num=1)  # Slack's retry of it
     await world.register(p.PARTNER_REP, **UMBRELLA)
-    await world.card(ACME_CHANNEL, "DR-0002")
+    await world.card(ACME_CHANNEL, "AR-0002")
     await held(world, 2)
 
     assert first.status == again.status == 200
-    assert "DR-0002" not in world.fake.all_text_sent_to(DESK)
+    assert "AR-0002" not in world.fake.all_text_sent_to(DESK)
     assert [len(alerts(world, admin)) for admin in ADMINS] == [1, 1]
 
 
@@ -292,9 +292,9 @@ async def test_a_channel_unshared_event_lets_the_desk_side_flow_at_once(
     await world.slack.send_event(p.event_callback(p.channel_unshared(DESK, OUTSIDER)))
     await world.fake.wait_for("conversations.info", count=checks + 1)
     await world.register(p.PARTNER_REP, **UMBRELLA)
-    second = await world.card(DESK, "DR-0002")  # no waiting for the last check to age
+    second = await world.card(DESK, "AR-0002")  # no waiting for the last check to age
     clock.advance(minutes=6)  # the first one goes out at its next try
-    first = await world.card(DESK, "DR-0001")
+    first = await world.card(DESK, "AR-0001")
     await world.delivered()
 
     assert "Umbrella Corp" in text_of(second)

@@ -20,7 +20,7 @@ def slack_date_of(moment: Any) -> str:
 
 
 async def registered(world: World) -> None:
-    """Acme registers DR-0001 and both cards are out."""
+    """Acme registers AR-0001 and both cards are out."""
     reply = await world.register()
     assert reply.status == 200
     await world.delivered()
@@ -49,7 +49,7 @@ async def test_approve_edits_both_cards_in_place_without_posting_new_ones(world:
     updated = {(c.params["channel"], c.params["ts"]) for c in world.fake.calls_to("chat.update")}
     assert (ACME_CHANNEL, partner_card["ts"]) in updated
     assert (DESK, review_card["ts"]) in updated
-    assert len([m for m in top_level_posts(world, ACME_CHANNEL) if "DR-0001" in text_of(m)]) == 1
+    assert len([m for m in top_level_posts(world, ACME_CHANNEL) if "AR-0001" in text_of(m)]) == 1
     assert len(top_level_posts(world, DESK)) == 1
 
 
@@ -82,7 +82,7 @@ async def test_approval_is_announced_in_both_card_threads(world: World) -> None:
     [desk_reply] = world.fake.thread(DESK, review_card["ts"])
     assert partner_reply["thread_ts"] == partner_card["ts"]
     assert "approved" in partner_reply["text"]
-    assert "DR-0001" in partner_reply["text"]
+    assert "AR-0001" in partner_reply["text"]
     assert p.APPROVER.user_id not in text_of(partner_reply)
     assert f"<@{p.APPROVER.user_id}>" in desk_reply["text"]
 
@@ -156,7 +156,7 @@ async def test_reject_button_opens_the_reject_modal_for_this_registration(world:
     ref = RegistrationRef.model_validate_json(view["private_metadata"])
     assert ref.id == 1
     assert ref.version == (await world.registration()).version
-    assert "DR-0001" in json.dumps(view)
+    assert "AR-0001" in json.dumps(view)
     assert (await world.registration()).status is RegistrationStatus.under_review
 
 
@@ -354,5 +354,5 @@ async def test_a_stale_approve_click_after_the_partner_answered_says_look_again(
     await world.decide(p.APPROVER, Action.review_approve, seen)
 
     [told] = await world.fake.wait_for_hook_posts()
-    assert told.body["text"] == "DR-0001 changed since you opened it; look at it again."
+    assert told.body["text"] == "AR-0001 changed since you opened it; look at it again."
     assert (await world.registration()).status is RegistrationStatus.under_review

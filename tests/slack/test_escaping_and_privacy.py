@@ -129,7 +129,7 @@ async def test_plain_text_headers_show_the_name_as_typed(world: World) -> None:
     [header] = [b for b in (await world.card(ACME_CHANNEL))["blocks"] if b["type"] == "header"]
 
     assert header["text"]["type"] == "plain_text"
-    assert header["text"]["text"] == f"DR-0001 · {EVIL}"
+    assert header["text"]["text"] == f"AR-0001 · {EVIL}"
 
 
 async def test_setup_confirmation_escapes_the_partner_name_and_tier(world: World) -> None:
@@ -162,8 +162,8 @@ async def test_setup_confirmation_escapes_the_partner_name_and_tier(world: World
 
 # --- privacy across every flow -------------------------------------------------------------
 
-ACME_SECRETS = ("Acme", "Initech", "DR-0001", format_amount(Decimal("84500"), "USD"))
-GLOBEX_SECRETS = ("Globex", "Umbrella", "DR-0002", format_amount(Decimal("31415"), "USD"))
+ACME_SECRETS = ("Acme", "Initech", "AR-0001", format_amount(Decimal("84500"), "USD"))
+GLOBEX_SECRETS = ("Globex", "Umbrella", "GC-0001", format_amount(Decimal("31415"), "USD"))
 DESK_SECRETS = (p.APPROVER.user_id, p.ADMIN.user_id)
 
 
@@ -286,10 +286,10 @@ async def test_the_desk_sees_both_partners_and_who_decided(world: World) -> None
     await every_flow_for_two_partners(world)
 
     desk = world.fake.all_text_sent_to(DESK)
-    for name in ("Acme Resellers", "Globex Corporation", "DR-0001", "DR-0002"):
+    for name in ("Acme Resellers", "Globex Corporation", "AR-0001", "GC-0001"):
         assert name in desk
     assert f"<@{p.APPROVER.user_id}>" in desk
-    assert text_of(await world.card(DESK, "DR-0002")).count("Approved by") == 1
+    assert text_of(await world.card(DESK, "GC-0001")).count("Approved by") == 1
 
 
 async def test_the_desks_question_is_escaped_where_the_partner_reads_it(world: World) -> None:

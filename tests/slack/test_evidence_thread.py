@@ -33,7 +33,7 @@ async def import_accounts(world: World, *accounts: Account) -> None:
 
 
 async def globex_registers_first(world: World) -> None:
-    """Globex (its channel manager on our side recorded) registers Initech: DR-0001."""
+    """Globex (its channel manager on our side recorded) registers Initech: GC-0001."""
     globex = await world.link_globex()
     assert globex.id is not None
     async with world.deps.uow() as uow:
@@ -78,24 +78,24 @@ async def test_the_evidence_goes_under_the_review_card_and_loops_in_the_claim_ho
     await import_accounts(world, DIRECT)
     await globex_registers_first(world)
 
-    await world.register()  # Acme registers the same customer: DR-0002
+    await world.register()  # Acme registers the same customer: AR-0001
     await world.delivered()
 
-    review = await world.card(DESK, "DR-0002")
+    review = await world.card(DESK, "AR-0001")
     assert "Conflict check:* 2 conflicts" in text_of(review)
     [head] = evidence_in(world, review)
     assert head["thread_ts"] == review["ts"]
     shown = text_of(head)
     for expected in [
-        "*DR-0002* (Initech, Acme Resellers) may overlap *2 existing claims*",
+        "*AR-0001* (Initech, Acme Resellers) may overlap *2 existing claims*",
         "<@U0DORA> (owner of account 0011ACCT)",
         f"<@{MANAGER}> (channel manager of Globex Corporation)",
-        "registration *DR-0001* by *Globex Corporation* (Silver) · In review",
+        "registration *GC-0001* by *Globex Corporation* (Silver) · In review",
         "it was first", "Amount: USD 120,000",
         "direct account *0011ACCT* · owner <@U0DORA>",
         "Matched on: same website domain 1.00",
         "*Recommended: Mark duplicate.*",
-        "Deciding claim: DR-0001 by Globex Corporation, in review.",
+        "Deciding claim: GC-0001 by Globex Corporation, in review.",
     ]:  # fmt: skip
         assert expected in shown, expected
     # Mentions in the fallback text too: Slack's notifications read that.
@@ -104,14 +104,14 @@ async def test_the_evidence_goes_under_the_review_card_and_loops_in_the_claim_ho
     assert_valid_message_dict(head)
 
     # The partners: nothing about the other side anywhere, not even that it exists.
-    acme_card = text_of(await world.card(ACME_CHANNEL, "DR-0002"))
+    acme_card = text_of(await world.card(ACME_CHANNEL, "AR-0001"))
     assert "The desk will decide by" in acme_card
     assert "overlap" not in acme_card
     acme_side = world.fake.all_text_sent_to(ACME_CHANNEL)
-    for secret in ("Globex", "DR-0001", "120,000", "U0DORA", MANAGER, "0011ACCT", "onflict"):
+    for secret in ("Globex", "GC-0001", "120,000", "U0DORA", MANAGER, "0011ACCT", "onflict"):
         assert secret not in acme_side, secret
     globex_side = world.fake.all_text_sent_to(GLOBEX_CHANNEL)
-    for secret in ("Acme", "DR-0002", "U0DORA", "0011ACCT"):
+    for secret in ("Acme", "AR-0001", "U0DORA", "0011ACCT"):
         assert secret not in globex_side, secret
 
 
@@ -143,7 +143,7 @@ async def test_a_settlement_edits_the_head_in_place_to_show_the_outcome(world: W
 
     [edited] = evidence_in(world, review)
     assert edited["ts"] == head["ts"]
-    assert f":x: *Settled:* DR-0001 rejected by <@{p.APPROVER.user_id}>" in text_of(edited)
+    assert f":x: *Settled:* AR-0001 rejected by <@{p.APPROVER.user_id}>" in text_of(edited)
     assert "Recommended" not in text_of(edited)
     assert "actions" not in [b["type"] for b in edited["blocks"]]
     assert len(evidence_posts(world, review)) == 1
@@ -199,7 +199,7 @@ async def test_a_long_list_continues_in_replies_posted_once_through_a_failure(
 
     review = await world.card(DESK)
     messages = evidence_in(world, review)
-    assert [m["text"].split(":")[0] for m in messages[1:]] == ["DR-0001", "DR-0001"]
+    assert [m["text"].split(":")[0] for m in messages[1:]] == ["AR-0001", "AR-0001"]
     assert "Claims 1–20 of 45 above; 21–45 follow in this thread." in text_of(messages[0])
     assert all(m["thread_ts"] == review["ts"] for m in messages)
     assert len(evidence_posts(world, review)) == 3  # the head and two pages, each once
@@ -226,7 +226,7 @@ def assert_valid_message_dict(message: dict[str, Any]) -> None:
 
 
 async def resubmit(world: World, **fields: Any) -> None:
-    """The desk asks DR-0001's partner a question; the partner answers with `fields`."""
+    """The desk asks Acme about AR-0001; Acme answers with `fields`."""
     await ask(world, 1, "Which office is buying?")
     await world.delivered()
     form = await provide_info(world, p.PARTNER_REP, ACME_CHANNEL, 1)
@@ -255,8 +255,8 @@ async def test_resubmitting_the_same_customer_edits_the_pages_in_place(world: Wo
     for page in pages:
         assert edits_of(world, page), page["text"]
     assert [m["text"] for m in evidence_in(world, review)[1:]] == [
-        "DR-0001: existing claims 21–40 of 45",
-        "DR-0001: existing claims 41–45 of 45",
+        "AR-0001: existing claims 21–40 of 45",
+        "AR-0001: existing claims 41–45 of 45",
     ]
 
 
@@ -273,8 +273,8 @@ async def test_evidence_that_grew_gets_its_new_pages_posted(world: World) -> Non
     head, *pages = evidence_in(world, review)
     assert "Claims 1–20 of 45 above; 21–45 follow in this thread." in text_of(head)
     assert [m["text"] for m in pages] == [
-        "DR-0001: existing claims 21–40 of 45",
-        "DR-0001: existing claims 41–45 of 45",
+        "AR-0001: existing claims 21–40 of 45",
+        "AR-0001: existing claims 41–45 of 45",
     ]
     assert len(evidence_posts(world, review)) == 3
 

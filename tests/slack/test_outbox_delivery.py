@@ -18,7 +18,7 @@ from tests.slack.conftest import ACME_CHANNEL, DESK, ENV_NAMES, World, running_d
 from tests.slack.fake_slack import Call, FakeSlack
 
 
-def cards_in(world: World, channel: str, reference: str = "DR-0001") -> list[dict[str, object]]:
+def cards_in(world: World, channel: str, reference: str = "AR-0001") -> list[dict[str, object]]:
     """Top-level messages in `channel` showing `reference`."""
     return [
         m
@@ -120,10 +120,10 @@ async def test_permanent_error_is_given_up_and_other_registrations_still_deliver
     await world.register(company="Hooli", website="hooli.example")
     await world.delivered()
 
-    assert cards_in(world, ACME_CHANNEL, "DR-0001") == []
-    assert len(cards_in(world, DESK, "DR-0001")) == 1  # the same registration's next message
-    assert len(cards_in(world, ACME_CHANNEL, "DR-0002")) == 1
-    assert len(cards_in(world, DESK, "DR-0002")) == 1
+    assert cards_in(world, ACME_CHANNEL, "AR-0001") == []
+    assert len(cards_in(world, DESK, "AR-0001")) == 1  # the same registration's next message
+    assert len(cards_in(world, ACME_CHANNEL, "AR-0002")) == 1
+    assert len(cards_in(world, DESK, "AR-0002")) == 1
     rows = await world.outbox_rows()
     [given_up] = [r for r in rows if r.failed_at is not None]
     assert (given_up.kind, given_up.registration_id) == (MessageKind.partner_card, 1)

@@ -70,9 +70,9 @@ async def test_my_registrations_lists_only_the_partners_own(world: World) -> Non
     assert view["callback_id"] == Callback.my_registrations
     shown = json.dumps(view)
     assert "Acme Resellers" in shown
-    assert "DR-0001" in shown
+    assert "AR-0001" in shown
     assert "Initech" in shown
-    assert "DR-0002" not in shown
+    assert "GC-0001" not in shown
     assert "Umbrella" not in shown
     assert "777" not in shown
     assert "Globex" not in shown
@@ -89,9 +89,9 @@ async def test_the_other_partner_sees_only_its_own_in_my_registrations(world: Wo
 
     [updated] = await world.fake.wait_for("views.update")
     shown = json.dumps(updated.params["view"])
-    assert "DR-0002" in shown
+    assert "GC-0001" in shown
     assert "Umbrella Corp" in shown
-    assert "DR-0001" not in shown
+    assert "AR-0001" not in shown
     assert "Initech" not in shown
     assert "Acme" not in shown
 
@@ -108,4 +108,4 @@ async def test_my_registrations_from_the_other_partners_channel_shows_its_own_li
     [updated] = await world.fake.wait_for("views.update")
     shown = json.dumps(updated.params["view"])
     assert "Initech" not in shown
-    assert "DR-0001" not in shown
+    assert "AR-0001" not in shown

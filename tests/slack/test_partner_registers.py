@@ -51,13 +51,13 @@ async def test_valid_submission_stores_the_registration_and_posts_both_cards(
     assert reply.status == 200
     body = reply.json()
     assert body["response_action"] == "update"
-    assert "DR-0001" in json_text(body)
+    assert "AR-0001" in json_text(body)
     registration = await world.registration(1)
     assert registration.status is RegistrationStatus.under_review
     assert registration.submitted_by.team_id == p.PARTNER_REP.team_id
     partner_card = await world.card(ACME_CHANNEL)
     review_card = await world.card(DESK)
-    assert "DR-0001" in text_of(partner_card)
+    assert "AR-0001" in text_of(partner_card)
     assert "Acme Resellers" in text_of(review_card)
 
 

@@ -72,7 +72,7 @@ async def another_partner(world: World) -> tuple[str, ...]:
         contact_email="gina.buyer@initech.com",
     )
     await world.delivered()
-    return ("Globex", "DR-0001", "31,415", "31415", "Gina Buyer", "gina.buyer", "U0GLOBEX")
+    return ("Globex", "GC-0001", "31,415", "31415", "Gina Buyer", "gina.buyer", "U0GLOBEX")
 
 
 async def direct_account(world: World) -> tuple[str, ...]:
@@ -210,8 +210,8 @@ async def test_a_partners_own_earlier_registration_is_listed(world: World) -> No
 async def test_only_its_own_registrations_are_listed_beside_another_partners(
     world: World,
 ) -> None:
-    await another_partner(world)  # Globex: DR-0001
-    await world.register()  # Acme: DR-0002
+    await another_partner(world)  # Globex: GC-0001
+    await world.register()  # Acme: AR-0001
     await world.delivered()
     mine = await world.registration(2)
     view_id = await open_form(world)
@@ -436,7 +436,7 @@ async def test_an_answer_to_an_info_request_lists_the_partners_other_registratio
 
     line = precheck_line(await updated_view(world))
     assert line == expected_line(own_line(earlier))
-    assert "DR-0002" not in json.dumps(line)
+    assert "AR-0002" not in json.dumps(line)
 
 
 async def staff_form(world: World) -> str:
@@ -457,8 +457,8 @@ async def test_internal_staff_see_the_neutral_line(world: World) -> None:
 
 
 async def test_internal_staff_see_the_picked_partners_own_registrations(world: World) -> None:
-    await another_partner(world)  # Globex: DR-0001
-    await world.register()  # Acme: DR-0002
+    await another_partner(world)  # Globex: GC-0001
+    await world.register()  # Acme: AR-0001
     await world.delivered()
     acme = await world.registration(2)
     form = await staff_form(world)
@@ -471,7 +471,7 @@ async def test_internal_staff_see_the_picked_partners_own_registrations(world: W
     at = acme.created_at
     listed = (
         ":information_source: Acme Resellers registered this customer on "
-        f"<!date^{int(at.timestamp())}^{{date_short}}|{at:%Y-%m-%d}>: DR-0002, in review."
+        f"<!date^{int(at.timestamp())}^{{date_short}}|{at:%Y-%m-%d}>: AR-0001, in review."
     )
     assert precheck_line(await updated_view(world)) == expected_line(f"{listed}\n{OVERLAP}")
 
@@ -484,6 +484,6 @@ async def test_submitting_after_the_precheck_runs_the_real_check(world: World) -
 
     reply = await world.register(website="initech.com")
 
-    assert "DR-0001" in json.dumps(reply.json())
+    assert "AR-0001" in json.dumps(reply.json())
     await world.delivered()
     assert "Conflict check:* 1 conflict" in json.dumps(await world.card(DESK))

@@ -355,10 +355,10 @@ EVERY_KIND = (
 
 
 async def two_partners_claim_the_same_customer(world: World) -> None:
-    """Acme (DR-0001) and Globex (DR-0002) both register Initech, each after a pre-check;
+    """Acme (AR-0001) and Globex (GC-0001) both register Initech, each after a pre-check;
     the desk asks Globex, Globex answers, the desk rejects Acme as a duplicate and approves
     Globex; both list their registrations and poke at the other's buttons; Acme
-    registers another deal (DR-0003) and withdraws it."""
+    registers another deal (AR-0002) and withdraws it."""
     await world.link_globex()
     acme_form = await open_form(world, p.PARTNER_REP, channel_id=ACME_CHANNEL)
     await precheck(world, acme_form, typed("Initech", "initech.com"))
@@ -421,10 +421,10 @@ async def test_two_partners_on_the_same_customer_never_see_each_other(
     shown = shown_to_partners(world, witness)
     assert_covers(shown, ACME, *EVERY_KIND)
     assert_covers(shown, GLOBEX, *EVERY_KIND)
-    assert_private(shown, with_references(acme=("DR-0001", "DR-0003"), globex=("DR-0002",)))
+    assert_private(shown, with_references(acme=("AR-0001", "AR-0002"), globex=("GC-0001",)))
     assert_no_overlap_hint(shown)
     desk = world.fake.all_text_sent_to(DESK)
-    for name in ("Acme Resellers", "Globex Corporation", "DR-0001", "DR-0002", "31,415"):
+    for name in ("Acme Resellers", "Globex Corporation", "AR-0001", "GC-0001", "31,415"):
         assert name in desk, f"the desk should see {name!r}: the secrets are real"
 
 
@@ -433,9 +433,9 @@ async def test_two_partners_on_the_same_customer_never_see_each_other(
 
 async def a_partner_against_the_direct_team(world: World) -> None:
     """Hooli is a direct customer (owner by Slack id and e-mail) with an open opportunity.
-    Acme pre-checks it and registers it twice: the desk asks about DR-0001, Acme answers,
+    Acme pre-checks it and registers it twice: the desk asks about AR-0001, Acme answers,
     the desk rejects it as an existing customer; Acme registers it again, and Approve on
-    DR-0002 asks the desk to settle it first: a co-sell with the direct team; Acme lists its
+    AR-0002 asks the desk to settle it first: a co-sell with the direct team; Acme lists its
     registrations and tries the desk's button. Globex, also linked, registers elsewhere and
     sees nothing of it."""
     world.fake.add_user(OWNER_ID, name=OWNER_NAME, email=OWNER_EMAIL)
@@ -495,7 +495,7 @@ async def test_a_partner_never_sees_the_direct_owner_or_account(
 
     shown = shown_to_partners(world, witness)
     assert_covers(shown, ACME, *EVERY_KIND)
-    assert_private(shown, with_references(acme=("DR-0001", "DR-0002"), globex=("DR-0003",)))
+    assert_private(shown, with_references(acme=("AR-0001", "AR-0002"), globex=("GC-0001",)))
     assert_no_overlap_hint(shown)
     desk = world.fake.all_text_sent_to(DESK)
     for secret in (f"<@{OWNER_ID}>", "0011HOOLI", "Hooli Holdings"):
@@ -579,7 +579,7 @@ async def audited(world: World, registration_id: int, reason: str) -> None:
             select(AuditEventRow.reason).where(AuditEventRow.registration_id == registration_id)
         )
         reasons = [str(r) for (r,) in rows]
-    assert any(reason in r for r in reasons), f"DR-{registration_id:04d} audit: {reasons}"
+    assert any(reason in r for r in reasons), f"registration {registration_id} audit: {reasons}"
 
 
 def desk_sees(world: World, *secrets: str) -> None:
@@ -620,7 +620,7 @@ def offered(message: Mapping[str, Any]) -> frozenset[str]:
 
 @dataclass(frozen=True, slots=True)
 class Settlement:
-    """A resolution clicked on Globex's DR-0002 (Acme's DR-0001 was first), and its outcome."""
+    """A resolution clicked on Globex's GC-0001 (Acme's AR-0001 was first), and its outcome."""
 
     action: Action
     acme: RegistrationStatus
@@ -635,29 +635,29 @@ SETTLEMENTS = {
         Action.resolve_award_partner,
         RegistrationStatus.cancelled,
         RegistrationStatus.approved,
-        acme_told=("has withdrawn its approval of *DR-0001*",),
-        globex_told=("*DR-0002* is approved",),
+        acme_told=("has withdrawn its approval of *AR-0001*",),
+        globex_told=("*GC-0001* is approved",),
         acme_approved_first=True,
     ),
     "award-to-the-existing-owner": Settlement(
         Action.resolve_award_existing,
         RegistrationStatus.approved,
         RegistrationStatus.rejected,
-        acme_told=("*DR-0001* is approved",),
-        globex_told=("*DR-0002* was not approved",),
+        acme_told=("*AR-0001* is approved",),
+        globex_told=("*GC-0001* was not approved",),
     ),
     "mark-duplicate": Settlement(
         Action.resolve_duplicate,
         RegistrationStatus.under_review,
         RegistrationStatus.rejected,
-        globex_told=("*DR-0002* was not approved",),
+        globex_told=("*GC-0001* was not approved",),
     ),
     "reject-both": Settlement(
         Action.resolve_reject_both,
         RegistrationStatus.rejected,
         RegistrationStatus.rejected,
-        acme_told=("*DR-0001* was not approved",),
-        globex_told=("*DR-0002* was not approved",),
+        acme_told=("*AR-0001* was not approved",),
+        globex_told=("*GC-0001* was not approved",),
     ),
 }
 
@@ -666,8 +666,8 @@ SETTLEMENTS = {
 async def test_a_settled_conflict_tells_each_partner_only_its_own_story(
     world: World, witness: Witness, settlement: Settlement
 ) -> None:
-    """Acme (DR-0001, approved first for the award) and Globex (DR-0002) register Initech;
-    both partners poke the desk's buttons from their channels; the desk settles DR-0002 from
+    """Acme (AR-0001, approved first for the award) and Globex (GC-0001) register Initech;
+    both partners poke the desk's buttons from their channels; the desk settles GC-0001 from
     its evidence thread with a reason naming both partners and amounts; both list theirs."""
     await world.link_globex()
     await register_after_precheck(world, p.PARTNER_REP, ACME_CHANNEL, ACME_DEAL, "Initech")
@@ -677,7 +677,7 @@ async def test_a_settled_conflict_tells_each_partner_only_its_own_story(
         world, p.OTHER_PARTNER_REP, GLOBEX_CHANNEL, GLOBEX_DEAL, "Initech Inc"
     )
     await partners_poke_the_desk(world, (1, 2), PARTNERS)
-    assert offered(await evidence(world, "DR-0002")) == OFFERED["partner"]
+    assert offered(await evidence(world, "GC-0001")) == OFFERED["partner"]
 
     await settle_conflict(world, settlement.action, AWARD_REASON)
     await my_registrations(world, p.PARTNER_REP, ACME_CHANNEL)
@@ -696,9 +696,9 @@ async def test_a_settled_conflict_tells_each_partner_only_its_own_story(
     assert_told(shown, GLOBEX, APPROVERS_ONLY, INTERNAL_ONLY, *settlement.globex_told)
     assert_private(
         shown,
-        with_references(acme=("DR-0001",), globex=("DR-0002",), desk=(AWARD_REASON, DESK_CALL)),
+        with_references(acme=("AR-0001",), globex=("GC-0001",), desk=(AWARD_REASON, DESK_CALL)),
     )
-    desk_sees(world, DESK_CALL, "Acme Resellers", "Globex Corporation", "DR-0001", "DR-0002")
+    desk_sees(world, DESK_CALL, "Acme Resellers", "Globex Corporation", "AR-0001", "GC-0001")
     await audited(world, 2, AWARD_REASON)
 
 
@@ -711,9 +711,9 @@ ANSWER = "Their COO Peter Gibbons signs; we met him in March"
 async def test_request_info_from_the_conflict_thread_and_the_answer_stay_with_their_partner(
     world: World, witness: Witness
 ) -> None:
-    """The desk asks Globex from DR-0002's conflict thread; Globex clicks Provide info,
+    """The desk asks Globex from GC-0001's conflict thread; Globex clicks Provide info,
     pre-checks the reopened form and resubmits with an answer; the evidence is re-rendered
-    for the new version; the desk then awards DR-0002 with a reason naming both partners."""
+    for the new version; the desk then awards GC-0001 with a reason naming both partners."""
     await world.link_globex()
     await register_after_precheck(world, p.PARTNER_REP, ACME_CHANNEL, ACME_DEAL, "Initech")
     await register_after_precheck(
@@ -728,10 +728,12 @@ async def test_request_info_from_the_conflict_thread_and_the_answer_stay_with_th
     )
     await answer(world, p.OTHER_PARTNER_REP, form, **{**GLOBEX_DEAL, "notes": ANSWER})
     answered = await world.status_becomes(RegistrationStatus.under_review, 2)
-    shown_again = await evidence(world, "DR-0002")
+    shown_again = await evidence(world, "GC-0001")
     assert RegistrationRef.model_validate_json(
         button_value(shown_again, Action.resolve_award_partner)
-    ) == RegistrationRef(id=2, version=answered.version), "the evidence was not re-rendered"
+    ) == RegistrationRef(id=2, version=answered.version, reference="GC-0001"), (
+        "the evidence was not re-rendered"
+    )
     await partners_poke_the_desk(world, (2,), PARTNERS)
     await settle_conflict(world, Action.resolve_award_partner, AWARD_REASON)
 
@@ -740,14 +742,14 @@ async def test_request_info_from_the_conflict_thread_and_the_answer_stay_with_th
     shown = shown_to_partners(world, witness)
     assert_covers(shown, ACME, *EVERY_KIND)
     assert_covers(shown, GLOBEX, *EVERY_KIND)
-    assert_told(shown, GLOBEX, QUESTION, "*DR-0002* is approved")
-    assert_told(shown, ACME, "*DR-0001* was not approved")
+    assert_told(shown, GLOBEX, QUESTION, "*GC-0001* is approved")
+    assert_told(shown, ACME, "*AR-0001* was not approved")
     # The question and the answer are Globex's conversation with the desk.
     assert_private(
         shown,
         with_references(
-            acme=("DR-0001",),
-            globex=("DR-0002", QUESTION, ANSWER),
+            acme=("AR-0001",),
+            globex=("GC-0001", QUESTION, ANSWER),
             desk=(AWARD_REASON, DESK_CALL),
         ),
     )
@@ -808,19 +810,19 @@ async def import_the_direct_team(world: World) -> None:
 async def test_partners_settled_against_the_direct_team_never_see_it(
     world: World, witness: Witness
 ) -> None:
-    """Acme registers Hooli (DR-0001): Dora says I'm working this, Acme pokes the desk's
-    buttons, the desk awards the account to its owner. Globex registers Umbrella (DR-0002):
+    """Acme registers Hooli (AR-0001): Dora says I'm working this, Acme pokes the desk's
+    buttons, the desk awards the account to its owner. Globex registers Umbrella (GC-0001):
     the desk awards the opportunity to its owner, known by e-mail only. Acme registers Pied
-    Piper (DR-0003): the desk settles it as a co-sell. Every reason names the direct team."""
+    Piper (AR-0002): the desk settles it as a co-sell. Every reason names the direct team."""
     await import_the_direct_team(world)
     await world.link_globex()
 
     hooli = HOOLI_DEAL
     await register_after_precheck(world, p.PARTNER_REP, ACME_CHANNEL, hooli, "Hooli")
-    await work_this(world, DORA, "DR-0001", f"{WORKING_NOTE}; {WORKING_MARK}.", WORKING_LINK)
-    assert "is working this" in json.dumps(await evidence(world, "DR-0001"))
+    await work_this(world, DORA, "AR-0001", f"{WORKING_NOTE}; {WORKING_MARK}.", WORKING_LINK)
+    assert "is working this" in json.dumps(await evidence(world, "AR-0001"))
     await partners_poke_the_desk(world, (1,), PARTNERS[:1])
-    await settle_conflict(world, Action.resolve_award_existing, DIRECT_REASON, "DR-0001")
+    await settle_conflict(world, Action.resolve_award_existing, DIRECT_REASON, "AR-0001")
 
     umbrella = {
         **GLOBEX_DEAL,
@@ -832,7 +834,7 @@ async def test_partners_settled_against_the_direct_team_never_see_it(
         world, p.OTHER_PARTNER_REP, GLOBEX_CHANNEL, umbrella, "Umbrella Corporation"
     )
     await partners_poke_the_desk(world, (2,), PARTNERS[1:])
-    await settle_conflict(world, Action.resolve_award_existing, UMBRELLA_REASON, "DR-0002")
+    await settle_conflict(world, Action.resolve_award_existing, UMBRELLA_REASON, "GC-0001")
 
     piper = {
         **ACME_DEAL,
@@ -841,7 +843,7 @@ async def test_partners_settled_against_the_direct_team_never_see_it(
         "contact_email": "bill@piedpiper.com",
     }
     await register_after_precheck(world, p.PARTNER_REP, ACME_CHANNEL, piper, "Pied Piper")
-    await settle_conflict(world, Action.resolve_co_sell, COSELL_REASON, "DR-0003")
+    await settle_conflict(world, Action.resolve_co_sell, COSELL_REASON, "AR-0002")
     await my_registrations(world, p.PARTNER_REP, ACME_CHANNEL)
     await my_registrations(world, p.OTHER_PARTNER_REP, GLOBEX_CHANNEL)
 
@@ -854,9 +856,9 @@ async def test_partners_settled_against_the_direct_team_never_see_it(
     shown = shown_to_partners(world, witness)
     assert_covers(shown, ACME, *EVERY_KIND)
     assert_covers(shown, GLOBEX, *EVERY_KIND)
-    assert_told(shown, ACME, APPROVERS_ONLY, INTERNAL_ONLY, "*DR-0001* was not approved")
-    assert_told(shown, ACME, "*DR-0003* is approved as a co-sell")
-    assert_told(shown, GLOBEX, APPROVERS_ONLY, INTERNAL_ONLY, "*DR-0002* was not approved")
+    assert_told(shown, ACME, APPROVERS_ONLY, INTERNAL_ONLY, "*AR-0001* was not approved")
+    assert_told(shown, ACME, "*AR-0002* is approved as a co-sell")
+    assert_told(shown, GLOBEX, APPROVERS_ONLY, INTERNAL_ONLY, "*GC-0001* was not approved")
     desk_words = (
         WORKING_NOTE,
         WORKING_MARK,
@@ -869,7 +871,7 @@ async def test_partners_settled_against_the_direct_team_never_see_it(
     )
     assert_private(
         shown,
-        with_references(acme=("DR-0001", "DR-0003"), globex=("DR-0002",), desk=desk_words),
+        with_references(acme=("AR-0001", "AR-0002"), globex=("GC-0001",), desk=desk_words),
     )
     desk_sees(world, WORKING_MARK, WORKING_LINK, DIRECT_CALL, COSELL_CALL, f"<@{OWNER_ID}>")
     desk_sees(world, "0011HOOLI", "Umbrella Biotech Expansion", MAIL_OWNER_EMAIL, "0065PIPER")
@@ -920,7 +922,7 @@ DIRECT_CASES = {
 
 @dataclass(frozen=True, slots=True)
 class DirectSettlement:
-    """A resolution of Acme's DR-0001 against the direct team, and what Acme is told."""
+    """A resolution of Acme's AR-0001 against the direct team, and what Acme is told."""
 
     action: Action
     acme: RegistrationStatus
@@ -929,19 +931,19 @@ class DirectSettlement:
 
 DIRECT_SETTLEMENTS = {
     "award-to-this-partner": DirectSettlement(
-        Action.resolve_award_partner, RegistrationStatus.approved, "*DR-0001* is approved"
+        Action.resolve_award_partner, RegistrationStatus.approved, "*AR-0001* is approved"
     ),
     "award-to-the-existing-owner": DirectSettlement(
-        Action.resolve_award_existing, RegistrationStatus.rejected, "*DR-0001* was not approved"
+        Action.resolve_award_existing, RegistrationStatus.rejected, "*AR-0001* was not approved"
     ),
     "co-sell": DirectSettlement(
-        Action.resolve_co_sell, RegistrationStatus.approved, "*DR-0001* is approved as a co-sell"
+        Action.resolve_co_sell, RegistrationStatus.approved, "*AR-0001* is approved as a co-sell"
     ),
     "mark-duplicate": DirectSettlement(
-        Action.resolve_duplicate, RegistrationStatus.rejected, "*DR-0001* was not approved"
+        Action.resolve_duplicate, RegistrationStatus.rejected, "*AR-0001* was not approved"
     ),
     "reject-both": DirectSettlement(
-        Action.resolve_reject_both, RegistrationStatus.rejected, "*DR-0001* was not approved"
+        Action.resolve_reject_both, RegistrationStatus.rejected, "*AR-0001* was not approved"
     ),
     "request-info": DirectSettlement(
         Action.resolve_request_info, RegistrationStatus.info_requested, DIRECT_QUESTION
@@ -961,7 +963,7 @@ DIRECT_SETTLEMENTS = {
 async def test_every_resolution_against_the_direct_team_keeps_it_private(
     world: World, witness: Witness, kind: str, settlement: DirectSettlement
 ) -> None:
-    """Acme registers a customer the direct team holds (DR-0001): Dora says I'm working
+    """Acme registers a customer the direct team holds (AR-0001): Dora says I'm working
     this, both partners poke the desk's buttons, the desk settles it with a reason naming
     the direct team (or asks Acme a question), and both partners list theirs."""
     case = DIRECT_CASES[kind]
@@ -971,13 +973,13 @@ async def test_every_resolution_against_the_direct_team_keeps_it_private(
     async with world.deps.uow() as uow:
         found = await uow.findings.for_registration(1)
     assert [f.claim.kind for f in found] == [case.claim], "one direct claim of this kind"
-    await work_this(world, DORA, "DR-0001", f"{WORKING_NOTE}; {WORKING_MARK}.", WORKING_LINK)
+    await work_this(world, DORA, "AR-0001", f"{WORKING_NOTE}; {WORKING_MARK}.", WORKING_LINK)
     await partners_poke_the_desk(world, (1,), PARTNERS)
-    assert offered(await evidence(world, "DR-0001")) == OFFERED[kind]
+    assert offered(await evidence(world, "AR-0001")) == OFFERED[kind]
 
     asking = settlement.action is Action.resolve_request_info
     reason = DIRECT_QUESTION if asking else case.reason
-    await settle_conflict(world, settlement.action, reason, "DR-0001")
+    await settle_conflict(world, settlement.action, reason, "AR-0001")
     await my_registrations(world, p.PARTNER_REP, ACME_CHANNEL)
     await my_registrations(world, p.OTHER_PARTNER_REP, GLOBEX_CHANNEL)
 
@@ -988,7 +990,7 @@ async def test_every_resolution_against_the_direct_team_keeps_it_private(
     assert_told(shown, ACME, APPROVERS_ONLY, INTERNAL_ONLY, settlement.acme_told)
     assert_told(shown, GLOBEX, APPROVERS_ONLY, INTERNAL_ONLY)
     desk_words = (WORKING_NOTE, WORKING_MARK, WORKING_LINK, DIRECT_CALL, case.reason)
-    acme_words = ("DR-0001", DIRECT_QUESTION) if asking else ("DR-0001",)
+    acme_words = ("AR-0001", DIRECT_QUESTION) if asking else ("AR-0001",)
     assert_private(shown, with_references(acme=acme_words, desk=desk_words))
     desk_sees(world, WORKING_MARK, WORKING_LINK, f"<@{OWNER_ID}>", *case.owner_shown)
     if not asking:

@@ -233,15 +233,15 @@ SETTLE_APPROVERS_ONLY = "Only the deal desk's approvers can settle conflicts."
 async def test_internal_non_approver_forging_a_resolution_changes_nothing(
     world: World, person: p.Person, resolution: Resolution
 ) -> None:
-    """Acme (DR-0001) and Globex (DR-0002) claim Initech. A colleague on the vendor's team who
+    """Acme (AR-0001) and Globex (GC-0001) claim Initech. A colleague on the vendor's team who
     is not an approver (a rep, or even an admin) never gets the resolution modal, so they
-    forge its submission with DR-0002's current version and a reason: it is refused next to
+    forge its submission with GC-0001's current version and a reason: it is refused next to
     the field, and no registration, audit row, outbox message or Slack message moves."""
     await world.link_globex()
     await world.register()
     await world.register(p.OTHER_PARTNER_REP, channel_id=GLOBEX_CHANNEL)
     await world.delivered()
-    await evidence(world, "DR-0002")  # a real conflict case, with the desk's buttons
+    await evidence(world, "GC-0001")  # a real conflict case, with the desk's buttons
     before = {rid: await world.registration(rid) for rid in (1, 2)}
     trails = {rid: await world.audit_actions(rid) for rid in (1, 2)}
     outbox, calls = len(await world.outbox_rows()), len(world.fake.calls)

@@ -136,7 +136,7 @@ async def test_double_submission_of_one_view_stores_one_registration(world: Worl
     assert await world.registration_count() == 1
     for body in (first, second):
         assert body["response_action"] == "update"
-        assert "DR-0001" in json.dumps(body)
+        assert "AR-0001" in json.dumps(body)
     await world.delivered()
     cards = [m for m in world.fake.messages_in(ACME_CHANNEL) if "Initech" in text_of(m)]
     assert len(cards) == 1

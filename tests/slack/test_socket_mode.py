@@ -216,8 +216,8 @@ async def test_serve_takes_slack_traffic_over_socket_mode_and_stops_cleanly(
             ack = await fake.wait_for_ack(submit["envelope_id"])
             assert ack["envelope_id"] == submit["envelope_id"]
             assert ack["payload"]["response_action"] == "update"
-            assert "DR-0001" in json.dumps(ack["payload"]["view"])
-            card = await until(server, posted(fake, ACME_CHANNEL, "DR-0001"))
+            assert "AR-0001" in json.dumps(ack["payload"]["view"])
+            card = await until(server, posted(fake, ACME_CHANNEL, "AR-0001"))
             assert "Initech" in text_of(card)
 
             # Over HTTP only the health check answers; Slack traffic has no route.

@@ -45,7 +45,7 @@ def a_case(recommendation: Recommendation | None = None, company: str = "Initech
 class TestResolutionModal:
     @pytest.mark.parametrize("resolution", list(Resolution))
     def test_opens_from_the_button_alone_with_its_metadata(self, resolution: Resolution) -> None:
-        meta = ResolutionContext(id=12, version=3, resolution=resolution)
+        meta = ResolutionContext(id=12, version=3, resolution=resolution, reference="IN-0012")
 
         view = assert_valid_view(build_resolution_modal(meta))
 
@@ -55,7 +55,19 @@ class TestResolutionModal:
             Block.resolve_reason
         ]
         assert resolution.label in all_text(view)
-        assert "DR-0012" in all_text(view)
+        assert f"*{resolution.label}* for *IN-0012*" in all_text(view)
+
+    def test_a_button_without_a_reference_names_no_number_until_the_case_is_loaded(
+        self,
+    ) -> None:
+        meta = ResolutionContext(id=12, version=3, resolution=Resolution.duplicate)
+
+        before = all_text(assert_valid_view(build_resolution_modal(meta)))
+        after = all_text(assert_valid_view(build_resolution_modal(meta, case=a_case())))
+
+        assert "*Mark duplicate* for this registration\n" in before
+        assert "-00" not in before
+        assert "*Mark duplicate* for *IN-0012* · Initech" in after
 
     @pytest.mark.parametrize("resolution", list(Resolution))
     def test_filled_in_with_the_company_and_the_recommendation(
@@ -197,9 +209,11 @@ class TestChoiceWhenApproveMetAConflict:
 
 class TestWorkingModal:
     def test_asks_for_a_note_and_an_optional_link(self) -> None:
-        ref = RegistrationRef(id=12, version=3)
+        ref = RegistrationRef(id=12, version=3, reference="IN-0012")
 
         view = assert_valid_view(build_working_modal(ref))
+
+        assert "working the customer of *IN-0012*" in all_text(view)
 
         assert view["callback_id"] == Callback.working_submit
         assert RegistrationRef.model_validate_json(view["private_metadata"]) == ref
@@ -208,6 +222,11 @@ class TestWorkingModal:
         assert not inputs[Block.working_note].get("optional")
         assert inputs[Block.working_link]["optional"] is True
         assert inputs[Block.working_link]["element"]["type"] == "url_text_input"
+
+    def test_a_button_without_a_reference_names_this_registration(self) -> None:
+        view = assert_valid_view(build_working_modal(RegistrationRef(id=12, version=3)))
+
+        assert "working the customer of this registration" in all_text(view)
 
     def values(self, note: str | None, link: str | None) -> p.StateValues:
         return p.values(
@@ -236,14 +255,14 @@ class TestRaceTexts:
         )
 
         assert raced_text(settled, None) == (
-            "DR-0004 is already approved by <@U0APPROVER>. Nothing was changed."
+            "IN-0004 is already approved by <@U0APPROVER>. Nothing was changed."
         )
 
     def test_an_info_request_first_names_who_asked(self) -> None:
         asked = a_registration(id=4, status=RegistrationStatus.info_requested, version=2)
 
         assert raced_text(asked, APPROVER) == (
-            "DR-0004 is already waiting for the partner's answer to an info request from"
+            "IN-0004 is already waiting for the partner's answer to an info request from"
             " <@U0APPROVER>. Nothing was changed."
         )
 
@@ -251,14 +270,14 @@ class TestRaceTexts:
         asked = a_registration(id=4, status=RegistrationStatus.info_requested, version=2)
 
         assert raced_text(asked, None) == (
-            "DR-0004 is already waiting for the partner's answer. Nothing was changed."
+            "IN-0004 is already waiting for the partner's answer. Nothing was changed."
         )
 
     def test_a_registration_changed_but_still_in_review_says_look_again(self) -> None:
         assert "look at it again" in raced_text(a_registration(id=4, version=4), APPROVER)
 
     def test_the_closed_modal_has_nothing_to_submit(self) -> None:
-        view = assert_valid_view(build_closed_modal("Already settled", "DR-0004 is approved."))
+        view = assert_valid_view(build_closed_modal("Already settled", "IN-0004 is approved."))
 
         assert "submit" not in view
-        assert "DR-0004 is approved." in all_text(view)
+        assert "IN-0004 is approved." in all_text(view)

@@ -16,6 +16,8 @@ from domain.registration import (
     RegistrationStatus,
     RejectionReason,
     format_reference,
+    legacy_reference,
+    parse_reference,
 )
 from tests.builders import HOST_TEAM, NOW, PARTNER_TEAM, a_registration, some_details
 
@@ -354,7 +356,7 @@ class TestEveryMove:
         with pytest.raises(InvalidTransition) as raised:
             approve(registration)
 
-        assert raised.value.message == "DR-0012 is approved, so it cannot be approved."
+        assert raised.value.message == "IN-0012 is approved, so it cannot be approved."
         assert raised.value.code == "invalid_transition"
 
     def test_refusal_before_the_registration_is_stored_still_reads_well(self) -> None:
@@ -408,17 +410,57 @@ class TestPendingEvents:
 
 class TestReference:
     @pytest.mark.parametrize(
+        ("code", "number", "reference"),
+        [("NW", 1, "NW-0001"), ("AR", 42, "AR-0042"), ("GC2", 9999, "GC2-9999"),
+         ("NW", 12345, "NW-12345")],
+    )  # fmt: skip
+    def test_a_reference_is_the_partner_code_and_its_own_number_padded_to_four_digits(
+        self, code: str, number: int, reference: str
+    ) -> None:
+        assert format_reference(code, number) == reference
+
+    @pytest.mark.parametrize(
         ("registration_id", "reference"),
         [(1, "DR-0001"), (42, "DR-0042"), (9999, "DR-9999"), (12345, "DR-12345")],
     )
-    def test_reference_pads_the_id_to_four_digits(
+    def test_a_legacy_reference_is_the_id_after_dr(
         self, registration_id: int, reference: str
     ) -> None:
-        assert a_registration(id=registration_id).reference == reference
-        assert format_reference(registration_id) == reference
+        assert legacy_reference(registration_id) == reference
+
+    def test_the_reference_is_the_one_storage_gave_not_the_id(self) -> None:
+        assert a_registration(id=12, assigned_reference="NW-0007").reference == "NW-0007"
 
     def test_there_is_no_reference_before_the_registration_is_stored(self) -> None:
         registration = a_registration(id=None)
 
-        with pytest.raises(ValueError, match="no id"):
+        with pytest.raises(ValueError, match="no reference"):
             _ = registration.reference
+
+
+class TestParseReference:
+    @pytest.mark.parametrize(
+        ("typed", "reference"),
+        [
+            ("NW-0007", "NW-0007"),
+            ("nw-0007", "NW-0007"),
+            ("  Nw-0007 \n", "NW-0007"),
+            ("NW-7", "NW-0007"),
+            ("NW - 7", "NW-0007"),
+            ("NW-00007", "NW-0007"),
+            ("GC2-12345", "GC2-12345"),
+            ("DR-0012", "DR-0012"),
+            ("DR-12", "DR-0012"),
+            ("dr-12", "DR-0012"),
+        ],
+    )
+    def test_reads_new_and_legacy_references_in_their_stored_form(
+        self, typed: str, reference: str
+    ) -> None:
+        assert parse_reference(typed) == reference
+
+    @pytest.mark.parametrize(
+        "typed", ["", "  ", "NW", "NW-", "-7", "N-7", "NORTHWND-7", "7W-7", "NW-7a", "NW 7", "#7"]
+    )
+    def test_anything_else_is_no_reference(self, typed: str) -> None:
+        assert parse_reference(typed) is None

@@ -116,7 +116,7 @@ class TestPartnerCard:
     def test_every_status_lints_and_shows_its_label(self, status: RegistrationStatus) -> None:
         blocks = self.card(decided(status))
         assert status.label in all_text(blocks)
-        assert "DR-0001 · Acme Corp" in all_text(blocks)
+        assert "IN-0001 · Acme Corp" in all_text(blocks)
         assert "USD 84,500" in all_text(blocks)
         assert "30 Jun 2025" in all_text(blocks)
 
@@ -234,7 +234,7 @@ class TestReviewCard:
     def test_shows_every_field_and_who_submitted(self) -> None:
         text = all_text(self.card(a_registration()))
         for expected in [
-            "DR-0001 · Acme Corp", "acme.com", "United States", "USD 84,500", "30 Jun 2025",
+            "IN-0001 · Acme Corp", "acme.com", "United States", "USD 84,500", "30 Jun 2025",
             "Analytics", "Wile E. Coyote", "wile@acme.com", "Qualification",
             "Met them at the spring fair.", "Initech &amp; Co (Gold)", "<@U0REP> (team T0PARTNER)",
             "Submitted <!date^", "decision due <!date^",
@@ -344,7 +344,7 @@ class TestReviewCard:
         weak = a_rival(strength=Strength.possible, partner_name="<Globex> & Co")
         approve = buttons(self.card(a_registration(), findings=[weak]))[Action.review_approve]
         text = approve["confirm"]["text"]["text"]
-        assert "DR-0005 by &lt;Globex&gt; &amp; Co (Acme Corporation, in review)" in text
+        assert "GC-0005 by &lt;Globex&gt; &amp; Co (Acme Corporation, in review)" in text
         assert "never blocks" in text
         assert len(text) <= 300
 
@@ -391,7 +391,7 @@ class TestNotices:
         }.get(notice, Status.under_review)
         message = build_notice(decided(status), notice, audience=audience, program=PROGRAM)
         blocks = assert_valid_message(message)
-        assert "DR-0001" in message.text
+        assert "IN-0001" in message.text
         if audience == "partner":
             assert "U0APPROVER" not in all_text(blocks) + message.text
 
@@ -402,7 +402,7 @@ class TestNotices:
 
     def test_received(self) -> None:
         text = self.notice(a_registration(), Notice.received, "partner")
-        assert text.startswith("We received *DR-0001* for Acme Corp.")
+        assert text.startswith("We received *IN-0001* for Acme Corp.")
 
     def test_approved_has_protected_until(self) -> None:
         registration = decided(Status.approved)
@@ -445,6 +445,7 @@ class TestNotices:
 DESK_DATA = {
     "resolution": Resolution.award_existing.value,
     "subject": "2",
+    "subject_reference": "GC-0001",
     "reason": "Globex Corporation got there first; CRM account 0011ACCT, EUR 120,000",
     "rule": OwnershipRule.existing_customer.value,
     "owner_slack_id": "U0DIRECTOWNER",
@@ -453,7 +454,7 @@ DESK_DATA = {
     "note": "Working it since January",
 }
 OTHER_SIDE = (
-    "Globex", "0011ACCT", "EUR", "U0DIRECTOWNER", "dora@vendor.com", "DR-0002", "U0APPROVER",
+    "Globex", "0011ACCT", "EUR", "U0DIRECTOWNER", "dora@vendor.com", "GC-0001", "U0APPROVER",
     "January", "Existing customers go", "first",
 )  # fmt: skip
 CONFLICT_NOTICES = [Notice.conflict_won, Notice.conflict_lost, Notice.co_sell, Notice.disputed]
@@ -491,7 +492,7 @@ class TestConflictNotices:
 
     def test_won_tells_the_partner_it_is_protected(self) -> None:
         text = self.text(won(), Notice.conflict_won, "partner")
-        assert text.startswith(":white_check_mark: *DR-0001* is approved. Acme Corp is protected")
+        assert text.startswith(":white_check_mark: *IN-0001* is approved. Acme Corp is protected")
         assert "for you until <!date^" in text
 
     def test_co_sell_says_so(self) -> None:
@@ -513,7 +514,7 @@ class TestConflictNotices:
     ) -> None:
         text = self.text(lost(), Notice.conflict_lost, "partner", still=still)
         assert text.startswith(
-            ":information_source: *DR-0001* was not approved: Existing customer."
+            ":information_source: *IN-0001* was not approved: Existing customer."
         )
         assert "overlap" not in text  # a reason from the closed list, nothing of another claim
         assert text.endswith(ending)
@@ -524,7 +525,7 @@ class TestConflictNotices:
             registration, Notice.conflict_lost, "partner", still=STILL_PROTECTION_ENDED
         )
         assert text == (
-            ":information_source: The desk has withdrawn its approval of *DR-0001*. "
+            ":information_source: The desk has withdrawn its approval of *IN-0001*. "
             "Your protection on this customer has ended."
         )
 
@@ -533,7 +534,7 @@ class TestConflictNotices:
         text = self.text(lost(rejection_reason=RejectionReason.duplicate), Notice.conflict_lost,
                          "desk", **data)  # fmt: skip
         assert text.startswith(
-            ":scales: <@U0APPROVER> settled the conflict: *Mark duplicate*. *DR-0001* is "
+            ":scales: <@U0APPROVER> settled the conflict: *Mark duplicate*. *IN-0001* is "
             "rejected (Duplicate registration).\n>Globex Corporation got there first"
         )
         assert text.endswith("The rules pointed to: Existing customers go to the incumbent.")
@@ -541,15 +542,23 @@ class TestConflictNotices:
     def test_a_rivals_thread_names_the_registration_that_was_settled(self) -> None:
         text = self.text(won(), Notice.conflict_won, "desk", **DESK_DATA)
         assert text.startswith(
+            ":scales: <@U0APPROVER> settled the conflict on *GC-0001* (*Award to the existing "
+            "owner*): *IN-0001* is approved, protected until <!date^"
+        )
+
+    def test_a_notice_queued_before_references_were_stored_names_the_legacy_one(self) -> None:
+        data = {k: v for k, v in DESK_DATA.items() if k != "subject_reference"}
+        text = self.text(won(), Notice.conflict_won, "desk", **data)
+        assert text.startswith(
             ":scales: <@U0APPROVER> settled the conflict on *DR-0002* (*Award to the existing "
-            "owner*): *DR-0001* is approved, protected until <!date^"
+            "owner*): *IN-0001* is approved"
         )
 
     def test_a_dispute_tells_the_desk_who_works_the_customer(self) -> None:
         data = {"by": "U0REP", "note": HOSTILE, "link": "https://crm.example.com/1"}
         text = self.text(a_registration(), Notice.disputed, "desk", **data)
         assert text == (
-            ":raising_hand: <@U0REP> is working Acme Corp directly and disputes *DR-0001*:\n"
+            ":raising_hand: <@U0REP> is working Acme Corp directly and disputes *IN-0001*:\n"
             f">{ESCAPED} (<https://crm.example.com/1|evidence>)"
         )
 
@@ -562,7 +571,7 @@ class TestConflictNotices:
 
     def test_the_partner_never_hears_of_a_dispute(self) -> None:
         assert self.text(a_registration(), Notice.disputed, "partner", **DESK_DATA) == (
-            "*DR-0001* is in review."
+            "*IN-0001* is in review."
         )
 
 
@@ -574,7 +583,7 @@ class TestDirectNotice:
         text = all_text(assert_valid_message(message))
         assert message.text.startswith(
             ":scales: The deal desk settled an overlap with a customer you own in the CRM: "
-            f"DR-0001 (Acme Corp) from partner {ESCAPED}.\n"
+            f"IN-0001 (Acme Corp) from partner {ESCAPED}.\n"
             "*Co-sell*: a co-sell: you and the partner work it together.\n>Both engaged"
         )
         assert "<!channel>" not in text
@@ -585,7 +594,7 @@ class TestDirectNotice:
         assert_valid_message(message)
         assert message.text.startswith(
             ":scales: The deal desk settled an overlap with a customer you said you are "
-            "working: DR-0001 (Acme Corp) from partner Initech.\n*Reject both*: "
+            "working: IN-0001 (Acme Corp) from partner Initech.\n*Reject both*: "
         )
         assert "you own in the CRM" not in message.text
 

@@ -68,13 +68,14 @@ class TestResult:
             partner_id=7,
             status=RegistrationStatus.approved,
             protected_until=NOW + timedelta(days=90),
+            reference="IN-0003",
         )
         check = a_check(registration, account(is_customer=True, owner_slack_id="U0DIRECT"))
 
         text = all_text(assert_valid_message(build_check_result(check)))
 
         for expected in [
-            "2 conflicts", "Registration DR-0003", "by &lt;!channel&gt; &amp; Co", "Approved",
+            "2 conflicts", "Registration IN-0003", "by &lt;!channel&gt; &amp; Co", "Approved",
             "protected until <!date^", "Account ACC1 Globex GmbH (globex.com, DE)", "customer",
             "owner <@U0DIRECT>", "same domain 1.00: globex.com", "country agrees 1.00: DE",
         ]:  # fmt: skip

@@ -72,10 +72,10 @@ class TestEntries:
     ) -> None:
         _, text, _ = head(a_case(a_rival()))
         for expected in [
-            "*Conflict*: registration *DR-0005* by *Globex Corporation* (Silver) · In review",
+            "*Conflict*: registration *GC-0005* by *Globex Corporation* (Silver) · In review",
             "channel manager <@U0GLOBEXMGR>",
             "Customer: Acme Corporation (acme.com, US)",
-            "Registered <!date^", "3 days before DR-0010: *it was first*",
+            "Registered <!date^", "3 days before IN-0010: *it was first*",
             "Amount: EUR 120,000",
             "Matched on: same website domain 1.00, fuzzy name 0.91",
             "What matched: acme.com · acme ~ acme corp",
@@ -84,15 +84,15 @@ class TestEntries:
 
     def test_a_later_claim_says_the_subject_was_first(self) -> None:
         _, text, _ = head(a_case(a_rival(created_at=NOW + 5 * timedelta(hours=1))))
-        assert "5 hours after DR-0010: *DR-0010 was first*" in text
+        assert "5 hours after IN-0010: *IN-0010 was first*" in text
 
     def test_seconds_apart_still_say_who_was_first(self) -> None:
         _, text, _ = head(a_case(a_rival(created_at=NOW - timedelta(seconds=20))))
-        assert "less than a minute before DR-0010: *it was first*" in text
+        assert "less than a minute before IN-0010: *it was first*" in text
 
     def test_a_claim_made_at_the_same_moment_says_so(self) -> None:
         _, text, _ = head(a_case(a_rival(created_at=NOW)))
-        assert "at the same moment as DR-0010" in text
+        assert "at the same moment as IN-0010" in text
 
     def test_an_approved_claim_shows_its_protection(self) -> None:
         _, text, _ = head(a_case(a_rival(status=Status.approved, protected_until=NOW + 80 * DAY)))
@@ -112,7 +112,7 @@ class TestEntries:
         _, text, _ = head(a_case(a_direct_claim(ClaimKind.opportunity)))
         for expected in [
             "direct opportunity *0063OPP* · stage Negotiation · owner <@U0DIRECTOWNER>",
-            "Opened <!date^", "2 days after DR-0010: *DR-0010 was first*",
+            "Opened <!date^", "2 days after IN-0010: *IN-0010 was first*",
             "last activity 5 days ago", "Amount: USD 50,000",
         ]:  # fmt: skip
             assert expected in text, expected
@@ -130,8 +130,8 @@ class TestEntries:
     def test_a_claim_that_ended_is_marked_and_listed_last(self) -> None:
         ended = a_rival(6, status=Status.rejected)
         _, text, _ = head(a_case(ended, a_direct_claim()))
-        assert text.index("0011ACCT") < text.index("DR-0006")
-        assert ":white_circle: *Conflict*: registration *DR-0006*" in text
+        assert text.index("0011ACCT") < text.index("GC-0006")
+        assert ":white_circle: *Conflict*: registration *GC-0006*" in text
         assert "_no longer a claim_" in text
         assert "2 existing claims*: 2 conflicts, 1 no longer a claim." in text
 
@@ -142,14 +142,14 @@ class TestEntries:
     def test_a_case_whose_findings_went_away_says_so(self) -> None:
         # A resubmission for another customer: nothing left to settle in the thread.
         fallback, text, blocks = head(a_case())
-        assert fallback == "DR-0010 (Acme Corp) no longer overlaps a claim."
+        assert fallback == "IN-0010 (Acme Corp) no longer overlaps a claim."
         assert "the conflict check no longer finds an existing claim." in text
         assert "decide on the review card above" in text
         assert not buttons(blocks)
 
     def test_a_page_the_evidence_no_longer_needs_says_where_the_list_is(self) -> None:
         gone = build_evidence_page_gone(a_case(a_rival()))
-        assert gone.text == "DR-0010: the claims changed; the current list is above."
+        assert gone.text == "IN-0010: the claims changed; the current list is above."
         assert_valid_message(gone)
 
     def test_every_signal_has_a_human_name(self) -> None:
@@ -200,7 +200,7 @@ class TestMentionsAndRecommendation:
         fallback, text, blocks = head(a_case(approved))
         assert (
             ":scales: *Recommended: Mark duplicate.* The first approved registration wins; "
-            "later ones are duplicates. Deciding claim: DR-0005 by Globex Corporation, approved."
+            "later ones are duplicates. Deciding claim: GC-0005 by Globex Corporation, approved."
         ) in text
         assert "Recommended: Mark duplicate." in fallback
         assert buttons(blocks)[Action.resolve_duplicate]["style"] == "primary"
@@ -222,7 +222,7 @@ class TestMentionsAndRecommendation:
         _, text, _ = head(a_case(a_rival(status=Status.withdrawn)))
         assert "No claim holds any more" in text
 
-    def test_buttons_carry_the_registration_and_version_seen(self) -> None:
+    def test_buttons_carry_the_registration_its_reference_and_the_version_seen(self) -> None:
         subject = a_registration(id=10, version=4)
         actions = buttons(head(a_case(a_rival(), subject=subject))[2])
         assert list(actions) == [
@@ -235,7 +235,7 @@ class TestMentionsAndRecommendation:
         ]
         for button in actions.values():
             assert RegistrationRef.model_validate_json(button["value"]) == RegistrationRef(
-                id=10, version=4
+                id=10, version=4, reference="IN-0010"
             )
 
     @pytest.mark.parametrize("kind", [ClaimKind.account, ClaimKind.opportunity])
@@ -285,14 +285,14 @@ class TestOutcome:
 
     def test_approved(self) -> None:
         blocks = self.settled(status=Status.approved, protected_until=NOW + 91 * DAY)
-        assert ":white_check_mark: *Settled:* DR-0010 approved by <@U0APPROVER> on <!date^" in (
+        assert ":white_check_mark: *Settled:* IN-0010 approved by <@U0APPROVER> on <!date^" in (
             all_text(blocks)
         )
         assert "protected until <!date^" in all_text(blocks)
 
     def test_rejected(self) -> None:
         blocks = self.settled(status=Status.rejected, rejection_reason=RejectionReason.duplicate)
-        assert ":x: *Settled:* DR-0010 rejected by <@U0APPROVER> on <!date^" in all_text(blocks)
+        assert ":x: *Settled:* IN-0010 rejected by <@U0APPROVER> on <!date^" in all_text(blocks)
         assert ": Duplicate registration." in all_text(blocks)
 
     def test_info_requested_waits_for_the_partner(self) -> None:
@@ -301,7 +301,7 @@ class TestOutcome:
 
     def test_withdrawn(self) -> None:
         blocks = self.settled(status=Status.withdrawn, decided_by=None, decided_at=None)
-        assert "*Closed:* DR-0010 is withdrawn." in all_text(blocks)
+        assert "*Closed:* IN-0010 is withdrawn." in all_text(blocks)
 
 
 LONG = "&<>" * 700 + "Ü" * 2000
@@ -419,7 +419,7 @@ class TestLimits:
         assert "Claims 1–20 of 45 above; 21–45 follow in this thread." in text
         page = build_evidence_page(many(45), 40, 45, program=PROGRAM, now=NOW)
         assert page is not None
-        assert page.text == "DR-0010: existing claims 41–45 of 45"
+        assert page.text == "IN-0010: existing claims 41–45 of 45"
 
     def test_beyond_five_messages_it_points_to_dibs_check(self) -> None:
         text = pointer_of(a_registration(id=10))

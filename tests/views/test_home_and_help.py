@@ -21,8 +21,14 @@ ESCAPED = "&lt;!channel&gt; &amp; &lt;http://evil|x&gt;"
 
 
 def waiting(n: int, *, days_ago: int, **overrides: Any) -> RegistrationWithPartner:
-    registration = a_registration(id=n, created_at=NOW - timedelta(days=days_ago), **overrides)
-    return RegistrationWithPartner(registration, a_partner(name=f"Partner {n}"))
+    """Registration `n`, the first of partner `n` (code `Pn`)."""
+    registration = a_registration(
+        id=n,
+        created_at=NOW - timedelta(days=days_ago),
+        assigned_reference=f"P{n}-0001",
+        **overrides,
+    )
+    return RegistrationWithPartner(registration, a_partner(name=f"Partner {n}", code=f"P{n}"))
 
 
 def many(count: int) -> list[RegistrationWithPartner]:
@@ -43,7 +49,7 @@ class TestHome:
         assert view["type"] == "home"
         assert view["blocks"][0]["text"]["text"] == "Waiting for a decision (2)"
         text = all_text(view)
-        assert text.index("DR-0001") < text.index("DR-0002")
+        assert text.index("P1-0001") < text.index("P2-0001")
         assert "Acme Corp · Partner 1 · USD 84,500 · 3 days" in text
         actions = [b for b in view["blocks"] if b["type"] == "actions"]
         assert [b["block_id"] for b in actions] == ["home-actions-1", "home-actions-2"]
@@ -95,7 +101,8 @@ class TestHelp:
     def test_lists_the_commands_and_the_launcher(self) -> None:
         message = build_help()
         text = all_text(assert_valid_message(message))
-        for command in ["`/dibs`", "`/dibs list`", "`/dibs setup`", "`/dibs help`"]:
+        for command in ["`/dibs`", "`/dibs list`", "`/dibs show REFERENCE`", "`/dibs setup`",
+                        "`/dibs help`"]:  # fmt: skip
             assert command in text
         assert "*Register a deal*" in text
 
@@ -104,7 +111,7 @@ class TestHelp:
         message = build_pending_list(pending, program=PROGRAM, now=NOW)
         text = all_text(assert_valid_message(message))
         assert message.text == "Waiting for a decision (2)"
-        assert text.index("DR-0001") < text.index("DR-0002")
+        assert text.index("P1-0001") < text.index("P2-0001")
 
     def test_overdue_is_marked(self) -> None:
         pending = [waiting(1, days_ago=3, decision_due_at=NOW - timedelta(hours=1))]

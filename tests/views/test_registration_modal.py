@@ -311,7 +311,7 @@ class TestOtherModals:
         registration = a_registration(details=some_details(company=HOSTILE))
         view = assert_valid_view(build_submitted_view(registration, a_partner()))
         text = all_text(view)
-        assert "*DR-0001* received. The desk will review it" in text
+        assert "*IN-0001* received. The desk will review it" in text
         assert "its status card is in the channel" in text
         assert "<!channel>" not in text
         assert "submit" not in view

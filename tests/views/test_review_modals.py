@@ -33,7 +33,7 @@ def _reject(reason: str | None, note: str | None) -> Any:
 
 class TestRejectModal:
     def test_offers_every_reason_with_its_label(self) -> None:
-        view = assert_valid_view(build_reject_modal(REF, reference="DR-0001", company="Acme"))
+        view = assert_valid_view(build_reject_modal(REF, reference="IN-0001", company="Acme"))
         assert view["callback_id"] == Callback.reject_submit
         assert RegistrationRef.model_validate_json(view["private_metadata"]) == REF
         [reason] = [b for b in view["blocks"] if b.get("block_id") == Block.reject_reason]
@@ -48,7 +48,7 @@ class TestRejectModal:
 
     def test_company_is_escaped_and_long_data_fits(self) -> None:
         view = assert_valid_view(
-            build_reject_modal(REF, reference="DR-123456", company=HOSTILE * 100)
+            build_reject_modal(REF, reference="IN-123456", company=HOSTILE * 100)
         )
         assert "<!channel>" not in all_text(view["blocks"])
 
@@ -80,7 +80,7 @@ class TestRejectModal:
 class TestRequestInfoModal:
     def test_asks_for_a_required_question(self) -> None:
         view = assert_valid_view(
-            build_request_info_modal(REF, reference="DR-0001", company=HOSTILE)
+            build_request_info_modal(REF, reference="IN-0001", company=HOSTILE)
         )
         assert view["callback_id"] == Callback.request_info_submit
         assert RegistrationRef.model_validate_json(view["private_metadata"]) == REF

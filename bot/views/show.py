@@ -1,0 +1,105 @@
+"""`/dibs show REF` and `dibs show REF`: one registration, found by its reference.
+
+Internal only (partners cannot run slash commands): the reply names the partner.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from slack_sdk.models.blocks import HeaderBlock, MarkdownTextObject, SectionBlock
+
+from bot.views.common import (
+    Message,
+    escape_fit,
+    mention,
+    plain_date,
+    quote_fit,
+    slack_date,
+    truncate,
+)
+from domain.actor import Actor
+from domain.amounts import format_amount
+from domain.registration import Registration, RegistrationStatus
+from domain.services import RegistrationWithPartner
+
+USAGE = "Usage: `/dibs show REFERENCE`, e.g. `/dibs show NW-0007` (or an older `DR-0012`)"
+_DUE = "{date_short_pretty} at {time}"
+
+
+def build_show(found: RegistrationWithPartner, *, now: datetime) -> Message:
+    """The private reply to `/dibs show`: reference, company, partner, status, amount, and
+    where the registration stands."""
+    registration, partner = found.registration, found.partner
+    d = registration.details
+    fields = [
+        ("Partner", f"{escape_fit(partner.name, 900)} ({escape_fit(partner.tier, 500)})"),
+        ("Status", registration.status.label),
+        ("Amount", format_amount(d.amount, d.currency)),
+        ("Expected close", plain_date(d.close_date)),
+    ]
+    where = standing(registration, now=now)
+    return Message(
+        text=f"{registration.reference} · {escape_fit(d.company, 200)} · {where}",
+        blocks=[
+            HeaderBlock(text=truncate(f"{registration.reference} · {d.company}", 150)),
+            SectionBlock(fields=[MarkdownTextObject(text=f"*{k}*\n{v}") for k, v in fields]),
+            SectionBlock(text=MarkdownTextObject(text=truncate(where, 3000))),
+        ],
+    )
+
+
+def show_lines(found: RegistrationWithPartner, *, now: datetime | None = None) -> list[str]:
+    """The same, as plain lines for the command line."""
+    registration, partner = found.registration, found.partner
+    d = registration.details
+    return [
+        f"{registration.reference} · {d.company}",
+        f"partner: {partner.name} ({partner.tier}), code {partner.code}",
+        f"status: {registration.status.label}",
+        f"amount: {format_amount(d.amount, d.currency)}",
+        f"expected close: {d.close_date.isoformat()}",
+        standing(registration, now=now, slack=False),
+    ]
+
+
+def standing(registration: Registration, *, now: datetime | None, slack: bool = True) -> str:
+    """Where it stands: who decided what and when, what it waits for, until when it holds."""
+
+    def when(moment: datetime, fmt: str = "{date_short}") -> str:
+        return slack_date(moment, fmt) if slack else f"{moment:%Y-%m-%d %H:%M} UTC"
+
+    def who(actor: Actor | None) -> str:
+        if actor is None:
+            return "the desk"
+        if actor.is_system:
+            return "Dibs (automatic)"
+        return mention(actor.user_id) if slack else actor.user_id
+
+    status = registration.status
+    decided = registration.decided_at
+    on = f" on {when(decided)}" if decided else ""
+    if status in (RegistrationStatus.submitted, RegistrationStatus.under_review):
+        overdue = " (overdue)" if now is not None and now > registration.decision_due_at else ""
+        return f"Waiting for the desk, due {when(registration.decision_due_at, _DUE)}{overdue}."
+    if status is RegistrationStatus.info_requested:
+        question = registration.info_request or ""
+        asked = quote_fit(question, 2000) if slack else question
+        return f"Waiting for the partner's answer to the desk's question:\n{asked}"
+    if status is RegistrationStatus.approved:
+        until = registration.protected_until
+        protected = f", protected until {when(until)}" if until else ""
+        return f"Approved by {who(registration.decided_by)}{on}{protected}."
+    if status is RegistrationStatus.rejected:
+        reason = registration.rejection_reason
+        text = f"Rejected by {who(registration.decided_by)}{on}: "
+        text += f"{reason.label if reason else 'no reason given'}."
+        if registration.decision_note:
+            note = registration.decision_note
+            text += "\n" + (quote_fit(note, 2000) if slack else note)
+        return text
+    if status is RegistrationStatus.withdrawn:
+        return f"Withdrawn by the partner on {when(registration.updated_at)}."
+    if status is RegistrationStatus.cancelled:
+        return f"Cancelled by {who(registration.decided_by)}{on}: its protection ended."
+    return f"{status.label} on {when(registration.updated_at)}."
