@@ -75,7 +75,7 @@ def _ids(channel: Mapping[str, Any], name: str) -> list[str]:
 class DeskState(StrEnum):
     internal = "internal"
     shared = "shared"
-    unknown = "unknown"  # the check could not be made: nothing is posted until it can
+    unknown = "unknown"  # the check could not be made: logged, and asked again next batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,15 +141,15 @@ def what_to_do(problem: str) -> str:
 
 async def require_internal_desk(client: AsyncWebClient, channel_id: str) -> None:
     """At start: refuse a desk channel shared with another organisation (SettingsError);
-    when the check cannot be made, warn and carry on (the outbox still holds desk-side
-    messages until a check succeeds)."""
+    when the check cannot be made, warn and carry on (the outbox asks again before each
+    batch of desk-side messages)."""
     check = await check_desk_channel(client, channel_id)
     if check.state is DeskState.shared:
         raise SettingsError(SHARED_AT_START.format(channel=channel_id))
     if check.state is DeskState.unknown:
         logger.warning(
             "could not check whether the desk channel %s is shared with another organisation "
-            "(%s): %s. Starting anyway; review cards and evidence wait until the check succeeds",
+            "(%s): %s. Starting anyway; the check is made again before desk messages go out",
             channel_id,
             check.problem,
             what_to_do(check.problem),
@@ -225,7 +225,7 @@ class DeskWatch:
             if previous is None or previous.problem != check.problem:
                 logger.warning(
                     "cannot check whether the desk channel %s is shared (%s): %s; desk "
-                    "messages are held until it can be checked",
+                    "messages keep going out meanwhile",
                     channel,
                     check.problem,
                     what_to_do(check.problem),

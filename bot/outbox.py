@@ -174,7 +174,7 @@ class OutboxWorker:
         if not entries:
             return 0
         desk = await self._desk_hold(entries)
-        held = [self._held(e, desk) for e in entries if desk and e.message.kind in DESK_SIDE]
+        held = [self._held(e) for e in entries if desk and e.message.kind in DESK_SIDE]
         sending = [e for e in entries if not desk or e.message.kind not in DESK_SIDE]
         snapshot = await self._load(sending)
         # return_exceptions: a cancelled worker still waits for every delivery in flight.
@@ -186,7 +186,8 @@ class OutboxWorker:
 
     async def _desk_hold(self, entries: list[OutboxEntry]) -> DeskCheck | None:
         """Why the batch's desk-side messages must wait (the desk channel is shared with
-        another organisation, or cannot be checked), or None to deliver everything."""
+        another organisation), or None to deliver everything. A check that cannot be made
+        holds nothing: it is logged (`DeskWatch`), and posting surfaces Slack's own errors."""
         if not any(entry.message.kind in DESK_SIDE for entry in entries):
             return None
         check = await self._deps.desk_watch.current(
@@ -195,23 +196,16 @@ class OutboxWorker:
             now=self._deps.clock(),
             max_age=timedelta(seconds=self._tuning.desk_check_seconds),
         )
-        return None if check.state is DeskState.internal else check
+        return check if check.state is DeskState.shared else None
 
-    def _held(self, entry: OutboxEntry, desk: DeskCheck) -> Result:
-        """A desk-side message kept queued: nothing is lost, it goes out once the desk
-        channel is known to be internal."""
+    def _held(self, entry: OutboxEntry) -> Result:
+        """A desk-side message kept queued while the desk channel is shared: nothing is lost,
+        it goes out once the channel is internal again."""
         channel = self._deps.config.desk.channel_id
-        if desk.state is DeskState.shared:
-            return Result(
-                entry,
-                retry_in=self._tuning.desk_hold_seconds,
-                error=f"held: the desk channel {channel} is shared with another organisation",
-            )
         return Result(
             entry,
-            retry_in=self._backoff(entry),
-            error=f"held: cannot check whether the desk channel {channel} is shared "
-            f"({desk.problem})",
+            retry_in=self._tuning.desk_hold_seconds,
+            error=f"held: the desk channel {channel} is shared with another organisation",
         )
 
     async def _load(self, entries: list[OutboxEntry]) -> Snapshot:
