@@ -32,7 +32,7 @@ from bot.ids import Callback
 from bot.server import tune_gc
 from bot.settings import Settings
 from bot.views.common import FormContext
-from domain.services import LinkPartner, link_partner
+from domain.services import LinkPartner
 from storage.migrate import upgrade
 from tests.slack import payloads as p
 from tests.slack.conftest import ACME_CHANNEL, DESK, SECRET, dibs_config, form_values
@@ -141,11 +141,8 @@ async def serve_app(pipe: Connection, database_url: str | None) -> dict[str, Any
             DIBS_DATABASE_URL=url,
         )
         deps = bootstrap(settings, dibs_config())
-        await link_partner(
-            LinkPartner("Acme Resellers", "Gold", ACME_CHANNEL, p.PARTNER_REP.team_id),
-            uow=deps.uow(),
-            now=deps.clock(),
-            desk_channel_id=deps.config.desk.channel_id,
+        await deps.services.partners.link(
+            LinkPartner("Acme Resellers", "Gold", ACME_CHANNEL, p.PARTNER_REP.team_id)
         )
         server = TestServer(build_web_app(deps), host="127.0.0.1")
         await server.start_server()

@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import DibsConfig, load_config
 from bot.desk_channel import DeskWatch
 from bot.settings import Settings, SettingsError
-from domain.company_aliases import RulesSnapshot, current_rules
+from domain.company_aliases import RulesSnapshot
 from domain.conflicts import ConflictRules
 from domain.matching import Aliases, MatchRules
 from domain.ports import UnitOfWork
+from domain.services import ServiceContext, Services
 from storage.db import make_engine, make_session_factory
 from storage.uow import SessionSource, SqlAlchemyUnitOfWork, uow_factory
 
@@ -46,6 +47,8 @@ class Deps:
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     rules_max_age: float = RULES_MAX_AGE
     """Seconds the admins' aliases are trusted before `refresh_rules` asks the database."""
+    services: Services = field(init=False)
+    """Every use case, bound to this process's storage, clock, policies and rules."""
     desk_watch: DeskWatch = field(default_factory=DeskWatch)
     """Whether the desk channel is internal, as this process last checked (bot/desk_channel)."""
     _http: aiohttp.ClientSession | None = None
@@ -59,10 +62,21 @@ class Deps:
         now = time.monotonic()
         if now - self._rules_checked < self.rules_max_age:
             return self.conflict_rules
-        self._rules = await current_rules(self.base_rules, uow=self.uow(), known=self._rules)
+        self._rules = await self.services.aliases.current_rules(known=self._rules)
         self._rules_checked = now
         self.conflict_rules = self._rules.rules
         return self.conflict_rules
+
+    def __post_init__(self) -> None:
+        context = ServiceContext(
+            uow=self.uow,
+            clock=self.clock,
+            desk=self.config.desk,
+            program=self.config.program,
+            privacy=self.config.privacy,
+            rules=lambda: self.conflict_rules,
+        )
+        self.services = Services.bind(context, base_rules=self.base_rules)
 
     def kick_outbox(self) -> None:
         """Tell this process's outbox worker there is something to deliver now."""
@@ -95,7 +109,7 @@ def require_config(settings: Settings) -> DibsConfig:
 def make_uow_factory(
     engine: AsyncEngine, rules: ConflictRules | None = None
 ) -> Callable[[], UnitOfWork]:
-    """Units of work on `engine`; `rules` decide the candidate keys stored with records."""
+    """Units of work on `engine` (the CLI's); `rules` decide the keys stored with records."""
     return uow_factory(make_session_factory(engine), conflict_rules=rules)
 
 
@@ -106,8 +120,11 @@ def bootstrap(settings: Settings, config: DibsConfig, *, clock: Clock = utc_now)
     sessions = SessionSource(make_session_factory(engine))
 
     def new_uow() -> UnitOfWork:
-        """Keys are stored under the rules of the moment, the admins' aliases included."""
-        return SqlAlchemyUnitOfWork(sessions, conflict_rules=deps.conflict_rules)
+        """Keys are stored under the rules of the moment, the admins' aliases included; a
+        commit that queued messages wakes this process's outbox worker."""
+        return SqlAlchemyUnitOfWork(
+            sessions, conflict_rules=deps.conflict_rules, on_commit=deps.kick_outbox
+        )
 
     deps = Deps(
         settings=settings,

@@ -15,39 +15,27 @@ import logging
 import logging.config
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import make_uow_factory, require_config, utc_now
+from bot.config import DibsConfig
 from bot.importing import import_group
 from bot.server import serve_forever
 from bot.settings import Settings, SettingsError, get_settings
 from bot.views.checks import check_lines
 from bot.views.show import show_lines
-from domain.checks import check_company
-from domain.company_aliases import (
-    AliasOutcome,
-    CompanyAlias,
-    add_alias,
-    current_rules,
-    list_aliases,
-    remove_alias,
-)
-from domain.conflicts import ConflictRules
+from domain.cases import RegistrationWithPartner
+from domain.company_aliases import AliasOutcome, CompanyAlias
 from domain.errors import DomainError
 from domain.matching import CompanyRef
-from domain.ports import UnitOfWork
-from domain.services import (
-    LinkPartner,
-    RegistrationWithPartner,
-    find_registration,
-    link_partner,
-    list_partners,
-)
+from domain.policy import DeskPolicy, ProgramPolicy
+from domain.services import LinkPartner, ServiceContext, Services
 from storage.db import make_engine
 from storage.migrate import upgrade
 
@@ -185,9 +173,9 @@ def partners_add(  # click passes every option by name
     )
 
     async def run() -> Any:
-        desk = require_config(_settings()).desk  # the desk channel is never a partner's
-        async with _storage() as (uow, now):
-            return await link_partner(cmd, uow=uow(), now=now(), desk_channel_id=desk.channel_id)
+        config = require_config(_settings())  # the desk channel is never a partner's
+        async with _services(config) as services:
+            return await services.partners.link(cmd)
 
     partner = _run(run)
     manager = f", channel manager {partner.manager_user_id}" if partner.manager_user_id else ""
@@ -203,8 +191,8 @@ def partners_list() -> None:
     """Every linked partner, one per line."""
 
     async def run() -> Any:
-        async with _storage() as (uow, _):
-            return await list_partners(uow=uow())
+        async with _services() as services:
+            return await services.partners.all()
 
     rows = _run(run)
     if not rows:
@@ -249,11 +237,11 @@ def export_audit(fmt: str, output: Path | None) -> None:
     partial = None if output is None else output.with_name(f".{output.name}.partial")
 
     async def run() -> int:
-        async with _storage() as (uow, _):
+        async with _services() as services:
             if partial is None:
-                return await _write_audit(uow(), sys.stdout)
+                return await _write_audit(services, sys.stdout)
             with partial.open("w", newline="", encoding="utf-8") as handle:
-                return await _write_audit(uow(), handle)
+                return await _write_audit(services, handle)
 
     try:
         count = _run(run)
@@ -267,7 +255,7 @@ def export_audit(fmt: str, output: Path | None) -> None:
         click.echo(f"wrote {count} audit events to {output}", err=True)
 
 
-async def _write_audit(uow: UnitOfWork, handle: IO[str]) -> int:
+async def _write_audit(services: Services, handle: IO[str]) -> int:
     writer = csv.writer(handle)
     writer.writerow(
         [
@@ -283,23 +271,22 @@ async def _write_audit(uow: UnitOfWork, handle: IO[str]) -> int:
         ]
     )
     count = 0
-    async with uow:
-        async for record in uow.registrations.audit_log():
-            event = record.event
-            writer.writerow(
-                [
-                    record.reference,
-                    event.at.isoformat(),
-                    event.actor.team_id,
-                    event.actor.user_id,
-                    event.actor.enterprise_id or "",
-                    event.action,
-                    event.from_status or "",
-                    event.to_status,
-                    event.reason or "",
-                ]
-            )
-            count += 1
+    async for record in services.registrations.audit_trail():
+        event = record.event
+        writer.writerow(
+            [
+                record.reference,
+                event.at.isoformat(),
+                event.actor.team_id,
+                event.actor.user_id,
+                event.actor.enterprise_id or "",
+                event.action,
+                event.from_status or "",
+                event.to_status,
+                event.reason or "",
+            ]
+        )
+        count += 1
     return count
 
 
@@ -313,9 +300,14 @@ def check(name: str, domain: str | None, email: str | None, country: str | None)
     ref = CompanyRef(name, domain=domain, email=email, country=country)
 
     async def run() -> Any:
-        async with _storage() as (uow, now):
-            rules = (await current_rules(ConflictRules(), uow=uow())).rules
-            return await check_company(ref, uow=uow(), rules=rules, now=now())
+        engine = make_engine(_settings().database_url)
+        try:
+            context = _context(engine, None)
+            rules = (await Services.bind(context).aliases.current_rules()).rules
+            checks = Services.bind(replace(context, rules=lambda: rules)).checks
+            return await checks.company(ref)
+        finally:
+            await engine.dispose()
 
     for line in check_lines(_run(run)):
         click.echo(line)
@@ -328,8 +320,8 @@ def show(reference: str) -> None:
     status, amount and where it stands."""
 
     async def run() -> RegistrationWithPartner:
-        async with _storage() as (uow, _):
-            return await find_registration(reference, uow=uow())
+        async with _services() as services:
+            return await services.registrations.find(reference)
 
     for line in show_lines(_run(run), now=utc_now()):
         click.echo(line)
@@ -351,10 +343,8 @@ def aliases_add(name: str, alias: str) -> None:
     """
 
     async def run() -> AliasOutcome:
-        async with _storage() as (uow, now):
-            return await add_alias(
-                name, alias, added_by=_cli_user(), uow=uow(), base=ConflictRules(), now=now()
-            )
+        async with _services() as services:
+            return await services.aliases.add(name, alias, added_by=_cli_user())
 
     outcome = _run(run)
     if outcome.already or outcome.alias is None:
@@ -371,8 +361,8 @@ def aliases_list() -> None:
     """The aliases admins added (the shipped list is domain/data/aliases.csv)."""
 
     async def run() -> list[CompanyAlias]:
-        async with _storage() as (uow, _):
-            return await list_aliases(uow=uow())
+        async with _services() as services:
+            return await services.aliases.all()
 
     rows = _run(run)
     if not rows:
@@ -391,8 +381,8 @@ def aliases_remove(name: str, alias: str) -> None:
     """Stop treating ALIAS as another name of NAME (an alias added with `aliases add`)."""
 
     async def run() -> AliasOutcome:
-        async with _storage() as (uow, _):
-            return await remove_alias(name, alias, uow=uow(), base=ConflictRules())
+        async with _services() as services:
+            return await services.aliases.remove(name, alias)
 
     outcome = _run(run)
     assert outcome.alias is not None
@@ -420,13 +410,23 @@ def _check_id(value: str, option: str, prefixes: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _storage() -> AsyncIterator[tuple[Callable[[], UnitOfWork], Callable[[], datetime]]]:
-    """Storage for CLI commands that need no Slack and no policy file."""
+async def _services(config: DibsConfig | None = None) -> AsyncIterator[Services]:
+    """The use cases for a CLI command, on the configured database; `config`, the policy
+    file, for the commands that need one (the others need no desk)."""
     engine = make_engine(_settings().database_url)
     try:
-        yield make_uow_factory(engine), utc_now
+        yield Services.bind(_context(engine, config))
     finally:
         await engine.dispose()
+
+
+def _context(engine: AsyncEngine, config: DibsConfig | None) -> ServiceContext:
+    return ServiceContext(
+        uow=make_uow_factory(engine),
+        clock=utc_now,
+        desk=config.desk if config else DeskPolicy(channel_id="", approvers=frozenset()),
+        program=config.program if config else ProgramPolicy(),
+    )
 
 
 main.add_command(import_group)

@@ -19,6 +19,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.answers import Audience, answer
 from domain.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -55,14 +56,17 @@ class Reply:
 
 
 @asynccontextmanager
-async def reporting(reply: Reply, what: str) -> AsyncIterator[None]:
-    """Run post-ack work: domain errors are told to the user, anything else is logged with a
-    reference the user is given. Nothing escapes to Bolt."""
+async def reporting(
+    reply: Reply, what: str, *, audience: Audience = Audience.partner
+) -> AsyncIterator[None]:
+    """Run post-ack work: domain errors are told to the user as `audience` may read them
+    (`bot.answers`), anything else is logged with a reference the user is given. Nothing
+    escapes to Bolt."""
     try:
         yield
     except DomainError as error:
         logger.info("%s refused (%s): %s", what, error.code, error.message)
-        await reply(error.message)
+        await reply(answer(error, audience))
     except Exception as error:
         ref = correlation_id()
         if isinstance(error, SlackApiError):

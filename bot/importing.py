@@ -32,7 +32,7 @@ from bot.bootstrap import make_uow_factory
 from bot.csv_file import CsvFile, CsvProblem, open_csv, progress_bar
 from bot.import_pool import Chunks, Prepared, Seen, chunked, collecting_less, worker_count
 from bot.settings import get_settings
-from domain.company_aliases import current_rules
+from domain.company_aliases import with_aliases
 from domain.conflicts import ClaimKind, ConflictRules
 from domain.crm import UpsertCounts
 from domain.crm_csv import ColumnMap, Kind, RowError, RowParser, normal_header, resolve_columns
@@ -155,7 +155,9 @@ class _UowCrmWriter:
             await uow.commit()
 
     async def rules(self) -> ConflictRules:
-        return (await current_rules(ConflictRules(), uow=self._uow_factory())).rules
+        """The conflict rules with the admins' aliases (the keys an import stores)."""
+        async with self._uow_factory() as uow:
+            return with_aliases(ConflictRules(), await uow.aliases.list_all())
 
 
 def crm_storage_available() -> bool:

@@ -37,7 +37,7 @@ from bot.views.cards import (
 )
 from bot.views.common import Message
 from bot.views.evidence import build_evidence_page, build_evidence_page_gone, evidence_thread
-from domain.adjudication import ConflictCase
+from domain.cases import Case
 from domain.conflicts import FindingCounts
 from domain.messages import EDIT_ONLY, MessageKind, OutboxMessage
 from domain.ownership import StoredFinding, recommend
@@ -109,8 +109,8 @@ class Snapshot:
     """What each partner card's registration overlaps, counted."""
     found: dict[int, list[StoredFinding]] = field(default_factory=dict)
     """Each review card's findings, with the claims as they are now."""
-    cases: dict[int, ConflictCase] = field(default_factory=dict)
-    disputed_by: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    cases: dict[int, Case] = field(default_factory=dict)
+    working_by: dict[int, tuple[str, ...]] = field(default_factory=dict)
     pages: dict[int, dict[int, MessageRef]] = field(default_factory=dict)
     """Evidence follow-up pages already posted: registration → page number → where."""
 
@@ -244,7 +244,7 @@ class OutboxWorker:
             found = await uow.findings.for_registrations(
                 [rid for rid in desk_side if rid is not None]
             )
-            disputed = await uow.findings.disputed(
+            noted = await uow.findings.with_working_notes(
                 [
                     e.message.registration_id
                     for e in entries
@@ -252,29 +252,29 @@ class OutboxWorker:
                     and e.message.kind is MessageKind.review_card
                 ]
             )
-            disputes = {rid: tuple(await uow.findings.disputes(rid)) for rid in sorted(disputed)}
-            disputed_by = {
+            notes = {rid: tuple(await uow.findings.working_notes(rid)) for rid in sorted(noted)}
+            working_by = {
                 rid: tuple(dict.fromkeys(d.by_user_id for d in items))
-                for rid, items in disputes.items()
+                for rid, items in notes.items()
             }
-            cases: dict[int, ConflictCase] = {}
+            cases: dict[int, Case] = {}
             for entry in entries:
                 rid = entry.message.registration_id
                 if entry.message.kind is MessageKind.evidence and rid in registrations:
                     assert rid is not None
-                    if rid not in disputes:
-                        disputes[rid] = tuple(await uow.findings.disputes(rid))
-                    cases[rid] = ConflictCase(
+                    if rid not in notes:
+                        notes[rid] = tuple(await uow.findings.working_notes(rid))
+                    cases[rid] = Case(
                         registrations[rid],
                         tuple(found.get(rid, ())),
                         recommend(registrations[rid], found.get(rid, ()), now=self._deps.clock()),
-                        disputes[rid],
+                        notes[rid],
                     )
             cards.update(
                 await uow.message_refs.get_many([(MessageKind.evidence, rid) for rid in cases])
             )
             pages = await uow.message_refs.evidence_pages(list(cases))
-        return Snapshot(registrations, partners, cards, findings, found, cases, disputed_by, pages)
+        return Snapshot(registrations, partners, cards, findings, found, cases, working_by, pages)
 
     async def _attempt(self, entry: OutboxEntry, snapshot: Snapshot) -> Result:
         result = Result(entry)
@@ -394,7 +394,7 @@ class OutboxWorker:
                 now=self._deps.clock(),
                 host_team_id=await self._host_team(),
                 findings=snapshot.found.get(registration.id, ()),
-                disputed_by=snapshot.disputed_by.get(registration.id, ()),
+                working_by=snapshot.working_by.get(registration.id, ()),
             )
         else:
             if message.notice is None:
@@ -497,7 +497,7 @@ class OutboxWorker:
 
     async def _relayout_pages(
         self,
-        case: ConflictCase,
+        case: Case,
         pages: tuple[tuple[int, int], ...],
         posted: dict[int, MessageRef],
         *,
@@ -559,7 +559,7 @@ class OutboxWorker:
             channel=user, text=message.text, blocks=message.block_dicts()
         )
 
-    async def _owner_users(self, case: ConflictCase) -> dict[str, str]:
+    async def _owner_users(self, case: Case) -> dict[str, str]:
         """The Slack users of the direct owners the CRM names by e-mail only, to mention."""
         emails = {
             f.claim.owner_email

@@ -19,3 +19,18 @@ class Actor:
 
 
 SYSTEM = Actor(team_id="-", user_id="dibs")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who asks a use case for something, and from where: the actor, the vendor's own
+    workspace (staff are its members; partners are not) and the channel of the interaction."""
+
+    actor: Actor
+    host_team_id: str
+    channel_id: str | None = None
+
+    @property
+    def internal(self) -> bool:
+        """A member of the vendor's own workspace (staff), not a partner's."""
+        return self.actor.team_id == self.host_team_id

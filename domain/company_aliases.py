@@ -1,25 +1,17 @@
-"""Aliases admins add ("Meta Platforms" is "Facebook"), on top of the shipped alias file.
-
-The conflict rules every check and every stored key use are the shipped aliases plus these.
-Adding or removing one re-keys, in the same transaction, the records whose names it moves
-between alias groups, so the next check anywhere (any replica, the CLI) finds them: the
-bot reloads the rules when the stored aliases' revision changes (`current_rules`).
-"""
+"""Aliases admins add ("Meta Platforms" is "Facebook"): the records and the pure rules of
+re-keying (`domain.services.aliases` applies them). The conflict rules every check and every
+stored key use are the shipped aliases plus these."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from domain.conflicts import ConflictRules
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInput
 from domain.matching import CompanyRef
 from domain.matching.names import analyse
-
-if TYPE_CHECKING:  # the ports name this module's records
-    from domain.ports import UnitOfWork
 
 MAX_NAME = 200
 NAME_KEY = "n:"
@@ -79,65 +71,6 @@ def with_aliases(base: ConflictRules, aliases: Iterable[CompanyAlias]) -> Confli
     return replace(base, aliases=base.aliases.with_pairs(pairs)) if pairs else base
 
 
-async def current_rules(
-    base: ConflictRules, *, uow: UnitOfWork, known: RulesSnapshot | None = None
-) -> RulesSnapshot:
-    """The rules with the stored aliases; `known` itself when its revision is still current."""
-    async with uow:
-        revision = await uow.aliases.revision()
-        if known is not None and known.revision == revision:
-            return known
-        stored = await uow.aliases.list_all()
-    return RulesSnapshot(revision, with_aliases(base, stored))
-
-
-async def list_aliases(*, uow: UnitOfWork) -> list[CompanyAlias]:
-    """The admins' aliases, oldest first."""
-    async with uow:
-        return await uow.aliases.list_all()
-
-
-async def add_alias(
-    name: str, alias: str, *, added_by: str, uow: UnitOfWork, base: ConflictRules, now: datetime
-) -> AliasOutcome:
-    """Declare `alias` another name of `name`, and re-key the records it concerns.
-
-    Names that already mean one company (the same normalised name, or already aliases,
-    shipped or added) change nothing and say so.
-    """
-    name, alias = _checked(name, "name"), _checked(alias, "alias")
-    async with uow:
-        stored = await uow.aliases.list_all()
-        before = with_aliases(base, stored)
-        if _same_company(before, name, alias):
-            return AliasOutcome(alias=None, already=True)
-        added = CompanyAlias(name=name, alias=alias, added_by=added_by, added_at=now)
-        added = await uow.aliases.add(added)
-        rekeyed = await _rekey(uow, before, with_aliases(base, [*stored, added]), added.pair)
-        await uow.commit()
-    return AliasOutcome(alias=added, rekeyed=rekeyed)
-
-
-async def remove_alias(
-    name: str, alias: str, *, uow: UnitOfWork, base: ConflictRules
-) -> AliasOutcome:
-    """Drop an admin's alias (either order, case and spaces aside) and re-key what it joined."""
-    wanted = {_folded(name), _folded(alias)}
-    async with uow:
-        stored = await uow.aliases.list_all()
-        found = next((a for a in stored if {_folded(a.name), _folded(a.alias)} == wanted), None)
-        if found is None or found.id is None:
-            raise NotFound(
-                f"no added alias {name!r} = {alias!r} (see `dibs aliases list`; the shipped "
-                "aliases cannot be removed)"
-            )
-        await uow.aliases.remove(found.id)
-        after = with_aliases(base, [a for a in stored if a.id != found.id])
-        rekeyed = await _rekey(uow, with_aliases(base, stored), after, found.pair)
-        await uow.commit()
-    return AliasOutcome(alias=found, rekeyed=rekeyed)
-
-
 def rekey_lookup(before: ConflictRules, after: ConflictRules, pair: Sequence[str]) -> set[str]:
     """The name keys of every record whose alias groups `before` → `after` may change."""
     forms = before.aliases.related_forms(pair) | after.aliases.related_forms(pair)
@@ -158,20 +91,7 @@ def key_change(
     return old - new, new - old
 
 
-async def _rekey(
-    uow: UnitOfWork, before: ConflictRules, after: ConflictRules, pair: Sequence[str]
-) -> int:
-    """Patch the keys of the records the change concerns; how many changed."""
-    changed = 0
-    for owner in await uow.aliases.owners_with_keys(rekey_lookup(before, after, pair)):
-        dropped, added = key_change(before, after, owner.name)
-        if dropped or added:
-            await uow.aliases.change_keys(owner.kind, owner.id, dropped=dropped, added=added)
-            changed += 1
-    return changed
-
-
-def _checked(value: str, what: str) -> str:
+def checked_name(value: str, what: str) -> str:
     value = " ".join(value.split())
     if not value:
         raise InvalidInput(f"the {what} is empty")
@@ -182,12 +102,12 @@ def _checked(value: str, what: str) -> str:
     return value
 
 
-def _same_company(rules: ConflictRules, a: str, b: str) -> bool:
+def same_company(rules: ConflictRules, a: str, b: str) -> bool:
     first, second = analyse(a), analyse(b)
     return bool(first.exact & second.exact) or bool(
         rules.aliases.groups(first) & rules.aliases.groups(second)
     )
 
 
-def _folded(text: str) -> str:
+def folded(text: str) -> str:
     return " ".join(text.split()).casefold()

@@ -26,17 +26,11 @@ from domain.matching import (
     lookup_keys,
     match,
 )
-from domain.registration import DealDetails, RegistrationStatus
+from domain.registration import DealDetails, RegistrationStatus, claim_holds
 
-ACTIVE_STATUSES = frozenset(
-    {
-        RegistrationStatus.submitted,
-        RegistrationStatus.under_review,
-        RegistrationStatus.info_requested,
-        RegistrationStatus.approved,
-    }
-)
-"""Registrations that still hold a claim (approved ones only until protection ends)."""
+ACTIVE_STATUSES = frozenset(status for status in RegistrationStatus if status.holds_claim)
+"""The statuses of registrations that may still claim their customer (storage asks for
+these; approved ones hold only until their protection ends: `claim_holds`)."""
 
 DEFAULT_KEY_CAP = 200
 """A name key shared by more records than this says nothing (see `ConflictRules`)."""
@@ -130,9 +124,7 @@ class Claim:
     def is_active(self, now: datetime | None = None) -> bool:
         """Still a claim: an open or protected registration, or an opportunity not closed."""
         if self.kind is ClaimKind.registration:
-            if self.status not in ACTIVE_STATUSES:
-                return False
-            return now is None or self.protected_until is None or self.protected_until > now
+            return self.status is not None and claim_holds(self.status, self.protected_until, now)
         if self.kind is ClaimKind.opportunity:
             return not (self.stage or "").strip().lower().startswith("closed")
         return True

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # errors name the registration they are about; no import cycle at run time
+    from domain.actor import Actor
+    from domain.registration import Registration
+
 
 class DomainError(Exception):
     """Base of every error the business rules raise on purpose."""
@@ -38,9 +44,15 @@ class ConcurrentUpdate(DomainError):
 
 
 class UnknownPartner(DomainError):
-    """The actor's organisation is not linked to a partner."""
+    """The actor's organisation (or, for staff, the channel) is not linked to a partner."""
 
     code = "unknown_partner"
+
+    NOT_LINKED = (
+        "Your organisation is not linked to Dibs yet. Ask your channel manager to run "
+        "`/dibs setup` in this channel."
+    )
+    CHANNEL_NOT_LINKED = "This channel is not linked to a partner. Run `/dibs setup`."
 
 
 class InvalidInput(DomainError):
@@ -57,3 +69,30 @@ class DuplicateSubmission(DomainError):
     """The same form was submitted twice; the first one stands."""
 
     code = "duplicate_submission"
+
+
+class AlreadyDecided(ConcurrentUpdate):
+    """Another decision moved the registration first (a click, a resolution, an answer):
+    where it stands now and, when the audit trail says, `by` whom. Nothing of the loser's was
+    applied. The message names nobody (partners read it too)."""
+
+    def __init__(self, registration: Registration, *, by: Actor | None = None) -> None:
+        super().__init__(
+            f"{registration.reference} is already {registration.status.label.lower()}."
+        )
+        self.registration = registration
+        self.by = by
+
+
+class ConflictToResolve(DomainError):
+    """Approve was asked for a registration whose check found a claim that still holds: the
+    desk resolves the conflict (who owns the customer) instead of approving it unseen."""
+
+    code = "conflict_to_resolve"
+
+    def __init__(self, registration: Registration) -> None:
+        super().__init__(
+            f"{registration.reference} overlaps an existing claim on this customer: settle the"
+            " conflict in the thread under its review card, which asks who owns the customer."
+        )
+        self.registration = registration

@@ -38,7 +38,7 @@ class Notice(StrEnum):
     conflict_won = "conflict_won"  # the desk settled an overlap for this registration
     conflict_lost = "conflict_lost"  # ... against it (the partner hears neutral words only)
     co_sell = "co_sell"  # approved as a co-sell with the direct team
-    disputed = "disputed"  # a direct rep is working this customer (desk only)
+    working = "disputed"  # a direct rep left a working note (desk only; stored as "disputed")
 
 
 @dataclass(frozen=True, slots=True)

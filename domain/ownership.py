@@ -256,15 +256,3 @@ _UNKNOWN = datetime.max.replace(tzinfo=UTC)
 def _created(claim: Claim) -> datetime:
     """When the claim was made (unknown dates sort last: they never win "who was first")."""
     return claim.created_at or _UNKNOWN
-
-
-@dataclass(frozen=True, slots=True)
-class Dispute:
-    """A direct rep says they are working the customer ("I'm working this"), with evidence."""
-
-    registration_id: int
-    by_user_id: str
-    by_team_id: str
-    at: datetime
-    note: str
-    link: str | None = None

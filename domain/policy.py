@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from domain.actor import Actor
+from domain.actor import Caller
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +49,11 @@ class DeskPolicy:
     admins: frozenset[str] = frozenset()
 
 
-def is_internal(actor: Actor, *, host_team_id: str) -> bool:
-    """Whether the actor belongs to the vendor's own (host) workspace."""
-    return actor.team_id == host_team_id
+def can_decide(caller: Caller, desk: DeskPolicy) -> bool:
+    """Only the desk's approvers, in the vendor's own workspace, decide registrations."""
+    return caller.internal and caller.actor.user_id in desk.approvers
 
 
-def can_decide(actor: Actor, *, desk: DeskPolicy, host_team_id: str) -> bool:
-    """Only configured approvers of the host team decide registrations."""
-    return is_internal(actor, host_team_id=host_team_id) and actor.user_id in desk.approvers
-
-
-def can_administer(actor: Actor, *, desk: DeskPolicy, host_team_id: str) -> bool:
-    """Admins of the host team link partners and run setup."""
-    return is_internal(actor, host_team_id=host_team_id) and actor.user_id in desk.admins
+def can_administer(caller: Caller, desk: DeskPolicy) -> bool:
+    """Only the desk's admins, in the vendor's own workspace, link partners and run setup."""
+    return caller.internal and caller.actor.user_id in desk.admins

@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.cases import WorkingNote
 from domain.company_aliases import AliasRevision, CompanyAlias, NamedOwner
 from domain.conflicts import Claim, ConflictFinding, FindingCounts
 from domain.crm import Account, Opportunity, UpsertCounts
 from domain.matching import CandidateKeys, Screen
 from domain.messages import MessageKind, OutboxMessage
-from domain.ownership import Dispute, StoredFinding
+from domain.ownership import StoredFinding
 from domain.partner import Partner
 from domain.registration import AuditEvent, Registration, RegistrationStatus
 
@@ -154,7 +155,8 @@ class ConflictRepository(Protocol):
 
 
 class FindingRepository(Protocol):
-    """The desk's view of a registration's findings: each claim as it is now, and disputes."""
+    """The desk's view of a registration's findings (each claim as it is now) and working
+    notes."""
 
     async def for_registration(self, registration_id: int) -> list[StoredFinding]:
         """The stored findings, strongest first, each with its claim loaded as it is now
@@ -165,13 +167,13 @@ class FindingRepository(Protocol):
     ) -> dict[int, list[StoredFinding]]:
         """`for_registration` of several registrations at once (absent: none found)."""
 
-    async def add_dispute(self, dispute: Dispute) -> None: ...
+    async def add_working_note(self, note: WorkingNote) -> None: ...
 
-    async def disputes(self, registration_id: int) -> list[Dispute]:
+    async def working_notes(self, registration_id: int) -> list[WorkingNote]:
         """Oldest first."""
 
-    async def disputed(self, registration_ids: Collection[int]) -> set[int]:
-        """Which of `registration_ids` a direct rep disputes."""
+    async def with_working_notes(self, registration_ids: Collection[int]) -> set[int]:
+        """Which of `registration_ids` have a working note."""
 
     async def citing(self, registration_ids: Collection[int]) -> set[int]:
         """The registrations still waiting for a decision whose findings name any of

@@ -39,6 +39,17 @@ class RegistrationStatus(StrEnum):
         """Waiting for the desk (or the partner, for info requests)."""
         return self in _OPEN
 
+    @property
+    def awaits_desk(self) -> bool:
+        """Waiting for the desk's decision (not for the partner's answer)."""
+        return self in _AWAITING_DESK
+
+    @property
+    def holds_claim(self) -> bool:
+        """A registration in this status claims its customer: while open, and once approved
+        (until its protection ends: see `claim_holds`)."""
+        return self in _OPEN or self is RegistrationStatus.approved
+
 
 _STATUS_LABELS = {
     RegistrationStatus.submitted: "Submitted",
@@ -52,13 +63,18 @@ _STATUS_LABELS = {
     RegistrationStatus.expired: "Expired",
     RegistrationStatus.cancelled: "Cancelled",
 }
-_OPEN = frozenset(
-    {
-        RegistrationStatus.submitted,
-        RegistrationStatus.under_review,
-        RegistrationStatus.info_requested,
-    }
-)
+_AWAITING_DESK = frozenset({RegistrationStatus.submitted, RegistrationStatus.under_review})
+_OPEN = _AWAITING_DESK | {RegistrationStatus.info_requested}
+
+
+def claim_holds(
+    status: RegistrationStatus, protected_until: datetime | None, now: datetime | None
+) -> bool:
+    """Whether a registration in `status`, protected until `protected_until`, still claims
+    its customer at `now` (without `now`, whatever its protection)."""
+    if not status.holds_claim:
+        return False
+    return now is None or protected_until is None or protected_until > now
 
 
 class RejectionReason(StrEnum):
@@ -216,6 +232,10 @@ class Registration:
     @property
     def is_decided(self) -> bool:
         return not self.status.is_open
+
+    def holds(self, now: datetime) -> bool:
+        """Whether it still claims its customer at `now` (see `claim_holds`)."""
+        return claim_holds(self.status, self.protected_until, now)
 
     def approve(
         self,

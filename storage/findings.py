@@ -1,4 +1,4 @@
-"""The desk's view of a registration's findings, and direct reps' disputes, in SQL.
+"""The desk's view of a registration's findings, and direct reps' working notes, in SQL.
 
 A finding stores which claim matched and why; the claim itself is read again here, so the
 evidence thread shows it as it is now (a rival registration approved since, an opportunity
@@ -13,26 +13,27 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.cases import WorkingNote
 from domain.conflicts import ClaimKind
 from domain.matching import Finding, Signal, Strength
-from domain.ownership import ClaimDetails, Dispute, StoredFinding
+from domain.ownership import ClaimDetails, StoredFinding
 from domain.registration import RegistrationStatus
 from storage.conflicts import account_claim, opportunity_claim, registration_claim
 from storage.crm import ACCOUNT, OPPORTUNITY
 from storage.models import (
     PartnerRow,
-    RegistrationDisputeRow,
     RegistrationFindingRow,
     RegistrationRow,
+    WorkingNoteRow,
 )
 
 _FINDING = cast(Table, RegistrationFindingRow.__table__)
-_DISPUTE = cast(Table, RegistrationDisputeRow.__table__)
+_WORKING_NOTE = cast(Table, WorkingNoteRow.__table__)
 _REGISTRATION = cast(Table, RegistrationRow.__table__)
 _PARTNER = cast(Table, PartnerRow.__table__)
-_DISPUTED = (
-    select(_DISPUTE.c.registration_id)
-    .where(_DISPUTE.c.registration_id.in_(bindparam("ids", expanding=True)))
+_WORKING_NOTED = (
+    select(_WORKING_NOTE.c.registration_id)
+    .where(_WORKING_NOTE.c.registration_id.in_(bindparam("ids", expanding=True)))
     .distinct()
 )
 _OPEN_STATUSES = [s.value for s in RegistrationStatus if s.is_open]
@@ -99,26 +100,26 @@ class SqlAlchemyFindingRepository:
             for rid, items in found.items()
         }
 
-    async def add_dispute(self, dispute: Dispute) -> None:
+    async def add_working_note(self, note: WorkingNote) -> None:
         await self._session.execute(
-            insert(_DISPUTE).values(
-                registration_id=dispute.registration_id,
-                by_user_id=dispute.by_user_id,
-                by_team_id=dispute.by_team_id,
-                at=dispute.at,
-                note=dispute.note,
-                link=dispute.link,
+            insert(_WORKING_NOTE).values(
+                registration_id=note.registration_id,
+                by_user_id=note.by_user_id,
+                by_team_id=note.by_team_id,
+                at=note.at,
+                note=note.note,
+                link=note.link,
             )
         )
 
-    async def disputes(self, registration_id: int) -> list[Dispute]:
+    async def working_notes(self, registration_id: int) -> list[WorkingNote]:
         statement = (
-            select(_DISPUTE)
-            .where(_DISPUTE.c.registration_id == registration_id)
-            .order_by(_DISPUTE.c.at, _DISPUTE.c.id)
+            select(_WORKING_NOTE)
+            .where(_WORKING_NOTE.c.registration_id == registration_id)
+            .order_by(_WORKING_NOTE.c.at, _WORKING_NOTE.c.id)
         )
         return [
-            Dispute(
+            WorkingNote(
                 registration_id=row.registration_id,
                 by_user_id=row.by_user_id,
                 by_team_id=row.by_team_id,
@@ -129,10 +130,10 @@ class SqlAlchemyFindingRepository:
             for row in await self._session.execute(statement)
         ]
 
-    async def disputed(self, registration_ids: Collection[int]) -> set[int]:
+    async def with_working_notes(self, registration_ids: Collection[int]) -> set[int]:
         if not registration_ids:
             return set()
-        return set(await self._session.scalars(_DISPUTED, {"ids": list(registration_ids)}))
+        return set(await self._session.scalars(_WORKING_NOTED, {"ids": list(registration_ids)}))
 
     async def citing(self, registration_ids: Collection[int]) -> set[int]:
         """The registrations still waiting for a decision whose findings name any of

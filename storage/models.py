@@ -295,8 +295,9 @@ class RegistrationFindingRow(Base):
     found_at: Mapped[datetime]
 
 
-class RegistrationDisputeRow(Base):
-    """A direct rep's "I'm working this" on a registration's conflict, with evidence."""
+class WorkingNoteRow(Base):
+    """A working note: a direct rep's "I'm working this" on a registration's customer (the
+    table keeps its first name, `registration_dispute`)."""
 
     __tablename__ = "registration_dispute"
 

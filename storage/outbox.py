@@ -96,6 +96,8 @@ class SqlAlchemyOutbox:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self.queued = 0
+        """How many messages this transaction queued (its commit wakes the worker if any)."""
 
     async def put(self, messages: Sequence[OutboxMessage], *, now: datetime) -> None:
         """Queue messages in the current transaction, due at once, in the given order."""
@@ -103,6 +105,7 @@ class SqlAlchemyOutbox:
             await self._session.execute(
                 _INSERT, [_columns(message, now=now) for message in messages]
             )
+            self.queued += len(messages)
 
     async def claim(
         self, *, now: datetime, lease: timedelta, limit: int, worker: str

@@ -60,6 +60,7 @@ class SqlAlchemyUnitOfWork:
     """`domain.ports.UnitOfWork` on SQLAlchemy. Reusable: each `async with` is a new session.
 
     The repositories exist only inside the block; leaving it without `commit()` rolls back.
+    A commit that queued outbox messages calls `on_commit` (the outbox worker's wake-up).
     """
 
     registrations: RegistrationRepository
@@ -77,12 +78,15 @@ class SqlAlchemyUnitOfWork:
         sessions: SessionFactory | SessionSource,
         *,
         conflict_rules: ConflictRules | None = None,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
         self._sessions = (
             sessions if isinstance(sessions, SessionSource) else SessionSource(sessions, keep=0)
         )
         self._rules = conflict_rules or ConflictRules()
+        self._on_commit = on_commit
         self._session: AsyncSession | None = None
+        self._outbox: SqlAlchemyOutbox | None = None
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
@@ -94,7 +98,7 @@ class SqlAlchemyUnitOfWork:
         self.aliases = SqlAlchemyAliasRepository(session)
         self.conflicts = SqlAlchemyConflictRepository(session, self._rules)
         self.findings = SqlAlchemyFindingRepository(session)
-        self.outbox = SqlAlchemyOutbox(session)
+        self.outbox = self._outbox = SqlAlchemyOutbox(session)
         self.message_refs = SqlAlchemyMessageRefs(session)
         self.receipts = SqlAlchemyEventReceipts(session)
         return self
@@ -125,16 +129,20 @@ class SqlAlchemyUnitOfWork:
             raise ConcurrentUpdate(
                 "The registration was changed by someone else; reload and retry."
             ) from error
+        if self._on_commit is not None and self._outbox is not None and self._outbox.queued:
+            self._outbox.queued = 0
+            self._on_commit()
 
 
 def uow_factory(
-    session_factory: SessionFactory, *, conflict_rules: ConflictRules | None = None
+    session_factory: SessionFactory,
+    *,
+    conflict_rules: ConflictRules | None = None,
+    on_commit: Callable[[], None] | None = None,
 ) -> Callable[[], SqlAlchemyUnitOfWork]:
-    """A `domain.services.UowFactory`: a fresh unit of work on each call.
-
-    `conflict_rules` decide the candidate keys stored with every record; keep them the
-    rules that look the keys up (`Deps.conflict_rules`).
-    """
+    """A fresh unit of work on each call. `conflict_rules` decide the candidate keys stored
+    with every record (keep them the rules that look the keys up); `on_commit` is called
+    after a commit that queued outbox messages (it wakes the worker)."""
     rules = conflict_rules or ConflictRules()
     sessions = SessionSource(session_factory)
-    return lambda: SqlAlchemyUnitOfWork(sessions, conflict_rules=rules)
+    return lambda: SqlAlchemyUnitOfWork(sessions, conflict_rules=rules, on_commit=on_commit)

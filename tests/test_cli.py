@@ -12,9 +12,9 @@ import io
 import logging
 import shutil
 import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,17 +23,17 @@ from sqlalchemy import select, update
 
 from bot.cli import main
 from bot.settings import get_settings
-from domain.actor import Actor
+from domain.actor import Actor, Caller
 from domain.crm import Account
 from domain.policy import DeskPolicy, ProgramPolicy
+from domain.ports import UnitOfWork
 from domain.services import (
     Decide,
     Decision,
     LinkPartner,
+    ServiceContext,
+    Services,
     SubmitRegistration,
-    decide_registration,
-    link_partner,
-    submit_registration,
 )
 from storage.db import make_engine, make_session_factory
 from storage.models import OutboxMessageRow, RegistrationRow
@@ -145,6 +145,13 @@ def launchers_owed(url: str) -> list[tuple[int | None, str]]:
     return asyncio.run(read())
 
 
+def bound(new_uow: Callable[[], UnitOfWork], now: datetime) -> Services:
+    """The use cases on a test database, at `now`, with the test desk."""
+    desk = DeskPolicy(channel_id=DESK, approvers=frozenset({APPROVER.user_id}))
+    context = ServiceContext(uow=new_uow, clock=lambda: now, desk=desk, program=ProgramPolicy())
+    return Services.bind(context)
+
+
 def submit_and_approve(url: str) -> None:
     """Acme registers a deal and the desk approves it, through the services the bot uses."""
 
@@ -152,34 +159,18 @@ def submit_and_approve(url: str) -> None:
         engine = make_engine(url)
         try:
             new_uow = uow_factory(make_session_factory(engine))
-            program = ProgramPolicy()
-            await link_partner(
-                LinkPartner(name="Acme", tier="Gold", channel_id="C0ACME", slack_team_id="T0ACME"),
-                uow=new_uow(),
-                now=NOW,
-                desk_channel_id=DESK,
+            services = bound(new_uow, NOW)
+            await services.partners.link(
+                LinkPartner(name="Acme", tier="Gold", channel_id="C0ACME", slack_team_id="T0ACME")
             )
-            outcome = await submit_registration(
-                SubmitRegistration(details=some_details(), by=REP, channel_id="C0ACME"),
-                uow=new_uow(),
-                now=NOW,
-                program=program,
-                host_team_id=HOST_TEAM,
+            outcome = await services.registrations.submit(
+                SubmitRegistration(details=some_details()), Caller(REP, HOST_TEAM, "C0ACME")
             )
             registration = outcome.registration
             assert registration.id is not None
-            await decide_registration(
-                Decide(
-                    registration_id=registration.id,
-                    version=registration.version,
-                    by=APPROVER,
-                    decision=Decision.approve,
-                ),
-                uow=new_uow(),
-                now=NOW + timedelta(hours=2),
-                program=program,
-                desk=DeskPolicy(channel_id="C0DESK", approvers=frozenset({APPROVER.user_id})),
-                host_team_id=HOST_TEAM,
+            await bound(new_uow, NOW + timedelta(hours=2)).decisions.decide(
+                Decide(registration.id, registration.version, Decision.approve),
+                Caller(APPROVER, HOST_TEAM),
             )
         finally:
             await engine.dispose()
@@ -646,19 +637,13 @@ class TestCheck:
         async def seed() -> None:
             engine = make_engine(migrated.url)
             try:
-                new_uow = uow_factory(make_session_factory(engine))
-                await link_partner(
-                    LinkPartner(name="Acme", tier="Gold", channel_id="C0ACME"),
-                    uow=new_uow(),
-                    now=NOW,
-                    desk_channel_id=DESK,
+                services = bound(uow_factory(make_session_factory(engine)), NOW)
+                await services.partners.link(
+                    LinkPartner(name="Acme", tier="Gold", channel_id="C0ACME")
                 )
-                await submit_registration(
-                    SubmitRegistration(details=some_details(), by=APPROVER, channel_id="C0ACME"),
-                    uow=new_uow(),
-                    now=NOW,
-                    program=ProgramPolicy(),
-                    host_team_id=HOST_TEAM,
+                await services.registrations.submit(
+                    SubmitRegistration(details=some_details()),
+                    Caller(APPROVER, HOST_TEAM, "C0ACME"),
                 )
             finally:
                 await engine.dispose()

@@ -1,7 +1,9 @@
 """The import rules of the layers (STYLE.md rules 1-2), checked on the source's syntax trees.
 
-`domain` is pure: the stdlib, rapidfuzz, tldextract and itself, and it never reads the clock.
-`storage` never reaches up into `bot` or Slack; `bot/views` never touches storage or SQL.
+`domain` is pure: the stdlib, rapidfuzz, tldextract and itself, and it never reads the clock;
+of it, only the use cases (`domain.services`) reach storage, through `domain.ports`.
+`storage` never reaches up into `bot` or Slack; `bot/views` and `bot/handlers` never touch
+storage, SQL or the ports, and views never call a use case.
 """
 
 from __future__ import annotations
@@ -136,6 +138,35 @@ def test_views_never_import_storage_or_sql() -> None:
     offences = [
         str(i) for i in imports_of("bot/views") if is_within(i.module, "storage", "sqlalchemy")
     ]
+
+    assert not offences, report(offences)
+
+
+def test_only_the_services_reach_storage_through_the_ports() -> None:
+    """Every other domain module is pure: the use cases alone hold a unit of work."""
+    offences = [
+        str(i)
+        for i in imports_of("domain")
+        if is_within(i.module, "domain.ports")
+        and not is_within(module_name(i.path), "domain.services", "domain.ports")
+    ]
+
+    assert not offences, report(offences)
+
+
+def test_views_and_handlers_never_touch_storage_or_the_ports() -> None:
+    """Views are pure functions of what they show; handlers call the services."""
+    offences = [
+        str(i)
+        for i in imports_of("bot/views", "bot/handlers")
+        if is_within(i.module, "storage", "sqlalchemy", "domain.ports")
+    ]
+
+    assert not offences, report(offences)
+
+
+def test_views_never_import_the_use_cases() -> None:
+    offences = [str(i) for i in imports_of("bot/views") if is_within(i.module, "domain.services")]
 
     assert not offences, report(offences)
 

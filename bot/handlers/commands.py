@@ -1,10 +1,12 @@
-"""Internal entry points: `/dibs` (form, help, list, check, show, setup) and the global
-shortcut."""
+"""Internal entry points: `/dibs` (form, help, list, check, show, setup), the global
+shortcut, and the setup form."""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -13,9 +15,19 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.answers import Audience
 from bot.bootstrap import Deps
 from bot.errors import Reply, reporting
-from bot.handlers.context import caller, reply_for
+from bot.handlers.edge import (
+    Click,
+    Errors,
+    Form,
+    FormAnswer,
+    Refusals,
+    Replace,
+    on_click,
+    on_form,
+)
 from bot.identity import actor_from_command, host_team_id
 from bot.ids import Block, Callback, Command
 from bot.views.checks import USAGE, build_check_result, parse_check_text
@@ -25,19 +37,12 @@ from bot.views.partner_views import build_setup_modal, parse_setup_submission
 from bot.views.registration_modal import build_message_modal, build_registration_modal
 from bot.views.show import USAGE as SHOW_USAGE
 from bot.views.show import build_show
-from domain.checks import check_company
-from domain.errors import InvalidInput, NotAllowed
-from domain.policy import can_administer, is_internal
+from domain.actor import Caller
+from domain.errors import NotAllowed
+from domain.policy import can_administer
 from domain.registration import parse_reference
-from domain.services import (
-    LinkPartner,
-    check_partner_code,
-    find_registration,
-    link_partner,
-    list_partners,
-    open_registrations,
-    partner_for_channel,
-)
+from domain.services import LinkPartner
+from domain.services.partners import ADMINS_ONLY
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +50,42 @@ EXTERNAL_REFUSAL = (
     "`/dibs` is for the vendor's team. Partners register with the *Register a deal* button "
     "in their shared channel."
 )
-
-ADMIN_ONLY = "Only Dibs admins can link a partner channel."
+DESK_SETUP = "This is the deal-desk channel. Run `/dibs setup` in the partner's shared channel."
 
 
 def register(app: AsyncApp) -> None:
     app.command(Command.dibs)(dibs_command)
-    app.shortcut(Callback.register_shortcut)(register_shortcut)
-    app.view(Callback.setup_submit)(submit_setup)
+    on_click(
+        app, [Callback.register_shortcut], register_shortcut, audience=Audience.desk, shortcut=True
+    )
+    on_form(
+        app,
+        Callback.setup_submit,
+        submit_setup,
+        refusals=Refusals(Audience.desk, block=Block.setup_name, fields={"code": Block.setup_code}),
+        after=link_setup,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Slash:
+    """One `/dibs` run: what was typed after the subcommand, and how to answer."""
+
+    caller: Caller
+    rest: str
+    command: dict[str, Any]
+    ack: AsyncAck
+    respond: AsyncRespond
+    client: AsyncWebClient
+    deps: Deps
+
+    @property
+    def reply(self) -> Reply:
+        return Reply(self.client, self.command, self.respond)
+
+    async def privately(self, text: str, blocks: Any = None) -> None:
+        """Answer in the ack, seen only by the person who typed it."""
+        await self.ack(text=text, blocks=blocks, response_type="ephemeral")
 
 
 async def dibs_command(
@@ -63,100 +96,104 @@ async def dibs_command(
     respond: AsyncRespond,
     deps: Deps,
 ) -> None:
-    actor = actor_from_command(command)
-    host = host_team_id(context)
-    if not is_internal(actor, host_team_id=host):
+    """`/dibs [subcommand …]`, for the vendor's own team only."""
+    caller = Caller(actor_from_command(command), host_team_id(context), command.get("channel_id"))
+    if not caller.internal:
         await ack(text=EXTERNAL_REFUSAL, response_type="ephemeral")
         return
-    words = (command.get("text") or "").split()
-    sub = words[0].lower() if words else ""
-    reply = reply_for(client, command, respond)
-    if sub == "help":
-        help_message = build_help()
-        await ack(text=help_message.text, blocks=help_message.blocks, response_type="ephemeral")
-    elif sub == "list":
-        await ack()
-        async with reporting(reply, "/dibs list"):
-            pending = await open_registrations(uow=deps.uow())
-            listing = build_pending_list(pending, program=deps.config.program, now=deps.clock())
-            await respond(text=listing.text, blocks=listing.blocks, response_type="ephemeral")
-    elif sub == "check":
-        ref = parse_check_text((command.get("text") or "").strip()[len(words[0]) :])
-        if ref is None:
-            await ack(text=USAGE, response_type="ephemeral")
-            return
-        await ack()
-        async with reporting(reply, "/dibs check"):
-            check = await check_company(
-                ref, uow=deps.uow(), rules=deps.conflict_rules, now=deps.clock()
-            )
-            result = build_check_result(check)
-            await respond(text=result.text, blocks=result.blocks, response_type="ephemeral")
-    elif sub == "show":
-        await _show(" ".join(words[1:]), ack=ack, respond=respond, reply=reply, deps=deps)
-    elif sub == "setup":
-        channel_id = command["channel_id"]
-        if not can_administer(actor, desk=deps.config.desk, host_team_id=host):
-            await ack(
-                text="Only Dibs admins can link a partner channel.", response_type="ephemeral"
-            )
-            return
-        if channel_id == deps.config.desk.channel_id:
-            await ack(
-                text="This is the deal-desk channel. Run `/dibs setup` in the partner's "
-                "shared channel.",
-                response_type="ephemeral",
-            )
-            return
-        await ack()
-        async with reporting(reply, "/dibs setup"):
-            existing = await partner_for_channel(channel_id, uow=deps.uow())
-            view = build_setup_modal(channel_id, existing=existing)
-            await client.views_open(trigger_id=command["trigger_id"], view=view)
-    elif sub in ("", "register"):
-        await ack()
-        async with reporting(reply, "/dibs"):
-            await _open_form_with_picker(client, command["trigger_id"], deps)
-    else:
-        await ack(
-            text=f"I don't know `/dibs {sub[:30]}`. Try `/dibs help`.", response_type="ephemeral"
-        )
-
-
-async def _show(
-    typed: str, *, ack: AsyncAck, respond: AsyncRespond, reply: Reply, deps: Deps
-) -> None:
-    """`/dibs show REF`: the registration a reference names, privately."""
-    reference = parse_reference(typed)
-    if reference is None:
-        wrong = f"`{escape(typed[:40])}` is not a registration reference. " if typed else ""
-        await ack(text=wrong + SHOW_USAGE, response_type="ephemeral")
+    text = (command.get("text") or "").strip()
+    sub, _, rest = text.partition(" ")
+    run = SUBCOMMANDS.get(sub.lower())
+    slash = Slash(caller, rest.strip(), command, ack, respond, client, deps)
+    if run is None:
+        await slash.privately(f"I don't know `/dibs {sub.lower()[:30]}`. Try `/dibs help`.")
         return
-    await ack()
-    async with reporting(reply, "/dibs show"):
-        found = await find_registration(reference, uow=deps.uow())
-        shown = build_show(found, now=deps.clock())
-        await respond(text=shown.text, blocks=shown.blocks, response_type="ephemeral")
+    await run(slash)
 
 
-async def register_shortcut(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-    deps: Deps,
-) -> None:
+async def _help(slash: Slash) -> None:
+    shown = build_help()
+    await slash.privately(shown.text, shown.blocks)
+
+
+async def _list(slash: Slash) -> None:
+    await slash.ack()
+    async with reporting(slash.reply, "/dibs list", audience=Audience.desk):
+        pending = await slash.deps.services.decisions.queue()
+        listing = build_pending_list(
+            pending, program=slash.deps.config.program, now=slash.deps.clock()
+        )
+        await slash.respond(text=listing.text, blocks=listing.blocks, response_type="ephemeral")
+
+
+async def _check(slash: Slash) -> None:
+    ref = parse_check_text(slash.rest)
+    if ref is None:
+        await slash.privately(USAGE)
+        return
+    await slash.ack()
+    async with reporting(slash.reply, "/dibs check", audience=Audience.desk):
+        check = await slash.deps.services.checks.company(ref, slash.caller)
+        result = build_check_result(check)
+        await slash.respond(text=result.text, blocks=result.blocks, response_type="ephemeral")
+
+
+async def _show(slash: Slash) -> None:
+    """`/dibs show REF`: the registration a reference names, privately."""
+    reference = parse_reference(slash.rest)
+    if reference is None:
+        typed = slash.rest
+        wrong = f"`{escape(typed[:40])}` is not a registration reference. " if typed else ""
+        await slash.privately(wrong + SHOW_USAGE)
+        return
+    await slash.ack()
+    async with reporting(slash.reply, "/dibs show", audience=Audience.desk):
+        found = await slash.deps.services.registrations.find(reference)
+        shown = build_show(found, now=slash.deps.clock())
+        await slash.respond(text=shown.text, blocks=shown.blocks, response_type="ephemeral")
+
+
+async def _setup(slash: Slash) -> None:
+    channel_id = slash.command["channel_id"]
+    if not can_administer(slash.caller, slash.deps.config.desk):
+        await slash.privately(ADMINS_ONLY)
+        return
+    if channel_id == slash.deps.config.desk.channel_id:
+        await slash.privately(DESK_SETUP)
+        return
+    await slash.ack()
+    async with reporting(slash.reply, "/dibs setup", audience=Audience.desk):
+        existing = await slash.deps.services.partners.for_channel(channel_id)
+        view = build_setup_modal(channel_id, existing=existing)
+        await slash.client.views_open(trigger_id=slash.command["trigger_id"], view=view)
+
+
+async def _register(slash: Slash) -> None:
+    await slash.ack()
+    async with reporting(slash.reply, "/dibs", audience=Audience.desk):
+        await _open_form_with_picker(slash.client, slash.command["trigger_id"], slash.deps)
+
+
+SUBCOMMANDS: dict[str, Callable[[Slash], Awaitable[None]]] = {
+    "": _register,
+    "register": _register,
+    "help": _help,
+    "list": _list,
+    "check": _check,
+    "show": _show,
+    "setup": _setup,
+}
+
+
+async def register_shortcut(click: Click) -> None:
     """The global shortcut: internal staff register for a partner they pick."""
-    await ack()
-    who = caller(body, context)
-    async with reporting(reply_for(client, body), "register shortcut"):
-        if not who.internal:
-            raise NotAllowed(EXTERNAL_REFUSAL)
-        await _open_form_with_picker(client, body["trigger_id"], deps)
+    if not click.caller.internal:
+        raise NotAllowed(EXTERNAL_REFUSAL)
+    await _open_form_with_picker(click.client, click.trigger_id, click.deps)
 
 
 async def _open_form_with_picker(client: AsyncWebClient, trigger_id: str, deps: Deps) -> None:
-    partners = await list_partners(uow=deps.uow())
+    partners = await deps.services.partners.all()
     if not partners:
         view = build_message_modal(
             "Register a deal",
@@ -164,68 +201,52 @@ async def _open_form_with_picker(client: AsyncWebClient, trigger_id: str, deps: 
         )
     else:
         view = build_registration_modal(
-            program=deps.config.program,
-            context=FormContext(),
-            partners=partners,
+            program=deps.config.program, context=FormContext(), partners=partners
         )
     await client.views_open(trigger_id=trigger_id, view=view)
 
 
-async def submit_setup(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    view: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-    deps: Deps,
-) -> None:
-    """Link the channel's partner; learn its Slack team from the channel's connections."""
-    parsed = parse_setup_submission(view["state"]["values"])
+async def submit_setup(form: Form) -> FormAnswer:
+    """Check the form (an admin, a code nobody else holds) before the ack; link after it."""
+    parsed = parse_setup_submission(form.values)
     if isinstance(parsed, dict):
-        await ack(response_action="errors", errors=parsed)
-        return
-    who = caller(body, context)
-    if not can_administer(who.actor, desk=deps.config.desk, host_team_id=who.host_team_id):
-        await ack(
-            response_action="update",
-            view=build_message_modal("Dibs", ADMIN_ONLY),
-        )
-        return
-    channel_id = str(_metadata_channel(view))
+        return Errors(parsed)
+    if not can_administer(form.caller, form.deps.config.desk):
+        return Replace(build_message_modal("Dibs", ADMINS_ONLY))
     if parsed.code is not None:
-        try:
-            await check_partner_code(parsed.code, channel_id=channel_id, uow=deps.uow())
-        except InvalidInput as error:
-            await ack(response_action="errors", errors={Block.setup_code: error.message})
-            return
-    await ack()
-    reply_body = {"user": body.get("user"), "channel": {"id": channel_id}}
-    async with reporting(reply_for(client, reply_body), "/dibs setup"):
-        team_id = await _partner_team(client, channel_id, host=who.host_team_id)
-        partner = await link_partner(
-            LinkPartner(
-                name=parsed.name,
-                tier=parsed.tier,
-                channel_id=channel_id,
-                slack_team_id=team_id,
-                code=parsed.code,
-            ),
-            uow=deps.uow(),
-            now=deps.clock(),
-            desk_channel_id=deps.config.desk.channel_id,
+        await form.deps.services.partners.check_code(parsed.code, channel_id=_channel(form))
+    return None
+
+
+async def link_setup(form: Form) -> None:
+    """Link the channel's partner, learning its Slack team from the channel's connections,
+    and tell the admin privately in the channel."""
+    parsed = parse_setup_submission(form.values)
+    if isinstance(parsed, dict) or not can_administer(form.caller, form.deps.config.desk):
+        return
+    channel_id = _channel(form)
+    reply = Reply(form.client, {"user": form.body.get("user"), "channel": {"id": channel_id}}, None)
+    async with reporting(reply, "/dibs setup", audience=Audience.desk):
+        team_id = await _partner_team(form.client, channel_id, host=form.caller.host_team_id)
+        cmd = LinkPartner(
+            name=parsed.name,
+            tier=parsed.tier,
+            channel_id=channel_id,
+            slack_team_id=team_id,
+            code=parsed.code,
         )
-        deps.kick_outbox()
-        await client.chat_postEphemeral(
+        partner = await form.deps.services.partners.link(cmd, form.caller)
+        await form.client.chat_postEphemeral(
             channel=channel_id,
-            user=who.actor.user_id,
+            user=form.caller.actor.user_id,
             text=f"Linked this channel to {escape(partner.name)} ({escape(partner.tier)}); "
             f"its registrations are numbered {partner.code}-0001, {partner.code}-0002, … "
             "The Register a deal launcher is on its way.",
         )
 
 
-def _metadata_channel(view: dict[str, Any]) -> str:
-    return str(json.loads(view.get("private_metadata") or "{}").get("channel_id", ""))
+def _channel(form: Form) -> str:
+    return str(json.loads(form.metadata or "{}").get("channel_id", ""))
 
 
 async def _partner_team(client: AsyncWebClient, channel_id: str, *, host: str) -> str | None:

@@ -5,14 +5,10 @@ admins hear about a change to shared without waiting for the next review card.""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.bootstrap import Deps
-from domain.services import record_event
+from bot.handlers.edge import Event, on_event
 
 logger = logging.getLogger(__name__)
 
@@ -20,25 +16,15 @@ SHARING_EVENTS = ("channel_shared", "channel_unshared")
 
 
 def register(app: AsyncApp) -> None:
-    for event in SHARING_EVENTS:
-        app.event(event)(sharing_changed)
+    on_event(app, SHARING_EVENTS, sharing_changed)
 
 
-async def sharing_changed(
-    event: dict[str, Any],
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-    deps: Deps,
-) -> None:
-    """Re-check the desk channel when an organisation joined or left it (once per delivery);
-    other channels (partners' shared channels) are none of this handler's business."""
+async def sharing_changed(changed: Event) -> None:
+    """Re-check the desk channel when an organisation joined or left it; other channels
+    (partners' shared channels) are none of this handler's business."""
+    deps, event = changed.deps, changed.event
     desk = deps.config.desk
     if event.get("channel") != desk.channel_id:
-        return
-    event_id = body.get("event_id")
-    if event_id and not await record_event(event_id, uow=deps.uow(), now=deps.clock()):
-        logger.info("event %s already handled (retry %s)", event_id, context.get("retry_num"))
         return
     logger.info(
         "%s on the desk channel %s (team %s); checking it again",
@@ -46,5 +32,5 @@ async def sharing_changed(
         desk.channel_id,
         event.get("connected_team_id") or event.get("previously_connected_team_id"),
     )
-    await deps.desk_watch.recheck(client, desk, now=deps.clock())
+    await deps.desk_watch.recheck(changed.client, desk, now=deps.clock())
     deps.kick_outbox()

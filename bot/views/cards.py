@@ -34,12 +34,6 @@ from bot.views.common import (
     truncate,
 )
 from domain.actor import Actor
-from domain.adjudication import (
-    STILL_NOTHING,
-    STILL_OWN_EARLIER,
-    STILL_OWN_OTHER,
-    STILL_PROTECTION_ENDED,
-)
 from domain.amounts import format_amount
 from domain.conflicts import ClaimKind, FindingCounts
 from domain.messages import ROLE_WORKING, Notice
@@ -54,6 +48,12 @@ from domain.ownership import (
 from domain.partner import Partner
 from domain.policy import PARTNERS_SEE_OWN_ONLY, PrivacyPolicy, ProgramPolicy
 from domain.registration import Registration, RegistrationStatus, legacy_reference
+from domain.resolution import (
+    STILL_NOTHING,
+    STILL_OWN_EARLIER,
+    STILL_OWN_OTHER,
+    STILL_PROTECTION_ENDED,
+)
 
 _AWAITING_DESK = frozenset({RegistrationStatus.submitted, RegistrationStatus.under_review})
 _DUE = "{date_short_pretty} at {time}"
@@ -241,11 +241,11 @@ def build_review_card(
     now: datetime,
     host_team_id: str | None = None,
     findings: Sequence[StoredFinding] | None = None,
-    disputed_by: Sequence[str] = (),
+    working_by: Sequence[str] = (),
 ) -> Message:
     """The desk's review card: every field, who submitted it, what the conflict check found
     (`findings`, the claims as they are now; never on the partner's card), who on the direct
-    team disputes it (`disputed_by`, user ids) and the decision buttons. While a conflict
+    team left a working note (`working_by`, user ids) and the decision buttons. While a conflict
     holds, Approve opens the choice of who owns the customer (the server decides that); a
     likeness alone is named in the approval's confirmation."""
     d = registration.details
@@ -269,8 +269,8 @@ def build_review_card(
     case = DeskCase.of(registration, findings or (), now=now)
     if findings is not None:
         blocks.append(_section(conflict_summary(case.counts, waiting=registration.status.is_open)))
-    if disputed_by:
-        people = [mention(user) for user in list(dict.fromkeys(disputed_by))[:20]]
+    if working_by:
+        people = [mention(user) for user in list(dict.fromkeys(working_by))[:20]]
         blocks.append(_section(":raising_hand: Disputed by " + ", ".join(people)))
     if d.notes:
         blocks.append(_section("*Notes*\n" + quote_fit(d.notes, 2980)))
@@ -449,7 +449,7 @@ def build_notice(
 
 
 _CONFLICT_NOTICES = frozenset(
-    {Notice.conflict_won, Notice.conflict_lost, Notice.co_sell, Notice.disputed}
+    {Notice.conflict_won, Notice.conflict_lost, Notice.co_sell, Notice.working}
 )
 _STILL = {
     STILL_OWN_EARLIER: "Your earlier registration for this customer stays as it is.",
@@ -465,7 +465,7 @@ def _conflict_notice(
 ) -> str:
     ref = f"*{registration.reference}*"
     company = escape_fit(registration.details.company, 400)
-    if notice is Notice.disputed:
+    if notice is Notice.working:
         if not desk:  # never queued for a partner; neutral if it ever were
             return f"{ref} is in review."
         by = data.get("by", "")

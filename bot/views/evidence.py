@@ -45,8 +45,8 @@ from bot.views.common import (
 )
 from bot.views.render import render
 from domain.actor import Actor
-from domain.adjudication import ConflictCase
 from domain.amounts import format_amount
+from domain.cases import Case
 from domain.conflicts import Claim, ClaimKind
 from domain.matching import Signal, Strength
 from domain.ownership import Recommendation, Resolution, StoredFinding, resolutions_offered
@@ -66,7 +66,7 @@ MAX_MESSAGES = 5
 with a pointer to `dibs check`, which runs the check again and lists every claim it finds."""
 
 MAX_MENTIONS = 10
-MAX_DISPUTES = 3
+MAX_WORKING_NOTES = 3
 COMMAND_BUDGET = 900
 """Characters of the `dibs check` command at most, as shown (quoted for a shell, escaped for
 mrkdwn); a longer one is described instead, never cut (a cut command would run another check)."""
@@ -111,7 +111,7 @@ class EvidenceThread:
 
 
 def evidence_thread(
-    case: ConflictCase,
+    case: Case,
     *,
     partner_name: str,
     program: ProgramPolicy,
@@ -147,7 +147,7 @@ def evidence_thread(
 
 
 def build_evidence(
-    case: ConflictCase,
+    case: Case,
     *,
     partner_name: str,
     program: ProgramPolicy,
@@ -161,7 +161,7 @@ def build_evidence(
 
 
 def build_evidence_page(
-    case: ConflictCase,
+    case: Case,
     first: int,
     last: int,
     *,
@@ -182,14 +182,14 @@ def build_evidence_page(
     return Message(text=heading, blocks=blocks)
 
 
-def build_evidence_page_gone(case: ConflictCase) -> Message:
+def build_evidence_page_gone(case: Case) -> Message:
     """What a follow-up reply says once the evidence no longer needs it (after the partner
     resubmitted, the claims fit in fewer messages)."""
     text = f"{case.registration.reference}: the claims changed; the current list is above."
     return Message(text=text, blocks=[_context(f"~Earlier claims.~ {text}")])
 
 
-def ordered(case: ConflictCase, now: datetime) -> list[StoredFinding]:
+def ordered(case: Case, now: datetime) -> list[StoredFinding]:
     """Claims that still hold first, conflicts before possible conflicts, else as stored."""
     return sorted(
         case.findings,
@@ -208,7 +208,7 @@ def signal_line(finding: StoredFinding) -> str:
     return line
 
 
-def _summary(case: ConflictCase, partner_name: str, now: datetime) -> str:
+def _summary(case: Case, partner_name: str, now: datetime) -> str:
     registration = case.registration
     if not case.findings:
         return (
@@ -287,7 +287,7 @@ def _owner(claim: Claim, owners: Mapping[str, str]) -> str:
 
 def _entry_block(
     finding: StoredFinding,
-    case: ConflictCase,
+    case: Case,
     program: ProgramPolicy,
     now: datetime,
     owners: Mapping[str, str],
@@ -297,7 +297,7 @@ def _entry_block(
 
 def _entry(
     finding: StoredFinding,
-    case: ConflictCase,
+    case: Case,
     *,
     program: ProgramPolicy,
     now: datetime,
@@ -367,7 +367,7 @@ def _timing(claim: Claim, subject: Registration, now: datetime) -> str:
     return ("When: " + "; ".join(parts)) if parts else ""
 
 
-def _decision(case: ConflictCase, now: datetime) -> list[SlackBlock]:
+def _decision(case: Case, now: datetime) -> list[SlackBlock]:
     """The recommendation and buttons while the desk decides; the outcome once settled."""
     registration = case.registration
     if registration.status in _AWAITING_DESK and not case.findings:
@@ -377,12 +377,12 @@ def _decision(case: ConflictCase, now: datetime) -> list[SlackBlock]:
                 ":white_check_mark: Nothing to settle here any more: "
                 "decide on the review card above."
             ),
-            *_disputes(case),
+            *_working_notes(case),
         ]
     blocks: list[SlackBlock] = []
     if registration.status in _AWAITING_DESK:
         blocks.append(_section(_recommendation(case)))
-    blocks += _disputes(case)
+    blocks += _working_notes(case)
     if registration.status in _AWAITING_DESK:
         blocks.append(
             _context(
@@ -403,7 +403,7 @@ def _decision(case: ConflictCase, now: datetime) -> list[SlackBlock]:
     return blocks
 
 
-def _recommendation(case: ConflictCase) -> str:
+def _recommendation(case: Case) -> str:
     advice = case.recommendation
     if advice is None:
         return ":scales: No claim holds any more: nothing stands in this registration's way."
@@ -413,7 +413,7 @@ def _recommendation(case: ConflictCase) -> str:
     return text
 
 
-def _claim_name(advice: Recommendation, case: ConflictCase) -> str:
+def _claim_name(advice: Recommendation, case: Case) -> str:
     claim = advice.claim
     assert claim is not None
     details = next((f.details for f in case.findings if f.claim == claim), None)
@@ -429,20 +429,20 @@ def _claim_name(advice: Recommendation, case: ConflictCase) -> str:
     return f"direct {escape_fit(claim.label, 120)}{extra}"
 
 
-def _disputes(case: ConflictCase) -> list[SlackBlock]:
+def _working_notes(case: Case) -> list[SlackBlock]:
     blocks: list[SlackBlock] = []
-    for dispute in case.disputes[:MAX_DISPUTES]:
-        link = dispute.link or ""
+    for note in case.working[:MAX_WORKING_NOTES]:
+        link = note.link or ""
         evidence = f" (<{link}|evidence>)" if link.startswith(("https://", "http://")) else ""
-        user = _slack_user(dispute.by_user_id)
+        user = _slack_user(note.by_user_id)
         who = mention(user) if user else "Someone on the direct team"
         blocks.append(
             _context(
                 f":raising_hand: {who} is working this customer "
-                f"({slack_date(dispute.at)}): {escape_fit(dispute.note, 500)}{evidence}"
+                f"({slack_date(note.at)}): {escape_fit(note.note, 500)}{evidence}"
             )
         )
-    hidden = len(case.disputes) - MAX_DISPUTES
+    hidden = len(case.working) - MAX_WORKING_NOTES
     if hidden > 0:
         blocks.append(_context(f"…and {_plural(hidden, 'more dispute')} in the audit log."))
     return blocks
@@ -474,7 +474,7 @@ def _who(actor: Actor | None) -> str:
     return mention(user) if user else "the desk"
 
 
-def _more(case: ConflictCase, pages: Sequence[tuple[int, int]], count: int) -> str:
+def _more(case: Case, pages: Sequence[tuple[int, int]], count: int) -> str:
     """Where the entries the head leaves out are: replies below, then `dibs check`."""
     head_last = pages[0][1] if pages else 0
     shown = pages[-1][1] if pages else 0
@@ -520,7 +520,7 @@ def _text_length(node: Any) -> int:
     return 0
 
 
-def _pointer(case: ConflictCase, hidden: int) -> str:
+def _pointer(case: Case, hidden: int) -> str:
     """Where the claims the thread leaves out are listed: the `dibs check` command with what
     the registration's check used (name, website, contact e-mail, country), quoted for a
     shell. It checks the customer again as things are now, so it says so."""
@@ -546,7 +546,7 @@ def _pointer(case: ConflictCase, hidden: int) -> str:
     )
 
 
-def _buttons(case: ConflictCase, now: datetime) -> ActionsBlock:
+def _buttons(case: Case, now: datetime) -> ActionsBlock:
     registration = case.registration
     assert registration.id is not None
     value = RegistrationRef(

@@ -17,8 +17,8 @@ from slack_sdk.models.blocks import (
 
 from bot.views.common import Message
 from bot.views.home_tab import oldest_first, pending_line
+from domain.cases import RegistrationWithPartner
 from domain.policy import ProgramPolicy
-from domain.services import RegistrationWithPartner
 
 MAX_ROWS = 40
 _SECTION_LIMIT = 3000

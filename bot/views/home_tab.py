@@ -20,9 +20,9 @@ from slack_sdk.models.views import View
 from bot.views.cards import DeskCase, decision_buttons
 from bot.views.common import escape_fit, format_age
 from domain.amounts import format_amount
+from domain.cases import RegistrationWithPartner
 from domain.policy import ProgramPolicy
 from domain.registration import RegistrationStatus
-from domain.services import RegistrationWithPartner
 
 MAX_ROWS = 45
 _DECIDABLE = frozenset({RegistrationStatus.submitted, RegistrationStatus.under_review})

@@ -29,8 +29,9 @@ from slack_sdk.models.views import View
 from bot.ids import Block, Callback
 from bot.views.cards import claim_title
 from bot.views.common import RegistrationRef, escape_fit, truncate
-from domain.adjudication import REASON_LIMIT, ConflictCase
+from domain.cases import Case
 from domain.ownership import Recommendation, Resolution, live_conflicts, resolutions_offered
+from domain.resolution import REASON_LIMIT
 
 NOTE_LIMIT = 2000
 LINK_LIMIT = 1000
@@ -76,7 +77,7 @@ _CHOICES = {
 
 
 def build_resolution_modal(
-    meta: ResolutionContext, *, case: ConflictCase | None = None, now: datetime | None = None
+    meta: ResolutionContext, *, case: Case | None = None, now: datetime | None = None
 ) -> View:
     """Ask why (or, for Request info, what to ask the partner) before applying `meta.resolution`.
 
@@ -127,7 +128,7 @@ def build_resolution_modal(
     )
 
 
-def _choice_modal(meta: ResolutionContext, case: ConflictCase, now: datetime) -> View:
+def _choice_modal(meta: ResolutionContext, case: Case, now: datetime) -> View:
     """Approve met a conflict: who owns the customer is the desk's to settle first, with the
     same resolutions and reason as the conflict thread."""
     registration = case.registration

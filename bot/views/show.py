@@ -20,8 +20,8 @@ from bot.views.common import (
 )
 from domain.actor import Actor
 from domain.amounts import format_amount
+from domain.cases import RegistrationWithPartner
 from domain.registration import Registration, RegistrationStatus
-from domain.services import RegistrationWithPartner
 
 USAGE = "Usage: `/dibs show REFERENCE`, e.g. `/dibs show NW-0007` (or an older `DR-0012`)"
 _DUE = "{date_short_pretty} at {time}"

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain.actor import Actor
+from domain.actor import Actor, Caller
+from domain.conflicts import ConflictRules
 from domain.partner import Partner
-from domain.policy import DeskPolicy, ProgramPolicy
+from domain.policy import DeskPolicy, PrivacyPolicy, ProgramPolicy
+from domain.ports import UnitOfWork
 from domain.registration import DealDetails, DealStage, Registration
+from domain.services import ServiceContext, Services
 
 T0 = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 HOST_TEAM = "T0HOST"
@@ -82,3 +86,29 @@ def a_registration(partner_id: int, **overrides: Any) -> Registration:
     }
     fields.update(overrides)
     return Registration.submit(**fields)
+
+
+def services(
+    new_uow: Callable[[], UnitOfWork],
+    *,
+    at: datetime = T0,
+    rules: ConflictRules | None = None,
+    privacy: PrivacyPolicy | None = None,
+) -> Services:
+    """The use cases on `new_uow`'s storage, at `at`, with the test desk and program."""
+    fixed = rules or ConflictRules()
+    return Services.bind(
+        ServiceContext(
+            uow=new_uow,
+            clock=lambda: at,
+            desk=DESK,
+            program=PROGRAM,
+            privacy=privacy or PrivacyPolicy(),
+            rules=lambda: fixed,
+        )
+    )
+
+
+def calling(actor: Actor, channel_id: str | None = None) -> Caller:
+    """`actor` asking, from `channel_id` (our host workspace decides who is staff)."""
+    return Caller(actor, HOST_TEAM, channel_id)

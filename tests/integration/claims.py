@@ -7,8 +7,8 @@ from datetime import datetime
 
 from domain.partner import Partner
 from domain.registration import Registration
-from domain.services import SubmitRegistration, submit_registration
-from tests.integration.builders import HOST_TEAM, PROGRAM, T0, a_partner, a_rep, some_details
+from domain.services import SubmitRegistration
+from tests.integration.builders import T0, a_partner, a_rep, calling, services, some_details
 from tests.integration.conftest import NewUow
 
 
@@ -30,10 +30,6 @@ async def register(
     details = some_details(
         company=customer, website=f"{slug}.example", contact_email=f"buyer@{slug}.example"
     )
-    command = SubmitRegistration(
-        details, a_rep(team_id=partner.slack_team_id), channel_id=partner.channel_id
-    )
-    outcome = await submit_registration(
-        command, uow=new_uow(), now=at, program=PROGRAM, host_team_id=HOST_TEAM
-    )
+    rep = calling(a_rep(team_id=partner.slack_team_id), partner.channel_id)
+    outcome = await services(new_uow, at=at).registrations.submit(SubmitRegistration(details), rep)
     return outcome.registration

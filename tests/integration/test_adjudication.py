@@ -11,39 +11,29 @@ from datetime import datetime, timedelta
 import pytest
 
 from domain.actor import Actor
-from domain.adjudication import (
-    STILL_NOTHING,
-    STILL_OWN_EARLIER,
-    STILL_OWN_OTHER,
-    Adjudicate,
-    Adjudication,
-    AdjudicationRaced,
-    ClaimWork,
-    adjudicate,
-    dispute,
-)
 from domain.crm import Account, Opportunity
-from domain.errors import InvalidInput
+from domain.errors import AlreadyDecided, InvalidInput
 from domain.matching import Strength
 from domain.messages import EDIT_ONLY, ROLE_WORKING, MessageKind, Notice, OutboxMessage
 from domain.ownership import Resolution
 from domain.ports import OutboxEntry
 from domain.registration import Registration, RegistrationStatus, RejectionReason
+from domain.resolution import STILL_NOTHING, STILL_OWN_EARLIER, STILL_OWN_OTHER
 from domain.services import (
-    AlreadyDecided,
+    AddWorkingNote,
     Decide,
     Decision,
+    Resolve,
+    Resolved,
     SubmitRegistration,
-    decide_registration,
-    submit_registration,
 )
 from tests.integration.builders import (
-    DESK,
     HOST_TEAM,
-    PROGRAM,
     T0,
     a_rep,
     an_approver,
+    calling,
+    services,
     some_details,
 )
 from tests.integration.claims import partners, register
@@ -62,15 +52,13 @@ async def settle(
     reason: str = "Evidence of work reviewed.",
     *,
     at: datetime = T0,
-) -> Adjudication | AdjudicationRaced:
+) -> Resolved | AlreadyDecided:
     """One approver's resolution, in its own unit of work: what it did, or the lost race."""
     assert registration.id is not None
-    command = Adjudicate(registration.id, registration.version, by, resolution, reason)
+    command = Resolve(registration.id, registration.version, resolution, reason)
     try:
-        return await adjudicate(
-            command, uow=new_uow(), now=at, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
-        )
-    except AdjudicationRaced as lost:
+        return await services(new_uow, at=at).conflicts.resolve(command, calling(by))
+    except AlreadyDecided as lost:
         return lost
 
 
@@ -79,11 +67,9 @@ async def approve(
 ) -> Registration | AlreadyDecided:
     """An approve click on the review card, in its own unit of work."""
     assert registration.id is not None
-    command = Decide(registration.id, registration.version, by, Decision.approve)
+    command = Decide(registration.id, registration.version, Decision.approve)
     try:
-        return await decide_registration(
-            command, uow=new_uow(), now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
-        )
+        return await services(new_uow).decisions.decide(command, calling(by))
     except AlreadyDecided as lost:
         return lost
 
@@ -122,7 +108,7 @@ class TestOneTransaction:
 
         result = await settle(new_uow, subject, Resolution.award_partner, an_approver())
 
-        assert isinstance(result, Adjudication)
+        assert isinstance(result, Resolved)
         assert {r.id for r in result.changed} == {first.id, second.id}
         now = await stored(new_uow, first, second, subject)
         assert [r.status for r in now] == [
@@ -156,27 +142,18 @@ class TestOneTransaction:
         lookalike = some_details(
             company="Microsfot", website="microsfot.example", contact_email=None, country="US"
         )
-        command = SubmitRegistration(
-            lookalike, a_rep(team_id=typo_partner.slack_team_id), channel_id=typo_partner.channel_id
-        )
+        typo_rep = calling(a_rep(team_id=typo_partner.slack_team_id), typo_partner.channel_id)
         weak = (
-            await submit_registration(
-                command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM
-            )
+            await services(new_uow).registrations.submit(SubmitRegistration(lookalike), typo_rep)
         ).registration
         customer = some_details(
             company="Microsoft Corp", website="microsoft.example", contact_email=None, country="US"
         )
         strong_rival, subject = [
             (
-                await submit_registration(
-                    SubmitRegistration(
-                        customer, a_rep(team_id=p.slack_team_id), channel_id=p.channel_id
-                    ),
-                    uow=new_uow(),
-                    now=T0,
-                    program=PROGRAM,
-                    host_team_id=HOST_TEAM,
+                await services(new_uow).registrations.submit(
+                    SubmitRegistration(customer),
+                    calling(a_rep(team_id=p.slack_team_id), p.channel_id),
                 )
             ).registration
             for p in (rival_partner, subject_partner)
@@ -190,7 +167,7 @@ class TestOneTransaction:
 
         result = await settle(new_uow, subject, Resolution.reject_both, an_approver())
 
-        assert isinstance(result, Adjudication)
+        assert isinstance(result, Resolved)
         assert [r.id for r in result.changed] == [strong_rival.id]
         weak_now, rival_now, subject_now = await stored(new_uow, weak, strong_rival, subject)
         assert weak_now.status is RegistrationStatus.under_review
@@ -316,23 +293,16 @@ async def import_crm(
 
 async def register_microsoft(new_uow: NewUow) -> Registration:
     [partner] = await partners(new_uow, 1)
-    command = SubmitRegistration(
-        MICROSOFT, a_rep(team_id=partner.slack_team_id), channel_id=partner.channel_id
-    )
-    outcome = await submit_registration(
-        command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM
-    )
+    rep = calling(a_rep(team_id=partner.slack_team_id), partner.channel_id)
+    outcome = await services(new_uow).registrations.submit(SubmitRegistration(MICROSOFT), rep)
     return outcome.registration
 
 
 async def work_this(new_uow: NewUow, registration: Registration, by: Actor = REP) -> None:
     """A direct rep's "I'm working this" on `registration`."""
     assert registration.id is not None
-    await dispute(
-        ClaimWork(registration.id, by, "Demo with their CTO on Friday."),
-        uow=new_uow(),
-        now=T0 + HOUR,
-        host_team_id=HOST_TEAM,
+    await services(new_uow, at=T0 + HOUR).conflicts.note_working(
+        AddWorkingNote(registration.id, "Demo with their CTO on Friday."), calling(by)
     )
 
 
@@ -405,10 +375,10 @@ class TestTheDirectTeamIsTold:
         reason = RejectionReason.not_qualified if decision is Decision.reject else None
         assert subject.id is not None
 
-        await decide_registration(
-            Decide(subject.id, subject.version, an_approver(), decision, reason=reason,
+        await services(new_uow, at=T0 + 2 * HOUR).decisions.decide(
+            Decide(subject.id, subject.version, decision, reason=reason,
                    note="No budget this year." if reason else None),
-            uow=new_uow(), now=T0 + 2 * HOUR, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM,
+            calling(an_approver()),
         )  # fmt: skip
 
         [told] = direct_messages(await queued(new_uow))
@@ -424,10 +394,10 @@ class TestTheDirectTeamIsTold:
         await queued(new_uow)
         assert subject.id is not None
 
-        await decide_registration(
-            Decide(subject.id, subject.version, an_approver(), Decision.request_info,
+        await services(new_uow, at=T0 + 2 * HOUR).decisions.decide(
+            Decide(subject.id, subject.version, Decision.request_info,
                    note="Which office runs the pilot?"),
-            uow=new_uow(), now=T0 + 2 * HOUR, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM,
+            calling(an_approver()),
         )  # fmt: skip
 
         assert direct_messages(await queued(new_uow)) == []
@@ -568,15 +538,9 @@ async def reject(new_uow: NewUow, registration: Registration) -> Registration:
     """A reject click on the review card (not qualified), in its own unit of work."""
     assert registration.id is not None
     command = Decide(
-        registration.id,
-        registration.version,
-        an_approver(),
-        Decision.reject,
-        reason=RejectionReason.not_qualified,
+        registration.id, registration.version, Decision.reject, RejectionReason.not_qualified
     )
-    return await decide_registration(
-        command, uow=new_uow(), now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
-    )
+    return await services(new_uow).decisions.decide(command, calling(an_approver()))
 
 
 class TestCoSellIsWithTheDirectTeam:
@@ -689,7 +653,7 @@ class TestBothSidesOfACaseAtOnce:
         trails = await trail(new_uow)
         for n, (rival, subject) in enumerate(pairs):
             for_subject, for_rival = results[2 * n], results[2 * n + 1]
-            applied = [r for r in (for_subject, for_rival) if isinstance(r, Adjudication)]
+            applied = [r for r in (for_subject, for_rival) if isinstance(r, Resolved)]
             assert len(applied) == 1, (for_subject, for_rival)
             rival_now, subject_now = await stored(new_uow, rival, subject)
             winner_now, loser_now = (
@@ -725,8 +689,8 @@ class TestTwoResolutionsAtOnce:
         trails = await trail(new_uow)
         for n, (rival, subject) in enumerate(pairs):
             pair = results[2 * n : 2 * n + 2]
-            winners = [r for r in pair if isinstance(r, Adjudication)]
-            losers = [r for r in pair if isinstance(r, AdjudicationRaced)]
+            winners = [r for r in pair if isinstance(r, Resolved)]
+            losers = [r for r in pair if isinstance(r, AlreadyDecided)]
             assert (len(winners), len(losers)) == (1, 1), pair
             rival_now, subject_now = await stored(new_uow, rival, subject)
             assert losers[0].registration.id == subject.id
@@ -772,7 +736,7 @@ class TestResolutionsSharingRegistrations:
         trails = await trail(new_uow)
         for n, case in enumerate(cases):
             by_third, by_second = results[2 * n], results[2 * n + 1]
-            assert not all(isinstance(r, AdjudicationRaced) for r in (by_third, by_second))
+            assert not all(isinstance(r, AlreadyDecided) for r in (by_third, by_second))
             now = await stored(new_uow, *case)
             statuses = Counter(r.status for r in now)
             assert statuses[RegistrationStatus.approved] == 1, statuses
@@ -781,7 +745,7 @@ class TestResolutionsSharingRegistrations:
             assert statuses[RegistrationStatus.under_review] == 0, statuses
             for result, actor in ((by_third, one), (by_second, two)):
                 touched = {r.id or 0 for r in case if settled_by(trails[r.id or 0], actor.user_id)}
-                if isinstance(result, AdjudicationRaced):
+                if isinstance(result, AlreadyDecided):
                     assert touched == set()
                 else:  # all it moved, each once, and nothing else
                     moved = {r.id or 0 for r in (result.registration, *result.changed)}

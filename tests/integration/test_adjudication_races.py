@@ -33,28 +33,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.actor import Actor
-from domain.adjudication import Adjudicate, Adjudication, AdjudicationRaced, adjudicate
-from domain.errors import ConcurrentUpdate
+from domain.errors import AlreadyDecided, ConcurrentUpdate, ConflictToResolve
 from domain.messages import MessageKind, Notice
 from domain.ownership import Resolution
 from domain.ports import RegistrationRepository, UnitOfWork
 from domain.registration import Registration, RegistrationStatus, RejectionReason
-from domain.services import (
-    AlreadyDecided,
-    ConflictToSettle,
-    Decide,
-    Decision,
-    decide_registration,
-)
+from domain.services import Decide, Decision, Resolve, Resolved
 from storage.models import OutboxMessageRow
 from storage.uow import SqlAlchemyUnitOfWork
-from tests.integration.builders import (
-    DESK,
-    HOST_TEAM,
-    PROGRAM,
-    T0,
-    an_approver,
-)
+from tests.integration.builders import an_approver, calling, services
 from tests.integration.claims import partners, register
 from tests.integration.conftest import Backend, NewUow
 
@@ -219,34 +206,28 @@ async def run(race: Race, first: Awaitable[A], second: Awaitable[B]) -> tuple[A,
 
 async def settle(
     uow: UnitOfWork, subject: Registration, resolution: Resolution
-) -> Adjudication | AdjudicationRaced:
+) -> Resolved | AlreadyDecided:
     """The desk member's resolution of `subject` as they saw it: what it did, or the race."""
     assert subject.id is not None
-    command = Adjudicate(subject.id, subject.version, DESK_MEMBER, resolution, REASON)
+    command = Resolve(subject.id, subject.version, resolution, REASON)
     try:
-        return await adjudicate(
-            command, uow=uow, now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
-        )
-    except AdjudicationRaced as lost:
+        return await services(lambda: uow).conflicts.resolve(command, calling(DESK_MEMBER))
+    except AlreadyDecided as lost:
         return lost
 
 
 async def click(
     uow: UnitOfWork, registration: Registration, decision: Decision
-) -> Registration | AlreadyDecided | ConflictToSettle:
+) -> Registration | AlreadyDecided | ConflictToResolve:
     """Another approver's approve / reject click on a review card, as they saw it (an
     approval of a registration in a conflict is refused: the desk settles it instead)."""
     assert registration.id is not None
     reason = RejectionReason.not_qualified if decision is Decision.reject else None
     note = "Which office runs the pilot?" if decision is Decision.request_info else None
-    command = Decide(
-        registration.id, registration.version, CLICKER, decision, reason=reason, note=note
-    )
+    command = Decide(registration.id, registration.version, decision, reason=reason, note=note)
     try:
-        return await decide_registration(
-            command, uow=uow, now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
-        )
-    except (AlreadyDecided, ConflictToSettle) as lost:
+        return await services(lambda: uow).decisions.decide(command, calling(CLICKER))
+    except (AlreadyDecided, ConflictToResolve) as lost:
         return lost
 
 
@@ -328,7 +309,7 @@ def told_who_decided(
     (who asked, for an info request, which is no decision: `decided_by` stays empty).
     Overlapping, the loser had read that registration as open: only the storage's version
     guard can have stopped it."""
-    assert isinstance(lost, AlreadyDecided | AdjudicationRaced), lost
+    assert isinstance(lost, AlreadyDecided), lost
     if race.timing is Timing.overlapping:
         assert isinstance(lost.__cause__, ConcurrentUpdate), lost.__cause__
         assert lost.__cause__ is not lost
@@ -412,7 +393,7 @@ class TestResolutionRacesARejectOfTheSameRegistration:
         )
 
         rival_now, subject_now = await case.now()
-        assert isinstance(settled, Adjudication)
+        assert isinstance(settled, Resolved)
         assert [r.id for r in settled.changed] == [rival.id]
         assert subject_now.status is RegistrationStatus.approved
         assert subject_now.moves == [(AWARD, DESK_MEMBER.user_id)]
@@ -445,7 +426,7 @@ class TestResolutionRacesARejectOfTheRival:
         assert rival_now.moves == [("reject", CLICKER.user_id)]
         assert rival_now.notices == [Notice.rejected]
         if race.timing is Timing.queued:
-            assert isinstance(settled, Adjudication)
+            assert isinstance(settled, Resolved)
             assert settled.changed == ()
             assert subject_now.status is RegistrationStatus.approved
             assert subject_now.moves == [(AWARD, DESK_MEMBER.user_id)]
@@ -466,7 +447,7 @@ class TestResolutionRacesARejectOfTheRival:
         )
 
         rival_now, subject_now = await case.now()
-        assert isinstance(settled, Adjudication)
+        assert isinstance(settled, Resolved)
         assert subject_now.status is RegistrationStatus.approved
         assert subject_now.moves == [(AWARD, DESK_MEMBER.user_id)]
         assert rival_now.status is RegistrationStatus.rejected
@@ -494,7 +475,7 @@ class TestResolutionRacesARejectOfTheRival:
         rival_now, subject_now = await case.now()
         assert isinstance(rejected, Registration)
         assert rival_now.moves == [("reject", CLICKER.user_id)]
-        assert isinstance(settled, AdjudicationRaced), (
+        assert isinstance(settled, AlreadyDecided), (
             f"the award to #{rival.id} went ahead: #{subject.id} is "
             f"{subject_now.status}, moves {subject_now.moves}, notices {subject_now.notices}"
         )
@@ -521,7 +502,7 @@ class TestResolutionRacesAnInfoRequest:
         assert subject_now.status is RegistrationStatus.info_requested
         assert subject_now.moves == [("request_info", CLICKER.user_id)]
         untouched(rival_now)
-        assert isinstance(settled, AdjudicationRaced)
+        assert isinstance(settled, AlreadyDecided)
         assert settled.registration.status is RegistrationStatus.info_requested
         assert settled.by == CLICKER
 
@@ -549,8 +530,8 @@ class TestAnApproveClickOnTheCaseNeverApproves:
             )
 
         rival_now, subject_now = await case.now()
-        assert isinstance(settled, Adjudication), settled
-        assert isinstance(approved, ConflictToSettle | AlreadyDecided), approved
+        assert isinstance(settled, Resolved), settled
+        assert isinstance(approved, ConflictToResolve | AlreadyDecided), approved
         if isinstance(approved, AlreadyDecided):  # it saw the resolution's new version
             assert settled_first
             assert race.timing is Timing.queued
@@ -615,7 +596,7 @@ class TestEveryResolutionAgainstEveryClick:
             assert len(current.notices) == len(decisions), (current.moves, current.notices)
             deciders.update(who for _, who in decisions)
         click_won = isinstance(clicked_result, Registration)
-        resolution_won = isinstance(settled, Adjudication)
+        resolution_won = isinstance(settled, Resolved)
         assert resolution_won if settled_first else click_won
         assert (CLICKER.user_id in deciders) is click_won
         assert (DESK_MEMBER.user_id in deciders) is resolution_won

@@ -6,16 +6,23 @@ from datetime import datetime
 
 import pytest
 
-from domain.company_aliases import add_alias, current_rules, list_aliases, remove_alias
 from domain.conflicts import ACTIVE_STATUSES, ClaimKind, ConflictRules, find_conflicts
 from domain.crm import Account
 from domain.errors import NotFound
 from domain.matching import CompanyRef
 from domain.partner import Partner
-from tests.integration.builders import T0, a_registration, some_details
+from domain.services.aliases import CompanyAliases
+from tests.integration.builders import T0, a_registration, services, some_details
 from tests.integration.conftest import NewUow
 
 BASE = ConflictRules()
+
+
+def aliases(new_uow: NewUow, *, at: datetime = T0) -> CompanyAliases:
+    """The admins' aliases on top of `BASE`, as the CLI and the bot use them."""
+    return services(new_uow, at=at, rules=BASE).aliases
+
+
 UMBRELLA = CompanyRef("Umbrella Corporation")
 
 
@@ -27,7 +34,7 @@ async def import_accounts(new_uow: NewUow, *accounts: Account) -> None:
 
 async def found_accounts(new_uow: NewUow, subject: CompanyRef) -> list[str]:
     """External ids of the accounts a check of `subject` finds under the stored aliases."""
-    rules = (await current_rules(BASE, uow=new_uow())).rules
+    rules = (await aliases(new_uow).current_rules()).rules
     async with new_uow() as uow:
         claims = await uow.conflicts.claims_for_keys(
             rules.keys(subject),
@@ -40,7 +47,7 @@ async def found_accounts(new_uow: NewUow, subject: CompanyRef) -> list[str]:
 
 
 async def add(new_uow: NewUow, name: str, alias: str, *, at: datetime = T0) -> int:
-    outcome = await add_alias(name, alias, added_by="U0ADMIN", uow=new_uow(), base=BASE, now=at)
+    outcome = await aliases(new_uow, at=at).add(name, alias, added_by="U0ADMIN")
     return outcome.rekeyed
 
 
@@ -61,7 +68,7 @@ class TestAddAlias:
         self, new_uow: NewUow
     ) -> None:
         await add(new_uow, "Umbrella Corporation", "Raccoon Pharma")
-        rules = (await current_rules(BASE, uow=new_uow())).rules
+        rules = (await aliases(new_uow).current_rules()).rules
         async with new_uow() as uow:
             account = Account("0011", "Raccoon Pharma")
             await uow.crm.upsert_accounts([account], keys=[rules.keys(CompanyRef(account.name))])
@@ -78,7 +85,7 @@ class TestAddAlias:
 
         assert await add(new_uow, "Umbrella Corporation", "Raccoon Pharma") == 1
 
-        rules = (await current_rules(BASE, uow=new_uow())).rules
+        rules = (await aliases(new_uow).current_rules()).rules
         async with new_uow() as uow:
             claims = await uow.conflicts.claims_for_keys(
                 rules.keys(UMBRELLA),
@@ -91,15 +98,13 @@ class TestAddAlias:
     async def test_names_that_already_mean_one_company_change_nothing(
         self, new_uow: NewUow
     ) -> None:
-        outcome = await add_alias(
-            "Meta Platforms", "Facebook", added_by="U0ADMIN", uow=new_uow(), base=BASE, now=T0
-        )
+        outcome = await aliases(new_uow).add("Meta Platforms", "Facebook", added_by="U0ADMIN")
         assert outcome.already
-        assert await list_aliases(uow=new_uow()) == []
+        assert await aliases(new_uow).all() == []
 
     async def test_is_listed_with_who_added_it_and_when(self, new_uow: NewUow) -> None:
         await add(new_uow, "Umbrella Corporation", "Raccoon Pharma")
-        [alias] = await list_aliases(uow=new_uow())
+        [alias] = await aliases(new_uow).all()
         assert (alias.name, alias.alias, alias.added_by, alias.added_at) == (
             "Umbrella Corporation",
             "Raccoon Pharma",
@@ -115,26 +120,24 @@ class TestRemoveAlias:
         await import_accounts(new_uow, Account("0011", "Raccoon Pharma Inc"))
         await add(new_uow, "Umbrella Corporation", "Raccoon Pharma")
 
-        outcome = await remove_alias(
-            "raccoon  pharma", "UMBRELLA CORPORATION", uow=new_uow(), base=BASE
-        )
+        outcome = await aliases(new_uow).remove("raccoon  pharma", "UMBRELLA CORPORATION")
 
         assert outcome.rekeyed == 1
         assert await found_accounts(new_uow, UMBRELLA) == []
-        assert await list_aliases(uow=new_uow()) == []
+        assert await aliases(new_uow).all() == []
 
     async def test_an_alias_nobody_added_is_not_found(self, new_uow: NewUow) -> None:
         with pytest.raises(NotFound, match="the shipped aliases cannot be removed"):
-            await remove_alias("Meta Platforms", "Facebook", uow=new_uow(), base=BASE)
+            await aliases(new_uow).remove("Meta Platforms", "Facebook")
 
 
 class TestCurrentRules:
     async def test_are_rebuilt_only_when_the_aliases_changed(self, new_uow: NewUow) -> None:
-        first = await current_rules(BASE, uow=new_uow())
-        assert await current_rules(BASE, uow=new_uow(), known=first) is first
+        first = await aliases(new_uow).current_rules()
+        assert await aliases(new_uow).current_rules(known=first) is first
 
         await add(new_uow, "Umbrella Corporation", "Raccoon Pharma")
-        second = await current_rules(BASE, uow=new_uow(), known=first)
+        second = await aliases(new_uow).current_rules(known=first)
 
         assert second is not first
         assert second.rules.keys(UMBRELLA) != BASE.keys(UMBRELLA)
@@ -142,8 +145,8 @@ class TestCurrentRules:
     async def test_see_a_removal_followed_by_an_addition(self, new_uow: NewUow) -> None:
         await add(new_uow, "Umbrella Corporation", "Raccoon Pharma")
         await add(new_uow, "Initech", "Initrode")
-        known = await current_rules(BASE, uow=new_uow())
-        await remove_alias("Initech", "Initrode", uow=new_uow(), base=BASE)
+        known = await aliases(new_uow).current_rules()
+        await aliases(new_uow).remove("Initech", "Initrode")
         await add(new_uow, "Globex", "Globochem")
 
-        assert (await current_rules(BASE, uow=new_uow(), known=known)).revision != known.revision
+        assert (await aliases(new_uow).current_rules(known=known)).revision != known.revision

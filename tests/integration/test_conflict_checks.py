@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.checks import check_company
 from domain.conflicts import ClaimKind, ConflictRules, FindingCounts
 from domain.crm import Account
 from domain.errors import InvalidInput
@@ -18,26 +17,16 @@ from domain.matching import CompanyRef, Signal, Strength
 from domain.messages import OutboxMessage
 from domain.partner import Partner
 from domain.registration import DealDetails, Registration
-from domain.services import (
-    Decide,
-    Decision,
-    Resubmit,
-    SubmitOutcome,
-    SubmitRegistration,
-    decide_registration,
-    resubmit_registration,
-    submit_registration,
-)
+from domain.services import Decide, Decision, Resubmit, SubmitOutcome, SubmitRegistration
 from storage.models import CompanyKeyRow, RegistrationFindingRow, RegistrationRow
 from storage.uow import SqlAlchemyUnitOfWork
 from tests.integration.builders import (
-    DESK,
-    HOST_TEAM,
-    PROGRAM,
     T0,
     a_partner,
     a_rep,
     an_approver,
+    calling,
+    services,
     some_details,
 )
 from tests.integration.conftest import NewUow
@@ -47,9 +36,9 @@ GLOBEX = some_details(website="globex.com", contact_email="hank@globex.com")
 
 
 async def submit(new_uow: NewUow, partner: Partner, details: DealDetails = GLOBEX) -> SubmitOutcome:
-    command = SubmitRegistration(details, a_rep(), partner_id=None, channel_id=partner.channel_id)
-    return await submit_registration(
-        command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM, rules=RULES
+    rep = calling(a_rep(), partner.channel_id)
+    return await services(new_uow, rules=RULES).registrations.submit(
+        SubmitRegistration(details), rep
     )
 
 
@@ -89,9 +78,9 @@ class TestSubmit:
         first = await submit(new_uow, partner)
         assert first.findings == ()
 
-        command = SubmitRegistration(GLOBEX, a_rep(team_id="T0OTHER"), channel_id=other.channel_id)
-        second = await submit_registration(
-            command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM, rules=RULES
+        rep = calling(a_rep(team_id="T0OTHER"), other.channel_id)
+        second = await services(new_uow, rules=RULES).registrations.submit(
+            SubmitRegistration(GLOBEX), rep
         )
 
         [finding] = second.findings
@@ -109,16 +98,12 @@ class TestSubmit:
             await uow.crm.upsert_accounts([Account("0011", "Globex", domain="globex.com")])
             await uow.commit()
         keys_before = await count(session_factory, CompanyKeyRow)
-        command = SubmitRegistration(GLOBEX, a_rep(), channel_id=partner.channel_id)
+        failing = OutboxFails(session_factory)
+        rep = calling(a_rep(), partner.channel_id)
 
         with pytest.raises(RuntimeError, match="outbox down"):
-            await submit_registration(
-                command,
-                uow=OutboxFails(session_factory),
-                now=T0,
-                program=PROGRAM,
-                host_team_id=HOST_TEAM,
-                rules=RULES,
+            await services(lambda: failing, rules=RULES).registrations.submit(
+                SubmitRegistration(GLOBEX), rep
             )
 
         assert await count(session_factory, RegistrationRow) == 0
@@ -137,18 +122,13 @@ class TestResubmit:
         registration = await ask_for_info(new_uow, outcome.registration)
         assert registration.id is not None
 
-        await resubmit_registration(
+        await services(new_uow, at=T0 + timedelta(hours=2), rules=RULES).registrations.resubmit(
             Resubmit(
                 registration.id,
                 registration.version,
                 some_details(company="Initech", website="initech.com"),
-                a_rep(),
             ),
-            uow=new_uow(),
-            now=T0 + timedelta(hours=2),
-            host_team_id=HOST_TEAM,
-            desk=DESK,
-            rules=RULES,
+            calling(a_rep()),
         )
 
         async with new_uow() as uow:
@@ -162,8 +142,8 @@ class TestCheckCompany:
     ) -> None:
         outcome = await submit(new_uow, partner)
 
-        check = await check_company(
-            CompanyRef("Globex Corp", domain="www.globex.com"), uow=new_uow(), rules=RULES, now=T0
+        check = await services(new_uow, rules=RULES).checks.company(
+            CompanyRef("Globex Corp", domain="www.globex.com")
         )
 
         [finding] = check.findings
@@ -172,26 +152,20 @@ class TestCheckCompany:
         assert check.counts == FindingCounts(conflicts=1)
 
     async def test_an_unknown_company_has_no_findings(self, new_uow: NewUow) -> None:
-        check = await check_company(CompanyRef("Hooli"), uow=new_uow(), rules=RULES, now=T0)
+        check = await services(new_uow, rules=RULES).checks.company(CompanyRef("Hooli"))
 
         assert check.findings == ()
 
     async def test_refuses_a_blank_company(self, new_uow: NewUow) -> None:
         with pytest.raises(InvalidInput):
-            await check_company(CompanyRef("  "), uow=new_uow(), rules=RULES, now=T0)
+            await services(new_uow, rules=RULES).checks.company(CompanyRef("  "))
 
 
 async def ask_for_info(new_uow: NewUow, registration: Registration) -> Registration:
     assert registration.id is not None
-    return await decide_registration(
-        Decide(
-            registration.id, registration.version, an_approver(), Decision.request_info, note="?"
-        ),
-        uow=new_uow(),
-        now=T0 + timedelta(hours=1),
-        program=PROGRAM,
-        desk=DESK,
-        host_team_id=HOST_TEAM,
+    return await services(new_uow, at=T0 + timedelta(hours=1)).decisions.decide(
+        Decide(registration.id, registration.version, Decision.request_info, note="?"),
+        calling(an_approver()),
     )
 
 

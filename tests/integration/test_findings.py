@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.actor import Actor
-from domain.adjudication import ClaimWork, conflict_case, dispute
 from domain.conflicts import ClaimKind, ConflictRules
 from domain.crm import Account, Opportunity
 from domain.errors import InvalidInput, NotAllowed
@@ -19,23 +18,16 @@ from domain.messages import MessageKind, Notice
 from domain.ownership import OwnershipRule
 from domain.partner import Partner
 from domain.registration import DealDetails, RegistrationStatus, RejectionReason
-from domain.services import (
-    Decide,
-    Decision,
-    SubmitOutcome,
-    SubmitRegistration,
-    decide_registration,
-    submit_registration,
-)
+from domain.services import AddWorkingNote, Decide, Decision, SubmitOutcome, SubmitRegistration
 from storage.models import AuditEventRow, OutboxMessageRow
 from tests.integration.builders import (
-    DESK,
     HOST_TEAM,
-    PROGRAM,
     T0,
     a_partner,
     a_rep,
     an_approver,
+    calling,
+    services,
     some_details,
 )
 from tests.integration.conftest import NewUow
@@ -57,15 +49,10 @@ async def submit(
     new_uow: NewUow, partner: Partner, details: DealDetails = GLOBEX, *, after: int = 0
 ) -> SubmitOutcome:
     team = partner.slack_team_id or "T0ACME"
-    command = SubmitRegistration(details, a_rep(team_id=team), channel_id=partner.channel_id)
-    return await submit_registration(
-        command,
-        uow=new_uow(),
-        now=T0 + timedelta(hours=after),
-        program=PROGRAM,
-        host_team_id=HOST_TEAM,
-        rules=RULES,
-    )
+    rep = calling(a_rep(team_id=team), partner.channel_id)
+    return await services(
+        new_uow, at=T0 + timedelta(hours=after), rules=RULES
+    ).registrations.submit(SubmitRegistration(details), rep)
 
 
 def rid(outcome: SubmitOutcome) -> int:
@@ -107,17 +94,11 @@ class TestFindingsAsTheyAreNow:
         first = await submit(new_uow, await linked(new_uow, slack_team_id="T0FIRST"))
         second = await submit(new_uow, await linked(new_uow, slack_team_id="T0SECOND"), after=1)
         decide = Decide(
-            rid(first),
-            first.registration.version,
-            an_approver(),
-            Decision.reject,
-            reason=RejectionReason.not_qualified,
+            rid(first), first.registration.version, Decision.reject, RejectionReason.not_qualified
         )
-        await decide_registration(
-            decide, uow=new_uow(), now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
-        )
+        await services(new_uow).decisions.decide(decide, calling(an_approver()))
 
-        case = await conflict_case(rid(second), uow=new_uow(), now=T0 + timedelta(hours=2))
+        case = await services(new_uow, at=T0 + timedelta(hours=2)).conflicts.case(rid(second))
 
         [found] = case.findings
         assert found.claim.status is RegistrationStatus.rejected
@@ -150,7 +131,7 @@ class TestFindingsAsTheyAreNow:
             await uow.commit()
         outcome = await submit(new_uow, await linked(new_uow, slack_team_id="T0ONE"))
 
-        case = await conflict_case(rid(outcome), uow=new_uow(), now=T0)
+        case = await services(new_uow).conflicts.case(rid(outcome))
 
         by_kind = {f.claim.kind: f for f in case.findings}
         account = by_kind[ClaimKind.account].claim
@@ -183,18 +164,18 @@ class TestFindingsAsTheyAreNow:
         assert owed == [rid(second), rid(first)]
 
 
-class TestDisputes:
-    async def test_a_direct_rep_marks_the_case_disputed_and_the_desk_is_told(
+class TestWorkingNotes:
+    async def test_a_direct_reps_working_note_is_kept_and_the_desk_is_told(
         self, new_uow: NewUow, session_factory: async_sessionmaker[AsyncSession]
     ) -> None:
         outcome = await submit(new_uow, await linked(new_uow, slack_team_id="T0ONE"))
-        claim = ClaimWork(rid(outcome), DIRECT_REP, "Demo booked for Monday", "https://x.example/m")
+        note = AddWorkingNote(rid(outcome), "Demo booked for Monday", "https://x.example/m")
 
-        await dispute(claim, uow=new_uow(), now=T0, host_team_id=HOST_TEAM)
+        await services(new_uow).conflicts.note_working(note, calling(DIRECT_REP))
 
         async with new_uow() as uow:
-            [stored] = await uow.findings.disputes(rid(outcome))
-            disputed = await uow.findings.disputed([rid(outcome), rid(outcome) + 1])
+            [stored] = await uow.findings.working_notes(rid(outcome))
+            disputed = await uow.findings.with_working_notes([rid(outcome), rid(outcome) + 1])
             registration = await uow.registrations.get(rid(outcome))
         assert (stored.by_user_id, stored.note, stored.link) == (
             "U0DIRECT",
@@ -218,7 +199,7 @@ class TestDisputes:
                 (
                     await session.execute(
                         select(OutboxMessageRow.kind, OutboxMessageRow.notice).where(
-                            OutboxMessageRow.notice == Notice.disputed.value
+                            OutboxMessageRow.notice == Notice.working.value
                         )
                     )
                 ).all()
@@ -240,12 +221,9 @@ class TestDisputes:
         outcome = await submit(new_uow, await linked(new_uow, slack_team_id="T0ONE"))
 
         with pytest.raises(error):
-            await dispute(
-                ClaimWork(rid(outcome), by, note, link),
-                uow=new_uow(),
-                now=T0,
-                host_team_id=HOST_TEAM,
+            await services(new_uow).conflicts.note_working(
+                AddWorkingNote(rid(outcome), note, link), calling(by)
             )
 
         async with new_uow() as uow:
-            assert await uow.findings.disputes(rid(outcome)) == []
+            assert await uow.findings.working_notes(rid(outcome)) == []

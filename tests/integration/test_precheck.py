@@ -11,16 +11,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.checks import PrecheckResult, precheck
+from domain.checks import PrecheckResult
 from domain.conflicts import ConflictRules
 from domain.crm import Account
 from domain.errors import InvalidInput
 from domain.matching import CompanyRef
 from domain.partner import Partner
 from domain.policy import PrivacyPolicy
-from domain.services import Withdraw, withdraw_registration
 from storage.models import RegistrationFindingRow, RegistrationRow
-from tests.integration.builders import DESK, HOST_TEAM, T0, a_rep
+from tests.integration.builders import T0, a_rep, an_approver, calling, services
 from tests.integration.claims import partners, register
 from tests.integration.conftest import NewUow
 
@@ -46,15 +45,10 @@ async def check(
     staff: bool = False,
     exclude: int | None = None,
 ) -> PrecheckResult:
-    return await precheck(
-        ref,
-        uow=new_uow(),
-        rules=RULES,
-        now=T0 + timedelta(days=1),
-        partner_id=partner.id if partner else None,
-        staff=staff,
-        privacy=privacy,
-        exclude_registration_id=exclude,
+    checks = services(new_uow, at=T0 + timedelta(days=1), rules=RULES, privacy=privacy).checks
+    asking = calling(an_approver() if staff else a_rep())
+    return await checks.precheck(
+        ref, asking, partner_id=partner.id if partner else None, exclude_registration_id=exclude
     )
 
 
@@ -119,12 +113,8 @@ class TestByDefault:
         [acme] = await partners(new_uow, 1)
         mine = await register(new_uow, acme, "Globex Corporation")
         assert mine.id is not None
-        await withdraw_registration(
-            Withdraw(mine.id, a_rep(team_id=acme.slack_team_id)),
-            uow=new_uow(),
-            now=T0,
-            host_team_id=HOST_TEAM,
-            desk=DESK,
+        await services(new_uow).registrations.withdraw(
+            mine.id, calling(a_rep(team_id=acme.slack_team_id), acme.channel_id)
         )
 
         assert (await check(new_uow, GLOBEX, acme)).own == ()

@@ -5,18 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+from domain.errors import AlreadyDecided
 from domain.messages import Notice, cards_for
 from domain.partner import Partner
 from domain.registration import Registration, RegistrationStatus, RejectionReason
-from domain.services import (
-    AlreadyDecided,
-    Decide,
-    Decision,
-    SubmitRegistration,
-    decide_registration,
-    submit_registration,
-)
-from tests.integration.builders import DESK, HOST_TEAM, PROGRAM, T0, a_partner, a_rep, an_approver
+from domain.services import Decide, Decision, SubmitRegistration
+from tests.integration.builders import a_partner, a_rep, an_approver, calling, services
 from tests.integration.builders import some_details as details
 from tests.integration.conftest import NewUow
 
@@ -36,11 +30,9 @@ async def submitted(
         website=f"{slug}.example",
         contact_email=f"buyer@{slug}.example",
     )
-    rep = a_rep(team_id=partner.slack_team_id or "T0ACME")
-    command = SubmitRegistration(deal, rep, channel_id=partner.channel_id, submission_key=key)
-    outcome = await submit_registration(
-        command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM
-    )
+    rep = calling(a_rep(team_id=partner.slack_team_id or "T0ACME"), partner.channel_id)
+    command = SubmitRegistration(deal, submission_key=key)
+    outcome = await services(new_uow).registrations.submit(command, rep)
     return outcome.registration
 
 
@@ -50,15 +42,12 @@ async def decide(new_uow: NewUow, registration: Registration, decision: Decision
     command = Decide(
         registration.id,
         registration.version,
-        an_approver(n),
         decision,
         reason=RejectionReason.not_qualified if decision is Decision.reject else None,
         note="Who is the buyer?" if decision is Decision.request_info else None,
     )
     try:
-        return await decide_registration(
-            command, uow=new_uow(), now=T0, program=PROGRAM, desk=DESK, host_team_id=HOST_TEAM
-        )
+        return await services(new_uow).decisions.decide(command, calling(an_approver(n)))
     except AlreadyDecided as lost:
         return lost
 
@@ -150,17 +139,11 @@ class TestSubmissionRace:
         self, new_uow: NewUow, partner: Partner
     ) -> None:
         assert partner.id is not None
-        command = SubmitRegistration(
-            details(), a_rep(), channel_id=partner.channel_id, submission_key="view-V1"
-        )
+        command = SubmitRegistration(details(), submission_key="view-V1")
+        rep = calling(a_rep(), partner.channel_id)
 
         outcomes = await asyncio.gather(
-            *(
-                submit_registration(
-                    command, uow=new_uow(), now=T0, program=PROGRAM, host_team_id=HOST_TEAM
-                )
-                for _ in range(2)
-            )
+            *(services(new_uow).registrations.submit(command, rep) for _ in range(2))
         )
 
         async with new_uow() as uow:

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.errors import InvalidInput
 from domain.partner import Partner
 from domain.registration import Registration
-from domain.services import LinkPartner, link_partner
+from domain.services import LinkPartner
 from storage.models import PartnerRow, RegistrationRow
-from tests.integration.builders import DESK, T0, a_partner, a_registration
+from tests.integration.builders import a_partner, a_registration, services
 from tests.integration.conftest import NewUow
 
 
@@ -133,67 +133,46 @@ class TestCodesAreNeverReused:
     async def test_a_code_that_numbered_another_partners_registrations_is_refused(
         self, new_uow: NewUow
     ) -> None:
-        northwind = await link_partner(
-            LinkPartner("Northwind Traders", "Gold", "C0NW", code="NW"),
-            uow=new_uow(),
-            now=T0,
-            desk_channel_id=DESK.channel_id,
+        northwind = await services(new_uow).partners.link(
+            LinkPartner("Northwind Traders", "Gold", "C0NW", code="NW")
         )
         await registered(new_uow, northwind)
-        await link_partner(
-            LinkPartner("Northwind Traders", "Gold", "C0NW", code="NWT"),
-            uow=new_uow(),
-            now=T0,
-            desk_channel_id=DESK.channel_id,
+        await services(new_uow).partners.link(
+            LinkPartner("Northwind Traders", "Gold", "C0NW", code="NWT")
         )
 
         with pytest.raises(InvalidInput) as refused:
-            await link_partner(
-                LinkPartner("Newell Wholesale", "Gold", "C0NEWELL", code="NW"),
-                uow=new_uow(),
-                now=T0,
-                desk_channel_id=DESK.channel_id,
+            await services(new_uow).partners.link(
+                LinkPartner("Newell Wholesale", "Gold", "C0NEWELL", code="NW")
             )
 
         assert refused.value.message == ("The code NW is taken by Northwind Traders; pick another.")
 
     async def test_a_derived_code_skips_codes_used_in_references(self, new_uow: NewUow) -> None:
-        northwind = await link_partner(
-            LinkPartner("Northwind Traders", "Gold", "C0NW"),
-            uow=new_uow(),
-            now=T0,
-            desk_channel_id=DESK.channel_id,
+        northwind = await services(new_uow).partners.link(
+            LinkPartner("Northwind Traders", "Gold", "C0NW")
         )
         await registered(new_uow, northwind)
-        await link_partner(
-            LinkPartner("Northwind Traders", "Gold", "C0NW", code="NWT"),
-            uow=new_uow(),
-            now=T0,
-            desk_channel_id=DESK.channel_id,
+        await services(new_uow).partners.link(
+            LinkPartner("Northwind Traders", "Gold", "C0NW", code="NWT")
         )
 
-        newcomer = await link_partner(
-            LinkPartner("Nimbus Technologies", "Gold", "C0NIMBUS"),
-            uow=new_uow(),
-            now=T0,
-            desk_channel_id=DESK.channel_id,
+        newcomer = await services(new_uow).partners.link(
+            LinkPartner("Nimbus Technologies", "Gold", "C0NIMBUS")
         )
 
         assert (northwind.code, newcomer.code) == ("NT", "NT2")
 
     async def test_a_partner_may_take_back_its_own_earlier_code(self, new_uow: NewUow) -> None:
         link = LinkPartner("Northwind Traders", "Gold", "C0NW", code="NW")
-        northwind = await link_partner(link, uow=new_uow(), now=T0, desk_channel_id=DESK.channel_id)
+        northwind = await services(new_uow).partners.link(link)
         await registered(new_uow, northwind)
-        await link_partner(
-            LinkPartner("Northwind Traders", "Gold", "C0NW", code="NWT"),
-            uow=new_uow(),
-            now=T0,
-            desk_channel_id=DESK.channel_id,
+        await services(new_uow).partners.link(
+            LinkPartner("Northwind Traders", "Gold", "C0NW", code="NWT")
         )
         await registered(new_uow, northwind)
 
-        back = await link_partner(link, uow=new_uow(), now=T0, desk_channel_id=DESK.channel_id)
+        back = await services(new_uow).partners.link(link)
 
         assert (await registered(new_uow, back)).reference == "NW-0003"
 

@@ -26,7 +26,7 @@ from bot.views.common import FormContext, RegistrationRef
 from domain.partner import Partner
 from domain.policy import DeskPolicy, PrivacyPolicy, ProgramPolicy
 from domain.registration import Registration
-from domain.services import LinkPartner, get_registration, link_partner
+from domain.services import LinkPartner
 from storage.migrate import upgrade
 from storage.models import AuditEventRow, OutboxMessageRow, RegistrationRow
 from tests.slack import payloads as p
@@ -166,7 +166,7 @@ class World:
     # --- what the world looks like ---------------------------------------------------------
 
     async def registration(self, registration_id: int = 1) -> Registration:
-        return (await get_registration(registration_id, uow=self.deps.uow())).registration
+        return (await self.deps.services.registrations.get(registration_id)).registration
 
     async def registration_count(self) -> int:
         async with self.deps.engine.connect() as connection:
@@ -264,7 +264,7 @@ class World:
         self.fake.add_channel(
             GLOBEX_CHANNEL, connected_team_ids=[p.HOST_TEAM, p.OTHER_PARTNER_REP.team_id]
         )
-        self.globex = await link_partner(
+        self.globex = await self.deps.services.partners.link(
             LinkPartner(
                 name="Globex Corporation",
                 tier="Silver",
@@ -272,10 +272,7 @@ class World:
                 channel_id=GLOBEX_CHANNEL,
                 slack_team_id=p.OTHER_PARTNER_REP.team_id,
                 slack_enterprise_id=p.OTHER_PARTNER_REP.enterprise_id,
-            ),
-            uow=self.deps.uow(),
-            now=self.deps.clock(),
-            desk_channel_id=DESK,
+            )
         )
         self.deps.kick_outbox()
         await self.delivered()
@@ -345,17 +342,14 @@ async def running_dibs(
         async with SlackClient(str(server.make_url(EVENTS_PATH)), SECRET) as slack:
             world = World(deps, fake, slack)
             if link_acme:
-                world.acme = await link_partner(
+                world.acme = await deps.services.partners.link(
                     LinkPartner(
                         name="Acme Resellers",
                         tier="Gold",
                         code="AR",
                         channel_id=ACME_CHANNEL,
                         slack_team_id=p.PARTNER_REP.team_id,
-                    ),
-                    uow=deps.uow(),
-                    now=deps.clock(),
-                    desk_channel_id=DESK,
+                    )
                 )
                 deps.kick_outbox()
                 await world.delivered()  # the launcher is out before the test starts

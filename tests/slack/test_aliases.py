@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from domain.company_aliases import add_alias
-from domain.conflicts import ConflictRules
 from domain.crm import Account
+from domain.services import ServiceContext, Services
 from storage.db import make_engine, make_session_factory
 from storage.uow import uow_factory
 from tests.slack import payloads as p
@@ -22,13 +21,14 @@ async def test_dibs_check_uses_an_alias_added_while_the_bot_runs(world: World) -
 
     engine = make_engine(world.deps.settings.database_url)  # as `dibs aliases add` would
     try:
-        await add_alias(
-            "Umbrella Corporation",
-            "Raccoon Pharma",
-            added_by="cli",
-            uow=uow_factory(make_session_factory(engine))(),
-            base=ConflictRules(),
-            now=world.deps.clock(),
+        cli = ServiceContext(
+            uow=uow_factory(make_session_factory(engine)),
+            clock=world.deps.clock,
+            desk=world.deps.config.desk,
+            program=world.deps.config.program,
+        )
+        await Services.bind(cli).aliases.add(
+            "Umbrella Corporation", "Raccoon Pharma", added_by="cli"
         )
     finally:
         await engine.dispose()

@@ -8,7 +8,6 @@ from typing import Any
 from bot.ids import Action, Block, Callback
 from bot.views.common import FormContext
 from domain.registration import RegistrationStatus
-from domain.services import partner_for_channel
 from tests.slack import payloads as p
 from tests.slack.conftest import ACME_CHANNEL, DESK, World, form_values, text_of
 
@@ -139,7 +138,7 @@ async def test_setup_without_a_code_derives_one_and_says_how_references_read(
 ) -> None:
     await setup_newco(world)
 
-    partner = await partner_for_channel(NEW_CHANNEL, uow=world.deps.uow())
+    partner = await world.deps.services.partners.for_channel(NEW_CHANNEL)
     assert partner is not None
     assert partner.code == "NS"
     [confirmed] = await world.fake.wait_for("chat.postEphemeral")
@@ -167,7 +166,7 @@ async def test_setup_with_a_code_another_partner_holds_says_so_next_to_the_field
         "response_action": "errors",
         "errors": {Block.setup_code: "The code AR is taken by Acme Resellers; pick another."},
     }
-    assert await partner_for_channel(NEW_CHANNEL, uow=world.deps.uow()) is None
+    assert await world.deps.services.partners.for_channel(NEW_CHANNEL) is None
 
 
 async def test_setup_with_a_malformed_code_says_so_next_to_the_field(world: World) -> None:
@@ -178,7 +177,7 @@ async def test_setup_with_a_malformed_code_says_so_next_to_the_field(world: Worl
         Block.setup_code: "N-1 is not a partner code: use 2 to 6 letters or digits, starting "
         "with a letter."
     }
-    assert await partner_for_channel(NEW_CHANNEL, uow=world.deps.uow()) is None
+    assert await world.deps.services.partners.for_channel(NEW_CHANNEL) is None
 
 
 async def test_setup_links_the_partner_with_the_team_slack_reports(world: World) -> None:
@@ -187,7 +186,7 @@ async def test_setup_links_the_partner_with_the_team_slack_reports(world: World)
     [launcher] = await world.fake.wait_for(
         "chat.postMessage", where=lambda c: c.params["channel"] == NEW_CHANNEL
     )
-    partner = await partner_for_channel(NEW_CHANNEL, uow=world.deps.uow())
+    partner = await world.deps.services.partners.for_channel(NEW_CHANNEL)
     assert partner is not None
     assert (partner.name, partner.tier) == ("Newco Systems", "Silver")
     assert partner.slack_team_id == NEWCO_REP.team_id
@@ -208,7 +207,7 @@ async def test_partner_of_a_newly_set_up_channel_can_register(world: World) -> N
 
     assert reply.json()["response_action"] == "update"
     registration = await world.registration()
-    partner = await partner_for_channel(NEW_CHANNEL, uow=world.deps.uow())
+    partner = await world.deps.services.partners.for_channel(NEW_CHANNEL)
     assert partner is not None
     assert registration.partner_id == partner.id
     await world.card(NEW_CHANNEL, "NS-0001")
@@ -220,7 +219,7 @@ async def test_dibs_setup_by_a_non_admin_is_refused(world: World) -> None:
     assert body["response_type"] == "ephemeral"
     assert "Only Dibs admins" in body["text"]
     assert world.fake.calls_to("views.open") == []
-    assert await partner_for_channel(NEW_CHANNEL, uow=world.deps.uow()) is None
+    assert await world.deps.services.partners.for_channel(NEW_CHANNEL) is None
 
 
 async def test_forged_setup_submission_by_a_non_admin_links_nothing(world: World) -> None:
@@ -233,7 +232,7 @@ async def test_forged_setup_submission_by_a_non_admin_links_nothing(world: World
 
     assert reply.status == 200
     assert "Only Dibs admins" in json.dumps(reply.json()["view"])
-    assert await partner_for_channel(NEW_CHANNEL, uow=world.deps.uow()) is None
+    assert await world.deps.services.partners.for_channel(NEW_CHANNEL) is None
 
 
 async def test_dibs_setup_in_the_desk_channel_is_refused(world: World) -> None:

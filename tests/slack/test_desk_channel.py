@@ -26,7 +26,6 @@ from bot.config import DibsConfig
 from bot.ids import Action, Block, Callback
 from bot.server import serve_forever
 from bot.settings import Settings, SettingsError, get_settings
-from domain.services import partner_for_channel
 from storage.migrate import upgrade
 from storage.models import OutboxMessageRow
 from tests.slack import payloads as p
@@ -340,7 +339,7 @@ async def test_a_forged_setup_submission_for_the_desk_channel_links_nothing(
     assert reply.status == 200
     assert refusal.params["user"] == p.ADMIN.user_id
     assert "deal-desk channel" in refusal.params["text"]
-    assert await partner_for_channel(DESK, uow=world.deps.uow()) is None
+    assert await world.deps.services.partners.for_channel(DESK) is None
     await world.delivered()
     assert world.fake.messages_in(DESK) == []
 

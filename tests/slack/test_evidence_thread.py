@@ -10,11 +10,11 @@ from slack_sdk.models.blocks import Block
 
 from bot.ids import Action
 from bot.views.common import Message
-from domain.actor import Actor
-from domain.adjudication import Adjudicate, adjudicate
+from domain.actor import Actor, Caller
 from domain.crm import Account
 from domain.ownership import Resolution
 from domain.registration import RegistrationStatus
+from domain.services import Resolve
 from tests.slack import payloads as p
 from tests.slack.conftest import ACME_CHANNEL, DESK, GLOBEX_CHANNEL, World, text_of
 from tests.slack.moves import answer, ask, provide_info, reject
@@ -124,19 +124,14 @@ async def test_a_settlement_edits_the_head_in_place_to_show_the_outcome(world: W
     registration = await world.registration()
 
     # The desk's resolution as desk-actions' handler applies it (clicking is theirs to test).
-    await adjudicate(
-        Adjudicate(
+    await world.deps.services.conflicts.resolve(
+        Resolve(
             registration_id=1,
             version=registration.version,
-            by=Actor(team_id=p.HOST_TEAM, user_id=p.APPROVER.user_id),
             resolution=Resolution.award_existing,
             reason="Dora has worked Initech since spring.",
         ),
-        uow=world.deps.uow(),
-        now=world.deps.clock(),
-        program=world.deps.config.program,
-        desk=world.deps.config.desk,
-        host_team_id=p.HOST_TEAM,
+        Caller(Actor(team_id=p.HOST_TEAM, user_id=p.APPROVER.user_id), p.HOST_TEAM),
     )
     world.deps.kick_outbox()
     await world.delivered()

@@ -48,7 +48,7 @@ from bot.views.common import RegistrationRef
 from domain.crm import Account, Opportunity
 from domain.ownership import Resolution
 from domain.registration import RegistrationStatus
-from domain.services import LinkPartner, link_partner
+from domain.services import LinkPartner
 from storage.migrate import upgrade
 from storage.models import RegistrationRow
 from tests.slack import payloads as p
@@ -141,11 +141,8 @@ class OneOwnerMachine(RuleBasedStateMachine):
         fake.add_channel(SOYLENT_CHANNEL, connected_team_ids=[p.HOST_TEAM, "T0SOYLENT"])
         world = await self.stack.enter_async_context(running_dibs(url, fake, config=dibs_config()))
         await world.link_globex()
-        await link_partner(
-            LinkPartner("Soylent Partners", "Silver", SOYLENT_CHANNEL, slack_team_id="T0SOYLENT"),
-            uow=world.deps.uow(),
-            now=world.deps.clock(),
-            desk_channel_id=DESK,
+        await world.deps.services.partners.link(
+            LinkPartner("Soylent Partners", "Silver", SOYLENT_CHANNEL, slack_team_id="T0SOYLENT")
         )
         world.deps.kick_outbox()
         await world.delivered()

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from bot.ids import Action, Block, Callback
 from bot.views.common import RegistrationRef
 from domain.crm import Account
-from domain.services import LinkPartner, link_partner
+from domain.services import LinkPartner
 from storage.db import make_engine
 from storage.migrate import upgrade
 from tests.integration.conftest import PG_URL, SKIP_POSTGRES
@@ -102,11 +102,8 @@ async def two_processes() -> AsyncIterator[tuple[World, World]]:
             running_dibs(url, fake, config=config, link_acme=False) as two,
         ):
             await one.link_globex()
-            await link_partner(
-                LinkPartner("Soylent Partners", "Silver", SOYLENT_CHANNEL, "T0SOYLENT"),
-                uow=one.deps.uow(),
-                now=one.deps.clock(),
-                desk_channel_id=DESK,
+            await one.deps.services.partners.link(
+                LinkPartner("Soylent Partners", "Silver", SOYLENT_CHANNEL, "T0SOYLENT")
             )
             one.deps.kick_outbox()
             await one.delivered()

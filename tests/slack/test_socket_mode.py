@@ -23,7 +23,7 @@ from bot.ids import Action, Callback
 from bot.server import serve_forever
 from bot.settings import Settings
 from bot.views.common import FormContext
-from domain.services import LinkPartner, link_partner
+from domain.services import LinkPartner
 from storage.migrate import upgrade
 from tests.slack import payloads as p
 from tests.slack.conftest import ACME_CHANNEL, ENV_NAMES, dibs_config, form_values, text_of
@@ -132,16 +132,13 @@ async def link_acme(settings: Settings) -> None:
     """`dibs partners add`, before the server starts, on the same database."""
     deps = bootstrap(settings, require_config(settings))
     try:
-        await link_partner(
+        await deps.services.partners.link(
             LinkPartner(
                 name="Acme Resellers",
                 tier="Gold",
                 channel_id=ACME_CHANNEL,
                 slack_team_id=p.PARTNER_REP.team_id,
-            ),
-            uow=deps.uow(),
-            now=deps.clock(),
-            desk_channel_id=deps.config.desk.channel_id,
+            )
         )
     finally:
         await deps.close()

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.handlers.conflicts import raced_text
+from bot.answers import raced_text
 from bot.ids import Block, Callback
 from bot.views.common import RegistrationRef
 from bot.views.resolution_modals import (
@@ -18,7 +18,7 @@ from bot.views.resolution_modals import (
     parse_working_submission,
 )
 from domain.actor import Actor
-from domain.adjudication import REASON_LIMIT, ConflictCase
+from domain.cases import Case
 from domain.conflicts import Claim, ClaimKind
 from domain.matching import CompanyRef, Finding, Signal, Strength
 from domain.ownership import (
@@ -30,6 +30,7 @@ from domain.ownership import (
     recommend,
 )
 from domain.registration import RegistrationStatus
+from domain.resolution import REASON_LIMIT
 from tests.builders import HOST_TEAM, NOW, a_registration, some_details
 from tests.slack import payloads as p
 from tests.views.blockkit import all_text, assert_valid_view
@@ -37,9 +38,9 @@ from tests.views.blockkit import all_text, assert_valid_view
 APPROVER = Actor(team_id=HOST_TEAM, user_id="U0APPROVER")
 
 
-def a_case(recommendation: Recommendation | None = None, company: str = "Initech") -> ConflictCase:
+def a_case(recommendation: Recommendation | None = None, company: str = "Initech") -> Case:
     registration = a_registration(id=12, version=3, details=some_details(company=company))
-    return ConflictCase(registration, (), recommendation, ())
+    return Case(registration, (), recommendation, ())
 
 
 class TestResolutionModal:
@@ -134,7 +135,7 @@ class TestParseResolution:
 
 
 class TestChoiceWhenApproveMetAConflict:
-    def case(self, *claims: Claim) -> ConflictCase:
+    def case(self, *claims: Claim) -> Case:
         findings = tuple(
             StoredFinding(
                 ClaimDetails(claim, partner_name="<Globex>", company_name="Initech & Co"),
@@ -145,7 +146,7 @@ class TestChoiceWhenApproveMetAConflict:
             for claim in claims
         )
         registration = a_registration(id=12, version=3)
-        return ConflictCase(registration, findings, recommend(registration, findings, now=NOW), ())
+        return Case(registration, findings, recommend(registration, findings, now=NOW), ())
 
     def test_offers_the_cases_resolutions_the_recommended_one_first_and_chosen(self) -> None:
         rival = Claim(

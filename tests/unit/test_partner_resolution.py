@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain.actor import Actor
+from domain.actor import Actor, Caller
 from domain.partner import Partner, resolve_partner
-from domain.policy import DeskPolicy, ProgramPolicy, can_administer, can_decide, is_internal
+from domain.policy import DeskPolicy, ProgramPolicy, can_administer, can_decide
 from tests.builders import HOST_TEAM, a_partner
 
 ACME_TEAM = "T0ACME"
@@ -140,39 +140,39 @@ def host(user_id: str) -> Actor:
 
 class TestIsInternal:
     def test_someone_from_the_host_workspace_is_internal(self) -> None:
-        assert is_internal(host("U0ANYONE"), host_team_id=HOST_TEAM)
+        assert Caller(host("U0ANYONE"), HOST_TEAM).internal
 
     def test_someone_from_a_partner_workspace_is_not(self) -> None:
-        assert not is_internal(rep(), host_team_id=HOST_TEAM)
+        assert not Caller(rep(), HOST_TEAM).internal
 
 
 class TestCanDecide:
     def test_an_approver_of_the_host_team_decides(self) -> None:
-        assert can_decide(host("U0APPROVER"), desk=DESK, host_team_id=HOST_TEAM)
+        assert can_decide(Caller(host("U0APPROVER"), HOST_TEAM), DESK)
 
     def test_the_same_user_id_in_another_team_cannot_decide(self) -> None:
         impostor = Actor(team_id=ACME_TEAM, user_id="U0APPROVER")
 
-        assert not can_decide(impostor, desk=DESK, host_team_id=HOST_TEAM)
+        assert not can_decide(Caller(impostor, HOST_TEAM), DESK)
 
     def test_an_admin_who_is_not_an_approver_cannot_decide(self) -> None:
-        assert not can_decide(host("U0ADMIN"), desk=DESK, host_team_id=HOST_TEAM)
+        assert not can_decide(Caller(host("U0ADMIN"), HOST_TEAM), DESK)
 
     def test_other_internal_people_cannot_decide(self) -> None:
-        assert not can_decide(host("U0SALES"), desk=DESK, host_team_id=HOST_TEAM)
+        assert not can_decide(Caller(host("U0SALES"), HOST_TEAM), DESK)
 
 
 class TestCanAdminister:
     def test_an_admin_of_the_host_team_administers(self) -> None:
-        assert can_administer(host("U0ADMIN"), desk=DESK, host_team_id=HOST_TEAM)
+        assert can_administer(Caller(host("U0ADMIN"), HOST_TEAM), DESK)
 
     def test_the_same_user_id_in_another_team_cannot_administer(self) -> None:
         impostor = Actor(team_id=ACME_TEAM, user_id="U0ADMIN")
 
-        assert not can_administer(impostor, desk=DESK, host_team_id=HOST_TEAM)
+        assert not can_administer(Caller(impostor, HOST_TEAM), DESK)
 
     def test_an_approver_who_is_not_an_admin_cannot_administer(self) -> None:
-        assert not can_administer(host("U0APPROVER"), desk=DESK, host_team_id=HOST_TEAM)
+        assert not can_administer(Caller(host("U0APPROVER"), HOST_TEAM), DESK)
 
 
 class TestProgramPolicy:

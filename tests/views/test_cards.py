@@ -18,12 +18,6 @@ from bot.views.cards import (
 )
 from bot.views.common import RegistrationRef
 from domain.actor import SYSTEM, Actor
-from domain.adjudication import (
-    STILL_NOTHING,
-    STILL_OWN_EARLIER,
-    STILL_OWN_OTHER,
-    STILL_PROTECTION_ENDED,
-)
 from domain.matching import Strength
 from domain.messages import ROLE_WORKING, Notice
 from domain.ownership import OwnershipRule, Resolution, StoredFinding
@@ -33,6 +27,12 @@ from domain.registration import (
     Registration,
     RegistrationStatus,
     RejectionReason,
+)
+from domain.resolution import (
+    STILL_NOTHING,
+    STILL_OWN_EARLIER,
+    STILL_OWN_OTHER,
+    STILL_PROTECTION_ENDED,
 )
 from tests.builders import (
     HOST_TEAM,
@@ -366,7 +366,7 @@ class TestReviewCard:
     def test_disputes_name_who_disputes_once_each(self) -> None:
         text = all_text(
             self.card(a_registration(), findings=[a_rival()],
-                      disputed_by=("U0REP", "U0OTHER", "U0REP"))
+                      working_by=("U0REP", "U0OTHER", "U0REP"))
         )  # fmt: skip
         assert ":raising_hand: Disputed by <@U0REP>, <@U0OTHER>" in text
         assert "Conflict check:* 1 conflict" in text
@@ -457,7 +457,7 @@ OTHER_SIDE = (
     "Globex", "0011ACCT", "EUR", "U0DIRECTOWNER", "dora@vendor.com", "GC-0001", "U0APPROVER",
     "January", "Existing customers go", "first",
 )  # fmt: skip
-CONFLICT_NOTICES = [Notice.conflict_won, Notice.conflict_lost, Notice.co_sell, Notice.disputed]
+CONFLICT_NOTICES = [Notice.conflict_won, Notice.conflict_lost, Notice.co_sell, Notice.working]
 
 
 def won(**overrides: Any) -> Registration:
@@ -556,7 +556,7 @@ class TestConflictNotices:
 
     def test_a_dispute_tells_the_desk_who_works_the_customer(self) -> None:
         data = {"by": "U0REP", "note": HOSTILE, "link": "https://crm.example.com/1"}
-        text = self.text(a_registration(), Notice.disputed, "desk", **data)
+        text = self.text(a_registration(), Notice.working, "desk", **data)
         assert text == (
             ":raising_hand: <@U0REP> is working Acme Corp directly and disputes *IN-0001*:\n"
             f">{ESCAPED} (<https://crm.example.com/1|evidence>)"
@@ -564,13 +564,13 @@ class TestConflictNotices:
 
     def test_a_dispute_without_a_user_or_a_web_link_stays_well_formed(self) -> None:
         data = {"note": "x", "link": "javascript:alert(1)"}
-        text = self.text(a_registration(), Notice.disputed, "desk", **data)
+        text = self.text(a_registration(), Notice.working, "desk", **data)
         assert "Someone on the direct team is working" in text
         assert "<@>" not in text
         assert "javascript" not in text
 
     def test_the_partner_never_hears_of_a_dispute(self) -> None:
-        assert self.text(a_registration(), Notice.disputed, "partner", **DESK_DATA) == (
+        assert self.text(a_registration(), Notice.working, "partner", **DESK_DATA) == (
             "*IN-0001* is in review."
         )
 

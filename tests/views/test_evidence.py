@@ -24,10 +24,10 @@ from bot.views.evidence import (
     evidence_thread,
 )
 from domain.actor import Actor
-from domain.adjudication import ConflictCase
+from domain.cases import Case, WorkingNote
 from domain.conflicts import ClaimKind
 from domain.matching import Finding, Signal, Strength
-from domain.ownership import Dispute, StoredFinding, recommend
+from domain.ownership import StoredFinding, recommend
 from domain.policy import ProgramPolicy
 from domain.registration import Registration, RegistrationStatus, RejectionReason
 from tests.builders import (
@@ -49,12 +49,14 @@ Status = RegistrationStatus
 
 
 def a_case(
-    *findings: StoredFinding, subject: Registration = SUBJECT, disputes: tuple[Dispute, ...] = ()
-) -> ConflictCase:
-    return ConflictCase(subject, findings, recommend(subject, findings, now=NOW), disputes)
+    *findings: StoredFinding,
+    subject: Registration = SUBJECT,
+    working: tuple[WorkingNote, ...] = (),
+) -> Case:
+    return Case(subject, findings, recommend(subject, findings, now=NOW), working)
 
 
-def head(case: ConflictCase, **kwargs: Any) -> tuple[str, str, list[dict[str, Any]]]:
+def head(case: Case, **kwargs: Any) -> tuple[str, str, list[dict[str, Any]]]:
     """The head message: (fallback text, every string in its blocks, its blocks)."""
     kwargs.setdefault("partner_name", "Initech")
     message = build_evidence(case, program=PROGRAM, now=NOW, **kwargs)
@@ -265,9 +267,9 @@ class TestMentionsAndRecommendation:
         assert Action.resolve_award_existing in actions
         assert [b.get("style") for b in actions.values()].count("primary") == 1
 
-    def test_disputes_show_who_works_the_customer(self) -> None:
-        dispute = Dispute(10, "U0REP", HOST_TEAM, NOW, f"Demo booked {HOSTILE}", "https://crm/1")
-        _, text, _ = head(a_case(a_direct_claim(), disputes=(dispute,)))
+    def test_working_notes_show_who_works_the_customer(self) -> None:
+        note = WorkingNote(10, "U0REP", HOST_TEAM, NOW, f"Demo booked {HOSTILE}", "https://crm/1")
+        _, text, _ = head(a_case(a_direct_claim(), working=(note,)))
         assert ":raising_hand: <@U0REP> is working this customer (<!date^" in text
         assert f"Demo booked {ESCAPED} (<https://crm/1|evidence>)" in text
 
@@ -307,7 +309,7 @@ class TestOutcome:
 LONG = "&<>" * 700 + "Ü" * 2000
 
 
-def many(count: int, *, long: bool = False) -> ConflictCase:
+def many(count: int, *, long: bool = False) -> Case:
     """`count` rival claims (long: every name and detail far past Slack's limits)."""
     findings = []
     for n in range(count):
@@ -336,11 +338,11 @@ def pointer_of(subject: Registration) -> str:
     return all_text(thread(a_case(*many(200).findings, subject=subject)).head.block_dicts())
 
 
-def thread(case: ConflictCase, partner_name: str = "Initech") -> EvidenceThread:
+def thread(case: Case, partner_name: str = "Initech") -> EvidenceThread:
     return evidence_thread(case, partner_name=partner_name, program=PROGRAM, now=NOW)
 
 
-def every_message(case: ConflictCase, partner_name: str = "Initech") -> list[list[dict[str, Any]]]:
+def every_message(case: Case, partner_name: str = "Initech") -> list[list[dict[str, Any]]]:
     """The head and each follow-up page, linted."""
     laid_out = thread(case, partner_name)
     messages = [assert_valid_message(laid_out.head)]

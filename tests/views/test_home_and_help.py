@@ -9,9 +9,9 @@ from bot.ids import Action
 from bot.views.common import RegistrationRef
 from bot.views.help import build_help, build_pending_list
 from bot.views.home_tab import build_home
+from domain.cases import RegistrationWithPartner
 from domain.policy import ProgramPolicy
 from domain.registration import RegistrationStatus
-from domain.services import RegistrationWithPartner
 from tests.builders import NOW, a_partner, a_registration, some_details
 from tests.views.blockkit import all_text, assert_valid_message, assert_valid_view
 

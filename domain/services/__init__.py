@@ -1,0 +1,75 @@
+"""The use cases, shared by the Slack handlers and the CLI: Slack-free and SQL-free, bound
+to their dependencies (a `ServiceContext`) once at start, called with a `Caller`.
+
+Only this package reaches storage, through the `domain.ports` protocols; every other domain
+module is pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.checks import CompanyCheck, PrecheckResult
+from domain.conflicts import ConflictRules
+from domain.services.aliases import CompanyAliases
+from domain.services.checks import Checks
+from domain.services.conflicts import AddWorkingNote, Conflicts, Resolve, Resolved
+from domain.services.context import ServiceContext
+from domain.services.decisions import Decide, Decision, Decisions
+from domain.services.partners import LinkPartner, Partners
+from domain.services.receipts import Receipts
+from domain.services.registrations import (
+    Registrations,
+    Resubmit,
+    SubmitOutcome,
+    SubmitRegistration,
+)
+
+__all__ = [
+    "AddWorkingNote",
+    "Checks",
+    "CompanyAliases",
+    "CompanyCheck",
+    "Conflicts",
+    "Decide",
+    "Decision",
+    "Decisions",
+    "LinkPartner",
+    "Partners",
+    "PrecheckResult",
+    "Receipts",
+    "Registrations",
+    "Resolve",
+    "Resolved",
+    "Resubmit",
+    "ServiceContext",
+    "Services",
+    "SubmitOutcome",
+    "SubmitRegistration",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Every use case, bound to one context (see `bind`)."""
+
+    registrations: Registrations
+    decisions: Decisions
+    conflicts: Conflicts
+    checks: Checks
+    partners: Partners
+    aliases: CompanyAliases
+    receipts: Receipts
+
+    @classmethod
+    def bind(cls, ctx: ServiceContext, *, base_rules: ConflictRules | None = None) -> Services:
+        """The use cases on `ctx`; `base_rules` are the rules before the admins' aliases."""
+        return cls(
+            registrations=Registrations(ctx),
+            decisions=Decisions(ctx),
+            conflicts=Conflicts(ctx),
+            checks=Checks(ctx),
+            partners=Partners(ctx),
+            aliases=CompanyAliases(ctx, base_rules or ctx.rules()),
+            receipts=Receipts(ctx),
+        )
