@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +34,7 @@ class Caller:
     def internal(self) -> bool:
         """A member of the vendor's own workspace (staff), not a partner's."""
         return self.actor.team_id == self.host_team_id
+
+    def at(self, channel_id: str | None) -> Caller:
+        """The same caller, acting in `channel_id` (a form remembers where it was opened)."""
+        return replace(self, channel_id=channel_id)

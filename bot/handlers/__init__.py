@@ -4,14 +4,27 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.handlers import commands, conflicts, desk, home, partner_actions, registration, review
+from bot.handlers import (
+    commands,
+    conflicts,
+    desk,
+    home,
+    partner_actions,
+    registration,
+    review,
+    setup,
+)
 
 
 def register_handlers(app: AsyncApp) -> None:
-    registration.register(app)
-    partner_actions.register(app)
-    review.register(app)
-    conflicts.register(app)
-    commands.register(app)
-    home.register(app)
-    desk.register(app)
+    for feature in (
+        registration,
+        partner_actions,
+        review,
+        conflicts,
+        commands,
+        setup,
+        home,
+        desk,
+    ):
+        feature.listeners.register(app)

@@ -3,13 +3,11 @@ shortcut, and the setup form."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -18,22 +16,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.answers import Audience
 from bot.bootstrap import Deps
 from bot.errors import Reply, reporting
-from bot.handlers.edge import (
-    Click,
-    Errors,
-    Form,
-    FormAnswer,
-    Refusals,
-    Replace,
-    on_click,
-    on_form,
-)
+from bot.handlers.edge import Click, Listeners
 from bot.identity import actor_from_command, host_team_id
-from bot.ids import Block, Callback, Command
+from bot.ids import Callback, Command
 from bot.views.checks import USAGE, build_check_result, parse_check_text
 from bot.views.common import FormContext, escape
 from bot.views.help import build_help, build_pending_list
-from bot.views.partner_views import build_setup_modal, parse_setup_submission
+from bot.views.partner_views import build_setup_modal
 from bot.views.registration_modal import build_message_modal, build_registration_modal
 from bot.views.show import USAGE as SHOW_USAGE
 from bot.views.show import build_show
@@ -41,7 +30,6 @@ from domain.actor import Caller
 from domain.errors import NotAllowed
 from domain.policy import can_administer
 from domain.registration import parse_reference
-from domain.services import LinkPartner
 from domain.services.partners import ADMINS_ONLY
 
 logger = logging.getLogger(__name__)
@@ -53,18 +41,7 @@ EXTERNAL_REFUSAL = (
 DESK_SETUP = "This is the deal-desk channel. Run `/dibs setup` in the partner's shared channel."
 
 
-def register(app: AsyncApp) -> None:
-    app.command(Command.dibs)(dibs_command)
-    on_click(
-        app, [Callback.register_shortcut], register_shortcut, audience=Audience.desk, shortcut=True
-    )
-    on_form(
-        app,
-        Callback.setup_submit,
-        submit_setup,
-        refusals=Refusals(Audience.desk, block=Block.setup_name, fields={"code": Block.setup_code}),
-        after=link_setup,
-    )
+listeners = Listeners()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +65,7 @@ class Slash:
         await self.ack(text=text, blocks=blocks, response_type="ephemeral")
 
 
+@listeners.command(Command.dibs)
 async def dibs_command(
     ack: AsyncAck,
     command: dict[str, Any],
@@ -185,6 +163,7 @@ SUBCOMMANDS: dict[str, Callable[[Slash], Awaitable[None]]] = {
 }
 
 
+@listeners.click(Callback.register_shortcut, audience=Audience.desk, shortcut=True)
 async def register_shortcut(click: Click) -> None:
     """The global shortcut: internal staff register for a partner they pick."""
     if not click.caller.internal:
@@ -204,58 +183,3 @@ async def _open_form_with_picker(client: AsyncWebClient, trigger_id: str, deps: 
             program=deps.config.program, context=FormContext(), partners=partners
         )
     await client.views_open(trigger_id=trigger_id, view=view)
-
-
-async def submit_setup(form: Form) -> FormAnswer:
-    """Check the form (an admin, a code nobody else holds) before the ack; link after it."""
-    parsed = parse_setup_submission(form.values)
-    if isinstance(parsed, dict):
-        return Errors(parsed)
-    if not can_administer(form.caller, form.deps.config.desk):
-        return Replace(build_message_modal("Dibs", ADMINS_ONLY))
-    if parsed.code is not None:
-        await form.deps.services.partners.check_code(parsed.code, channel_id=_channel(form))
-    return None
-
-
-async def link_setup(form: Form) -> None:
-    """Link the channel's partner, learning its Slack team from the channel's connections,
-    and tell the admin privately in the channel."""
-    parsed = parse_setup_submission(form.values)
-    if isinstance(parsed, dict) or not can_administer(form.caller, form.deps.config.desk):
-        return
-    channel_id = _channel(form)
-    reply = Reply(form.client, {"user": form.body.get("user"), "channel": {"id": channel_id}}, None)
-    async with reporting(reply, "/dibs setup", audience=Audience.desk):
-        team_id = await _partner_team(form.client, channel_id, host=form.caller.host_team_id)
-        cmd = LinkPartner(
-            name=parsed.name,
-            tier=parsed.tier,
-            channel_id=channel_id,
-            slack_team_id=team_id,
-            code=parsed.code,
-        )
-        partner = await form.deps.services.partners.link(cmd, form.caller)
-        await form.client.chat_postEphemeral(
-            channel=channel_id,
-            user=form.caller.actor.user_id,
-            text=f"Linked this channel to {escape(partner.name)} ({escape(partner.tier)}); "
-            f"its registrations are numbered {partner.code}-0001, {partner.code}-0002, … "
-            "The Register a deal launcher is on its way.",
-        )
-
-
-def _channel(form: Form) -> str:
-    return str(json.loads(form.metadata or "{}").get("channel_id", ""))
-
-
-async def _partner_team(client: AsyncWebClient, channel_id: str, *, host: str) -> str | None:
-    """The one external team connected to the channel, if Slack tells us exactly one."""
-    try:
-        info = await client.conversations_info(channel=channel_id)
-    except Exception:
-        logger.warning("conversations.info failed for %s; linking by channel only", channel_id)
-        return None
-    channel = info.get("channel") or {}
-    teams = [t for t in channel.get("connected_team_ids") or [] if t != host]
-    return teams[0] if len(teams) == 1 else None

@@ -7,22 +7,10 @@ all the same: resolutions are for approvers, working notes for the vendor's own 
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.answers import Audience, raced_text
-from bot.handlers.edge import (
-    Click,
-    Errors,
-    Form,
-    FormAnswer,
-    Refusals,
-    on_click,
-    on_form,
-    update_view,
-)
+from bot.handlers.edge import Click, Errors, Form, FormAnswer, Listeners, Refusals
 from bot.handlers.home import publish_home
 from bot.ids import Action, Block, Callback
-from bot.views.common import RegistrationRef
 from bot.views.evidence import RESOLUTION_ACTIONS
 from bot.views.resolution_modals import (
     ResolutionContext,
@@ -41,26 +29,10 @@ RESOLUTIONS = {action: resolution for resolution, action in RESOLUTION_ACTIONS.i
 """The resolution each button of the evidence message stands for."""
 
 
-def register(app: AsyncApp) -> None:
-    on_click(app, RESOLUTIONS, open_resolution_modal, audience=Audience.conflict_desk)
-    on_click(app, [Action.conflict_working], open_working_modal, audience=Audience.desk)
-    on_form(
-        app,
-        Callback.resolve_submit,
-        submit_resolution,
-        refusals=Refusals(Audience.conflict_desk, block=Block.resolve_reason),
-        after=refresh_home,
-    )
-    on_form(
-        app,
-        Callback.working_submit,
-        submit_working,
-        refusals=Refusals(
-            Audience.desk, block=Block.working_note, fields={"link": Block.working_link}
-        ),
-    )
+listeners = Listeners()
 
 
+@listeners.click(*RESOLUTIONS, audience=Audience.conflict_desk)
 async def open_resolution_modal(click: Click) -> None:
     """Refuse non-approvers privately; otherwise open the reason modal at once (the trigger
     id expires in 3 s), then fill in the company and the recommendation."""
@@ -82,7 +54,7 @@ async def open_resolution_modal(click: Click) -> None:
         view = build_closed_modal("Already settled", raced_text(registration, case.moved_by))
     else:
         view = build_resolution_modal(meta, case=case)
-    await update_view(click.client, opened["view"], view)
+    await click.update_view(opened["view"], view)
 
 
 async def open_case(click: Click, *, home: bool) -> None:
@@ -99,10 +71,21 @@ async def open_case(click: Click, *, home: bool) -> None:
     await click.client.views_open(trigger_id=click.trigger_id, view=view)
 
 
+async def refresh_home(form: Form) -> None:
+    """A case resolved from App Home: the approver's Home tab shows the queue as it is now."""
+    if ResolutionContext.model_validate_json(form.carried).home:
+        await publish_home(form.client, form.caller.actor.user_id, form.deps)
+
+
+@listeners.form(
+    Callback.resolve_submit,
+    refusals=Refusals(Audience.conflict_desk, block=Block.resolve_reason),
+    after=refresh_home,
+)
 async def submit_resolution(form: Form) -> FormAnswer:
     """Validate the reason, resolve before acking (so a lost race or a refusal shows next to
     the reason), then close the modal; the outbox tells every party."""
-    meta = ResolutionContext.model_validate_json(form.metadata)
+    meta = ResolutionContext.model_validate_json(form.carried)
     parsed = parse_resolution_submission(form.values, meta.resolution)
     if isinstance(parsed, dict):
         return Errors(parsed)
@@ -112,12 +95,7 @@ async def submit_resolution(form: Form) -> FormAnswer:
     return None
 
 
-async def refresh_home(form: Form) -> None:
-    """A case resolved from App Home: the approver's Home tab shows the queue as it is now."""
-    if ResolutionContext.model_validate_json(form.metadata).home:
-        await publish_home(form.client, form.caller.actor.user_id, form.deps)
-
-
+@listeners.click(Action.conflict_working, audience=Audience.desk)
 async def open_working_modal(click: Click) -> None:
     """The "I'm working this" button: the vendor's own people only; asks for a note and a
     link."""
@@ -126,12 +104,14 @@ async def open_working_modal(click: Click) -> None:
     await click.client.views_open(trigger_id=click.trigger_id, view=build_working_modal(click.ref))
 
 
-async def submit_working(form: Form) -> FormAnswer:
+WORKING_REFUSALS = Refusals(Audience.desk, Block.working_note, {"link": Block.working_link})
+"""A working note refused shows next to the note (or the link, when that is what is wrong)."""
+
+
+@listeners.parsed_form(Callback.working_submit, parse_working_submission, WORKING_REFUSALS)
+async def submit_working(form: Form, parsed: tuple[str, str | None]) -> FormAnswer:
     """Record the working note and tell the desk (never the partner), then close the modal."""
-    parsed = parse_working_submission(form.values)
-    if isinstance(parsed, dict):
-        return Errors(parsed)
     note, link = parsed
-    ref = RegistrationRef.model_validate_json(form.metadata)
-    await form.deps.services.conflicts.note_working(AddWorkingNote(ref.id, note, link), form.caller)
+    working = AddWorkingNote(form.ref.id, note, link)
+    await form.deps.services.conflicts.note_working(working, form.caller)
     return None

@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt.async_app import AsyncApp
-
-from bot.handlers.edge import Event, on_event
+from bot.handlers.edge import Event, Listeners
 
 logger = logging.getLogger(__name__)
 
 SHARING_EVENTS = ("channel_shared", "channel_unshared")
 
 
-def register(app: AsyncApp) -> None:
-    on_event(app, SHARING_EVENTS, sharing_changed)
+listeners = Listeners()
 
 
+@listeners.event(*SHARING_EVENTS)
 async def sharing_changed(changed: Event) -> None:
     """Re-check the desk channel when an organisation joined or left it; other channels
     (partners' shared channels) are none of this handler's business."""

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
@@ -33,6 +32,12 @@ from domain.errors import DomainError, InvalidInput
 logger = logging.getLogger(__name__)
 
 
+def deps_of(args: AsyncArgs) -> Deps:
+    """The process's dependencies, which the middleware put in the request's context."""
+    deps: Deps = args.context["deps"]
+    return deps
+
+
 def caller_of(body: Mapping[str, Any], context: AsyncBoltContext) -> Caller:
     """Who sent an interaction (their own team, never the host's) and in which channel."""
     channel = body.get("channel") or {}
@@ -42,24 +47,40 @@ def caller_of(body: Mapping[str, Any], context: AsyncBoltContext) -> Caller:
 
 
 @dataclass(frozen=True, slots=True)
-class Click:
-    """A button click (or shortcut), with what its work needs."""
+class Interaction:
+    """What every piece of work gets: who asked, the payload, and how to talk back."""
 
     caller: Caller
     body: Mapping[str, Any]
-    action: Mapping[str, Any]
     client: AsyncWebClient
     deps: Deps
-    reply: Reply
 
     @property
-    def value(self) -> str:
-        return str(self.action.get("value") or "")
+    def carried(self) -> str:
+        """What the button or modal carries for the work (its value, its metadata)."""
+        raise NotImplementedError
 
     @property
     def ref(self) -> RegistrationRef:
-        """The registration (and version seen) the button carries."""
-        return RegistrationRef.model_validate_json(self.value)
+        """The registration (and the version seen) the button or modal is about."""
+        return RegistrationRef.model_validate_json(self.carried)
+
+    async def update_view(self, shown: Mapping[str, Any], view: View | dict[str, Any]) -> None:
+        """Replace a modal opened for this work (`shown`, as views.open returned it)."""
+        await update_view(self.client, shown, view)
+
+
+@dataclass(frozen=True, slots=True)
+class Click(Interaction):
+    """A button click (or shortcut): its action, and how to answer privately."""
+
+    action: Mapping[str, Any]
+    reply: Reply
+
+    @property
+    def carried(self) -> str:
+        """The button's value."""
+        return str(self.action.get("value") or "")
 
     @property
     def trigger_id(self) -> str:
@@ -81,18 +102,12 @@ def on_click(
     """Listen to the buttons `ids` (or global shortcuts): ack, then `work`, answering a
     refusal privately as `audience` reads it."""
 
-    async def listener(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-        respond: AsyncRespond,
-        deps: Deps,
-    ) -> None:
-        await ack()
+    async def listener(args: AsyncArgs) -> None:
+        await args.ack()
+        body, client = args.body, args.client
+        reply = Reply(client, body, args.respond)
         action = (body.get("actions") or [{}])[0]
-        reply = Reply(client, body, respond)
-        click = Click(caller_of(body, context), body, action, client, deps, reply)
+        click = Click(caller_of(body, args.context), body, client, deps_of(args), action, reply)
         async with reporting(reply, _label(work), audience=audience):
             await work(click)
 
@@ -101,21 +116,18 @@ def on_click(
 
 
 @dataclass(frozen=True, slots=True)
-class Form:
-    """A modal submitted, with what its work needs."""
+class Form(Interaction):
+    """A modal submitted: its view, with the values typed and the metadata it carried."""
 
-    caller: Caller
-    body: Mapping[str, Any]
     view: Mapping[str, Any]
-    client: AsyncWebClient
-    deps: Deps
 
     @property
     def values(self) -> Mapping[str, Any]:
         return (self.view.get("state") or {}).get("values") or {}
 
     @property
-    def metadata(self) -> str:
+    def carried(self) -> str:
+        """The modal's private metadata."""
         return str(self.view.get("private_metadata") or "")
 
 
@@ -162,15 +174,9 @@ def on_form(
     answer, or a refusal placed as `refusals` says, is the ack), then `after` if it closed
     or replaced the form (work for after the ack, reported like a click's)."""
 
-    async def listener(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-        deps: Deps,
-    ) -> None:
-        form = Form(caller_of(body, context), body, view, client, deps)
+    async def listener(args: AsyncArgs) -> None:
+        ack, body, client = args.ack, args.body, args.client
+        form = Form(caller_of(body, args.context), body, client, deps_of(args), args.view or {})
         try:
             result = await work(form)
         except DomainError as error:
@@ -220,19 +226,14 @@ def on_event(app: AsyncApp, names: Iterable[str], work: Callable[[Event], Awaita
     """Listen to the events `names`, each delivery once (Slack retries carry the same event
     id); a failure is logged, since nobody waits for an event's answer."""
 
-    async def listener(
-        event: dict[str, Any],
-        body: dict[str, Any],
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-        deps: Deps,
-    ) -> None:
-        event_id = body.get("event_id")
+    async def listener(args: AsyncArgs) -> None:
+        event, context, deps = args.event or {}, args.context, deps_of(args)
+        event_id = args.body.get("event_id")
         if event_id and not await deps.services.receipts.first_time(event_id):
             logger.info("event %s already handled (retry %s)", event_id, context.get("retry_num"))
             return
         try:
-            await work(Event(event, context, client, deps))
+            await work(Event(event, context, args.client, deps))
         except Exception:
             logger.exception("%s failed for event %s", work.__name__, event_id)
 
@@ -262,6 +263,76 @@ def _label(work: Callable[..., object]) -> str:
     return work.__name__.replace("_", " ")
 
 
-def at_channel(caller: Caller, channel_id: str | None) -> Caller:
-    """The caller, acting in `channel_id` (a form remembers where it was opened)."""
-    return replace(caller, channel_id=channel_id)
+Work = TypeVar("Work", bound=Callable[..., Awaitable[Any]])
+Parsed = TypeVar("Parsed")
+After = Callable[[Form], Awaitable[None]] | None
+
+
+class Listeners:
+    """One feature's listeners, each declared on the function that does its work."""
+
+    def __init__(self) -> None:
+        self._adds: list[Callable[[AsyncApp], object]] = []
+
+    def click(
+        self, *ids: str, audience: Audience, shortcut: bool = False
+    ) -> Callable[[Work], Work]:
+        """The work of the buttons (or global shortcuts) `ids` (see `on_click`)."""
+        return self._declaring(
+            lambda app, work: on_click(app, ids, work, audience=audience, shortcut=shortcut)
+        )
+
+    def form(
+        self, callback_id: str, *, refusals: Refusals, after: After = None
+    ) -> Callable[[Work], Work]:
+        """The work of the modal `callback_id` when submitted (see `on_form`)."""
+        return self._declaring(
+            lambda app, work: on_form(app, callback_id, work, refusals=refusals, after=after)
+        )
+
+    def parsed_form(
+        self,
+        callback_id: str,
+        parse: Callable[[Mapping[str, Any]], Parsed | dict[str, str]],
+        refusals: Refusals,
+    ) -> Callable[
+        [Callable[[Form, Parsed], Awaitable[FormAnswer]]],
+        Callable[[Form, Parsed], Awaitable[FormAnswer]],
+    ]:
+        """A form whose values are parsed first: errors go back next to their inputs, and
+        the work gets what was parsed."""
+
+        def declare(
+            work: Callable[[Form, Parsed], Awaitable[FormAnswer]],
+        ) -> Callable[[Form, Parsed], Awaitable[FormAnswer]]:
+            async def parsed_then(form: Form) -> FormAnswer:
+                parsed = parse(form.values)
+                if isinstance(parsed, dict):
+                    return Errors(parsed)
+                return await work(form, parsed)
+
+            parsed_then.__name__ = work.__name__
+            self._adds.append(lambda app: on_form(app, callback_id, parsed_then, refusals=refusals))
+            return work
+
+        return declare
+
+    def event(self, *names: str) -> Callable[[Work], Work]:
+        """The work of the events `names` (see `on_event`)."""
+        return self._declaring(lambda app, work: on_event(app, names, work))
+
+    def command(self, name: str) -> Callable[[Work], Work]:
+        """A slash command's Bolt listener, as it is (it answers in its own ack)."""
+        return self._declaring(lambda app, listener: app.command(name)(listener))
+
+    def register(self, app: AsyncApp) -> None:
+        """Attach every declared listener to `app`."""
+        for add in self._adds:
+            add(app)
+
+    def _declaring(self, attach: Callable[[AsyncApp, Any], object]) -> Callable[[Work], Work]:
+        def declare(work: Work) -> Work:
+            self._adds.append(lambda app: attach(app, work))
+            return work
+
+        return declare

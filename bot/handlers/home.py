@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import Deps
-from bot.handlers.edge import Event, on_event
+from bot.handlers.edge import Event, Listeners
 from bot.identity import host_team_id
 from bot.views.home_tab import build_home
 
-
-def register(app: AsyncApp) -> None:
-    on_event(app, ["app_home_opened"], home_opened)
+listeners = Listeners()
 
 
+@listeners.event("app_home_opened")
 async def home_opened(opened: Event) -> None:
     """Publish the Home tab for a member of our own workspace (partners cannot see it)."""
     if opened.event.get("tab") != "home":

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.answers import Audience
-from bot.handlers.edge import Click, on_click, update_view
+from bot.handlers.edge import Click, Listeners
 from bot.ids import Action
 from bot.views.common import FormContext
 from bot.views.partner_views import build_my_registrations_modal
 from bot.views.registration_modal import build_message_modal, build_registration_modal
 from domain.errors import DomainError
 
-
-def register(app: AsyncApp) -> None:
-    on_click(app, [Action.card_withdraw], withdraw, audience=Audience.partner)
-    on_click(app, [Action.card_provide_info], provide_info, audience=Audience.partner)
-    on_click(app, [Action.launcher_mine], my_registrations, audience=Audience.partner)
+listeners = Listeners()
 
 
+@listeners.click(Action.card_withdraw, audience=Audience.partner)
 async def withdraw(click: Click) -> None:
     """The partner takes a registration back; the cards change through the outbox."""
     await click.deps.services.registrations.withdraw(click.ref.id, click.caller)
 
 
+@listeners.click(Action.card_provide_info, audience=Audience.partner)
 async def provide_info(click: Click) -> None:
     """Reopen the form, prefilled, with the desk's question on top."""
     found = await click.deps.services.registrations.waiting_for_answer(click.ref.id, click.caller)
@@ -42,6 +38,7 @@ async def provide_info(click: Click) -> None:
     await click.client.views_open(trigger_id=click.trigger_id, view=form)
 
 
+@listeners.click(Action.launcher_mine, audience=Audience.partner)
 async def my_registrations(click: Click) -> None:
     """Open a modal at once, then fill it with this partner's registrations (only theirs)."""
     opened = await click.client.views_open(
@@ -56,4 +53,4 @@ async def my_registrations(click: Click) -> None:
         )
     except DomainError as error:
         view = build_message_modal("My registrations", error.message)
-    await update_view(click.client, opened["view"], view)
+    await click.update_view(opened["view"], view)

@@ -7,23 +7,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.answers import Audience
 from bot.errors import correlation_id
-from bot.handlers.edge import (
-    Click,
-    Errors,
-    Form,
-    FormAnswer,
-    Refusals,
-    Replace,
-    at_channel,
-    on_click,
-    on_form,
-    update_view,
-)
+from bot.handlers.edge import Click, Errors, Form, FormAnswer, Listeners, Refusals, Replace
 from bot.ids import Action, Callback
 from bot.views.common import FormContext
 from bot.views.registration_modal import (
@@ -45,19 +33,10 @@ from domain.services import PrecheckResult, Resubmit, Services, SubmitRegistrati
 logger = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp) -> None:
-    on_click(app, [Action.launcher_register], open_registration_form, audience=Audience.partner)
-    on_form(
-        app,
-        Callback.registration_submit,
-        submit_form,
-        refusals=Refusals(
-            Audience.partner, title="Not registered", message_modal=build_message_modal
-        ),
-    )
-    on_click(app, PRECHECKED_INPUTS, precheck_form, audience=Audience.partner)
+listeners = Listeners()
 
 
+@listeners.click(Action.launcher_register, audience=Audience.partner)
 async def open_registration_form(click: Click) -> None:
     """Open the form at once (the trigger expires in 3 s), then check who is asking."""
     deps = click.deps
@@ -68,11 +47,15 @@ async def open_registration_form(click: Click) -> None:
     try:
         await deps.services.partners.acting(click.caller)
     except DomainError as error:
-        await update_view(
-            click.client, opened["view"], build_message_modal("Not linked yet", error.message)
+        await click.update_view(
+            opened["view"], build_message_modal("Not linked yet", error.message)
         )
 
 
+@listeners.form(
+    Callback.registration_submit,
+    refusals=Refusals(Audience.partner, title="Not registered", message_modal=build_message_modal),
+)
 async def submit_form(form: Form) -> FormAnswer:
     """Validate, then store in one transaction with the messages it owes (a new registration,
     or the partner's answer to an info request); the receipt replaces the form."""
@@ -82,8 +65,8 @@ async def submit_form(form: Form) -> FormAnswer:
     )
     if isinstance(parsed, dict):
         return Errors(parsed)
-    context = FormContext.model_validate_json(form.metadata or "{}")
-    caller = at_channel(form.caller, context.channel_id)
+    context = FormContext.model_validate_json(form.carried or "{}")
+    caller = form.caller.at(context.channel_id)
     services = deps.services.registrations
     if context.registration_id is not None:
         answered = await services.resubmit(
@@ -101,6 +84,7 @@ async def submit_form(form: Form) -> FormAnswer:
     return Replace(build_submitted_view(registration, partner))
 
 
+@listeners.click(*PRECHECKED_INPUTS, audience=Audience.partner)
 async def precheck_form(click: Click) -> None:
     """Enter in the company or website field: show the pre-check under the website.
     Advisory only (submission runs the real check): a failure is logged, never shown."""
@@ -130,7 +114,7 @@ async def _precheck(
     whose channel they are in), or someone whose organisation is linked (anyone else learns
     nothing). An info-request answer is not checked against its own registration."""
     form = FormContext.model_validate_json(view.get("private_metadata") or "{}")
-    caller = at_channel(caller, form.channel_id)
+    caller = caller.at(form.channel_id)
     partner_id: int | None = None
     if caller.internal:
         partner_id = picked_partner((view.get("state") or {}).get("values") or {})

@@ -3,14 +3,11 @@ or App Home. Every click is authorised on the server; partners can click these t
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.answers import Audience
 from bot.handlers.conflicts import open_case
-from bot.handlers.edge import Click, Errors, Form, FormAnswer, Refusals, on_click, on_form
+from bot.handlers.edge import Click, Form, FormAnswer, Listeners, Refusals
 from bot.handlers.home import publish_home
 from bot.ids import Action, Block, Callback
-from bot.views.common import RegistrationRef
 from bot.views.review_modals import (
     build_reject_modal,
     build_request_info_modal,
@@ -19,34 +16,14 @@ from bot.views.review_modals import (
 )
 from domain.errors import ConflictToResolve, NotAllowed
 from domain.policy import can_decide
+from domain.registration import RejectionReason
 from domain.services import Decide, Decision
 from domain.services.decisions import APPROVERS_ONLY
 
-
-def register(app: AsyncApp) -> None:
-    on_click(app, [Action.review_approve], approve, audience=Audience.desk)
-    on_click(
-        app,
-        [Action.review_reject, Action.review_request_info],
-        open_decision_modal,
-        audience=Audience.desk,
-    )
-    on_form(
-        app,
-        Callback.reject_submit,
-        submit_reject,
-        refusals=Refusals(
-            Audience.desk, block=Block.reject_reason, fields={"note": Block.reject_note}
-        ),
-    )
-    on_form(
-        app,
-        Callback.request_info_submit,
-        submit_request_info,
-        refusals=Refusals(Audience.desk, block=Block.info_question),
-    )
+listeners = Listeners()
 
 
+@listeners.click(Action.review_approve, audience=Audience.desk)
 async def approve(click: Click) -> None:
     """Approve; a registration in a conflict opens the choice of how to resolve its case."""
     ref, deps = click.ref, click.deps
@@ -62,6 +39,7 @@ async def approve(click: Click) -> None:
         await publish_home(click.client, click.caller.actor.user_id, deps)
 
 
+@listeners.click(Action.review_reject, Action.review_request_info, audience=Audience.desk)
 async def open_decision_modal(click: Click) -> None:
     """Reject or Request info: refuse non-approvers before showing anything; otherwise open
     the modal that asks for the reason or the question."""
@@ -75,22 +53,24 @@ async def open_decision_modal(click: Click) -> None:
     await click.client.views_open(trigger_id=click.trigger_id, view=view)
 
 
-async def submit_reject(form: Form) -> FormAnswer:
-    parsed = parse_reject_submission(form.values)
-    if isinstance(parsed, dict):
-        return Errors(parsed)
+REJECT_REFUSALS = Refusals(Audience.desk, Block.reject_reason, {"note": Block.reject_note})
+"""A rejection refused shows next to the reason (or the note, when that is what is wrong)."""
+
+
+@listeners.parsed_form(Callback.reject_submit, parse_reject_submission, REJECT_REFUSALS)
+async def submit_reject(form: Form, parsed: tuple[RejectionReason, str | None]) -> FormAnswer:
     reason, note = parsed
-    ref = RegistrationRef.model_validate_json(form.metadata)
-    cmd = Decide(ref.id, ref.version, Decision.reject, reason, note)
+    cmd = Decide(form.ref.id, form.ref.version, Decision.reject, reason, note)
     await form.deps.services.decisions.decide(cmd, form.caller)
     return None
 
 
-async def submit_request_info(form: Form) -> FormAnswer:
-    parsed = parse_request_info_submission(form.values)
-    if isinstance(parsed, dict):
-        return Errors(parsed)
-    ref = RegistrationRef.model_validate_json(form.metadata)
-    cmd = Decide(ref.id, ref.version, Decision.request_info, None, parsed)
+@listeners.parsed_form(
+    Callback.request_info_submit,
+    parse_request_info_submission,
+    Refusals(Audience.desk, Block.info_question),
+)
+async def submit_request_info(form: Form, question: str) -> FormAnswer:
+    cmd = Decide(form.ref.id, form.ref.version, Decision.request_info, None, question)
     await form.deps.services.decisions.decide(cmd, form.caller)
     return None
