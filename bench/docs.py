@@ -8,6 +8,7 @@ Everything outside the markers is left as written. A bench that fails writes not
 
 from __future__ import annotations
 
+import argparse
 import io
 import shlex
 import subprocess
@@ -46,6 +47,13 @@ def replace_section(document: str, name: str, body: str) -> str:
         raise SectionError(f"{end} comes before {start}")
     tail = rest.split(end)[1]
     return f"{head}{start}\n{body.strip()}\n{end}{tail}"
+
+
+def add_write_flag(parser: argparse.ArgumentParser) -> None:
+    """Give a bench the flag that makes it rewrite its section."""
+    parser.add_argument(
+        WRITE_FLAG, action="store_true", help="also write the numbers into docs/benchmarks.md"
+    )
 
 
 def command_line(module: str, argv: list[str]) -> str:
