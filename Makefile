@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .DEFAULT_GOAL := help
 
 help: ## Show the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-11s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
@@ -40,7 +40,12 @@ test-pg: $(STAMP) ## Only the PostgreSQL-marked tests
 migrate: $(STAMP) ## Apply database migrations
 	$(BIN)/dibs db upgrade
 
-bench: $(STAMP) ## Run the benchmarks and print their numbers
-	$(BIN)/python -m bench.submissions
+bench: $(STAMP) ## Quick benches (submissions, matching), written into docs/benchmarks.md
+	$(BIN)/python -m bench.submissions -n 1000 -c 20 --write-docs
+	$(BIN)/python -m bench.matching_eval --write-docs
 
-.PHONY: help install run lint type pytest test test-pg migrate bench
+bench-full: bench ## Also the million-account lookup and import benches (minutes, ~1 GB RAM)
+	$(BIN)/python -m bench.conflict_lookup -n 1000000 --write-docs
+	$(BIN)/python -m bench.crm_import -n 1000000 --write-docs
+
+.PHONY: help install run lint type pytest test test-pg migrate bench bench-full

@@ -1,6 +1,7 @@
 """Conflict lookup at CRM scale: N synthetic accounts, timed checks, and a brute-force scan.
 
-Run: ``.venv/bin/python -m bench.conflict_lookup -n 1000000 [--url postgresql+asyncpg://…]``.
+Run: ``.venv/bin/python -m bench.conflict_lookup -n 1000000 [--url postgresql+asyncpg://…]``
+(``--write-docs`` also rewrites its section of docs/benchmarks.md).
 Without ``--url`` it builds a fresh SQLite file in a temporary folder (``--db FILE`` keeps it
 and reuses it on the next run). Names mix a long tail of invented words with a few very common
 business words, so some keys (``t:internat``, ``i:gs``…) are shared by tens of thousands of
@@ -52,6 +53,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.docs import add_write_flag, recorded
 from bench.machine import speed_line
 from bot.server import tune_gc
 from domain.conflicts import (
@@ -520,6 +522,7 @@ if __name__ == "__main__":
     parser.add_argument("--key-cap", type=int, default=DEFAULT_KEY_CAP)
     parser.add_argument("--candidate-cap", type=int, default=DEFAULT_CANDIDATE_CAP)
     parser.add_argument("--block-prefix", type=int, default=MatchRules().block_prefix)
+    add_write_flag(parser)
     args = parser.parse_args()
     args.connect_args = None
     tuned = ConflictRules(
@@ -527,10 +530,11 @@ if __name__ == "__main__":
         key_cap=args.key_cap,
         candidate_cap=args.candidate_cap,
     )
-    if args.url:
-        asyncio.run(in_private_schema(args, args.url, tuned))
-    elif args.db:
-        asyncio.run(main(args, f"sqlite+aiosqlite:///{args.db}", tuned))
-    else:
-        with tempfile.TemporaryDirectory() as folder:
-            asyncio.run(main(args, f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", tuned))
+    with recorded("conflict_lookup", "bench.conflict_lookup", enabled=args.write_docs):
+        if args.url:
+            asyncio.run(in_private_schema(args, args.url, tuned))
+        elif args.db:
+            asyncio.run(main(args, f"sqlite+aiosqlite:///{args.db}", tuned))
+        else:
+            with tempfile.TemporaryDirectory() as folder:
+                asyncio.run(main(args, f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", tuned))

@@ -1,6 +1,7 @@
 """CRM import at scale: write an N-row accounts CSV, then time `dibs import accounts` end to end.
 
-Run: ``.venv/bin/python -m bench.crm_import -n 1000000 [--url postgresql+asyncpg://…]``.
+Run: ``.venv/bin/python -m bench.crm_import -n 1000000 [--url postgresql+asyncpg://…]``
+(``--write-docs`` also rewrites its section of docs/benchmarks.md).
 The accounts come from the generator of ``bench/conflict_lookup.py`` (a long tail of invented
 words, a few very common business words), written with Salesforce-style headers, countries
 and owner e-mails. Without ``--url`` the import goes to a fresh SQLite file in a temporary
@@ -26,6 +27,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.conflict_lookup import an_account, invented_words
+from bench.docs import add_write_flag, recorded
 from bench.machine import speed_line
 from storage.db import make_engine
 from storage.migrate import upgrade_engine
@@ -168,5 +170,7 @@ if __name__ == "__main__":
     parser.add_argument("--url", default=None, help="scratch database URL (its CRM is emptied)")
     parser.add_argument("--csv", type=Path, default=None, help="reuse (or keep) this CSV file")
     parser.add_argument("--seed", type=int, default=7)
+    add_write_flag(parser)
     args, extra = parser.parse_known_args()
-    main(args.n, args.url, args.csv, args.seed, extra)
+    with recorded("crm_import", "bench.crm_import", enabled=args.write_docs):
+        main(args.n, args.url, args.csv, args.seed, extra)

@@ -1,6 +1,6 @@
 """Company-matching evaluation: P/R/F1 overall and per category, plus match throughput.
 
-Run: ``.venv/bin/python -m bench.matching_eval [--verbose]``.
+Run: ``.venv/bin/python -m bench.matching_eval [--verbose] [--write-docs]``.
 
 Predicted positive = ``match`` returns evidence of any strength (conflict or possible), since
 both reach a human. Labels: 1 = the same customer (same legal entity under another spelling,
@@ -18,6 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.docs import add_write_flag, recorded
+from bench.machine import speed_line
 from domain.matching import (
     Aliases,
     CompanyRef,
@@ -176,6 +178,7 @@ def report(pairs: list[Pair], *, verbose: bool) -> None:
     print(f"\nmatches sharing no candidate key: {violations}")
     cold, warm = throughput(pairs, Aliases.default())
     print(f"throughput: {warm:,.0f} matches/s warm ({1e6 / warm:.1f} µs), {cold:.0f} µs cold")
+    print(speed_line())
     if verbose:
         print("\nmisclassified:")
         for pair, found in wrong:
@@ -188,8 +191,10 @@ def main() -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="list misclassified pairs")
+    add_write_flag(parser)
     args = parser.parse_args()
-    report(load(), verbose=args.verbose)
+    with recorded("matching_eval", "bench.matching_eval", enabled=args.write_docs):
+        report(load(), verbose=args.verbose)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ second process, as Slack would be another machine, so their CPU is not charged t
 Prints throughput and the ack-time percentiles Slack's 3-second rule cares about, plus how
 long the outbox took to deliver every card.
 
-    .venv/bin/python -m bench.submissions [-n 2000] [-c 20]
+    .venv/bin/python -m bench.submissions [-n 2000] [-c 20] [--write-docs]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestServer
 
+from bench.docs import add_write_flag, recorded
 from bench.machine import speed_line
 from bot.app import EVENTS_PATH, build_web_app
 from bot.bootstrap import bootstrap
@@ -165,6 +166,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=2000, help="submissions to time")
     parser.add_argument("-c", "--concurrency", type=int, default=20)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    add_write_flag(parser)
     args = parser.parse_args()
     ours, theirs = multiprocessing.Pipe()
     child = multiprocessing.get_context("spawn").Process(
@@ -173,6 +175,12 @@ def main() -> None:
     child.start()
     result = asyncio.run(serve_app(ours, args.database_url))
     child.join(timeout=10)
+    with recorded("submissions", "bench.submissions", enabled=args.write_docs):
+        report(args, result)
+
+
+def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    """Print the run's numbers."""
     acks = result["acks"]
     print(
         f"registration submissions: n={args.n} concurrency={args.concurrency} "
