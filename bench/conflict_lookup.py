@@ -11,7 +11,7 @@ Loading: ``--loader bulk`` (the default) writes the accounts (with their stored 
 `domain.matching.name_forms`) and the keys the real `ConflictRules.keys` gives them straight
 into the tables, with the key index built after the load; ``--loader import`` goes through
 `CrmRepository.upsert_accounts` as `dibs import` does (much slower; its speed is measured by
-that command). The checks always run the real code, as `domain.checks.screen` does:
+that command). The checks always run the real code, as `domain.services._shared.screen` does:
 `ConflictRules.lookup_keys`, `ConflictRepository.claims_for_keys` with the subject's
 `Screen`, and `find_conflicts`.
 
