@@ -26,9 +26,22 @@ class InvalidTransition(DomainError):
 
 
 class NotAllowed(DomainError):
-    """The actor may not do this."""
+    """The actor may not do this. The refusals below are every one the business makes."""
 
     code = "not_allowed"
+
+    APPROVERS_DECIDE = "Only the deal desk's approvers can decide registrations."
+    APPROVERS_SETTLE = "Only the deal desk's approvers can settle conflicts."
+    ADMINS_LINK = "Only Dibs admins can link a partner channel."
+    STAFF_CLAIM = "Only the vendor's own team can claim a customer."
+    STAFF_CHECK = "Only the vendor's own team can check who has a claim on a company."
+    STAFF_REGISTER_FOR = "Only the vendor's team can register for another partner."
+    PARTNER_OR_DESK = "Only the partner or the deal desk can do that."
+    OWN_PARTNER = "Only the partner that registered this deal can do that."
+    DESK_NOT_A_PARTNER = (
+        "That is the deal-desk channel ([desk] channel): it stays internal and is never linked "
+        "to a partner. Link the partner's own shared channel."
+    )
 
 
 class NotFound(DomainError):

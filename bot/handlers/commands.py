@@ -30,7 +30,6 @@ from domain.actor import Caller
 from domain.errors import NotAllowed
 from domain.policy import can_administer
 from domain.registration import parse_reference
-from domain.services.partners import ADMINS_ONLY
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +133,7 @@ async def _show(slash: Slash) -> None:
 async def _setup(slash: Slash) -> None:
     channel_id = slash.command["channel_id"]
     if not can_administer(slash.caller, slash.deps.config.desk):
-        await slash.privately(ADMINS_ONLY)
+        await slash.privately(NotAllowed.ADMINS_LINK)
         return
     if channel_id == slash.deps.config.desk.channel_id:
         await slash.privately(DESK_SETUP)

@@ -23,7 +23,6 @@ from bot.views.resolution_modals import (
 from domain.errors import NotAllowed
 from domain.policy import can_decide
 from domain.services import AddWorkingNote, Resolve
-from domain.services.conflicts import APPROVERS_ONLY, STAFF_ONLY
 
 RESOLUTIONS = {action: resolution for resolution, action in RESOLUTION_ACTIONS.items()}
 """The resolution each button of the evidence message stands for."""
@@ -38,7 +37,7 @@ async def open_resolution_modal(click: Click) -> None:
     id expires in 3 s), then fill in the company and the recommendation."""
     deps, ref = click.deps, click.ref
     if not can_decide(click.caller, deps.config.desk):
-        raise NotAllowed(APPROVERS_ONLY)
+        raise NotAllowed(NotAllowed.APPROVERS_SETTLE)
     meta = ResolutionContext(
         id=ref.id,
         version=ref.version,
@@ -100,7 +99,7 @@ async def open_working_modal(click: Click) -> None:
     """The "I'm working this" button: the vendor's own people only; asks for a note and a
     link."""
     if not click.caller.internal:
-        raise NotAllowed(STAFF_ONLY)
+        raise NotAllowed(NotAllowed.STAFF_CLAIM)
     await click.client.views_open(trigger_id=click.trigger_id, view=build_working_modal(click.ref))
 
 

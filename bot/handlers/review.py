@@ -18,7 +18,6 @@ from domain.errors import ConflictToResolve, NotAllowed
 from domain.policy import can_decide
 from domain.registration import RejectionReason
 from domain.services import Decide, Decision
-from domain.services.decisions import APPROVERS_ONLY
 
 listeners = Listeners()
 
@@ -45,7 +44,7 @@ async def open_decision_modal(click: Click) -> None:
     the modal that asks for the reason or the question."""
     deps, ref = click.deps, click.ref
     if not can_decide(click.caller, deps.config.desk):
-        raise NotAllowed(APPROVERS_ONLY)
+        raise NotAllowed(NotAllowed.APPROVERS_DECIDE)
     registration = await deps.services.decisions.to_decide(ref.id, ref.version)
     reject = click.action.get("action_id") == Action.review_reject
     build = build_reject_modal if reject else build_request_info_modal

@@ -14,9 +14,9 @@ from bot.ids import Block, Callback
 from bot.views.common import escape
 from bot.views.partner_views import parse_setup_submission
 from bot.views.registration_modal import build_message_modal
+from domain.errors import NotAllowed
 from domain.policy import can_administer
 from domain.services import LinkPartner
-from domain.services.partners import ADMINS_ONLY
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ async def submit_setup(form: Form) -> FormAnswer:
     if isinstance(parsed, dict):
         return Errors(parsed)
     if not can_administer(form.caller, form.deps.config.desk):
-        return Replace(build_message_modal("Dibs", ADMINS_ONLY))
+        return Replace(build_message_modal("Dibs", NotAllowed.ADMINS_LINK))
     if parsed.code is not None:
         await form.deps.services.partners.check_code(parsed.code, channel_id=_channel(form))
     return None

@@ -117,7 +117,7 @@ async def require_partner_side(
     if caller.internal:
         if can_decide(caller, desk) or can_administer(caller, desk):
             return
-        raise NotAllowed("Only the partner or the deal desk can do that.")
+        raise NotAllowed(NotAllowed.PARTNER_OR_DESK)
     partner = await uow.partners.get(registration.partner_id)
     channel = partner.channel_id if partner else None
     actor = caller.actor
@@ -126,7 +126,7 @@ async def require_partner_side(
     )
     mine = resolve_partner(actor, channel_id=channel, partners=candidates)
     if mine is None or mine.id != registration.partner_id:
-        raise NotAllowed("Only the partner that registered this deal can do that.")
+        raise NotAllowed(NotAllowed.OWN_PARTNER)
 
 
 async def save_move(

@@ -12,8 +12,6 @@ from domain.partner import Partner
 from domain.services._shared import screen
 from domain.services.context import ServiceContext
 
-STAFF_ONLY = "Only the vendor's own team can check who has a claim on a company."
-
 
 class Checks:
     """Conflict checks on request, outside a submission."""
@@ -25,7 +23,7 @@ class Checks:
         """Who already has a claim on a company, with the evidence: staff only (`caller`),
         or the CLI's operator (None)."""
         if caller is not None and not caller.internal:
-            raise NotAllowed(STAFF_ONLY)
+            raise NotAllowed(NotAllowed.STAFF_CHECK)
         if not any(part.strip() for part in (ref.name, ref.domain or "", ref.email or "")):
             raise InvalidInput("Name a company (and a website or e-mail, if you have one).")
         now, rules = self._ctx.clock(), self._ctx.rules()

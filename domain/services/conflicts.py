@@ -36,9 +36,6 @@ from domain.services.context import ServiceContext
 
 logger = logging.getLogger(__name__)
 
-APPROVERS_ONLY = "Only the deal desk's approvers can settle conflicts."
-STAFF_ONLY = "Only the vendor's own team can claim a customer."
-
 
 @dataclass(frozen=True, slots=True)
 class Resolve:
@@ -95,7 +92,7 @@ class Conflicts:
         customer two owners is refused."""
         ctx, now = self._ctx, self._ctx.clock()
         if not can_decide(caller, ctx.desk):
-            raise NotAllowed(APPROVERS_ONLY)
+            raise NotAllowed(NotAllowed.APPROVERS_SETTLE)
         reason = cmd.reason.strip()
         if not reason:
             raise InvalidInput("Say why: the reason is kept as a precedent.", field="reason")
@@ -162,7 +159,7 @@ class Conflicts:
         """Record a direct rep's working note and tell the desk (never the partner)."""
         ctx, now = self._ctx, self._ctx.clock()
         if not caller.internal:
-            raise NotAllowed(STAFF_ONLY)
+            raise NotAllowed(NotAllowed.STAFF_CLAIM)
         note = cmd.note.strip()
         if not note:
             raise InvalidInput("Say what you are working on with this customer.", field="note")

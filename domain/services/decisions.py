@@ -19,8 +19,6 @@ from domain.services.context import ServiceContext
 
 logger = logging.getLogger(__name__)
 
-APPROVERS_ONLY = "Only the deal desk's approvers can decide registrations."
-
 
 class Decision(StrEnum):
     approve = "approve"
@@ -52,7 +50,7 @@ class Decisions:
         found a claim that still holds raises ConflictToResolve: the desk resolves the case."""
         ctx, now, by = self._ctx, self._ctx.clock(), caller.actor
         if not can_decide(caller, ctx.desk):
-            raise NotAllowed(APPROVERS_ONLY)
+            raise NotAllowed(NotAllowed.APPROVERS_DECIDE)
         try:
             async with ctx.uow() as uow:
                 registration = await load(uow, cmd.registration_id)

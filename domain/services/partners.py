@@ -16,12 +16,6 @@ from domain.services.context import ServiceContext
 
 logger = logging.getLogger(__name__)
 
-DESK_NOT_A_PARTNER = (
-    "That is the deal-desk channel ([desk] channel): it stays internal and is never linked to "
-    "a partner. Link the partner's own shared channel."
-)
-ADMINS_ONLY = "Only Dibs admins can link a partner channel."
-
 
 @dataclass(frozen=True, slots=True)
 class LinkPartner:
@@ -48,9 +42,9 @@ class Partners:
         Never the desk channel: partners would read the review cards posted there. A new
         `code` numbers the partner's future registrations only."""
         if caller is not None and not can_administer(caller, self._ctx.desk):
-            raise NotAllowed(ADMINS_ONLY)
+            raise NotAllowed(NotAllowed.ADMINS_LINK)
         if cmd.channel_id == self._ctx.desk.channel_id:
-            raise NotAllowed(DESK_NOT_A_PARTNER)
+            raise NotAllowed(NotAllowed.DESK_NOT_A_PARTNER)
         name, tier = cmd.name.strip(), cmd.tier.strip()
         if not name:
             raise InvalidInput("Give the partner a name.", field="name")

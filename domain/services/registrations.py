@@ -242,7 +242,7 @@ async def _submitting_partner(uow: UnitOfWork, cmd: SubmitRegistration, caller: 
     if cmd.partner_id is None:
         return await acting_partner(uow, caller)
     if not caller.internal:
-        raise NotAllowed("Only the vendor's team can register for another partner.")
+        raise NotAllowed(NotAllowed.STAFF_REGISTER_FOR)
     partner = await uow.partners.get(cmd.partner_id)
     if partner is None:
         raise NotFound("That partner no longer exists.")
