@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, make_url
@@ -21,11 +21,23 @@ def make_engine(
 ) -> AsyncEngine:
     """An async engine for `url` (SQLite or PostgreSQL), configured for this app's workload.
 
-    `connect_args` go to the driver as they are, e.g. asyncpg `server_settings`.
+    SQLite always runs on the inline driver (`storage.sqlite_inline`), which takes no
+    `connect_args` (ValueError): the engine sets the busy timeout, journal and transaction
+    mode itself. For PostgreSQL they go to asyncpg as they are, e.g. `server_settings`.
     """
     parsed = with_async_driver(make_url(url))
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed, echo=echo, connect_args=connect_args or {})
+        if parsed.drivername != "sqlite+aiosqlite":
+            raise ValueError(
+                f"{parsed.drivername}: SQLite runs on the inline driver; "
+                "write sqlite:///FILE (or sqlite+aiosqlite:///FILE)"
+            )
+        if connect_args:
+            raise ValueError(
+                f"the inline SQLite driver takes no connect_args (got {', '.join(connect_args)}):"
+                " it sets the busy timeout, journal and transaction mode itself"
+            )
+        return _sqlite_engine(parsed, echo=echo)
     return _create_async_engine(
         parsed,
         echo=echo,
@@ -57,12 +69,14 @@ def is_memory_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
-def _sqlite_engine(url: URL, *, echo: bool, connect_args: dict[str, Any]) -> AsyncEngine:
+def _sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
+    """SQLAlchemy's aiosqlite dialect over the inline driver, one connection per process."""
     memory = is_memory_sqlite(url)
-    options: dict[str, Any] = {"echo": echo, "connect_args": connect_args}
-    if not connect_args:
-        database = url.database or ":memory:"
-        options["async_creator"] = inline_creator(database, uri=database.startswith("file:"))
+    database = url.database or ":memory:"
+    options: dict[str, Any] = {
+        "echo": echo,
+        "async_creator": inline_creator(database, uri=database.startswith("file:")),
+    }
     if memory:
         options["poolclass"] = StaticPool  # one connection, or every checkout sees a new DB
     else:
@@ -115,10 +129,6 @@ def _install_sqlite_hooks(engine: AsyncEngine, *, wal: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        driver = connection.connection.driver_connection
-        if isinstance(driver, InlineConnection):
-            # Straight to sqlite3: a statement through SQLAlchemy's async layer costs ~0.1 ms
-            # of CPU, every transaction pays it, and SQLite itself needs ~3 µs.
-            driver.begin_immediate()
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to sqlite3: every transaction begins, and a statement sent through
+        # SQLAlchemy's async layer costs far more CPU than SQLite needs to run it.
+        cast(InlineConnection, connection.connection.driver_connection).begin_immediate()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -39,11 +38,6 @@ async def upgrade_engine(engine: AsyncEngine, *, revision: str = "head") -> None
     async with engine.connect() as connection:
         await connection.run_sync(_upgrade_on, revision)
         await connection.commit()
-
-
-def upgrade_sync(url: str, *, revision: str = "head") -> None:
-    """`upgrade` for synchronous callers (a CLI command); must not run inside an event loop."""
-    asyncio.run(upgrade(url, revision=revision))
 
 
 def _upgrade_on(connection: Connection, revision: str) -> None:

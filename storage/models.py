@@ -99,7 +99,8 @@ class PartnerRow(Base):
 
 
 class RegistrationRow(Base):
-    """A registration; `version` guards every update (optimistic concurrency)."""
+    """A registration; `version` guards every update (optimistic concurrency: the repository's
+    conditional UPDATE, written through Core)."""
 
     __tablename__ = "registration"
     __table_args__ = (
@@ -143,12 +144,6 @@ class RegistrationRow(Base):
     # `NW-0007` (or `DR-0012`, given before partners had codes): set once, never changed.
     reference: Mapped[str] = mapped_column(String(REFERENCE), index=True, unique=True)
     version: Mapped[int] = mapped_column(Integer)
-
-    # The domain bumps the version itself; the ORM only checks it.
-    __mapper_args__: dict[str, Any] = {  # noqa: RUF012
-        "version_id_col": version,
-        "version_id_generator": False,
-    }
 
 
 class AuditEventRow(Base):

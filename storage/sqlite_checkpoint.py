@@ -1,20 +1,13 @@
 """Checkpointing a SQLite file's write-ahead log on a worker thread, off the event loop.
 
-SQLite copies the WAL back into the database file inside whichever commit pushes the log
-past `wal_autocheckpoint` pages (1,000 by default). With the inline driver that commit
-runs on the event loop: measured on the submission bench, commits take 135 µs at the
-median and 6.5 ms at the 99th percentile (24 ms at worst, the checkpoint's copying and
-fsync), and every request in flight waits that long. While `wal_checkpoints` runs, a
-thread with its own connection checkpoints every `interval` seconds instead (PASSIVE:
-it never blocks the writer or readers; the sqlite3 module releases the GIL while SQLite
-works), and the app's connections keep only a distant automatic checkpoint as a backstop,
-should the thread fall behind.
-
-Measured over 3,000 sequential submissions: commits p50 ~170 µs either way; p99 8 to 11 ms
-with checkpoints inside commits, 0.3 to 0.7 ms with the thread; total commit time -30%.
-The trade: about once every 400 commits a commit waits 40 to 50 ms, when it needs a lock
-the checkpoint holds while it fsyncs the database file (inside commits the fsync itself
-blocked the loop for ~10 ms every 100 to 400 commits).
+SQLite copies the log back into the database file inside whichever commit pushes it past
+`wal_autocheckpoint` pages; with the inline driver that commit runs on the event loop, and every
+request in flight waits for the copy and its fsync. While `wal_checkpoints` runs, a thread with
+its own connection checkpoints every `interval` seconds instead (PASSIVE: it never blocks the
+writer or readers; the sqlite3 module releases the GIL while SQLite works), and the app's
+connections keep only a distant automatic checkpoint as a backstop, should the thread fall
+behind. The trade: now and then a commit waits for a lock the checkpoint holds while it fsyncs
+the database file, instead of commits doing the whole checkpoint themselves.
 """
 
 from __future__ import annotations

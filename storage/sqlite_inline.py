@@ -1,15 +1,32 @@
-"""SQLite for the async engine without a thread hop per call.
+"""The inline SQLite driver: sqlite3 behind the interface SQLAlchemy's aiosqlite dialect drives.
 
-aiosqlite runs every cursor call on its own thread and wakes the event loop when it is done;
-a registration costs about seventy such round trips, which under load cost far more than the
-SQL itself (tens of microseconds per statement on a local file). This adapter gives
-SQLAlchemy's aiosqlite dialect the same interface but runs each call at once on the calling
-thread, so a unit of work never waits for a thread to be scheduled.
+Every SQLite engine that `storage.db.make_engine` builds runs on it, handed to SQLAlchemy as
+the `async_creator` (the URL and the dialect stay `sqlite+aiosqlite`; only the connection
+under the dialect is ours). aiosqlite runs each cursor call on its own thread and wakes the
+event loop when it is done; here each call runs at once on the calling thread, so a unit of
+work never waits for a thread to be scheduled. The trade: a statement blocks the event loop
+while it runs. That is right for an embedded database in one process (the engine keeps one
+connection, so the process never waits for itself); a second process holding the write lock
+for long stalls the loop up to the busy timeout, which is why batch jobs commit in small
+transactions.
 
-The trade: a statement blocks the event loop while it runs. That is what we want for an
-embedded database in one process (the engine keeps one connection, so the process never
-waits for itself); a second process holding the write lock for long would stall the loop up
-to the busy timeout, which is why batch jobs commit in small transactions.
+The private contract. SQLAlchemy's adapter (`sqlalchemy.dialects.sqlite.aiosqlite`,
+`AsyncAdapt_aiosqlite_connection`) is written for an `aiosqlite.Connection` and reaches past
+its public API, so `InlineConnection` imitates these private parts of it:
+- `_tx.put_nowait((future, function))` and `_conn`: setting `isolation_level` queues a
+  function on aiosqlite's worker thread and awaits the future (`_RunNow` runs it at once);
+- `_connection`: `commit()` and `rollback()` are skipped unless it is truthy (open);
+- `stop()`: the forced close when a connection is terminated.
+It also relies on what the adapter awaits or reads (`cursor()`, `commit()`, `rollback()`,
+`close()`, `create_function()`, `isolation_level`; a cursor's `__aenter__`, `execute`,
+`executemany`, `fetchmany`, `fetchall`, `close`, `description`, `rowcount`,
+`lastrowid`, `arraysize`), on sqlite3's exceptions being the ones the dialect catches
+(aiosqlite re-exports sqlite3's classes), and on `driver_connection` being the
+`InlineConnection` itself (`storage.db` calls `begin_immediate` on it).
+
+Guarded by `sqlalchemy` and `aiosqlite` pinned to the minor in pyproject.toml, and by
+tests/integration/test_sqlite_adapter.py, which exercises each point above and names the pin
+to revisit when an upgrade breaks one.
 """
 
 from __future__ import annotations
@@ -17,13 +34,12 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from types import TracebackType
 from typing import Any, Self
 
 STATEMENT_CACHE = 512
-"""Prepared statements sqlite3 keeps per connection (its default: 128). Preparing the
-conflict lookup costs ten times running it (`storage.conflicts.prepare_lookups`), and
-statements with IN lists come in one text per list length, which could push it out."""
+"""Prepared statements sqlite3 keeps per connection (its default: 128). The conflict lookup's
+statements cost more to prepare than to run (`storage.conflicts.prepare_lookups`), and
+statements with IN lists come in one text per list length, which could push them out."""
 
 
 class InlineCursor:
@@ -34,14 +50,6 @@ class InlineCursor:
 
     async def __aenter__(self) -> Self:
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._cursor.close()
 
     @property
     def description(self) -> Any:
@@ -59,10 +67,6 @@ class InlineCursor:
     def arraysize(self) -> int:
         return self._cursor.arraysize
 
-    @arraysize.setter
-    def arraysize(self, value: int) -> None:
-        self._cursor.arraysize = value
-
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Self:
         self._cursor.execute(sql, () if parameters is None else parameters)
         return self
@@ -70,9 +74,6 @@ class InlineCursor:
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> Self:
         self._cursor.executemany(sql, parameters)
         return self
-
-    async def fetchone(self) -> Any:
-        return self._cursor.fetchone()
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
         return self._cursor.fetchmany(self._cursor.arraysize if size is None else size)
@@ -83,15 +84,9 @@ class InlineCursor:
     async def close(self) -> None:
         self._cursor.close()
 
-    async def setinputsizes(self, *sizes: Any) -> None:
-        return None
-
-    async def nextset(self) -> None:
-        return None
-
 
 class _RunNow:
-    """Stands in for aiosqlite's request queue: runs the function and settles the future."""
+    """Stands in for aiosqlite's request queue (`_tx`): runs the function, settles the future."""
 
     def put_nowait(self, item: tuple[asyncio.Future[Any], Callable[[], Any]]) -> None:
         future, function = item
@@ -102,11 +97,11 @@ class _RunNow:
 
 
 class InlineConnection:
-    """An aiosqlite-shaped connection over a plain sqlite3 connection."""
+    """An aiosqlite-shaped connection over a plain sqlite3 connection (see the module)."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._conn = connection
-        self._connection: sqlite3.Connection | None = connection
+        self._connection: sqlite3.Connection | None = connection  # None once closed
         self._tx = _RunNow()
 
     @property
@@ -115,9 +110,6 @@ class InlineConnection:
 
     def cursor(self) -> InlineCursor:
         return InlineCursor(self._conn.cursor())
-
-    async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> InlineCursor:
-        return await self.cursor().execute(sql, parameters)
 
     def begin_immediate(self) -> None:
         """Open a transaction holding the write lock (see `storage.db`), synchronously."""
@@ -133,12 +125,10 @@ class InlineConnection:
         self._conn.create_function(*args, **kwargs)
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._connection = None
-            self._conn.close()
+        self.stop()
 
     def stop(self) -> None:
-        """Close at once (SQLAlchemy's forced terminate)."""
+        """Close at once (also SQLAlchemy's forced terminate); closing twice does nothing."""
         if self._connection is not None:
             self._connection = None
             self._conn.close()

@@ -8,10 +8,8 @@ from typing import Self
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
 
 from domain.conflicts import ConflictRules
-from domain.errors import ConcurrentUpdate
 from domain.ports import (
     AliasRepository,
     ConflictRepository,
@@ -116,7 +114,7 @@ class SqlAlchemyUnitOfWork:
         self._sessions.release(session)
 
     async def commit(self) -> None:
-        """Commit; raises ConcurrentUpdate or DuplicateSubmission when a guard fails."""
+        """Commit; raises DuplicateSubmission when a guard fails."""
         if self._session is None:
             raise RuntimeError("commit() outside `async with` of the unit of work")
         try:
@@ -125,10 +123,6 @@ class SqlAlchemyUnitOfWork:
             if is_duplicate_submission(error):
                 raise duplicate_submission() from error
             raise
-        except StaleDataError as error:
-            raise ConcurrentUpdate(
-                "The registration was changed by someone else; reload and retry."
-            ) from error
         if self._on_commit is not None and self._outbox is not None and self._outbox.queued:
             self._outbox.queued = 0
             self._on_commit()
