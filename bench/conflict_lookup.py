@@ -66,7 +66,8 @@ from domain.conflicts import (
 )
 from domain.crm import Account
 from domain.matching import CompanyRef, MatchRules, match, name_forms
-from domain.matching.names import CompanyName, analyse, similarity
+from domain.matching.likeness import similarity
+from domain.matching.names import CompanyName, analyse
 from storage.company_keys import KEY_LENGTH
 from storage.conflicts import prepare_lookups
 from storage.crm import ACCOUNT

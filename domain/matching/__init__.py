@@ -13,7 +13,7 @@ from domain.matching.match import (
     analysed_name,
     match,
 )
-from domain.matching.names import load_forms, name_forms
+from domain.matching.stored_forms import load_forms, name_forms
 
 __all__ = [
     "Aliases",

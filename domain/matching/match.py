@@ -10,23 +10,17 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from domain.matching.aliases import Aliases
+from domain.matching.blocking import BLOCK_PREFIX
 from domain.matching.domains import (
     email_domain,
     is_country_sibling,
     org_domain,
     registrable_domain,
 )
-from domain.matching.names import (
-    BLOCK_PREFIX,
-    CompanyName,
-    Level,
-    analyse,
-    initialism_hit,
-    level_pairs,
-    read_outline,
-    shares_block,
-    similarity,
-)
+from domain.matching.forms import level_pairs
+from domain.matching.likeness import initialism_hit, shares_block, similarity
+from domain.matching.names import CompanyName, analyse
+from domain.matching.stored_forms import Level, read_outline
 
 
 class Strength(StrEnum):
@@ -65,7 +59,7 @@ class CompanyRef:
     products: frozenset[str] = field(default_factory=frozenset)
     analysed: CompanyName | None = field(default=None, compare=False, repr=False)
     """`name` already analysed (read back from the forms its record stored, see
-    `names.load_forms`), so that matching need not analyse it again; else None."""
+    `stored_forms.load_forms`), so that matching need not analyse it again; else None."""
 
 
 _ACROSS_BORDERS = frozenset({Signal.regional_arm, Signal.alias})
@@ -316,7 +310,7 @@ class Screen:
     A key lookup at CRM scale brings up to a hundred candidates that share only typo blocks
     with the subject, most of them strangers, and building one (its stored analysis read
     back, a `CompanyRef`, a claim) and judging it cost ~16 µs. `may_match` reads the stored
-    analysis as text (`names.read_outline`) and answers False only when `match` would find
+    analysis as text (`stored_forms.read_outline`) and answers False only when `match` would find
     nothing: the tests of `_may_match` (a domain the record's text contains, a shared name
     form, regional arm, initialism or alias group, a fuzzy score that could clear a
     threshold) but the typo-block gate, which `match` applies. When the text cannot tell
@@ -339,7 +333,7 @@ class Screen:
         self, name: str, forms: str | None, domain: str | None = None, email: str | None = None
     ) -> bool:
         """False only when `match(subject, record)` is None for the stored record with this
-        name, stored analysis (`names.dump_forms`), website domain and e-mail."""
+        name, stored analysis (`stored_forms.dump_forms`), website domain and e-mail."""
         if self._domains and (domain or email):
             typed = f"{domain or ''} {email or ''}".casefold()
             if any(mine in typed for mine in self._domains):

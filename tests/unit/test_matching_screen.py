@@ -3,7 +3,8 @@
 from hypothesis import given, settings
 
 from domain.matching import Aliases, CompanyRef, MatchRules, Screen, match, name_forms
-from domain.matching.names import analyse, dump_forms
+from domain.matching.names import analyse
+from domain.matching.stored_forms import dump_forms
 from tests.company_refs import company_refs, evaluation_pairs, match_rules
 
 
