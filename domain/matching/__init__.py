@@ -1,18 +1,11 @@
 """Pure company matching: are two customer records the same company, and why."""
 
 from domain.matching.aliases import Aliases
+from domain.matching.evidence import Evidence, Finding, Signal, Strength
 from domain.matching.keys import CandidateKeys, candidate_keys, lookup_keys
-from domain.matching.match import (
-    CompanyRef,
-    Evidence,
-    Finding,
-    MatchRules,
-    Screen,
-    Signal,
-    Strength,
-    analysed_name,
-    match,
-)
+from domain.matching.match import match
+from domain.matching.records import CompanyRef, MatchRules, analysed_name
+from domain.matching.screen import Screen
 from domain.matching.stored_forms import load_forms, name_forms
 
 __all__ = [

@@ -33,6 +33,9 @@ def forms_of(raw: str, *, german: bool) -> NameForms | None:
     return NameForms(full=full, core=core, base=base, regional=_strip_geography(base))
 
 
+Level = tuple[str, str]
+"""One normalisation level of a name: its words space-separated, and without spaces."""
+
 T = TypeVar("T")
 
 

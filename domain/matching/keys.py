@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from domain.matching.aliases import Aliases
 from domain.matching.blocking import typo_blocks
-from domain.matching.match import DEFAULT_RULES, CompanyRef, MatchRules, ref_domains
 from domain.matching.names import CompanyName, analyse
+from domain.matching.records import DEFAULT_RULES, CompanyRef, MatchRules, ref_domains
 
 CandidateKeys = frozenset[str]
 """Short strings: ``d:`` domain, ``n:`` name form, ``t:`` typo block, ``a:`` alias group,

@@ -7,7 +7,7 @@ import zlib
 from typing import NamedTuple
 
 from domain.matching.blocking import BLOCK_PREFIX
-from domain.matching.forms import NameForms
+from domain.matching.forms import Level, NameForms
 from domain.matching.names import CompanyName, analyse
 
 _FORMS_VERSION = "f1"
@@ -59,10 +59,6 @@ def load_forms(raw: str, text: str, block_prefix: int = BLOCK_PREFIX) -> Company
         variants.append(NameForms(full, core, base, tuple(fields[3].split()) or None))
     shorts, inits = frozenset(parts[3].split()), frozenset(parts[4].split())
     return CompanyName.of(raw, tuple(variants), shorts, inits, block_prefix)
-
-
-Level = tuple[str, str]
-"""One normalisation level of a name: its words space-separated, and without spaces."""
 
 
 class Outline(NamedTuple):
