@@ -6,7 +6,6 @@ judges each one with `domain.matching.match` and keeps the evidence a human can 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -73,16 +72,11 @@ class ConflictRules:
 
     def keys(self, ref: CompanyRef) -> CandidateKeys:
         """The candidate keys a record is stored under with these rules."""
-        return _keys(ref, self.match, self.aliases)
-
-    def fresh_keys(self, ref: CompanyRef) -> CandidateKeys:
-        """`keys` of a record seen once (an import's): not looked up in `keys`' cache, which
-        would only hash the record and the rules, miss, and evict another."""
         return candidate_keys(ref, rules=self.match, aliases=self.aliases)
 
     def lookup_keys(self, ref: CompanyRef) -> CandidateKeys:
         """The keys that find every stored record `ref` may match (see `lookup_keys`)."""
-        return _lookup_keys(ref, self.match, self.aliases)
+        return lookup_keys(ref, rules=self.match, aliases=self.aliases)
 
     def screen_for(self, ref: CompanyRef) -> Screen:
         """What rules out, from their stored text, records that cannot match `ref`."""
@@ -270,13 +264,3 @@ def _strongest_first(finding: ConflictFinding) -> tuple[int, int, float, int, in
         finding.claim.id,
     )
 
-
-@functools.lru_cache(maxsize=1024)
-def _keys(ref: CompanyRef, match: MatchRules, aliases: Aliases) -> CandidateKeys:
-    """Cached: a registration's keys are stored right after its check computed them."""
-    return candidate_keys(ref, rules=match, aliases=aliases)
-
-
-@functools.lru_cache(maxsize=1024)
-def _lookup_keys(ref: CompanyRef, match: MatchRules, aliases: Aliases) -> CandidateKeys:
-    return lookup_keys(ref, rules=match, aliases=aliases)
