@@ -346,7 +346,7 @@ async def run_checks(
                 now=datetime.now(UTC),
                 screen=rules.screen_for(subject),
             )
-            findings = find_conflicts(subject, claims, rules, screened=True)
+            findings = find_conflicts(subject, claims, rules)
             seconds = time.perf_counter() - t0
             checks.append(
                 Check(

@@ -47,7 +47,6 @@ async def screen(
         rules,
         now=now,
         exclude_registration_id=exclude_registration_id,
-        screened=True,
     )
 
 

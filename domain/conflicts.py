@@ -1,7 +1,8 @@
 """Who already has dibs on a customer: registrations, CRM accounts and open opportunities.
 
-Pure. Storage narrows the candidates with indexed keys (`ConflictRules.keys`); this module
-judges each one with `domain.matching.match` and keeps the evidence a human can check.
+Pure. Storage narrows the candidates with indexed keys (`ConflictRules.keys`) and screens
+them (`ConflictRules.screen_for`); this module judges each one as `domain.matching.match`
+does and keeps the evidence a human can check.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ class ConflictRules:
         return lookup_keys(ref, rules=self.match, aliases=self.aliases)
 
     def screen_for(self, ref: CompanyRef) -> Screen:
-        """What rules out, from their stored text, records that cannot match `ref`."""
+        """`ref` prepared to be compared with stored records under these rules: what rules
+        out, from their stored text, records that cannot match it, and judges the rest."""
         return Screen(ref, self.match, self.aliases)
 
 
@@ -197,14 +199,15 @@ def find_conflicts(
     *,
     now: datetime | None = None,
     exclude_registration_id: int | None = None,
-    screened: bool = False,
 ) -> list[ConflictFinding]:
-    """Every active claim that matches `subject`, strongest first.
+    """Every active claim that matches `subject` (`domain.matching.match`), strongest first.
 
     The same partner's own earlier registrations count too (a duplicate is a finding).
     With `now`, approved registrations whose protection ended are no longer claims.
-    `screened`: every claim passed ``rules.screen_for(subject)`` (see `match`).
+    Each claim is judged in full (`Screen.evidence`), as suits the claims a lookup screened
+    with ``rules.screen_for(subject)``: any other claims get the same findings, only slower.
     """
+    judge = rules.screen_for(subject).evidence
     found: list[ConflictFinding] = []
     seen: set[tuple[ClaimKind, int]] = set()
     for claim in claims:
@@ -213,9 +216,7 @@ def find_conflicts(
         seen.add((claim.kind, claim.id))
         if claim.kind is ClaimKind.registration and claim.id == exclude_registration_id:
             continue
-        evidence = match(
-            subject, claim.company, rules=rules.match, aliases=rules.aliases, screened=screened
-        )
+        evidence = judge(claim.company)
         if evidence is None:
             continue
         ordered = tuple(sorted(evidence.findings, key=_finding_order))
@@ -225,7 +226,7 @@ def find_conflicts(
 
 def warm_up(rules: ConflictRules) -> None:
     """Load now what the first check would load while someone waits for it: the public
-    suffix list (~25 ms), the word lists and the alias table. For a process's start."""
+    suffix list, the word lists and the alias table. For a process's start."""
     subject = CompanyRef("Dibs Warm-Up GmbH", domain="https://www.dibs.example/", email="a@b.de")
     rules.lookup_keys(subject)
     match(subject, CompanyRef("Dibs Warmup", domain="dibs.de"), rules=rules.match)
@@ -263,4 +264,3 @@ def _strongest_first(finding: ConflictFinding) -> tuple[int, int, float, int, in
         _kind_rank(finding.claim),
         finding.claim.id,
     )
-

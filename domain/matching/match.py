@@ -28,22 +28,35 @@ def match(
     *,
     rules: MatchRules = DEFAULT_RULES,
     aliases: Aliases | None = None,
-    screened: bool = False,
 ) -> Evidence | None:
     """Evidence that ``a`` and ``b`` are the same customer, or None. Symmetric and pure.
 
-    Strangers are ruled out first by quick tests (`rule_out.may_match`). `screened`: ``b``
-    already passed ``Screen(a).may_match`` (as every candidate of a conflict check has),
-    which ran the same tests; most such pairs match, and running the tests again would only
-    repeat the screen's work, so they are skipped. The evidence is the same either way.
+    Strangers are ruled out first by quick tests (`rule_out.may_match`), then `judge`
+    builds the evidence.
     """
     aliases = Aliases.default() if aliases is None else aliases
-    block_shared: bool | None = None
-    if not screened:
-        why = may_match(a, b, rules, aliases)
-        if why is Why.unlike:
-            return None
-        block_shared = why is Why.fuzzy or None
+    why = may_match(a, b, rules, aliases)
+    if why is Why.unlike:
+        return None
+    return _judge(a, b, rules, aliases, block_shared=why is Why.fuzzy or None)
+
+
+def judge(a: CompanyRef, b: CompanyRef, rules: MatchRules, aliases: Aliases) -> Evidence | None:
+    """`match` without its quick tests: the same answer for any pair, built in full (for
+    pairs that are likely alike, such as those a `Screen` let through)."""
+    return _judge(a, b, rules, aliases, block_shared=None)
+
+
+def _judge(
+    a: CompanyRef,
+    b: CompanyRef,
+    rules: MatchRules,
+    aliases: Aliases,
+    *,
+    block_shared: bool | None,
+) -> Evidence | None:
+    """The evidence (`block_shared`: whether the names share a typo block, when the quick
+    tests found out; None: work it out)."""
     ca, cb = normal_country(a.country), normal_country(b.country)
     countries_differ = ca is not None and cb is not None and ca != cb
     domains = ref_domains(a), ref_domains(b)

@@ -87,14 +87,15 @@ def test_a_nameless_subject_keeps_only_records_holding_its_domain() -> None:
 
 
 def test_a_screened_pair_gets_the_same_evidence_without_the_quick_tests() -> None:
-    # `match(..., screened=True)` skips the rule-out a screen already ran; it must never
-    # change the answer, even for a pair no screen would have kept.
+    # `Screen.evidence` skips the rule-out the screen already ran; it must never change
+    # the answer, even for a pair no screen would have kept.
     for aliases in (Aliases.default(), Aliases.none()):
         for a, b in evaluation_pairs():
             for x, y in ((a, b), (b, a)):
-                assert match(x, y, aliases=aliases, screened=True) == match(
-                    x, y, aliases=aliases
-                ), (x.name, y.name)
+                assert Screen(x, aliases=aliases).evidence(y) == match(x, y, aliases=aliases), (
+                    x.name,
+                    y.name,
+                )
 
 
 @settings(max_examples=600)
@@ -102,4 +103,4 @@ def test_a_screened_pair_gets_the_same_evidence_without_the_quick_tests() -> Non
 def test_screening_never_changes_the_evidence(
     a: CompanyRef, b: CompanyRef, rules: MatchRules
 ) -> None:
-    assert match(a, b, rules=rules, screened=True) == match(a, b, rules=rules)
+    assert Screen(a, rules).evidence(b) == match(a, b, rules=rules)
