@@ -23,6 +23,7 @@ from domain.matching import (
     Signal,
     Strength,
     candidate_keys,
+    judge,
     lookup_keys,
     match,
 )
@@ -80,8 +81,7 @@ class ConflictRules:
         return lookup_keys(ref, rules=self.match, aliases=self.aliases)
 
     def screen_for(self, ref: CompanyRef) -> Screen:
-        """`ref` prepared to be compared with stored records under these rules: what rules
-        out, from their stored text, records that cannot match it, and judges the rest."""
+        """What rules out, from their stored text, records that cannot match `ref`."""
         return Screen(ref, self.match, self.aliases)
 
 
@@ -204,10 +204,10 @@ def find_conflicts(
 
     The same partner's own earlier registrations count too (a duplicate is a finding).
     With `now`, approved registrations whose protection ended are no longer claims.
-    Each claim is judged in full (`Screen.evidence`), as suits the claims a lookup screened
-    with ``rules.screen_for(subject)``: any other claims get the same findings, only slower.
+    Each claim is judged in full (`domain.matching.judge`), as suits the claims a lookup
+    screened with ``rules.screen_for(subject)``: other claims get the same findings, and
+    the strangers among them cost more.
     """
-    judge = rules.screen_for(subject).evidence
     found: list[ConflictFinding] = []
     seen: set[tuple[ClaimKind, int]] = set()
     for claim in claims:
@@ -216,7 +216,7 @@ def find_conflicts(
         seen.add((claim.kind, claim.id))
         if claim.kind is ClaimKind.registration and claim.id == exclude_registration_id:
             continue
-        evidence = judge(claim.company)
+        evidence = judge(subject, claim.company, rules.match, rules.aliases)
         if evidence is None:
             continue
         ordered = tuple(sorted(evidence.findings, key=_finding_order))

@@ -3,7 +3,7 @@
 from domain.matching.aliases import Aliases
 from domain.matching.evidence import Evidence, Finding, Signal, Strength
 from domain.matching.keys import CandidateKeys, candidate_keys, lookup_keys
-from domain.matching.match import match
+from domain.matching.match import judge, match
 from domain.matching.records import CompanyRef, MatchRules, analysed_name
 from domain.matching.screen import Screen
 from domain.matching.stored_forms import load_forms, name_forms
@@ -20,6 +20,7 @@ __all__ = [
     "Strength",
     "analysed_name",
     "candidate_keys",
+    "judge",
     "load_forms",
     "lookup_keys",
     "match",

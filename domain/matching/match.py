@@ -42,8 +42,9 @@ def match(
 
 
 def judge(a: CompanyRef, b: CompanyRef, rules: MatchRules, aliases: Aliases) -> Evidence | None:
-    """`match` without its quick tests: the same answer for any pair, built in full (for
-    pairs that are likely alike, such as those a `Screen` let through)."""
+    """`match` without its quick tests: the same answer for any pair, built in full. For
+    pairs that are likely alike, such as those a `Screen` let through, where the tests
+    would only repeat its work; strangers cost more here than through `match`."""
     return _judge(a, b, rules, aliases, block_shared=None)
 
 

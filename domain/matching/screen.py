@@ -1,19 +1,15 @@
-"""One subject compared with many stored records: those that cannot match it are ruled out
-from the text they stored, the rest judged."""
+"""Rules out, from the text a stored record keeps, records that cannot match one subject."""
 
 from __future__ import annotations
 
 from domain.matching.aliases import Aliases
-from domain.matching.evidence import Evidence
-from domain.matching.match import judge
 from domain.matching.records import DEFAULT_RULES, CompanyRef, MatchRules, analysed_name
 from domain.matching.rule_out import alias_groups, forms_meet, levels_of, may_score, org_domains
 from domain.matching.stored_forms import read_outline
 
 
 class Screen:
-    """One subject prepared to be compared with many stored records: `may_match` rules out,
-    from its stored text, a record `match` would reject; `evidence` judges one.
+    """Rules out stored records that cannot match one subject, from the text they stored.
 
     Most candidates a key lookup brings at CRM scale share only typo blocks with the subject
     and are strangers, and building one (its stored analysis read back, a `CompanyRef`, a
@@ -25,12 +21,11 @@ class Screen:
     (no stored analysis, or one of another version or name) it answers True.
     """
 
-    __slots__ = ("_aliases", "_domains", "_groups", "_levels", "_name", "_rules", "_subject")
+    __slots__ = ("_aliases", "_domains", "_groups", "_levels", "_name", "_rules")
 
     def __init__(
         self, subject: CompanyRef, rules: MatchRules = DEFAULT_RULES, aliases: Aliases | None = None
     ) -> None:
-        self._subject = subject
         self._aliases = Aliases.default() if aliases is None else aliases
         self._rules = rules
         self._domains = org_domains(subject)
@@ -64,8 +59,3 @@ class Screen:
         return shortest >= self._rules.fuzzy_min_length and may_score(
             self._levels, outline.levels, self._rules
         )
-
-    def evidence(self, record: CompanyRef) -> Evidence | None:
-        """`match(subject, record)` for any record, built without the quick tests that
-        `may_match` has already run on the records it let through."""
-        return judge(self._subject, record, self._rules, self._aliases)
