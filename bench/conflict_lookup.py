@@ -68,7 +68,8 @@ from domain.conflicts import (
 )
 from domain.crm import Account
 from domain.matching import CompanyRef, MatchRules, match, name_forms
-from domain.matching.names import CompanyName, analyse, similarity
+from domain.matching.likeness import similarity
+from domain.matching.names import CompanyName, analyse
 from storage.company_keys import KEY_LENGTH
 from storage.conflicts import prepare_lookups
 from storage.crm import ACCOUNT
@@ -347,7 +348,7 @@ async def run_checks(
                 now=datetime.now(UTC),
                 screen=rules.screen_for(subject),
             )
-            findings = find_conflicts(subject, claims, rules, screened=True)
+            findings = find_conflicts(subject, claims, rules)
             seconds = time.perf_counter() - t0
             checks.append(
                 Check(

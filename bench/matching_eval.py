@@ -30,8 +30,8 @@ from domain.matching import (
     lookup_keys,
     match,
 )
-from domain.matching.match import DEFAULT_RULES
 from domain.matching.names import forget_analyses
+from domain.matching.records import DEFAULT_RULES
 
 DATA = Path(__file__).parent / "data" / "company_pairs.csv"
 ACROSS_COUNTRIES = MatchRules(names_across_countries=True)

@@ -2,7 +2,7 @@
 
 Analysing a company name for its candidate keys costs far more than reading its row or
 storing it, so a large import sends chunks of raw rows to worker processes, which read
-them (`RowParser.read`), key them (`ConflictRules.fresh_keys`) and put them in the form the
+them (`RowParser.read`), key them (`ConflictRules.keys`) and put them in the form the
 database takes (`BulkRecords`: column values, keys as one JSON array per record), while the
 main process reads the file, checks that no external id repeats, and only writes. Results
 come back in file order. A small file is done in-process by the same code (`Chunks` with no
@@ -124,7 +124,7 @@ class ChunkReader:
     def _keys(self, record: Record) -> str:
         assert self._rules is not None
         ref = account_ref(record) if isinstance(record, Account) else opportunity_ref(record)
-        return encode_keys(self._rules.fresh_keys(ref))
+        return encode_keys(self._rules.keys(ref))
 
 
 _worker: ChunkReader | None = None

@@ -1,12 +1,12 @@
 """Who already has dibs on a customer: registrations, CRM accounts and open opportunities.
 
-Pure. Storage narrows the candidates with indexed keys (`ConflictRules.keys`); this module
-judges each one with `domain.matching.match` and keeps the evidence a human can check.
+Pure. Storage narrows the candidates with indexed keys (`ConflictRules.keys`) and screens
+them (`ConflictRules.screen_for`); this module judges each one as `domain.matching.match`
+does and keeps the evidence a human can check.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +23,7 @@ from domain.matching import (
     Signal,
     Strength,
     candidate_keys,
+    judge,
     lookup_keys,
     match,
 )
@@ -67,16 +68,11 @@ class ConflictRules:
 
     def keys(self, ref: CompanyRef) -> CandidateKeys:
         """The candidate keys a record is stored under with these rules."""
-        return _keys(ref, self.match, self.aliases)
-
-    def fresh_keys(self, ref: CompanyRef) -> CandidateKeys:
-        """`keys` of a record seen once (an import's): not looked up in `keys`' cache, which
-        would only hash the record and the rules, miss, and evict another."""
         return candidate_keys(ref, rules=self.match, aliases=self.aliases)
 
     def lookup_keys(self, ref: CompanyRef) -> CandidateKeys:
         """The keys that find every stored record `ref` may match (see `lookup_keys`)."""
-        return _lookup_keys(ref, self.match, self.aliases)
+        return lookup_keys(ref, rules=self.match, aliases=self.aliases)
 
     def screen_for(self, ref: CompanyRef) -> Screen:
         """What rules out, from their stored text, records that cannot match `ref`."""
@@ -195,13 +191,14 @@ def find_conflicts(
     *,
     now: datetime | None = None,
     exclude_registration_id: int | None = None,
-    screened: bool = False,
 ) -> list[ConflictFinding]:
-    """Every active claim that matches `subject`, strongest first.
+    """Every active claim that matches `subject` (`domain.matching.match`), strongest first.
 
     The same partner's own earlier registrations count too (a duplicate is a finding).
     With `now`, approved registrations whose protection ended are no longer claims.
-    `screened`: every claim passed ``rules.screen_for(subject)`` (see `match`).
+    Each claim is judged in full (`domain.matching.judge`), as suits the claims a lookup
+    screened with ``rules.screen_for(subject)``: other claims get the same findings, and
+    the strangers among them cost more.
     """
     found: list[ConflictFinding] = []
     seen: set[tuple[ClaimKind, int]] = set()
@@ -211,9 +208,7 @@ def find_conflicts(
         seen.add((claim.kind, claim.id))
         if claim.kind is ClaimKind.registration and claim.id == exclude_registration_id:
             continue
-        evidence = match(
-            subject, claim.company, rules=rules.match, aliases=rules.aliases, screened=screened
-        )
+        evidence = judge(subject, claim.company, rules.match, rules.aliases)
         if evidence is None:
             continue
         ordered = tuple(sorted(evidence.findings, key=_finding_order))
@@ -223,7 +218,7 @@ def find_conflicts(
 
 def warm_up(rules: ConflictRules) -> None:
     """Load now what the first check would load while someone waits for it: the public
-    suffix list (~25 ms), the word lists and the alias table. For a process's start."""
+    suffix list, the word lists and the alias table. For a process's start."""
     subject = CompanyRef("Dibs Warm-Up GmbH", domain="https://www.dibs.example/", email="a@b.de")
     rules.lookup_keys(subject)
     match(subject, CompanyRef("Dibs Warmup", domain="dibs.de"), rules=rules.match)
@@ -261,14 +256,3 @@ def _strongest_first(finding: ConflictFinding) -> tuple[int, int, float, int, in
         _kind_rank(finding.claim),
         finding.claim.id,
     )
-
-
-@functools.lru_cache(maxsize=1024)
-def _keys(ref: CompanyRef, match: MatchRules, aliases: Aliases) -> CandidateKeys:
-    """Cached: a registration's keys are stored right after its check computed them."""
-    return candidate_keys(ref, rules=match, aliases=aliases)
-
-
-@functools.lru_cache(maxsize=1024)
-def _lookup_keys(ref: CompanyRef, match: MatchRules, aliases: Aliases) -> CandidateKeys:
-    return lookup_keys(ref, rules=match, aliases=aliases)

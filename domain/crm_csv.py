@@ -55,7 +55,7 @@ from domain.crm_values import (
 )
 from domain.errors import InvalidInput
 from domain.matching.domains import registrable_domain
-from domain.matching.names import tokens
+from domain.matching.folding import tokens
 
 Kind = Literal["accounts", "opportunities"]
 T = TypeVar("T")

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from domain.amounts import parse_amount
 from domain.errors import InvalidInput
-from domain.matching.names import fold
+from domain.matching.folding import fold
 
 _MEMO = 4096
 """Distinct cells remembered per reader: a CRM export repeats its owners, types, countries."""

@@ -94,8 +94,8 @@ def _registrable(host: str) -> Registrable | None:
 
     Remembered for the host and for the registrable domain itself, which is its own: a
     record's website (``https://www.acme.com/``) is read once on import, and its keys and
-    every match read the domain it was reduced to (``acme.com``), each a ~4 µs tldextract
-    call otherwise. Forgets everything when full (most hosts are seen once).
+    every match read the domain it was reduced to (``acme.com``), each a tldextract call
+    otherwise. Forgets everything when full (most hosts are seen once).
     """
     if host in _REGISTRABLE:
         return _REGISTRABLE[host]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from domain.matching.aliases import Aliases
-from domain.matching.match import DEFAULT_RULES, CompanyRef, MatchRules, ref_domains
-from domain.matching.names import CompanyName, analyse, typo_blocks
+from domain.matching.blocking import typo_blocks
+from domain.matching.names import CompanyName, analyse
+from domain.matching.records import DEFAULT_RULES, CompanyRef, MatchRules, ref_domains
 
 CandidateKeys = frozenset[str]
 """Short strings: ``d:`` domain, ``n:`` name form, ``t:`` typo block, ``a:`` alias group,
@@ -20,7 +21,7 @@ signal needs one name to be the other's abbreviation.
 At CRM scale a lookup skips keys shared by more than `key_cap` records, so the invariant
 that matters is stronger: some shared key is selective. Typo blocks are therefore never cut
 from common business words alone ("globalma" of "Madasena Global"; see
-`names._block_texts`), and `match` accepts a fuzzy likeness only through a shared block."""
+`blocking._block_texts`), and `match` accepts a fuzzy likeness only through a shared block."""
 
 _MAX_LEN = 48
 

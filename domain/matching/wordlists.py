@@ -60,9 +60,9 @@ GEOGRAPHY = _seqs(
     eu, latam, latin america, nordic, nordics, benelux, dach, israel, egypt, uae, saudi arabia
     """
 )
-# Generic business words that lead thousands of names in a large CRM. A typo block that
-# they would fill is cut after them ("Global Madasena" → "madasena"): "globalma" is shared by
-# hundreds of accounts, so it never narrows a lookup, and a match resting on it rests on
+# Generic business words that lead a great many names in a large CRM. A typo block that
+# they would fill is cut after them ("Global Madasena" → "madasena"): "globalma" is shared
+# by so many accounts that it never narrows a lookup, and a match resting on it rests on
 # the common word ("Madasena Global" ~ "Masivena Global").
 COMMON_WORDS = frozenset(
     """

@@ -75,7 +75,6 @@ async def screen(
         rules,
         now=now,
         exclude_registration_id=exclude_registration_id,
-        screened=True,
     )
 
 

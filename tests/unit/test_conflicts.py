@@ -21,7 +21,16 @@ from domain.conflicts import (
     warm_up,
 )
 from domain.crm import Account, Opportunity
-from domain.matching import Aliases, CompanyRef, Signal, Strength, domains
+from domain.matching import (
+    Aliases,
+    CompanyRef,
+    MatchRules,
+    Signal,
+    Strength,
+    candidate_keys,
+    domains,
+    lookup_keys,
+)
 from domain.registration import DealDetails, RegistrationStatus
 
 NOW = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
@@ -226,14 +235,19 @@ class TestCompanyRefs:
     def test_keys_of_matching_records_intersect(self) -> None:
         assert RULES.keys(ACME) & RULES.keys(an_account_claim().company)
 
-    def test_an_imports_uncached_keys_are_the_cached_ones(self) -> None:
+    def test_keys_are_the_matchings_under_the_rules_own_thresholds_and_aliases(self) -> None:
         aliased = ConflictRules(
             aliases=Aliases.none().with_pairs([("Acme Industries", "Roadrunner Co")])
         )
-        for rules in (RULES, aliased):
+        for rules in (RULES, aliased, ConflictRules(match=MatchRules(block_prefix=6))):
             for ref in (ACME, an_account_claim().company, CompanyRef("Roadrunner Co")):
-                assert rules.fresh_keys(ref) == rules.keys(ref)
-        assert aliased.fresh_keys(ACME) != RULES.fresh_keys(ACME)  # the rules' own aliases
+                assert rules.keys(ref) == candidate_keys(
+                    ref, rules=rules.match, aliases=rules.aliases
+                )
+                assert rules.lookup_keys(ref) == lookup_keys(
+                    ref, rules=rules.match, aliases=rules.aliases
+                )
+        assert aliased.keys(ACME) != RULES.keys(ACME)  # the rules' own aliases
 
 
 def test_warming_up_loads_the_suffix_list_before_any_check() -> None:

@@ -8,13 +8,16 @@ from domain.matching import (
     CompanyRef,
     MatchRules,
     analysed_name,
+    blocking,
     load_forms,
     match,
     name_forms,
-    names,
 )
 from domain.matching import wordlists as words
-from domain.matching.names import analyse, fold, initialism_hit, similarity, typo_blocks
+from domain.matching.blocking import typo_blocks
+from domain.matching.folding import fold
+from domain.matching.likeness import initialism_hit, similarity
+from domain.matching.names import analyse
 
 
 @pytest.mark.parametrize(
@@ -198,6 +201,6 @@ def _near_common_words(draw: st.DrawFn) -> str:
 @given(st.one_of(st.text(_LETTERS, min_size=1, max_size=12), _near_common_words()))
 def test_the_common_word_shortcut_decides_as_the_deletions_would(token: str) -> None:
     by_deletions = token in words.COMMON_WORDS or (
-        len(token) >= 5 and not names._COMMON_NEAR.isdisjoint(names._deletions(token))
+        len(token) >= 5 and not blocking._COMMON_NEAR.isdisjoint(blocking._deletions(token))
     )
-    assert names._is_common.__wrapped__(token) == by_deletions
+    assert blocking._is_common.__wrapped__(token) == by_deletions

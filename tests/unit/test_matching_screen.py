@@ -2,8 +2,9 @@
 
 from hypothesis import given, settings
 
-from domain.matching import Aliases, CompanyRef, MatchRules, Screen, match, name_forms
-from domain.matching.names import analyse, dump_forms
+from domain.matching import Aliases, CompanyRef, MatchRules, Screen, judge, match, name_forms
+from domain.matching.names import analyse
+from domain.matching.stored_forms import dump_forms
 from tests.company_refs import company_refs, evaluation_pairs, match_rules
 
 
@@ -86,14 +87,15 @@ def test_a_nameless_subject_keeps_only_records_holding_its_domain() -> None:
 
 
 def test_a_screened_pair_gets_the_same_evidence_without_the_quick_tests() -> None:
-    # `match(..., screened=True)` skips the rule-out a screen already ran; it must never
-    # change the answer, even for a pair no screen would have kept.
+    # `judge` skips the rule-out a screen already ran; it must never change the answer,
+    # even for a pair no screen would have kept.
     for aliases in (Aliases.default(), Aliases.none()):
         for a, b in evaluation_pairs():
             for x, y in ((a, b), (b, a)):
-                assert match(x, y, aliases=aliases, screened=True) == match(
-                    x, y, aliases=aliases
-                ), (x.name, y.name)
+                assert judge(x, y, MatchRules(), aliases) == match(x, y, aliases=aliases), (
+                    x.name,
+                    y.name,
+                )
 
 
 @settings(max_examples=600)
@@ -101,4 +103,4 @@ def test_a_screened_pair_gets_the_same_evidence_without_the_quick_tests() -> Non
 def test_screening_never_changes_the_evidence(
     a: CompanyRef, b: CompanyRef, rules: MatchRules
 ) -> None:
-    assert match(a, b, rules=rules, screened=True) == match(a, b, rules=rules)
+    assert judge(a, b, rules, Aliases.default()) == match(a, b, rules=rules)
