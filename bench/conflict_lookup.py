@@ -70,8 +70,8 @@ from domain.crm import Account
 from domain.matching import CompanyRef, MatchRules, match, name_forms
 from domain.matching.likeness import similarity
 from domain.matching.names import CompanyName, analyse
+from storage.candidate_lookup import prepare_lookups
 from storage.company_keys import KEY_LENGTH
-from storage.conflicts import prepare_lookups
 from storage.crm import ACCOUNT
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_engine

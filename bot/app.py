@@ -20,7 +20,7 @@ from bot.middleware import register_middleware
 from bot.outbox import OutboxTuning, OutboxWorker
 from bot.slack_http import events_app
 from domain.conflicts import warm_up
-from storage.conflicts import prepare_lookups
+from storage.candidate_lookup import prepare_lookups
 from storage.sqlite_checkpoint import wal_checkpoints
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from domain.conflicts import ClaimKind
 from domain.matching import Finding, Signal, Strength
 from domain.ownership import ClaimDetails, StoredFinding
 from domain.registration import RegistrationStatus
-from storage.conflicts import account_claim, opportunity_claim, registration_claim
+from storage.claim_rows import account_claim, opportunity_claim, registration_claim
 from storage.crm import ACCOUNT, OPPORTUNITY
 from storage.models import (
     PartnerRow,

@@ -26,8 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.messages import MAX_EVIDENCE_PAGES, MessageKind, Notice, OutboxMessage
 from domain.ports import MessageRef, OutboxEntry
 from storage.models import MessageRefRow, OutboxMessageRow, SlackEventReceiptRow
-from storage.repositories import rows_affected
-from storage.sql import dialect_insert
+from storage.sql import dialect_insert, rows_affected
 
 MAX_ERROR_CHARS = 2000
 _Row = OutboxMessageRow

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+from sqlalchemy import CursorResult, Result
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -38,3 +39,8 @@ async def asyncpg_connection(connection: AsyncConnection) -> Any:
     if not driver.is_in_transaction():  # asyncpg's transaction starts with the first statement
         await connection.exec_driver_sql("SELECT 1")
     return driver
+
+
+def rows_affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE/INSERT/DELETE touched (`session.execute` types it loosely)."""
+    return cast(CursorResult[Any], result).rowcount

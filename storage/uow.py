@@ -26,8 +26,8 @@ from storage.conflicts import SqlAlchemyConflictRepository
 from storage.crm import SqlAlchemyCrmRepository
 from storage.findings import SqlAlchemyFindingRepository
 from storage.outbox import SqlAlchemyEventReceipts, SqlAlchemyMessageRefs, SqlAlchemyOutbox
-from storage.repositories import (
-    SqlAlchemyPartnerRepository,
+from storage.partners import SqlAlchemyPartnerRepository
+from storage.registrations import (
     SqlAlchemyRegistrationRepository,
     duplicate_submission,
     is_duplicate_submission,

@@ -23,7 +23,7 @@ from domain.matching import CompanyRef, Screen, Signal, name_forms
 from domain.matching.names import analyse
 from domain.partner import Partner
 from domain.registration import Registration, RegistrationStatus
-from storage.conflicts import prepare_lookups
+from storage.candidate_lookup import prepare_lookups
 from storage.crm import ACCOUNT
 from storage.models import CompanyKeyRow
 from storage.uow import uow_factory

@@ -1,4 +1,5 @@
-"""Registrations and partners in SQL. Every query lives here; rows never leave this module."""
+"""Registrations in SQL: the `domain.ports.RegistrationRepository` with its audit trail and
+references (rows never leave this module)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,9 @@ from collections.abc import AsyncIterator, Collection
 from typing import Any, cast
 
 from sqlalchemy import (
-    CursorResult,
-    Result,
     Table,
     bindparam,
     insert,
-    or_,
     select,
     update,
 )
@@ -20,9 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.actor import Actor
 from domain.conflicts import ACTIVE_STATUSES, ClaimKind, ConflictRules, company_ref
-from domain.errors import ConcurrentUpdate, DuplicateSubmission, InvalidInput, NotFound
+from domain.errors import ConcurrentUpdate, DuplicateSubmission, NotFound
 from domain.matching import CompanyRef, name_forms
-from domain.partner import Partner
 from domain.ports import AuditRecord
 from domain.registration import (
     AuditEvent,
@@ -36,6 +33,7 @@ from domain.registration import (
 )
 from storage.company_keys import replace_keys
 from storage.models import AuditEventRow, PartnerRow, RegistrationRow
+from storage.sql import rows_affected
 
 _REGISTRATION = cast(Table, RegistrationRow.__table__)
 _AUDIT_EVENT = cast(Table, AuditEventRow.__table__)
@@ -54,17 +52,6 @@ _NEXT_NUMBER = (
     .returning(_PARTNER.c.code, _PARTNER.c.last_reference_number)
 )
 _INSERT_EVENT = insert(_AUDIT_EVENT)
-_FOR_ACTOR = (
-    select(_PARTNER)
-    .where(
-        or_(
-            _PARTNER.c.slack_team_id == bindparam("team"),
-            _PARTNER.c.slack_enterprise_id == bindparam("enterprise"),
-            _PARTNER.c.channel_id == bindparam("channel"),
-        )
-    )
-    .order_by(_PARTNER.c.id)
-)  # a NULL enterprise or channel matches nothing, as an omitted condition would
 _AUDIT_PAGE = 500
 _REGISTRATION_BY_ID = select(_REGISTRATION).where(_REGISTRATION.c.id == bindparam("id"))
 _REGISTRATION_BY_REFERENCE = select(_REGISTRATION).where(
@@ -76,19 +63,11 @@ _REGISTRATION_BY_SUBMISSION = select(_REGISTRATION).where(
 _REGISTRATIONS_BY_IDS = select(_REGISTRATION).where(
     _REGISTRATION.c.id.in_(bindparam("ids", expanding=True))
 )
-_PARTNER_BY_ID = select(_PARTNER).where(_PARTNER.c.id == bindparam("id"))
-_PARTNERS_BY_IDS = select(_PARTNER).where(_PARTNER.c.id.in_(bindparam("ids", expanding=True)))
-_PARTNER_BY_CHANNEL = select(_PARTNER).where(_PARTNER.c.channel_id == bindparam("channel"))
 
 
 def is_duplicate_submission(error: IntegrityError) -> bool:
     """Whether the integrity error is the unique `submission_key` (same form sent twice)."""
     return "submission_key" in str(error.orig)
-
-
-def rows_affected(result: Result[Any]) -> int:
-    """How many rows an UPDATE/INSERT/DELETE touched (`session.execute` types it loosely)."""
-    return cast(CursorResult[Any], result).rowcount
 
 
 def duplicate_submission() -> DuplicateSubmission:
@@ -263,88 +242,6 @@ class SqlAlchemyRegistrationRepository:
             await self._session.execute(_INSERT_EVENT, events)
 
 
-class SqlAlchemyPartnerRepository:
-    """`domain.ports.PartnerRepository` on an AsyncSession."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def add(self, partner: Partner) -> None:
-        """Insert the partner; assigns `partner.id`."""
-        if partner.id is not None:
-            raise ValueError(f"partner {partner.id} is already stored")
-        if partner.code is None:
-            raise ValueError("a partner needs a code before it is stored")
-        row = _partner_to_row(partner)
-        self._session.add(row)
-        try:
-            await self._session.flush()
-        except IntegrityError as error:
-            raise _code_taken(error, partner) from error
-        partner.id = row.id
-
-    async def save(self, partner: Partner) -> None:
-        """Write the partner's fields; NotFound if it no longer exists."""
-        statement = (
-            update(PartnerRow)
-            .where(PartnerRow.id == partner.id)
-            .values(**_partner_columns(partner))
-            .execution_options(synchronize_session=False)
-        )
-        try:
-            result = await self._session.execute(statement)
-        except IntegrityError as error:
-            raise _code_taken(error, partner) from error
-        if rows_affected(result) != 1:
-            raise NotFound("That partner no longer exists.")
-
-    async def get(self, partner_id: int) -> Partner | None:
-        """The partner, or None."""
-        found = await self._list(_PARTNER_BY_ID, {"id": partner_id})
-        return found[0] if found else None
-
-    async def get_many(self, partner_ids: Collection[int]) -> dict[int, Partner]:
-        """The partners that exist among `partner_ids`, by id (one query)."""
-        if not partner_ids:
-            return {}
-        found = await self._list(_PARTNERS_BY_IDS, {"ids": list(partner_ids)})
-        return {partner.id: partner for partner in found if partner.id is not None}
-
-    async def get_by_channel(self, channel_id: str) -> Partner | None:
-        """The partner linked to a shared channel, or None."""
-        found = await self._list(_PARTNER_BY_CHANNEL, {"channel": channel_id})
-        return found[0] if found else None
-
-    async def list_all(self) -> list[Partner]:
-        """All partners by name."""
-        return await self._list(select(_PARTNER).order_by(_PARTNER.c.name, _PARTNER.c.id))
-
-    async def find_for_actor(
-        self, *, team_id: str, enterprise_id: str | None, channel_id: str | None
-    ) -> list[Partner]:
-        """Partners sharing the actor's team, enterprise or channel (the domain picks one)."""
-        params = {
-            "team": team_id,
-            "enterprise": enterprise_id or None,
-            "channel": channel_id or None,
-        }
-        return [_partner_to_domain(row) for row in await self._session.execute(_FOR_ACTOR, params)]
-
-    async def _list(self, statement: Any, params: dict[str, Any] | None = None) -> list[Partner]:
-        return [_partner_to_domain(row) for row in await self._session.execute(statement, params)]
-
-
-def _code_taken(error: IntegrityError, partner: Partner) -> Exception:
-    """A partner code another partner took in the meantime (the service checked it before)
-    is the user's to fix; any other integrity error is a bug and stays one."""
-    if "code" not in str(error.orig):
-        return error
-    return InvalidInput(
-        f"The code {partner.code} was just taken by another partner; pick another.",
-        field="code",
-    )
-
-
 # ---------------------------------------------------------------------------- conversions
 
 
@@ -461,35 +358,4 @@ def _event_to_domain(row: Any) -> AuditEvent:
         from_status=None if row.from_status is None else RegistrationStatus(row.from_status),
         to_status=RegistrationStatus(row.to_status),
         reason=row.reason,
-    )
-
-
-def _partner_columns(partner: Partner) -> dict[str, Any]:
-    return {
-        "name": partner.name,
-        "tier": partner.tier,
-        "channel_id": partner.channel_id,
-        "slack_team_id": partner.slack_team_id,
-        "slack_enterprise_id": partner.slack_enterprise_id,
-        "launcher_ts": partner.launcher_ts,
-        "manager_user_id": partner.manager_user_id,
-        "code": partner.code,
-    }
-
-
-def _partner_to_row(partner: Partner) -> PartnerRow:
-    return PartnerRow(**_partner_columns(partner))
-
-
-def _partner_to_domain(row: Any) -> Partner:
-    return Partner(
-        id=row.id,
-        name=row.name,
-        tier=row.tier,
-        channel_id=row.channel_id,
-        slack_team_id=row.slack_team_id,
-        slack_enterprise_id=row.slack_enterprise_id,
-        launcher_ts=row.launcher_ts,
-        manager_user_id=row.manager_user_id,
-        code=row.code,
     )
