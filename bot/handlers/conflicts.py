@@ -23,7 +23,7 @@ from bot.handlers.edge import (
 from bot.handlers.home import publish_home
 from bot.ids import Action, Block, Callback
 from bot.views.common import RegistrationRef
-from bot.views.evidence import RESOLUTION_ACTIONS
+from bot.views.evidence_decision import RESOLUTION_ACTIONS
 from bot.views.resolution_modals import (
     ResolutionContext,
     build_closed_modal,
