@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from slack_sdk.models.blocks import Block as SlackBlock
 from slack_sdk.models.blocks import (
     ButtonElement,
     ConfirmObject,
@@ -71,4 +72,19 @@ def build_message_modal(
         title=truncate(title, 24),
         close="Close",
         blocks=[section(text)],
+    )
+
+
+def form_modal(
+    callback_id: Callback, metadata: str, *, title: str, submit: str, blocks: list[SlackBlock]
+) -> View:
+    """A modal form submitted to `callback_id`, carrying `metadata`, with a Cancel button."""
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        private_metadata=metadata,
+        title=title,
+        submit=submit,
+        close="Cancel",
+        blocks=blocks,
     )

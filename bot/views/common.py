@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -132,6 +133,16 @@ def slack_date(moment: datetime, fmt: str = "{date_short}") -> str:
     """A date Slack renders in each reader's own time zone, with a plain fallback."""
     fallback = moment.strftime("%Y-%m-%d")
     return f"<!date^{int(moment.timestamp())}^{fmt}|{fallback}>"
+
+
+def on_date(moment: datetime | None, when: Callable[[datetime], str] = slack_date) -> str:
+    """` on <date>` (nothing without a date); `when` writes the date."""
+    return f" on {when(moment)}" if moment else ""
+
+
+def protected_until(until: datetime | None, when: Callable[[datetime], str] = slack_date) -> str:
+    """`, protected until <date>` (nothing without a protection end); `when` writes the date."""
+    return f", protected until {when(until)}" if until else ""
 
 
 def escape_fit(text: str, limit: int) -> str:

@@ -60,7 +60,7 @@ def evidence_thread(
     owners: Mapping[str, str] | None = None,
 ) -> EvidenceThread:
     """The head (summary, the people who hold the claims, mentioned, the first entries, the
-    recommendation and the buttons, or the outcome once settled) and the follow-up pages.
+    recommendation and the buttons, or the outcome once resolved) and the follow-up pages.
 
     `owners` maps a direct owner's e-mail to the Slack user it resolved to.
     """

@@ -15,7 +15,9 @@ from bot.views.common import (
     escape_fit,
     evidence_link,
     mention,
+    on_date,
     plural,
+    protected_until,
     slack_date,
     slack_user_or_none,
     who,
@@ -39,7 +41,7 @@ RESOLUTION_ACTIONS = {
 
 
 def decision_blocks(case: Case, now: datetime) -> list[SlackBlock]:
-    """The recommendation and buttons while the desk decides; the outcome once settled."""
+    """The recommendation and buttons while the desk decides; the outcome once resolved."""
     registration = case.registration
     awaits_desk = registration.status.awaits_desk
     if awaits_desk and not case.findings:
@@ -121,10 +123,9 @@ def _working_notes(case: Case) -> list[SlackBlock]:
 def _outcome(registration: Registration) -> str:
     status, reference = registration.status, registration.reference
     by = who(registration.decided_by, checked=True)
-    on = f" on {slack_date(registration.decided_at)}" if registration.decided_at else ""
+    on = on_date(registration.decided_at)
     if status is RegistrationStatus.approved:
-        until = registration.protected_until
-        protected = f", protected until {slack_date(until)}" if until else ""
+        protected = protected_until(registration.protected_until)
         return f":white_check_mark: *Settled:* {reference} approved by {by}{on}{protected}."
     if status is RegistrationStatus.rejected:
         reason = registration.rejection_reason

@@ -57,3 +57,8 @@ def selected(values: Mapping[str, Any], block: Block) -> str | None:
     chosen = entry(values, block).get("selected_option") or {}
     value = chosen.get("value")
     return None if value is None else str(value)
+
+
+def keep_under(what: str, limit: int) -> str:
+    """The error for text over its limit: `Keep the note under 3000 characters.`"""
+    return f"Keep {what} under {limit} characters."

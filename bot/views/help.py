@@ -8,9 +8,8 @@ from datetime import datetime
 from slack_sdk.models.blocks import (
     Block as SlackBlock,
 )
-from slack_sdk.models.blocks import HeaderBlock
 
-from bot.views.blocks import SECTION_LIMIT, context, section
+from bot.views.blocks import SECTION_LIMIT, context, header, section
 from bot.views.common import Message
 from bot.views.home_tab import oldest_first, pending_line
 from domain.cases import RegistrationWithPartner
@@ -44,7 +43,7 @@ def build_pending_list(
 ) -> Message:
     """`/dibs list`: what is waiting for the desk, oldest first, a line each."""
     title = f"Waiting for a decision ({len(pending)})"
-    blocks: list[SlackBlock] = [HeaderBlock(text=title)]
+    blocks: list[SlackBlock] = [header(title)]
     rows = oldest_first(pending)
     lines = [pending_line(item, now=now) for item in rows[:MAX_ROWS]]
     chunk: list[str] = []

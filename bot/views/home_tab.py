@@ -8,10 +8,10 @@ from datetime import datetime
 from slack_sdk.models.blocks import (
     Block as SlackBlock,
 )
-from slack_sdk.models.blocks import DividerBlock, HeaderBlock
+from slack_sdk.models.blocks import DividerBlock
 from slack_sdk.models.views import View
 
-from bot.views.blocks import context, section
+from bot.views.blocks import context, header, section
 from bot.views.common import escape_fit, format_age, plural
 from bot.views.review_card import DeskCase, decision_buttons
 from domain.amounts import format_amount
@@ -24,7 +24,7 @@ MAX_ROWS = 45
 
 def pending_line(item: RegistrationWithPartner, *, now: datetime) -> str:
     """One waiting registration in mrkdwn: reference, company, partner, amount, age, and
-    whether its check found a claim that still holds (a conflict to settle, a likeness)."""
+    whether its check found a claim that still holds (a conflict to resolve, a likeness)."""
     registration, d = item.registration, item.registration.details
     overdue = " · *overdue*" if now > registration.decision_due_at else ""
     if registration.status is RegistrationStatus.info_requested:
@@ -56,7 +56,7 @@ def build_home(
     can_decide: bool,
 ) -> View:
     """The Home tab: registrations waiting for the desk, with decision buttons for approvers."""
-    blocks: list[SlackBlock] = [HeaderBlock(text=f"Waiting for a decision ({len(pending)})")]
+    blocks: list[SlackBlock] = [header(f"Waiting for a decision ({len(pending)})")]
     if not pending:
         blocks.append(section("Nothing is waiting. Nice and quiet."))
     rows = oldest_first(pending)

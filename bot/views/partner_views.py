@@ -14,9 +14,9 @@ from slack_sdk.models.blocks import DividerBlock, InputBlock, SectionBlock
 from slack_sdk.models.views import View
 
 from bot.ids import Block, Callback
-from bot.views.blocks import context, section
+from bot.views.blocks import context, form_modal, section
 from bot.views.common import escape_fit, plain_date
-from bot.views.forms import text_input, text_of
+from bot.views.forms import keep_under, text_input, text_of
 from domain.amounts import format_amount
 from domain.errors import InvalidInput
 from domain.partner import CODE_RULE, Partner, check_code
@@ -81,13 +81,11 @@ def build_setup_modal(channel_id: str, *, existing: Partner | None) -> View:
         "Link this channel to a partner. Dibs posts a *Register a deal* button here "
         "that the partner's people can use."
     )
-    return View(
-        type="modal",
-        callback_id=Callback.setup_submit,
-        private_metadata=json.dumps({"channel_id": channel_id}),
+    return form_modal(
+        Callback.setup_submit,
+        json.dumps({"channel_id": channel_id}),
         title="Set up partner" if existing is None else "Update partner",
         submit="Save",
-        close="Cancel",
         blocks=[
             section(intro),
             labelled(
@@ -126,11 +124,11 @@ def parse_setup_submission(values: Mapping[str, Any]) -> SetupForm | dict[str, s
     if not name:
         errors[Block.setup_name] = "Give the partner a name."
     elif len(name) > MAX_NAME:
-        errors[Block.setup_name] = f"Keep the name under {MAX_NAME} characters."
+        errors[Block.setup_name] = keep_under("the name", MAX_NAME)
     if not tier:
         errors[Block.setup_tier] = "Give the partner a tier, such as Gold."
     elif len(tier) > MAX_TIER:
-        errors[Block.setup_tier] = f"Keep the tier under {MAX_TIER} characters."
+        errors[Block.setup_tier] = keep_under("the tier", MAX_TIER)
     checked: str | None = None
     if code:
         try:

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.ids import Block
 from bot.views.common import countries, truncate
-from bot.views.forms import entry, selected, text_of
+from bot.views.forms import entry, keep_under, selected, text_of
 from domain.amounts import parse_amount
 from domain.dates import add_years, todays_dates
 from domain.errors import InvalidInput
@@ -60,7 +60,7 @@ def parse_registration_submission(
     company, website = text_of(values, Block.company), text_of(values, Block.website)
     for block, limit, what in _LIMITS:
         if len(text_of(values, block)) > limit:
-            errors[block] = f"Keep the {what} under {limit} characters."
+            errors[block] = keep_under(f"the {what}", limit)
     if not company:
         errors[Block.company] = "Enter the customer's company name."
     if not website:

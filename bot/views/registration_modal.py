@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.ids import Block, Callback
-from bot.views.blocks import build_message_modal, section
+from bot.views.blocks import build_message_modal, form_modal, section
 from bot.views.common import FormContext, countries, escape_fit, fold, quote_fit, truncate
 from bot.views.forms import option, text_input
 from bot.views.precheck import build_precheck_block
@@ -124,13 +124,11 @@ def build_registration_modal(
         ),
     ]
     updating = context.registration_id is not None
-    return View(
-        type="modal",
-        callback_id=Callback.registration_submit,
-        private_metadata=context.model_dump_json(),
+    return form_modal(
+        Callback.registration_submit,
+        context.model_dump_json(),
         title="Update registration" if updating else "Register a deal",
         submit="Submit",
-        close="Cancel",
         blocks=blocks,
     )
 

@@ -1,4 +1,4 @@
-"""The conflict desk's modals: settle a conflict with a reason, or say "I'm working this".
+"""The conflict desk's modals: resolve a conflict with a reason, or leave a working note.
 
 Pure: the resolution modal opens from the button alone (the trigger id expires in 3 s) and
 is filled in with the company and the recommendation once the case is loaded.
@@ -23,9 +23,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.ids import Block, Callback
-from bot.views.blocks import build_message_modal, context, section
+from bot.views.blocks import build_message_modal, context, form_modal, section
 from bot.views.common import RegistrationRef, escape_fit
-from bot.views.forms import selected, text_input, text_of
+from bot.views.forms import keep_under, selected, text_input, text_of
 from bot.views.review_card import claim_title
 from domain.cases import Case
 from domain.ownership import Recommendation, Resolution, live_conflicts, resolutions_offered
@@ -38,7 +38,7 @@ LINK_LIMIT = 1000
 class ResolutionContext(BaseModel):
     """The resolution modal's private_metadata: which registration, seen at which version,
     the resolution the desk clicked (None: the modal asks which, as when Approve met a
-    conflict), and whether it was opened from App Home (refreshed after settling)."""
+    conflict), and whether it was opened from App Home (refreshed after resolving)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -113,19 +113,17 @@ def build_resolution_modal(
             ),
         )
     )
-    return View(
-        type="modal",
-        callback_id=Callback.resolve_submit,
-        private_metadata=meta.model_dump_json(),
+    return form_modal(
+        Callback.resolve_submit,
+        meta.model_dump_json(),
         title="Request info" if asking else "Settle the conflict",
         submit="Send" if asking else "Settle",
-        close="Cancel",
         blocks=blocks,
     )
 
 
 def _choice_modal(meta: ResolutionContext, case: Case, now: datetime) -> View:
-    """Approve met a conflict: who owns the customer is the desk's to settle first, with the
+    """Approve met a conflict: who owns the customer is the desk's to resolve first, with the
     same resolutions and reason as the conflict thread."""
     registration = case.registration
     offered = list(resolutions_offered(case.findings, now=now))
@@ -170,13 +168,11 @@ def _choice_modal(meta: ResolutionContext, case: Case, now: datetime) -> View:
             "For Request info, the partner sees your question.",
         ),
     ]
-    return View(
-        type="modal",
-        callback_id=Callback.resolve_submit,
-        private_metadata=meta.model_dump_json(),
+    return form_modal(
+        Callback.resolve_submit,
+        meta.model_dump_json(),
         title="Settle the conflict",
         submit="Settle",
-        close="Cancel",
         blocks=blocks,
     )
 
@@ -206,20 +202,18 @@ def parse_resolution_submission(
             return {Block.resolve_reason: "Ask the partner a question."}
         return {Block.resolve_reason: "Say why: the reason is kept as a precedent."}
     if len(reason) > REASON_LIMIT:
-        return {Block.resolve_reason: f"Keep it under {REASON_LIMIT} characters."}
+        return {Block.resolve_reason: keep_under("it", REASON_LIMIT)}
     return resolution, reason
 
 
 def build_working_modal(ref: RegistrationRef) -> View:
     """A direct rep says they are working this customer, with a note and optional evidence."""
     subject = f"*{ref.reference}*" if ref.reference else "this registration"
-    return View(
-        type="modal",
-        callback_id=Callback.working_submit,
-        private_metadata=ref.model_dump_json(),
+    return form_modal(
+        Callback.working_submit,
+        ref.model_dump_json(),
         title="I'm working this",
         submit="Tell the desk",
-        close="Cancel",
         blocks=[
             section(
                 f"Tell the deal desk you are working the customer of {subject}. "
@@ -251,7 +245,7 @@ def parse_working_submission(
     if not note:
         errors[Block.working_note] = "Say what you are working on with this customer."
     elif len(note) > NOTE_LIMIT:
-        errors[Block.working_note] = f"Keep the note under {NOTE_LIMIT} characters."
+        errors[Block.working_note] = keep_under("the note", NOTE_LIMIT)
     if link is not None and (
         len(link) > LINK_LIMIT or not link.startswith(("https://", "http://"))
     ):

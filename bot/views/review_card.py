@@ -20,8 +20,10 @@ from bot.views.common import (
     escape_fit,
     format_age,
     mention,
+    on_date,
     plain_date,
     plural,
+    protected_until,
     quote_fit,
     slack_date,
     who,
@@ -100,11 +102,9 @@ def _submitter(registration: Registration, host_team_id: str | None) -> str:
 
 def _desk_line(registration: Registration) -> str | None:
     """Where the registration stands once the desk (or the partner) moved it."""
-    status, at = registration.status, registration.decided_at
-    on = f" on {slack_date(at)}" if at else ""
+    status, on = registration.status, on_date(registration.decided_at)
     if status is RegistrationStatus.approved:
-        until = registration.protected_until
-        protected = f", protected until {slack_date(until)}" if until else ""
+        protected = protected_until(registration.protected_until)
         return f":white_check_mark: Approved by {who(registration.decided_by)}{on}{protected}."
     if status is RegistrationStatus.rejected:
         return f":x: Rejected by {who(registration.decided_by)}{on} — " + rejection_text(

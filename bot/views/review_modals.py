@@ -9,9 +9,9 @@ from slack_sdk.models.blocks import InputBlock, SectionBlock, StaticSelectElemen
 from slack_sdk.models.views import View
 
 from bot.ids import Block, Callback
-from bot.views.blocks import section
+from bot.views.blocks import form_modal, section
 from bot.views.common import RegistrationRef, escape_fit
-from bot.views.forms import option, selected, text_input, text_of
+from bot.views.forms import keep_under, option, selected, text_input, text_of
 from domain.registration import RejectionReason
 
 MAX_NOTE = 3000
@@ -32,13 +32,11 @@ def build_reject_modal(ref: RegistrationRef, *, reference: str, company: str) ->
     reason = StaticSelectElement(
         action_id=Block.reject_reason, placeholder="Choose a reason", options=options
     )
-    return View(
-        type="modal",
-        callback_id=Callback.reject_submit,
-        private_metadata=ref.model_dump_json(),
+    return form_modal(
+        Callback.reject_submit,
+        ref.model_dump_json(),
         title=f"Reject {reference}"[:24],
         submit="Reject",
-        close="Cancel",
         blocks=[
             _intro("Rejecting", reference, company),
             InputBlock(block_id=Block.reject_reason, label="Reason", element=reason),
@@ -65,19 +63,17 @@ def parse_reject_submission(
     if reason is RejectionReason.other and note is None:
         return {Block.reject_note: "Say why: a note is required when the reason is Other."}
     if note is not None and len(note) > MAX_NOTE:
-        return {Block.reject_note: f"Keep the note under {MAX_NOTE} characters."}
+        return {Block.reject_note: keep_under("the note", MAX_NOTE)}
     return reason, note
 
 
 def build_request_info_modal(ref: RegistrationRef, *, reference: str, company: str) -> View:
     """Ask the partner a question; the registration waits for the answer."""
-    return View(
-        type="modal",
-        callback_id=Callback.request_info_submit,
-        private_metadata=ref.model_dump_json(),
+    return form_modal(
+        Callback.request_info_submit,
+        ref.model_dump_json(),
         title="Request info",
         submit="Send",
-        close="Cancel",
         blocks=[
             _intro("Asking the partner about", reference, company),
             _note_input(
@@ -96,5 +92,5 @@ def parse_request_info_submission(values: Mapping[str, Any]) -> str | dict[str, 
     if not question:
         return {Block.info_question: "Ask the partner a question."}
     if len(question) > MAX_NOTE:
-        return {Block.info_question: f"Keep the question under {MAX_NOTE} characters."}
+        return {Block.info_question: keep_under("the question", MAX_NOTE)}
     return question

@@ -12,7 +12,9 @@ from bot.views.common import (
     DUE_FORMAT,
     Message,
     escape_fit,
+    on_date,
     plain_date,
+    protected_until,
     quote_fit,
     slack_date,
     who,
@@ -64,8 +66,7 @@ def standing(registration: Registration, *, now: datetime | None, slack: bool = 
 
     status = registration.status
     decider = who(registration.decided_by, slack=slack)
-    decided = registration.decided_at
-    on = f" on {when(decided)}" if decided else ""
+    on = on_date(registration.decided_at, when)
     if status.awaits_desk:
         overdue = " (overdue)" if now is not None and now > registration.decision_due_at else ""
         due = when(registration.decision_due_at, DUE_FORMAT)
@@ -75,8 +76,7 @@ def standing(registration: Registration, *, now: datetime | None, slack: bool = 
         asked = quote_fit(question, 2000) if slack else question
         return f"Waiting for the partner's answer to the desk's question:\n{asked}"
     if status is RegistrationStatus.approved:
-        until = registration.protected_until
-        protected = f", protected until {when(until)}" if until else ""
+        protected = protected_until(registration.protected_until, when)
         return f"Approved by {decider}{on}{protected}."
     if status is RegistrationStatus.rejected:
         reason = registration.rejection_reason
