@@ -28,15 +28,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.bootstrap import Deps
 from bot.desk_channel import DeskCheck, DeskState
 from bot.owners import OwnerResolver
-from bot.views.cards import (
-    build_direct_notice,
-    build_launcher,
-    build_notice,
-    build_partner_card,
-    build_review_card,
-)
 from bot.views.common import Message
+from bot.views.direct_notices import build_direct_notice
 from bot.views.evidence import build_evidence_page, build_evidence_page_gone, evidence_thread
+from bot.views.launcher import build_launcher
+from bot.views.notices import build_notice
+from bot.views.partner_card import build_partner_card
+from bot.views.review_card import build_review_card
 from domain.cases import Case
 from domain.conflicts import FindingCounts
 from domain.messages import EDIT_ONLY, MessageKind, OutboxMessage

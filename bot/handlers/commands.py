@@ -19,11 +19,12 @@ from bot.errors import Reply, reporting
 from bot.handlers.edge import Click, Listeners
 from bot.identity import actor_from_command, host_team_id
 from bot.ids import Callback, Command
+from bot.views.blocks import build_message_modal
 from bot.views.checks import USAGE, build_check_result, parse_check_text
 from bot.views.common import FormContext, escape
 from bot.views.help import build_help, build_pending_list
 from bot.views.partner_views import build_setup_modal
-from bot.views.registration_modal import build_message_modal, build_registration_modal
+from bot.views.registration_modal import build_registration_modal
 from bot.views.show import USAGE as SHOW_USAGE
 from bot.views.show import build_show
 from domain.actor import Caller

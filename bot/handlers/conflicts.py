@@ -11,7 +11,7 @@ from bot.answers import Audience, raced_text
 from bot.handlers.edge import Click, Errors, Form, FormAnswer, Listeners, Refusals
 from bot.handlers.home import publish_home
 from bot.ids import Action, Block, Callback
-from bot.views.evidence import RESOLUTION_ACTIONS
+from bot.views.evidence_decision import RESOLUTION_ACTIONS
 from bot.views.resolution_modals import (
     ResolutionContext,
     build_closed_modal,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from bot.answers import Audience
 from bot.handlers.edge import Click, Listeners
 from bot.ids import Action
+from bot.views.blocks import build_message_modal
 from bot.views.common import FormContext
 from bot.views.partner_views import build_my_registrations_modal
-from bot.views.registration_modal import build_message_modal, build_registration_modal
+from bot.views.registration_modal import build_registration_modal
 from domain.errors import DomainError
 
 listeners = Listeners()

@@ -13,18 +13,11 @@ from bot.answers import Audience
 from bot.errors import correlation_id
 from bot.handlers.edge import Click, Errors, Form, FormAnswer, Listeners, Refusals, Replace
 from bot.ids import Action, Callback
+from bot.views.blocks import build_message_modal
 from bot.views.common import FormContext
-from bot.views.registration_modal import (
-    PRECHECKED_INPUTS,
-    build_message_modal,
-    build_registration_modal,
-    build_submitted_view,
-    has_precheck,
-    parse_registration_submission,
-    picked_partner,
-    precheck_ref,
-    with_precheck,
-)
+from bot.views.precheck import PRECHECKED_INPUTS, has_precheck, precheck_ref, with_precheck
+from bot.views.registration_form import parse_registration_submission, picked_partner
+from bot.views.registration_modal import build_registration_modal, build_submitted_view
 from domain.actor import Caller
 from domain.errors import DomainError
 from domain.matching import CompanyRef

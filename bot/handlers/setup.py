@@ -11,9 +11,9 @@ from bot.answers import Audience
 from bot.errors import Reply, reporting
 from bot.handlers.edge import Errors, Form, FormAnswer, Listeners, Refusals, Replace
 from bot.ids import Block, Callback
+from bot.views.blocks import build_message_modal
 from bot.views.common import escape
 from bot.views.partner_views import parse_setup_submission
-from bot.views.registration_modal import build_message_modal
 from domain.errors import NotAllowed
 from domain.policy import can_administer
 from domain.services import LinkPartner

@@ -8,16 +8,23 @@ from __future__ import annotations
 import re
 
 from slack_sdk.models.blocks import Block as SlackBlock
-from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.views.common import Message, escape_fit, mention, slack_date, truncate
+from bot.views.blocks import context, header, section
+from bot.views.common import (
+    Message,
+    escape_fit,
+    mention,
+    plural,
+    slack_date,
+    slack_user_or_none,
+    truncate,
+)
 from domain.checks import CompanyCheck
 from domain.conflicts import Claim, ClaimKind, ConflictFinding
 from domain.matching import CompanyRef, Finding, Strength
 
 MAX_SHOWN = 20
 USAGE = "Usage: `/dibs check COMPANY NAME [website]`, e.g. `/dibs check Globex Corp globex.com`"
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _WEBSITE = re.compile(r"^(https?://)?[\w-]+(\.[\w-]+)+(/\S*)?$", re.IGNORECASE)
 
 
@@ -38,9 +45,9 @@ def summary(check: CompanyCheck) -> str:
     counts = check.counts
     if counts.total == 0:
         return "No existing claim found."
-    parts = [f"{counts.conflicts} conflict{'s' * (counts.conflicts != 1)}"]
+    parts = [plural(counts.conflicts, "conflict")]
     if counts.possible:
-        parts.append(f"{counts.possible} possible conflict{'s' * (counts.possible != 1)}")
+        parts.append(plural(counts.possible, "possible conflict"))
     return ", ".join(parts) + "."
 
 
@@ -82,21 +89,16 @@ def evidence_line(finding: ConflictFinding, *, slack: bool) -> str:
 def build_check_result(check: CompanyCheck) -> Message:
     """The ephemeral reply to `/dibs check`: a summary and each finding with its evidence."""
     title = truncate(f"Conflict check: {check.company.name}", 150)
-    blocks: list[SlackBlock] = [
-        HeaderBlock(text=title),
-        SectionBlock(text=MarkdownTextObject(text=summary(check))),
-    ]
+    blocks: list[SlackBlock] = [header(title), section(summary(check))]
     for finding in check.findings[:MAX_SHOWN]:
         icon = ":warning:" if finding.strength is Strength.conflict else ":grey_question:"
         text = (
             f"{icon} {claim_line(finding, check, slack=True)}\n{evidence_line(finding, slack=True)}"
         )
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000))))
+        blocks.append(section(text))
     if len(check.findings) > MAX_SHOWN:
         more = len(check.findings) - MAX_SHOWN
-        blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=f"…and {more} more: `dibs check`.")])
-        )
+        blocks.append(context(f"…and {more} more: `dibs check`."))
     return Message(text=f"{title}: {summary(check)}", blocks=blocks)
 
 
@@ -116,8 +118,9 @@ def _signal(finding: Finding, slack: bool) -> str:
 
 
 def _owner(claim: Claim, slack: bool) -> str:
-    if slack and claim.owner_slack_id and _SLACK_USER.match(claim.owner_slack_id):
-        return mention(claim.owner_slack_id)
+    user = slack_user_or_none(claim.owner_slack_id)
+    if slack and user is not None:
+        return mention(user)
     return _text(claim.owner or "unknown", slack)
 
 

@@ -1,8 +1,11 @@
-"""Shared pieces of every view: typed metadata, messages, mrkdwn escaping, truncation."""
+"""Shared text of every view: typed metadata, messages, mrkdwn escaping and truncation,
+dates, counts and the names of people."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -26,6 +29,14 @@ class RegistrationRef(BaseModel):
     id: int
     version: int
     reference: str | None = None
+
+    @classmethod
+    def of(cls, registration: Registration, *, with_reference: bool = False) -> RegistrationRef:
+        """The reference to a stored registration as it is now (with its `reference` when a
+        modal opens from the button alone)."""
+        assert registration.id is not None
+        reference = registration.reference if with_reference else None
+        return cls(id=registration.id, version=registration.version, reference=reference)
 
 
 class FormContext(BaseModel):
@@ -64,6 +75,41 @@ def mention(user_id: str) -> str:
     return f"<@{user_id}>"
 
 
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def slack_user_or_none(user_id: str | None) -> str | None:
+    """`user_id` when it is a Slack user id fit to mention, else None (ids from CRM data are
+    checked again: no `<!channel>` tricks)."""
+    return user_id if user_id and _SLACK_USER.match(user_id) else None
+
+
+def evidence_link(link: str | None) -> str:
+    """` (<link|evidence>)` for a web link a direct rep gave with a working note, else ``."""
+    return f" (<{link}|evidence>)" if link and link.startswith(("https://", "http://")) else ""
+
+
+def who(actor: Actor | None, *, slack: bool = True, checked: bool = False) -> str:
+    """Who moved a registration: `the desk` when nobody is on record, `Dibs (automatic)` for the
+    system, else the person: mentioned (with `checked`, only a well-formed Slack user id, else
+    `the desk`), or by user id in plain text (`slack=False`)."""
+    if actor is None:
+        return "the desk"
+    if actor.is_system:
+        return "Dibs (automatic)"
+    if not slack:
+        return actor.user_id
+    if checked:
+        user = slack_user_or_none(actor.user_id)
+        return mention(user) if user else "the desk"
+    return mention(actor.user_id)
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """`1 conflict`, `2 conflicts`, `0 conflicts` (`many` for an irregular plural)."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
 def moved_first_text(registration: Registration, by: Actor | None) -> str:
     """What the loser of a race is told (approvers only, so the desk's people are named):
     where the registration stands now and who moved it there (`by`, from the audit trail,
@@ -79,10 +125,24 @@ def moved_first_text(registration: Registration, by: Actor | None) -> str:
     return f"{reference} is already {status.label.lower()}{f' by {named}' if named else ''}"
 
 
+DUE_FORMAT = "{date_short_pretty} at {time}"
+"""`slack_date`'s format for a deadline: `Today at 3:00 PM`, `Jun 30th, 2025 at 9:00 AM`."""
+
+
 def slack_date(moment: datetime, fmt: str = "{date_short}") -> str:
     """A date Slack renders in each reader's own time zone, with a plain fallback."""
     fallback = moment.strftime("%Y-%m-%d")
     return f"<!date^{int(moment.timestamp())}^{fmt}|{fallback}>"
+
+
+def on_date(moment: datetime | None, when: Callable[[datetime], str] = slack_date) -> str:
+    """` on <date>` (nothing without a date); `when` writes the date."""
+    return f" on {when(moment)}" if moment else ""
+
+
+def protected_until(until: datetime | None, when: Callable[[datetime], str] = slack_date) -> str:
+    """`, protected until <date>` (nothing without a protection end); `when` writes the date."""
+    return f", protected until {when(until)}" if until else ""
 
 
 def escape_fit(text: str, limit: int) -> str:
@@ -110,8 +170,7 @@ def format_age(delta: timedelta) -> str:
     seconds = max(int(delta.total_seconds()), 0)
     for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
         if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
+            return plural(seconds // size, unit)
     return "just now"
 
 

@@ -3,8 +3,7 @@ organisation (a direct message: the channel itself is no longer safe to write to
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
-
+from bot.views.blocks import section
 from bot.views.common import Message
 
 
@@ -17,4 +16,4 @@ def build_desk_shared_alert(channel_id: str) -> Message:
         "internal again. Remove the external organisation from the channel, or set an internal "
         "channel in `[desk] channel` and restart Dibs."
     )
-    return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
+    return Message(text=text, blocks=[section(text)])

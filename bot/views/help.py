@@ -8,20 +8,14 @@ from datetime import datetime
 from slack_sdk.models.blocks import (
     Block as SlackBlock,
 )
-from slack_sdk.models.blocks import (
-    ContextBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
 
+from bot.views.blocks import SECTION_LIMIT, context, header, section
 from bot.views.common import Message
 from bot.views.home_tab import oldest_first, pending_line
 from domain.cases import RegistrationWithPartner
 from domain.policy import ProgramPolicy
 
 MAX_ROWS = 40
-_SECTION_LIMIT = 3000
 
 _HELP = """\
 *Dibs* registers partner deals and tells everyone where they stand.
@@ -40,7 +34,7 @@ def build_help() -> Message:
     """What `/dibs` can do, including the launcher that external partners use."""
     return Message(
         text="Dibs help: /dibs, /dibs list, /dibs check, /dibs show, /dibs setup, /dibs help",
-        blocks=[SectionBlock(text=MarkdownTextObject(text=_HELP))],
+        blocks=[section(_HELP)],
     )
 
 
@@ -49,22 +43,20 @@ def build_pending_list(
 ) -> Message:
     """`/dibs list`: what is waiting for the desk, oldest first, a line each."""
     title = f"Waiting for a decision ({len(pending)})"
-    blocks: list[SlackBlock] = [HeaderBlock(text=title)]
+    blocks: list[SlackBlock] = [header(title)]
     rows = oldest_first(pending)
     lines = [pending_line(item, now=now) for item in rows[:MAX_ROWS]]
     chunk: list[str] = []
     for line in lines:
-        if chunk and len("\n".join([*chunk, line])) > _SECTION_LIMIT:
-            blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(chunk))))
+        if chunk and len("\n".join([*chunk, line])) > SECTION_LIMIT:
+            blocks.append(section("\n".join(chunk)))
             chunk = []
         chunk.append(line)
     if chunk:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(chunk))))
+        blocks.append(section("\n".join(chunk)))
     if not rows:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="Nothing is waiting.")))
+        blocks.append(section("Nothing is waiting."))
     if len(rows) > MAX_ROWS:
         more = len(rows) - MAX_ROWS
-        blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=f"…and {more} more; see the Home tab.")])
-        )
+        blocks.append(context(f"…and {more} more; see the Home tab."))
     return Message(text=title, blocks=blocks)

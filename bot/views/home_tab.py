@@ -8,29 +8,23 @@ from datetime import datetime
 from slack_sdk.models.blocks import (
     Block as SlackBlock,
 )
-from slack_sdk.models.blocks import (
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import DividerBlock
 from slack_sdk.models.views import View
 
-from bot.views.cards import DeskCase, decision_buttons
-from bot.views.common import escape_fit, format_age
+from bot.views.blocks import context, header, section
+from bot.views.common import escape_fit, format_age, plural
+from bot.views.review_card import DeskCase, decision_buttons
 from domain.amounts import format_amount
 from domain.cases import RegistrationWithPartner
 from domain.policy import ProgramPolicy
 from domain.registration import RegistrationStatus
 
 MAX_ROWS = 45
-_DECIDABLE = frozenset({RegistrationStatus.submitted, RegistrationStatus.under_review})
 
 
 def pending_line(item: RegistrationWithPartner, *, now: datetime) -> str:
     """One waiting registration in mrkdwn: reference, company, partner, amount, age, and
-    whether its check found a claim that still holds (a conflict to settle, a likeness)."""
+    whether its check found a claim that still holds (a conflict to resolve, a likeness)."""
     registration, d = item.registration, item.registration.details
     overdue = " · *overdue*" if now > registration.decision_due_at else ""
     if registration.status is RegistrationStatus.info_requested:
@@ -38,18 +32,15 @@ def pending_line(item: RegistrationWithPartner, *, now: datetime) -> str:
     counts = DeskCase.of(registration, item.findings, now=now).counts
     flag = ""
     if counts.conflicts:
-        flag = f":warning: *{_count(counts.conflicts, 'conflict', 'conflicts')} to settle* · "
+        flag = f":warning: *{plural(counts.conflicts, 'conflict')} to settle* · "
     elif counts.possible:
-        flag = f":grey_question: {_count(counts.possible, 'possible match', 'possible matches')} · "
+        matches = plural(counts.possible, "possible match", "possible matches")
+        flag = f":grey_question: {matches} · "
     return (
         f"{flag}*{registration.reference}* · {escape_fit(d.company, 250)} · "
         f"{escape_fit(item.partner.name, 150)} · {format_amount(d.amount, d.currency)} · "
         f"{format_age(now - registration.created_at)}{overdue}"
     )
-
-
-def _count(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
 
 
 def oldest_first(pending: Sequence[RegistrationWithPartner]) -> list[RegistrationWithPartner]:
@@ -65,16 +56,14 @@ def build_home(
     can_decide: bool,
 ) -> View:
     """The Home tab: registrations waiting for the desk, with decision buttons for approvers."""
-    blocks: list[SlackBlock] = [HeaderBlock(text=f"Waiting for a decision ({len(pending)})")]
+    blocks: list[SlackBlock] = [header(f"Waiting for a decision ({len(pending)})")]
     if not pending:
-        blocks.append(
-            SectionBlock(text=MarkdownTextObject(text="Nothing is waiting. Nice and quiet."))
-        )
+        blocks.append(section("Nothing is waiting. Nice and quiet."))
     rows = oldest_first(pending)
     for item in rows[:MAX_ROWS]:
         registration = item.registration
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=pending_line(item, now=now))))
-        if can_decide and registration.status in _DECIDABLE:
+        blocks.append(section(pending_line(item, now=now)))
+        if can_decide and registration.status.awaits_desk:
             case = DeskCase.of(registration, item.findings, now=now)
             approve = "Settle conflict…" if case.conflicted else "Approve"
             block_id = f"home-actions-{registration.id}"
@@ -83,14 +72,8 @@ def build_home(
             )
     if len(rows) > MAX_ROWS:
         more = len(rows) - MAX_ROWS
-        blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=f"…and {more} more, newer than these.")])
-        )
+        blocks.append(context(f"…and {more} more, newer than these."))
     if not can_decide:
         blocks.append(DividerBlock())
-        blocks.append(
-            ContextBlock(
-                elements=[MarkdownTextObject(text="Only the desk's approvers can decide.")]
-            )
-        )
+        blocks.append(context("Only the desk's approvers can decide."))
     return View(type="home", blocks=blocks)

@@ -10,18 +10,13 @@ from typing import Any
 from slack_sdk.models.blocks import (
     Block as SlackBlock,
 )
-from slack_sdk.models.blocks import (
-    ContextBlock,
-    DividerBlock,
-    InputBlock,
-    MarkdownTextObject,
-    PlainTextInputElement,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import DividerBlock, InputBlock, SectionBlock
 from slack_sdk.models.views import View
 
 from bot.ids import Block, Callback
-from bot.views.common import escape_fit, plain_date, truncate
+from bot.views.blocks import context, form_modal, section
+from bot.views.common import escape_fit, plain_date
+from bot.views.forms import keep_under, text_input, text_of
 from domain.amounts import format_amount
 from domain.errors import InvalidInput
 from domain.partner import CODE_RULE, Partner, check_code
@@ -41,7 +36,7 @@ def _row(registration: Registration) -> SectionBlock:
         f"{format_amount(d.amount, d.currency)} · {registration.status.label} · "
         f"closes {plain_date(d.close_date)}"
     )
-    return SectionBlock(text=MarkdownTextObject(text=text))
+    return section(text)
 
 
 def build_my_registrations_modal(
@@ -49,24 +44,15 @@ def build_my_registrations_modal(
 ) -> View:
     """A partner's own registrations (never anyone else's), newest first as given."""
     name = escape_fit(partner.name, 1000)
-    blocks: list[SlackBlock] = [
-        SectionBlock(text=MarkdownTextObject(text=f"Registrations by *{name}*")),
-        DividerBlock(),
-    ]
+    blocks: list[SlackBlock] = [section(f"Registrations by *{name}*"), DividerBlock()]
     if not registrations:
         blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text="No registrations yet. Use *Register a deal* in your channel to add one."
-                )
-            )
+            section("No registrations yet. Use *Register a deal* in your channel to add one.")
         )
     blocks.extend(_row(registration) for registration in registrations[:MAX_ROWS])
     if len(registrations) > MAX_ROWS:
         more = len(registrations) - MAX_ROWS
-        blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=f"…and {more} more, not shown.")])
-        )
+        blocks.append(context(f"…and {more} more, not shown."))
     return View(
         type="modal",
         callback_id=Callback.my_registrations,
@@ -79,14 +65,10 @@ def build_my_registrations_modal(
 def build_setup_modal(channel_id: str, *, existing: Partner | None) -> View:
     """Link this shared channel to a partner organisation (or rename / re-tier it)."""
 
-    def text_input(
+    def labelled(
         block: Block, label: str, initial: str | None, limit: int, **extra: Any
     ) -> InputBlock:
-        element = PlainTextInputElement(
-            action_id=block,
-            initial_value=truncate(initial, limit) if initial else None,
-            max_length=limit,
-        )
+        element = text_input(block, limit, initial=initial)
         return InputBlock(block_id=block, label=label, element=element, **extra)
 
     code_hint = f"{CODE_RULE}; its references read NW-0001, NW-0002, … Empty: " + (
@@ -99,20 +81,18 @@ def build_setup_modal(channel_id: str, *, existing: Partner | None) -> View:
         "Link this channel to a partner. Dibs posts a *Register a deal* button here "
         "that the partner's people can use."
     )
-    return View(
-        type="modal",
-        callback_id=Callback.setup_submit,
-        private_metadata=json.dumps({"channel_id": channel_id}),
+    return form_modal(
+        Callback.setup_submit,
+        json.dumps({"channel_id": channel_id}),
         title="Set up partner" if existing is None else "Update partner",
         submit="Save",
-        close="Cancel",
         blocks=[
-            SectionBlock(text=MarkdownTextObject(text=intro)),
-            text_input(
+            section(intro),
+            labelled(
                 Block.setup_name, "Partner name", existing.name if existing else None, MAX_NAME
             ),
-            text_input(Block.setup_tier, "Tier", existing.tier if existing else None, MAX_TIER),
-            text_input(
+            labelled(Block.setup_tier, "Tier", existing.tier if existing else None, MAX_TIER),
+            labelled(
                 Block.setup_code,
                 "Code",
                 existing.code if existing else None,
@@ -137,20 +117,18 @@ def parse_setup_submission(values: Mapping[str, Any]) -> SetupForm | dict[str, s
     """The partner's name, tier and code, or errors keyed by input block id. Whether
     another partner holds the code is for the service to say."""
 
-    def text(block: Block) -> str:
-        entry = values.get(block, {}).get(block) or {}
-        return str(entry.get("value") or "").strip()
-
-    name, tier, code = text(Block.setup_name), text(Block.setup_tier), text(Block.setup_code)
+    name = text_of(values, Block.setup_name)
+    tier = text_of(values, Block.setup_tier)
+    code = text_of(values, Block.setup_code)
     errors: dict[str, str] = {}
     if not name:
         errors[Block.setup_name] = "Give the partner a name."
     elif len(name) > MAX_NAME:
-        errors[Block.setup_name] = f"Keep the name under {MAX_NAME} characters."
+        errors[Block.setup_name] = keep_under("the name", MAX_NAME)
     if not tier:
         errors[Block.setup_tier] = "Give the partner a tier, such as Gold."
     elif len(tier) > MAX_TIER:
-        errors[Block.setup_tier] = f"Keep the tier under {MAX_TIER} characters."
+        errors[Block.setup_tier] = keep_under("the tier", MAX_TIER)
     checked: str | None = None
     if code:
         try:

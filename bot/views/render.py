@@ -1,8 +1,7 @@
 """Block Kit objects to the JSON Slack takes, without slack_sdk's run-time validation.
 
 slack_sdk's `to_dict` runs every validator of every object, then converts each nested object
-again for every level above it: about half a millisecond for one status card, more than
-the SQL of a submission. Our builders are held to slack_sdk's validators and to Slack's
+again for every level above it. Our builders are held to slack_sdk's validators and to Slack's
 limits in `tests/views` (every builder, every state), and those tests also check that
 `render(x) == x.to_dict()`, so at run time we only serialise.
 """

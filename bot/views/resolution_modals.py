@@ -1,4 +1,4 @@
-"""The conflict desk's modals: settle a conflict with a reason, or say "I'm working this".
+"""The conflict desk's modals: resolve a conflict with a reason, or leave a working note.
 
 Pure: the resolution modal opens from the button alone (the trigger id expires in 3 s) and
 is filled in with the company and the recommendation once the case is loaded.
@@ -15,20 +15,18 @@ from slack_sdk.models.blocks import (
     Block as SlackBlock,
 )
 from slack_sdk.models.blocks import (
-    ContextBlock,
     InputBlock,
-    MarkdownTextObject,
     Option,
-    PlainTextInputElement,
     RadioButtonsElement,
-    SectionBlock,
     UrlInputElement,
 )
 from slack_sdk.models.views import View
 
 from bot.ids import Block, Callback
-from bot.views.cards import claim_title
-from bot.views.common import RegistrationRef, escape_fit, truncate
+from bot.views.blocks import build_message_modal, context, form_modal, section
+from bot.views.common import RegistrationRef, escape_fit
+from bot.views.forms import keep_under, selected, text_input, text_of
+from bot.views.review_card import claim_title
 from domain.cases import Case
 from domain.ownership import Recommendation, Resolution, live_conflicts, resolutions_offered
 from domain.resolution import REASON_LIMIT
@@ -40,7 +38,7 @@ LINK_LIMIT = 1000
 class ResolutionContext(BaseModel):
     """The resolution modal's private_metadata: which registration, seen at which version,
     the resolution the desk clicked (None: the modal asks which, as when Approve met a
-    conflict), and whether it was opened from App Home (refreshed after settling)."""
+    conflict), and whether it was opened from App Home (refreshed after resolving)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -97,14 +95,12 @@ def build_resolution_modal(
         subject = f"*{case.registration.reference}*"
         company = f" · {escape_fit(case.registration.details.company, 500)}"
     blocks: list[SlackBlock] = [
-        _section(f"*{resolution.label}* for {subject}{company}\n{_PROMPTS[resolution]}")
+        section(f"*{resolution.label}* for {subject}{company}\n{_PROMPTS[resolution]}")
     ]
     if case is not None:
-        blocks.append(_context(_advice(case.recommendation, resolution)))
+        blocks.append(context(_advice(case.recommendation, resolution)))
     asking = resolution is Resolution.request_info
-    reason = PlainTextInputElement(
-        action_id=Block.resolve_reason, multiline=True, max_length=REASON_LIMIT
-    )
+    reason = text_input(Block.resolve_reason, REASON_LIMIT, multiline=True)
     blocks.append(
         InputBlock(
             block_id=Block.resolve_reason,
@@ -117,19 +113,17 @@ def build_resolution_modal(
             ),
         )
     )
-    return View(
-        type="modal",
-        callback_id=Callback.resolve_submit,
-        private_metadata=meta.model_dump_json(),
+    return form_modal(
+        Callback.resolve_submit,
+        meta.model_dump_json(),
         title="Request info" if asking else "Settle the conflict",
         submit="Send" if asking else "Settle",
-        close="Cancel",
         blocks=blocks,
     )
 
 
 def _choice_modal(meta: ResolutionContext, case: Case, now: datetime) -> View:
-    """Approve met a conflict: who owns the customer is the desk's to settle first, with the
+    """Approve met a conflict: who owns the customer is the desk's to resolve first, with the
     same resolutions and reason as the conflict thread."""
     registration = case.registration
     offered = list(resolutions_offered(case.findings, now=now))
@@ -149,14 +143,14 @@ def _choice_modal(meta: ResolutionContext, case: Case, now: datetime) -> View:
     names = "; ".join(claim_title(f.details) for f in conflicts[:3])
     more = f" and {len(conflicts) - 3} more" if len(conflicts) > 3 else ""
     blocks: list[SlackBlock] = [
-        _section(
+        section(
             f"*{escape_fit(registration.reference, 40)}* · "
             f"{escape_fit(registration.details.company, 500)} overlaps a claim that still "
             f"holds: {escape_fit(names, 1500)}{more}.\nApproving it would make two owners of "
             "one customer, so settle who owns it. The evidence is in the thread under its "
             "review card."
         ),
-        _context(_advice(case.recommendation, None)),
+        context(_advice(case.recommendation, None)),
         InputBlock(
             block_id=Block.resolve_choice,
             label="Resolution",
@@ -169,20 +163,16 @@ def _choice_modal(meta: ResolutionContext, case: Case, now: datetime) -> View:
         InputBlock(
             block_id=Block.resolve_reason,
             label="Reason, or your question to the partner",
-            element=PlainTextInputElement(
-                action_id=Block.resolve_reason, multiline=True, max_length=REASON_LIMIT
-            ),
+            element=text_input(Block.resolve_reason, REASON_LIMIT, multiline=True),
             hint="A reason is kept in the audit log as a precedent; partners never see it. "
             "For Request info, the partner sees your question.",
         ),
     ]
-    return View(
-        type="modal",
-        callback_id=Callback.resolve_submit,
-        private_metadata=meta.model_dump_json(),
+    return form_modal(
+        Callback.resolve_submit,
+        meta.model_dump_json(),
         title="Settle the conflict",
         submit="Settle",
-        close="Cancel",
         blocks=blocks,
     )
 
@@ -202,44 +192,37 @@ def parse_resolution_submission(
     """The resolution (the one clicked, else the one chosen) and the reason (or question),
     or errors keyed by input block id."""
     if resolution is None:
-        chosen = (values.get(Block.resolve_choice, {}).get(Block.resolve_choice) or {}).get(
-            "selected_option"
-        ) or {}
         try:
-            resolution = Resolution(str(chosen.get("value") or ""))
+            resolution = Resolution(selected(values, Block.resolve_choice) or "")
         except ValueError:
             return {Block.resolve_choice: "Choose how to settle the conflict."}
-    reason = _value(values, Block.resolve_reason)
+    reason = text_of(values, Block.resolve_reason)
     if not reason:
         if resolution is Resolution.request_info:
             return {Block.resolve_reason: "Ask the partner a question."}
         return {Block.resolve_reason: "Say why: the reason is kept as a precedent."}
     if len(reason) > REASON_LIMIT:
-        return {Block.resolve_reason: f"Keep it under {REASON_LIMIT} characters."}
+        return {Block.resolve_reason: keep_under("it", REASON_LIMIT)}
     return resolution, reason
 
 
 def build_working_modal(ref: RegistrationRef) -> View:
     """A direct rep says they are working this customer, with a note and optional evidence."""
     subject = f"*{ref.reference}*" if ref.reference else "this registration"
-    return View(
-        type="modal",
-        callback_id=Callback.working_submit,
-        private_metadata=ref.model_dump_json(),
+    return form_modal(
+        Callback.working_submit,
+        ref.model_dump_json(),
         title="I'm working this",
         submit="Tell the desk",
-        close="Cancel",
         blocks=[
-            _section(
+            section(
                 f"Tell the deal desk you are working the customer of {subject}. "
                 "The desk sees this in the review thread; the partner never does."
             ),
             InputBlock(
                 block_id=Block.working_note,
                 label="What are you working on with this customer?",
-                element=PlainTextInputElement(
-                    action_id=Block.working_note, multiline=True, max_length=NOTE_LIMIT
-                ),
+                element=text_input(Block.working_note, NOTE_LIMIT, multiline=True),
             ),
             InputBlock(
                 block_id=Block.working_link,
@@ -256,13 +239,13 @@ def parse_working_submission(
     values: Mapping[str, Any],
 ) -> tuple[str, str | None] | dict[str, str]:
     """The note and the optional link, or errors keyed by input block id."""
-    note = _value(values, Block.working_note)
-    link = _value(values, Block.working_link) or None
+    note = text_of(values, Block.working_note)
+    link = text_of(values, Block.working_link) or None
     errors: dict[str, str] = {}
     if not note:
         errors[Block.working_note] = "Say what you are working on with this customer."
     elif len(note) > NOTE_LIMIT:
-        errors[Block.working_note] = f"Keep the note under {NOTE_LIMIT} characters."
+        errors[Block.working_note] = keep_under("the note", NOTE_LIMIT)
     if link is not None and (
         len(link) > LINK_LIMIT or not link.startswith(("https://", "http://"))
     ):
@@ -272,22 +255,4 @@ def parse_working_submission(
 
 def build_closed_modal(title: str, text: str) -> View:
     """A modal with nothing left to do: why the action cannot go ahead."""
-    return View(
-        type="modal",
-        title=truncate(title, 24),
-        close="Close",
-        blocks=[_section(text)],
-    )
-
-
-def _value(values: Mapping[str, Any], block: Block) -> str:
-    entry = values.get(block, {}).get(block) or {}
-    return str(entry.get("value") or "").strip()
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))
-
-
-def _context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, 3000))])
+    return build_message_modal(title, text, callback_id=None)

@@ -7,24 +7,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from slack_sdk.models.blocks import HeaderBlock, MarkdownTextObject, SectionBlock
-
+from bot.views.blocks import fields, registration_header, section
 from bot.views.common import (
+    DUE_FORMAT,
     Message,
     escape_fit,
-    mention,
+    on_date,
     plain_date,
+    protected_until,
     quote_fit,
     slack_date,
-    truncate,
+    who,
 )
-from domain.actor import Actor
 from domain.amounts import format_amount
 from domain.cases import RegistrationWithPartner
 from domain.registration import Registration, RegistrationStatus
 
 USAGE = "Usage: `/dibs show REFERENCE`, e.g. `/dibs show NW-0007` (or an older `DR-0012`)"
-_DUE = "{date_short_pretty} at {time}"
 
 
 def build_show(found: RegistrationWithPartner, *, now: datetime) -> Message:
@@ -32,7 +31,7 @@ def build_show(found: RegistrationWithPartner, *, now: datetime) -> Message:
     where the registration stands."""
     registration, partner = found.registration, found.partner
     d = registration.details
-    fields = [
+    facts = [
         ("Partner", f"{escape_fit(partner.name, 900)} ({escape_fit(partner.tier, 500)})"),
         ("Status", registration.status.label),
         ("Amount", format_amount(d.amount, d.currency)),
@@ -41,11 +40,7 @@ def build_show(found: RegistrationWithPartner, *, now: datetime) -> Message:
     where = standing(registration, now=now)
     return Message(
         text=f"{registration.reference} · {escape_fit(d.company, 200)} · {where}",
-        blocks=[
-            HeaderBlock(text=truncate(f"{registration.reference} · {d.company}", 150)),
-            SectionBlock(fields=[MarkdownTextObject(text=f"*{k}*\n{v}") for k, v in fields]),
-            SectionBlock(text=MarkdownTextObject(text=truncate(where, 3000))),
-        ],
+        blocks=[registration_header(registration), fields(facts), section(where)],
     )
 
 
@@ -69,30 +64,23 @@ def standing(registration: Registration, *, now: datetime | None, slack: bool = 
     def when(moment: datetime, fmt: str = "{date_short}") -> str:
         return slack_date(moment, fmt) if slack else f"{moment:%Y-%m-%d %H:%M} UTC"
 
-    def who(actor: Actor | None) -> str:
-        if actor is None:
-            return "the desk"
-        if actor.is_system:
-            return "Dibs (automatic)"
-        return mention(actor.user_id) if slack else actor.user_id
-
     status = registration.status
-    decided = registration.decided_at
-    on = f" on {when(decided)}" if decided else ""
-    if status in (RegistrationStatus.submitted, RegistrationStatus.under_review):
+    decider = who(registration.decided_by, slack=slack)
+    on = on_date(registration.decided_at, when)
+    if status.awaits_desk:
         overdue = " (overdue)" if now is not None and now > registration.decision_due_at else ""
-        return f"Waiting for the desk, due {when(registration.decision_due_at, _DUE)}{overdue}."
+        due = when(registration.decision_due_at, DUE_FORMAT)
+        return f"Waiting for the desk, due {due}{overdue}."
     if status is RegistrationStatus.info_requested:
         question = registration.info_request or ""
         asked = quote_fit(question, 2000) if slack else question
         return f"Waiting for the partner's answer to the desk's question:\n{asked}"
     if status is RegistrationStatus.approved:
-        until = registration.protected_until
-        protected = f", protected until {when(until)}" if until else ""
-        return f"Approved by {who(registration.decided_by)}{on}{protected}."
+        protected = protected_until(registration.protected_until, when)
+        return f"Approved by {decider}{on}{protected}."
     if status is RegistrationStatus.rejected:
         reason = registration.rejection_reason
-        text = f"Rejected by {who(registration.decided_by)}{on}: "
+        text = f"Rejected by {decider}{on}: "
         text += f"{reason.label if reason else 'no reason given'}."
         if registration.decision_note:
             note = registration.decision_note
@@ -101,5 +89,5 @@ def standing(registration: Registration, *, now: datetime | None, slack: bool = 
     if status is RegistrationStatus.withdrawn:
         return f"Withdrawn by the partner on {when(registration.updated_at)}."
     if status is RegistrationStatus.cancelled:
-        return f"Cancelled by {who(registration.decided_by)}{on}: its protection ended."
+        return f"Cancelled by {decider}{on}: its protection ended."
     return f"{status.label} on {when(registration.updated_at)}."

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.views.evidence import MAX_MESSAGES
+from bot.views.evidence_layout import MAX_MESSAGES
 from domain.messages import MAX_EVIDENCE_PAGES, MessageKind, Notice, OutboxMessage
 from domain.ports import MessageRef, OutboxEntry
 from storage.models import OutboxMessageRow

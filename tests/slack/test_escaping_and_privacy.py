@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bot.ids import Action, Block, Callback
-from bot.views.cards import OVERLAP_LINE, build_partner_card
 from bot.views.common import Message, RegistrationRef
+from bot.views.partner_card import OVERLAP_LINE, build_partner_card
 from domain.amounts import format_amount
 from domain.crm import Account
 from domain.registration import RegistrationStatus

@@ -14,7 +14,7 @@ import pytest
 
 from bot.ids import Action, Block, Callback
 from bot.views.common import RegistrationRef
-from bot.views.registration_modal import PRECHECK_CLEAR, PRECHECK_NONE_OWN, PRECHECK_OVERLAP
+from bot.views.precheck import PRECHECK_CLEAR, PRECHECK_NONE_OWN, PRECHECK_OVERLAP
 from domain.crm import Account, Opportunity
 from domain.registration import Registration, RegistrationStatus
 from tests.slack import payloads as p

@@ -8,15 +8,12 @@ from typing import Any
 import pytest
 
 from bot.ids import Action
-from bot.views.cards import (
-    OVERLAP_LINE,
-    build_direct_notice,
-    build_launcher,
-    build_notice,
-    build_partner_card,
-    build_review_card,
-)
 from bot.views.common import RegistrationRef
+from bot.views.direct_notices import build_direct_notice
+from bot.views.launcher import build_launcher
+from bot.views.notices import build_notice
+from bot.views.partner_card import OVERLAP_LINE, build_partner_card
+from bot.views.review_card import build_review_card
 from domain.actor import SYSTEM, Actor
 from domain.matching import Strength
 from domain.messages import ROLE_WORKING, Notice

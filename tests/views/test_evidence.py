@@ -13,16 +13,14 @@ import pytest
 from bot.ids import Action
 from bot.views.common import RegistrationRef
 from bot.views.evidence import (
-    MAX_MESSAGES,
-    PAGE,
-    SIGNAL_NAMES,
-    TEXT_BUDGET,
     EvidenceThread,
     build_evidence,
     build_evidence_page,
     build_evidence_page_gone,
     evidence_thread,
 )
+from bot.views.evidence_entries import SIGNAL_NAMES
+from bot.views.evidence_layout import MAX_MESSAGES, PAGE, TEXT_BUDGET
 from domain.actor import Actor
 from domain.cases import Case, WorkingNote
 from domain.conflicts import ClaimKind

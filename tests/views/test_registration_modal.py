@@ -10,20 +10,18 @@ from typing import Any
 import pytest
 
 from bot.ids import Block, Callback
+from bot.views.blocks import build_message_modal
 from bot.views.common import FormContext
-from bot.views.registration_modal import (
+from bot.views.precheck import (
     PRECHECK_CLEAR,
     PRECHECK_NONE_OWN,
     PRECHECK_OVERLAP,
-    RegistrationForm,
-    build_message_modal,
-    build_registration_modal,
-    build_submitted_view,
     has_precheck,
-    parse_registration_submission,
     precheck_ref,
     with_precheck,
 )
+from bot.views.registration_form import RegistrationForm, parse_registration_submission
+from bot.views.registration_modal import build_registration_modal, build_submitted_view
 from domain.checks import PrecheckResult
 from domain.matching import CompanyRef
 from domain.policy import ProgramPolicy
