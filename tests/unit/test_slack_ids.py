@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from domain.email_addresses import is_email_address
@@ -26,8 +28,14 @@ def test_not_user_ids(text: str) -> None:
 
 
 def test_each_kind_has_its_own_letter() -> None:
-    ids = {"U0AAA": is_slack_user_id, "C0AAA": is_slack_channel_id, "T0AAA": is_slack_team_id}
-    ids |= {"E0AAA": is_slack_enterprise_id, "G0AAA": is_slack_channel_id}
+    ids: dict[str, Callable[[str], bool]] = {
+        "U0AAA": is_slack_user_id,
+        "W0AAA": is_slack_user_id,
+        "C0AAA": is_slack_channel_id,
+        "G0AAA": is_slack_channel_id,
+        "T0AAA": is_slack_team_id,
+        "E0AAA": is_slack_enterprise_id,
+    }
     checks = (is_slack_user_id, is_slack_channel_id, is_slack_team_id, is_slack_enterprise_id)
     for text, kind in ids.items():
         assert [check(text) for check in checks] == [check is kind for check in checks], text
