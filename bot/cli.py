@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import make_uow_factory, require_config, utc_now
 from bot.config import DibsConfig
-from bot.importing import import_group
+from bot.crm_import.cli import import_group
 from bot.server import serve_forever
 from bot.settings import Settings, SettingsError, get_settings
 from bot.views.checks import check_lines
