@@ -98,12 +98,11 @@ def _start_worker(
 def collect_less() -> None:
     """Run the cycle collector far less often in a process that only imports.
 
-    Keying allocates millions of short-lived tuples and sets, and each thousand of them
-    started a collection that walked the long-lived objects too (the word lists, the
-    matching caches): a third of a worker's time on the bench's accounts. Objects alive now
-    are left out of collections for good (`gc.freeze`), and the youngest generation is
-    collected every `GC_YOUNG` allocations instead of 700. Reference counting still frees
-    nearly everything at once; only cycles wait longer.
+    Keying allocates millions of short-lived tuples and sets, and each thousand of them would
+    start a collection that walks the long-lived objects too (the word lists, the matching
+    caches). Objects alive now are left out of collections for good (`gc.freeze`), and the
+    youngest generation is collected every `GC_YOUNG` allocations instead of 700. Reference
+    counting still frees nearly everything at once; only cycles wait longer.
     """
     gc.freeze()
     _young, middle, old = gc.get_threshold()
@@ -128,7 +127,7 @@ def _read_in_worker(rows: list[Row], keyed: bool) -> Chunk:
         return _worker.read(rows, keyed)
     finally:
         # An import's names are nearly all distinct: the analysis cache (for the bot's
-        # repeated lookups) would only grow each worker by a few hundred MB.
+        # repeated lookups) would only grow each worker.
         forget_analyses()
 
 

@@ -81,10 +81,6 @@ class ImportOutcome:
     first_import: bool
 
 
-class _Blocked(Exception):
-    """A first import found a bad row it may not skip: what it wrote is to be deleted."""
-
-
 @dataclass(slots=True)
 class _Writing:
     """One import's writing: where its records go and how far it got."""
@@ -141,10 +137,9 @@ class CrmImports:
                 incoming = source.estimated_rows if writing.first_import else tally.good
                 if incoming >= DEFER_INDEX_MIN and stored < incoming:
                     writing.deferred = await self._defer_index()
-                try:
-                    await self._write(reader, writing, tally, skip_bad_rows=skip_bad_rows)
-                except _Blocked:
-                    await self._discard(writing)
+                blocked = await self._write(reader, writing, tally, skip_bad_rows=skip_bad_rows)
+            if blocked:
+                await self._discard(writing)
         finally:  # after the reader has stopped (worker processes): an index takes memory
             progress.phase("indexing")
             await self._finish(writing)
@@ -182,10 +177,10 @@ class CrmImports:
 
     async def _write(
         self, reader: RowReader, writing: _Writing, tally: Tally, *, skip_bad_rows: bool
-    ) -> None:
-        """Write the good records in batches, in file order. A first import checks the rows
-        (into `tally`) as it reads them: unless bad rows may be skipped, the first one ends
-        the writing, the rest is only checked, and then `_Blocked` is raised."""
+    ) -> bool:
+        """Write the good records in batches, in file order; True when a bad row blocked it.
+        A first import checks the rows (into `tally`) as it reads them: unless bad rows may
+        be skipped, the first one ends the writing and the rest is only checked."""
 
         def blocked() -> bool:
             return writing.first_import and bool(tally.bad) and not skip_bad_rows
@@ -200,9 +195,10 @@ class CrmImports:
                 for full in pending.add(batch.without(repeated) if repeated else batch):
                     await self._upsert(full, writing)
         if blocked():
-            raise _Blocked
+            return True
         if pending.count:
             await self._upsert(pending.rest(), writing)
+        return False
 
     async def _upsert(self, batch: ImportBatch, writing: _Writing) -> None:
         async with self._ctx.uow() as uow:

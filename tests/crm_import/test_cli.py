@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import cast
@@ -432,3 +434,17 @@ class TestWithStorage:
             ).fetchall()
             [(stored,)] = connection.execute("SELECT count(*) FROM company_key").fetchall()
         assert indexed == stored > 3
+
+
+def test_the_bot_starts_without_loading_the_import_command() -> None:
+    """`dibs serve` puts back a key index a killed import left out through the use case
+    (`services.crm.restore_key_index`), not through this command's module."""
+    code = (
+        "import sys, bot.app, bot.server\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('bot.crm_import', 'bot.cli'))))"
+    )
+    root = Path(__file__).resolve().parent.parent.parent
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    assert shown.stdout.strip() == "[]"
