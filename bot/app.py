@@ -15,7 +15,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.bootstrap import Deps
 from bot.errors import register_error_handler
 from bot.handlers import register_handlers
-from bot.importing import restore_key_index
 from bot.middleware import register_middleware
 from bot.outbox import OutboxTuning, OutboxWorker
 from bot.slack_http import events_app
@@ -99,7 +98,7 @@ def _add_health_and_worker(
     web_app[DEPS] = deps
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
-        await restore_key_index(deps.uow)
+        await deps.services.crm.restore_key_index()
         await prepare_lookups(deps.engine)
         warm_up(deps.conflict_rules)
         async with wal_checkpoints(deps.engine), worker_running(deps, tuning):

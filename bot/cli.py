@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import make_uow_factory, require_config, utc_now
 from bot.config import DibsConfig
-from bot.importing import import_group
+from bot.crm_import.cli import import_group
 from bot.server import serve_forever
 from bot.settings import Settings, SettingsError, get_settings
 from bot.views.checks import check_lines
@@ -36,6 +36,12 @@ from domain.errors import DomainError
 from domain.matching import CompanyRef
 from domain.policy import DeskPolicy, ProgramPolicy
 from domain.services import LinkPartner, ServiceContext, Services
+from domain.slack_ids import (
+    is_slack_channel_id,
+    is_slack_enterprise_id,
+    is_slack_team_id,
+    is_slack_user_id,
+)
 from storage.db import make_engine
 from storage.migrate import upgrade
 
@@ -155,13 +161,13 @@ def partners_add(  # click passes every option by name
     Run again for the same channel to update it; a new --code applies to its future
     registrations only (references already given never change). Reads the policy file
     (DIBS_CONFIG or dibs.toml): the desk channel is never linked."""
-    _check_id(channel_id, "--channel", "CG")
+    _check_id(channel_id, "--channel", is_slack_channel_id)
     if team_id:
-        _check_id(team_id, "--slack-team", "T")
+        _check_id(team_id, "--slack-team", is_slack_team_id)
     if enterprise_id:
-        _check_id(enterprise_id, "--slack-enterprise", "E")
+        _check_id(enterprise_id, "--slack-enterprise", is_slack_enterprise_id)
     if manager_id:
-        _check_id(manager_id, "--manager", "UW")
+        _check_id(manager_id, "--manager", is_slack_user_id)
     cmd = LinkPartner(
         name=name,
         tier=tier,
@@ -404,8 +410,8 @@ def _cli_user() -> str:
         return "cli"
 
 
-def _check_id(value: str, option: str, prefixes: str) -> None:
-    if not value or value[0] not in prefixes or not value.isalnum() or value.upper() != value:
+def _check_id(value: str, option: str, is_id: Callable[[str], bool]) -> None:
+    if not is_id(value):
         raise click.BadParameter(f"{value!r} does not look like a Slack id", param_hint=option)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import re
 import tomllib
 from pathlib import Path
 
@@ -18,15 +17,13 @@ from pydantic import (
 
 from bot.settings import SettingsError
 from domain.policy import PARTNERS_SEE_OWN_ONLY, DeskPolicy, PrivacyPolicy, ProgramPolicy
-
-SLACK_USER_PATTERN = r"^[UW][A-Z0-9]{2,}$"
-SLACK_CHANNEL_PATTERN = r"^[CG][A-Z0-9]{2,}$"
+from domain.slack_ids import SLACK_CHANNEL_ID, is_slack_user_id
 
 
 class DeskSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    channel: str = Field(pattern=SLACK_CHANNEL_PATTERN)
+    channel: str = Field(pattern=SLACK_CHANNEL_ID)
     approvers: list[str] = Field(min_length=1)
     admins: list[str] = Field(default_factory=list)
     review_sla_hours: int = Field(default=48, ge=1, le=24 * 30)
@@ -35,7 +32,7 @@ class DeskSection(BaseModel):
     @classmethod
     def _user_ids(cls, ids: list[str]) -> list[str]:
         for user_id in ids:
-            if not re.match(SLACK_USER_PATTERN, user_id):
+            if not is_slack_user_id(user_id):
                 raise ValueError(f"{user_id!r} is not a Slack user id like U012ABCDEF")
         return ids
 

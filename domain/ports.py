@@ -10,8 +10,9 @@ from typing import Protocol, Self
 
 from domain.cases import WorkingNote
 from domain.company_aliases import AliasRevision, CompanyAlias, NamedOwner
-from domain.conflicts import Claim, ConflictFinding, FindingCounts
+from domain.conflicts import Claim, ClaimKind, ConflictFinding, FindingCounts
 from domain.crm import Account, Opportunity, UpsertCounts
+from domain.crm_import import ImportBatch
 from domain.matching import CandidateKeys, Screen
 from domain.messages import MessageKind, OutboxMessage
 from domain.ownership import StoredFinding
@@ -79,7 +80,7 @@ class CrmRepository(Protocol):
         """Insert or update by `external_id` (the last of duplicates wins); keys replaced.
 
         `keys[i]`, when given, are `accounts[i]`'s candidate keys under the repository's
-        rules, computed ahead (an import computes them on every core); else computed here.
+        rules, computed ahead; else computed here.
         """
 
     async def upsert_opportunities(
@@ -92,6 +93,33 @@ class CrmRepository(Protocol):
         """Insert or update by `external_id` (the last of duplicates wins); keys replaced."""
 
     async def count_accounts(self) -> int: ...
+
+    async def count(self, kind: ClaimKind) -> int:
+        """How many records of `kind` (accounts or opportunities) are stored."""
+
+    @staticmethod
+    def encode_keys(keys: Collection[str], /) -> str:
+        """A record's candidate keys as the one string `upsert_batch` takes (pure: an
+        import's worker processes call it, with no repository at hand)."""
+
+    async def upsert_batch(
+        self, batch: ImportBatch, *, imported_at: datetime, first_import: bool = False
+    ) -> UpsertCounts:
+        """Insert new records and update known ones (by external id, which must not repeat
+        within `batch`), with the keys and analysed names they come with; stamped
+        `imported_at`. `first_import`: none of the kind were stored when the import began,
+        so no id is looked up (one stored since then fails the unique index)."""
+
+    async def discard_imported(self, kind: ClaimKind, imported_at: datetime) -> None:
+        """Delete the records of `kind` stamped `imported_at`, and their keys: a first
+        import undone (it only inserted)."""
+
+    async def defer_key_index(self) -> bool:
+        """Set the key index aside for a bulk load where building it afterwards is faster;
+        True if it was. Lookups stay right, only slower, until `ensure_key_index`."""
+
+    async def ensure_key_index(self) -> None:
+        """Create the key index unless it exists (after a bulk load, or one that was killed)."""
 
     async def refresh_statistics(self) -> None:
         """Update the query planner's statistics after a large import."""

@@ -15,6 +15,7 @@ from domain.services.aliases import CompanyAliases
 from domain.services.checks import Checks
 from domain.services.conflicts import AddWorkingNote, Conflicts, Resolve, Resolved
 from domain.services.context import ServiceContext
+from domain.services.crm import CrmImports, ImportOutcome, ImportProgress, RowReader, RowSource
 from domain.services.decisions import Decide, Decision, Decisions
 from domain.services.partners import LinkPartner, Partners
 from domain.services.receipts import Receipts
@@ -31,9 +32,12 @@ __all__ = [
     "CompanyAliases",
     "CompanyCheck",
     "Conflicts",
+    "CrmImports",
     "Decide",
     "Decision",
     "Decisions",
+    "ImportOutcome",
+    "ImportProgress",
     "LinkPartner",
     "Partners",
     "PrecheckResult",
@@ -42,6 +46,8 @@ __all__ = [
     "Resolve",
     "Resolved",
     "Resubmit",
+    "RowReader",
+    "RowSource",
     "ServiceContext",
     "Services",
     "SubmitOutcome",
@@ -60,16 +66,19 @@ class Services:
     partners: Partners
     aliases: CompanyAliases
     receipts: Receipts
+    crm: CrmImports
 
     @classmethod
     def bind(cls, ctx: ServiceContext, *, base_rules: ConflictRules | None = None) -> Services:
         """The use cases on `ctx`; `base_rules` are the rules before the admins' aliases."""
+        base = base_rules or ctx.rules()
         return cls(
             registrations=Registrations(ctx),
             decisions=Decisions(ctx),
             conflicts=Conflicts(ctx),
             checks=Checks(ctx),
             partners=Partners(ctx),
-            aliases=CompanyAliases(ctx, base_rules or ctx.rules()),
+            aliases=CompanyAliases(ctx, base),
             receipts=Receipts(ctx),
+            crm=CrmImports(ctx, base),
         )

@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -14,15 +14,15 @@ from hypothesis import strategies as st
 from sqlalchemy import event, func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.importing import restore_key_index
 from domain.conflicts import ClaimKind, ConflictRules, account_ref
 from domain.crm import Account, Opportunity, UpsertCounts
+from domain.crm_import import ImportBatch
 from domain.matching import name_forms
 from storage.company_keys import KEY_LENGTH, encode_keys
-from storage.crm import BulkRecords, SqlAlchemyCrmRepository, account_values, tune_for_bulk_load
+from storage.crm import SqlAlchemyCrmRepository, tune_for_bulk_load
 from storage.db import make_engine
 from storage.models import Base, CompanyKeyRow, CrmAccountRow, CrmOpportunityRow
-from tests.integration.builders import T0
+from tests.integration.builders import T0, services
 from tests.integration.conftest import Backend, NewUow
 
 RULES = ConflictRules()
@@ -261,16 +261,15 @@ class TestBulkUpsert:
         self, new_uow: NewUow, session_factory: Sessions
     ) -> None:
         acme = Account("0011", "Acme Corp", domain="acme.com", is_customer=True)
-        bulk = BulkRecords(
-            [account_values(acme), account_values(Account("0012", "Globex"))],
-            [encode_keys(RULES.keys(account_ref(acme))), encode_keys([])],
+        batch = ImportBatch.of(
+            ClaimKind.account,
+            [acme, Account("0012", "Globex")],
+            [RULES.keys(account_ref(acme)), []],
+            encode_keys,
         )
         async with new_uow() as uow:
-            repository = cast(SqlAlchemyCrmRepository, uow.crm)
-            assert await repository.stored(ClaimKind.account) == 0
-            counts = await repository.bulk_upsert(
-                ClaimKind.account, bulk, now=T0, first_import=True
-            )
+            assert await uow.crm.count(ClaimKind.account) == 0
+            counts = await uow.crm.upsert_batch(batch, imported_at=T0, first_import=True)
             await uow.commit()
 
         assert counts == UpsertCounts(inserted=2)
@@ -283,12 +282,11 @@ class TestBulkUpsert:
         self, new_uow: NewUow, session_factory: Sessions
     ) -> None:
         odd = [{"n:plain"}, {'n:quo"te', "n:x"}, {"n:back\\slash"}, {"n:tab\there"}, {"n:ü\u2028"}]
-        bulk = BulkRecords(
-            [account_values(Account(f"00{n}", "Odd")) for n in range(len(odd))],
-            [encode_keys(keys) for keys in odd],
+        batch = ImportBatch.of(
+            ClaimKind.account, [Account(f"00{n}", "Odd") for n in range(len(odd))], odd, encode_keys
         )
         async with new_uow() as uow:
-            await cast(SqlAlchemyCrmRepository, uow.crm).bulk_upsert(ClaimKind.account, bulk)
+            await uow.crm.upsert_batch(batch, imported_at=T0)
             await uow.commit()
 
         stored = await stored_keys(session_factory, ClaimKind.account)
@@ -347,7 +345,7 @@ class TestDiscardImported:
                 await uow.commit()
 
         async with new_uow() as uow:
-            await cast(SqlAlchemyCrmRepository, uow.crm).discard_imported(ClaimKind.account, later)
+            await uow.crm.discard_imported(ClaimKind.account, later)
             await uow.commit()
 
         rows = await accounts_by_external_id(session_factory)
@@ -362,11 +360,10 @@ class TestKeyIndex:
         self, new_uow: NewUow, session_factory: Sessions
     ) -> None:
         async with new_uow() as uow:
-            repository = cast(SqlAlchemyCrmRepository, uow.crm)
-            deferred = await repository.defer_key_index()
+            deferred = await uow.crm.defer_key_index()
             await uow.crm.upsert_accounts([Account("0011", "Acme", domain="acme.com")])
-            await repository.ensure_key_index()
-            await repository.ensure_key_index()  # already there: nothing to do
+            await uow.crm.ensure_key_index()
+            await uow.crm.ensure_key_index()  # already there: nothing to do
             await uow.commit()
 
         async with session_factory() as session:
@@ -414,10 +411,10 @@ class TestKeyIndex:
         self, new_uow: NewUow, session_factory: Sessions
     ) -> None:
         async with new_uow() as uow:  # an import that set it aside, then died
-            await cast(SqlAlchemyCrmRepository, uow.crm).defer_key_index()
+            await uow.crm.defer_key_index()
             await uow.commit()
 
-        await restore_key_index(new_uow)  # what the app does as it starts
+        await services(new_uow).crm.restore_key_index()  # what the app does as it starts
 
         async with session_factory() as session:
             indexes = await session.run_sync(

@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from domain.crm_csv import RowError
+from domain.crm_import import RowError
 
 ENCODING = "utf-8-sig"
 DELIMITERS = ",;\t|"
@@ -113,3 +113,11 @@ def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
     with Progress(*columns, TimeRemainingColumn(), console=console) as progress:
         task = progress.add_task(label, total=total)
         yield lambda done: progress.update(task, completed=done)
+
+
+def read_delimiter(value: str) -> str:
+    """A delimiter as typed on the command line: one character, or `tab` (`\\t`)."""
+    value = {"tab": "\t", "\\t": "\t"}.get(value.lower(), value)
+    if len(value) != 1 or value in '"\r\n':
+        raise ValueError("give one character, such as ; or tab")
+    return value

@@ -1,106 +1,41 @@
-"""`dibs import accounts|opportunities FILE`, end to end through click with a fake CRM writer."""
+"""`dibs import accounts|opportunities FILE`, end to end through click with a fake CRM store."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import cast
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy.exc import DBAPIError
 
-import bot.csv_file
-import bot.import_pool
-import bot.importing
+import bot.crm_import.cli
+import bot.crm_import.files
+import bot.crm_import.pool
+import domain.services.crm
 from bot.cli import main
-from bot.import_pool import Chunks, Prepared, Row
+from bot.crm_import.headers import resolve_columns
+from bot.crm_import.pool import Chunks, Row
 from bot.settings import get_settings
-from domain.conflicts import ClaimKind, ConflictRules, account_ref
-from domain.crm import Account, Opportunity, UpsertCounts
-from domain.crm_csv import resolve_columns
+from domain.conflicts import ConflictRules, account_ref
+from domain.crm import Account
 from domain.matching import CompanyRef
-from domain.ports import UnitOfWork
 from storage.company_keys import encode_keys
-from storage.crm import BulkRecords, SqlAlchemyCrmRepository, account_values
+from storage.crm import SqlAlchemyCrmRepository
 from storage.migrate import upgrade
+from tests.crm_import.fakes import FakeCrm, FakeUow
 
-DATA = Path(__file__).resolve().parent / "data" / "crm"
-
-
-class FakeCrmWriter:
-    """Records every batch (as domain records); an id it has seen before counts as an update."""
-
-    def __init__(self, *, fail_on_batch: int | None = None) -> None:
-        self.batches: list[list[Account | Opportunity]] = []
-        self.keys: dict[str, str] = {}
-        self.ids: set[str] = set()
-        self.fail_on_batch = fail_on_batch
-        self.statistics_refreshed = 0
-        self.began: list[ClaimKind] = []
-        self.deferred = 0
-        self.discarded: list[Account | Opportunity] = []
-        self._first_batch = 0
-
-    @property
-    def records(self) -> list[Account | Opportunity]:
-        return [r for batch in self.batches for r in batch]
-
-    async def begin(self, kind: ClaimKind) -> int:
-        self.began.append(kind)
-        self._first_batch = len(self.batches)
-        return len(self.ids)
-
-    async def defer_index(self) -> None:
-        self.deferred += 1
-
-    async def upsert(
-        self, kind: ClaimKind, records: BulkRecords, *, first_import: bool
-    ) -> UpsertCounts:
-        if self.fail_on_batch == len(self.batches) + 1:
-            raise DBAPIError("INSERT …", {}, Exception("connection reset"))
-        make = Account if kind is ClaimKind.account else Opportunity
-        batch: list[Account | Opportunity] = [
-            make(*values[:-1]) for values in records.values
-        ]  # last: name forms
-        self.keys.update((r.external_id, k) for r, k in zip(batch, records.keys, strict=True))
-        updated = sum(r.external_id in self.ids for r in batch)
-        assert not (first_import and updated)
-        self.ids.update(r.external_id for r in batch)
-        self.batches.append(batch)
-        return UpsertCounts(inserted=len(batch) - updated, updated=updated)
-
-    async def bulk_upsert(
-        self,
-        kind: ClaimKind,
-        records: BulkRecords,
-        *,
-        now: datetime | None = None,
-        first_import: bool = False,
-    ) -> UpsertCounts:
-        return await self.upsert(kind, records, first_import=first_import)
-
-    async def discard(self, kind: ClaimKind) -> None:
-        gone = self.batches[self._first_batch :]
-        del self.batches[self._first_batch :]
-        self.discarded += [r for batch in gone for r in batch]
-        self.ids -= {r.external_id for r in self.discarded}
-
-    async def finish(self, *, written: int) -> None:
-        if written:
-            self.statistics_refreshed += 1
-
-    async def rules(self) -> ConflictRules:
-        return ConflictRules()
+DATA = Path(__file__).resolve().parent.parent / "data" / "crm"
 
 
 @pytest.fixture(autouse=True)
 def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """A throwaway database URL (never connected: the writer is fake) and logging put back."""
+    """A throwaway database URL (never connected: the store is fake) and logging put back."""
     monkeypatch.setenv("DIBS_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'dibs.db'}")
     get_settings.cache_clear()
     root = logging.getLogger()
@@ -111,9 +46,10 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Non
 
 
 @pytest.fixture
-def writer(monkeypatch: pytest.MonkeyPatch) -> FakeCrmWriter:
-    fake = FakeCrmWriter()
-    monkeypatch.setattr(bot.importing, "crm_writer", lambda _factory: fake)
+def writer(monkeypatch: pytest.MonkeyPatch) -> FakeCrm:
+    fake = FakeCrm()
+    uow = FakeUow(fake)
+    monkeypatch.setattr(bot.crm_import.cli, "make_uow_factory", lambda _engine: lambda: uow)
     return fake
 
 
@@ -138,26 +74,28 @@ def rows_file(tmp_path: Path, count: int, bad: Callable[[int], bool] = lambda _i
 
 
 class TestDryRun:
-    def test_counts_the_records_and_writes_nothing(self, writer: FakeCrmWriter) -> None:
+    def test_counts_the_records_and_writes_nothing(self, writer: FakeCrm) -> None:
         result = dibs("import", "accounts", DATA / "salesforce_accounts.csv", "--dry-run")
         assert result.exit_code == 0, result.output
         assert result.stdout == "dry run: 3 accounts to import; nothing was changed\n"
         assert writer.batches == []
 
-    def test_shows_how_the_columns_were_read(self, writer: FakeCrmWriter) -> None:
+    def test_shows_how_the_columns_were_read(self, writer: FakeCrm) -> None:
         result = dibs("import", "opportunities", DATA / "hubspot_deals.csv", "--dry-run")
         assert "Deal Name → name" in result.stderr
         assert "not imported: Close Date, Pipeline" in result.stderr
 
     def test_needs_no_storage(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(bot.importing, "crm_storage_available", lambda: False)
+        def no_storage(_engine: object) -> None:
+            raise AssertionError("a dry run opens no database")
+
+        monkeypatch.setattr(bot.crm_import.cli, "make_engine", no_storage)
+        monkeypatch.setattr(bot.crm_import.cli, "make_uow_factory", no_storage)
         result = dibs("import", "opportunities", DATA / "salesforce_opportunities.csv", "--dry-run")
         assert result.exit_code == 0, result.output
         assert "2 opportunities to import" in result.stdout
 
-    def test_with_bad_rows_fails_as_the_import_would(
-        self, tmp_path: Path, writer: FakeCrmWriter
-    ) -> None:
+    def test_with_bad_rows_fails_as_the_import_would(self, tmp_path: Path, writer: FakeCrm) -> None:
         result = dibs("import", "accounts", rows_file(tmp_path, 4, lambda i: i == 3), "--dry-run")
         assert result.exit_code == 2
         assert "dry run: 3 accounts to import, 1 bad row; nothing was changed" in result.stdout
@@ -165,7 +103,7 @@ class TestDryRun:
 
 
 class TestImport:
-    def test_upserts_every_record_of_each_sample(self, writer: FakeCrmWriter) -> None:
+    def test_upserts_every_record_of_each_sample(self, writer: FakeCrm) -> None:
         samples = [
             ("accounts", "accounts.csv", 3),
             ("accounts", "salesforce_accounts.csv", 3),
@@ -180,30 +118,29 @@ class TestImport:
             assert result.exit_code == 0, (name, result.output)
             assert len(writer.records) == count, name
 
-    def test_reports_new_and_updated_records(self, writer: FakeCrmWriter) -> None:
+    def test_reports_new_and_updated_records(self, writer: FakeCrm) -> None:
         dibs("import", "accounts", DATA / "accounts.csv")
         result = dibs("import", "accounts", DATA / "accounts.csv")
         assert result.stdout == "imported 3 accounts from accounts.csv: 0 new, 3 updated\n"
 
     def test_writes_in_batches_of_batch_size(
-        self, tmp_path: Path, writer: FakeCrmWriter, monkeypatch: pytest.MonkeyPatch
+        self, tmp_path: Path, writer: FakeCrm, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(bot.importing, "BATCH_SIZE", 1_000)
+        monkeypatch.setattr(domain.services.crm, "BATCH_SIZE", 1_000)
         result = dibs("import", "accounts", rows_file(tmp_path, 2_500))
         assert result.exit_code == 0, result.output
         assert [len(b) for b in writer.batches] == [1_000, 1_000, 500]
         assert "imported 2,500 accounts from input.csv: 2,500 new, 0 updated" in result.stdout
 
-    def test_without_crm_storage_ends_with_one_line(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(bot.importing, "crm_storage_available", lambda: False)
-        result = dibs("import", "accounts", DATA / "accounts.csv")
+    def test_without_crm_tables_ends_with_one_line(self) -> None:
+        result = dibs("import", "accounts", DATA / "accounts.csv")  # an empty database
         assert result.exit_code == 2
-        assert result.stderr.splitlines()[-1] == "dibs: error: CRM storage is not available yet"
+        assert result.stderr.splitlines()[-1].startswith("dibs: error: database: no such table")
 
     def test_a_database_error_says_how_far_it_got(
-        self, tmp_path: Path, writer: FakeCrmWriter, monkeypatch: pytest.MonkeyPatch
+        self, tmp_path: Path, writer: FakeCrm, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(bot.importing, "BATCH_SIZE", 1_000)
+        monkeypatch.setattr(domain.services.crm, "BATCH_SIZE", 1_000)
         writer.fail_on_batch = 2
         result = dibs("import", "accounts", rows_file(tmp_path, 1_500))
         assert result.exit_code == 2
@@ -213,9 +150,9 @@ class TestImport:
         )
 
     def test_shows_a_progress_bar_for_large_files(
-        self, tmp_path: Path, writer: FakeCrmWriter, monkeypatch: pytest.MonkeyPatch
+        self, tmp_path: Path, writer: FakeCrm, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(bot.csv_file, "LARGE_FILE", 1)
+        monkeypatch.setattr(bot.crm_import.files, "LARGE_FILE", 1)
         first = dibs("import", "accounts", rows_file(tmp_path, 10))
         again = dibs("import", "accounts", rows_file(tmp_path, 10))
         assert first.exit_code == again.exit_code == 0, first.output + again.output
@@ -227,7 +164,7 @@ class TestImport:
 
 class TestBadRows:
     def test_are_listed_with_line_numbers_and_nothing_is_written(
-        self, tmp_path: Path, writer: FakeCrmWriter
+        self, tmp_path: Path, writer: FakeCrm
     ) -> None:
         result = dibs("import", "accounts", rows_file(tmp_path, 5, lambda i: i in {2, 5}))
         assert result.exit_code == 2
@@ -240,7 +177,7 @@ class TestBadRows:
         assert writer.batches == []
 
     def test_skip_bad_rows_imports_only_the_good_ones(
-        self, tmp_path: Path, writer: FakeCrmWriter
+        self, tmp_path: Path, writer: FakeCrm
     ) -> None:
         path = rows_file(tmp_path, 5, lambda i: i in {2, 5})
         result = dibs("import", "accounts", path, "--skip-bad-rows")
@@ -249,9 +186,9 @@ class TestBadRows:
         assert result.stdout.endswith("3 new, 0 updated; skipped 2 bad rows\n")
 
     def test_a_first_import_deletes_what_it_wrote_before_a_bad_row(
-        self, tmp_path: Path, writer: FakeCrmWriter, monkeypatch: pytest.MonkeyPatch
+        self, tmp_path: Path, writer: FakeCrm, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(bot.importing, "BATCH_SIZE", 1_000)
+        monkeypatch.setattr(domain.services.crm, "BATCH_SIZE", 1_000)
         path = rows_file(tmp_path, 2_500, lambda i: i in {2_200, 2_400})
         result = dibs("import", "accounts", path)
         assert result.exit_code == 2
@@ -265,9 +202,9 @@ class TestBadRows:
         assert [r.external_id for r in writer.discarded] == [f"A-{i}" for i in range(1, 2_001)]
 
     def test_an_import_into_stored_records_checks_the_file_before_writing(
-        self, tmp_path: Path, writer: FakeCrmWriter, monkeypatch: pytest.MonkeyPatch
+        self, tmp_path: Path, writer: FakeCrm, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(bot.importing, "BATCH_SIZE", 1_000)
+        monkeypatch.setattr(domain.services.crm, "BATCH_SIZE", 1_000)
         dibs("import", "accounts", DATA / "accounts.csv")
         result = dibs("import", "accounts", rows_file(tmp_path, 2_500, lambda i: i == 2_400))
         assert result.exit_code == 2
@@ -275,7 +212,7 @@ class TestBadRows:
         assert len(writer.batches) == 1  # the first file's; none of this one's, none deleted
         assert writer.discarded == []
 
-    def test_the_listing_stops_at_fifty(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
+    def test_the_listing_stops_at_fifty(self, tmp_path: Path, writer: FakeCrm) -> None:
         result = dibs("import", "accounts", rows_file(tmp_path, 70, lambda i: i > 10), "--dry-run")
         listed = [line for line in result.stderr.splitlines() if line.startswith("line ")]
         assert len(listed) == 50
@@ -283,7 +220,7 @@ class TestBadRows:
         assert "… and 10 more bad rows" in result.stderr
 
     def test_lines_count_the_lines_a_quoted_value_spans(
-        self, tmp_path: Path, writer: FakeCrmWriter
+        self, tmp_path: Path, writer: FakeCrm
     ) -> None:
         text = 'name,is_named\n"Acme\nWest\nBranch",yes\nGlobex,perhaps\n'
         result = dibs("import", "accounts", a_csv(tmp_path, text), "--dry-run")
@@ -292,33 +229,31 @@ class TestBadRows:
 
 class TestFileFormats:
     def test_reads_an_excel_file_with_a_byte_order_mark(
-        self, tmp_path: Path, writer: FakeCrmWriter
+        self, tmp_path: Path, writer: FakeCrm
     ) -> None:
         path = a_csv(tmp_path, "\ufeffAccount Name,Website\r\nAcme,acme.com\r\n")
         result = dibs("import", "accounts", path)
         assert result.exit_code == 0, result.output
         assert writer.records[0].name == "Acme"
 
-    def test_detects_a_semicolon_delimiter(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
+    def test_detects_a_semicolon_delimiter(self, tmp_path: Path, writer: FakeCrm) -> None:
         path = a_csv(tmp_path, "name;domain;country\nAcme, Inc.;acme.com;DE\nGlobex;globex.de;DE\n")
         result = dibs("import", "accounts", path)
         assert result.exit_code == 0, result.output
         assert [r.name for r in writer.records] == ["Acme, Inc.", "Globex"]
 
-    def test_takes_the_delimiter_it_is_given(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
+    def test_takes_the_delimiter_it_is_given(self, tmp_path: Path, writer: FakeCrm) -> None:
         path = a_csv(tmp_path, "name\tdomain\nAcme\tacme.com\n")
         result = dibs("import", "accounts", path, "--delimiter", "tab")
         assert result.exit_code == 0, result.output
         assert writer.records == [Account(writer.records[0].external_id, "Acme", "acme.com")]
 
-    def test_refuses_a_delimiter_longer_than_one_character(self, writer: FakeCrmWriter) -> None:
+    def test_refuses_a_delimiter_longer_than_one_character(self, writer: FakeCrm) -> None:
         result = dibs("import", "accounts", DATA / "accounts.csv", "--delimiter", ";;")
         assert result.exit_code == 2
         assert "one character" in result.stderr
 
-    def test_a_file_that_is_not_utf8_is_one_line(
-        self, tmp_path: Path, writer: FakeCrmWriter
-    ) -> None:
+    def test_a_file_that_is_not_utf8_is_one_line(self, tmp_path: Path, writer: FakeCrm) -> None:
         path = a_csv(tmp_path, "name\nMüller GmbH\n", encoding="latin-1")
         result = dibs("import", "accounts", path)
         assert result.exit_code == 2
@@ -328,10 +263,12 @@ class TestFileFormats:
     def test_the_rows_of_a_file_are_estimated_from_its_first_lines(self, tmp_path: Path) -> None:
         (tmp_path / "large").mkdir()
         small, large = rows_file(tmp_path, 40), rows_file(tmp_path / "large", 20_000)
-        assert bot.csv_file.open_csv(small).estimated_rows == 40
-        assert 18_000 < bot.csv_file.open_csv(large).estimated_rows < 22_000  # longer ids later
+        assert bot.crm_import.files.open_csv(small).estimated_rows == 40
+        assert (
+            18_000 < bot.crm_import.files.open_csv(large).estimated_rows < 22_000
+        )  # longer ids later
 
-    def test_an_empty_file_is_refused(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
+    def test_an_empty_file_is_refused(self, tmp_path: Path, writer: FakeCrm) -> None:
         result = dibs("import", "accounts", a_csv(tmp_path, ""))
         assert result.exit_code == 2
         assert "is empty: the first line must name the columns" in result.stderr
@@ -343,14 +280,14 @@ class TestFileFormats:
 
 
 class TestMapping:
-    def test_map_reads_a_column_as_a_field(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
+    def test_map_reads_a_column_as_a_field(self, tmp_path: Path, writer: FakeCrm) -> None:
         path = a_csv(tmp_path, "Firma,Webseite\nAcme,acme.de\n")
         result = dibs("import", "accounts", path, "--map", "Firma=name", "--map", "Webseite=domain")
         assert result.exit_code == 0, result.output
         assert writer.records == [Account(writer.records[0].external_id, "Acme", "acme.de")]
 
     def test_a_file_without_a_name_column_names_the_fix(
-        self, tmp_path: Path, writer: FakeCrmWriter
+        self, tmp_path: Path, writer: FakeCrm
     ) -> None:
         result = dibs("import", "accounts", a_csv(tmp_path, "Firma,Webseite\nAcme,acme.de\n"))
         assert result.exit_code == 2
@@ -365,7 +302,7 @@ class TestMapping:
         assert result.exit_code == 2
         assert "is not COLUMN=FIELD" in result.stderr
 
-    def test_a_map_to_an_unknown_field_is_one_line(self, writer: FakeCrmWriter) -> None:
+    def test_a_map_to_an_unknown_field_is_one_line(self, writer: FakeCrm) -> None:
         result = dibs("import", "accounts", DATA / "accounts.csv", "--map", "name=amount")
         assert result.exit_code == 2
         assert result.stderr.startswith("dibs: error: --map: accounts have no field 'amount'")
@@ -374,14 +311,14 @@ class TestMapping:
 @pytest.fixture
 def pooled(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every file goes to two worker processes, in chunks of three rows."""
-    monkeypatch.setattr(bot.importing, "worker_count", lambda _size, *, large_file: 2)
-    monkeypatch.setattr(bot.import_pool, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(bot.crm_import.cli, "worker_count", lambda _size, *, large_file: 2)
+    monkeypatch.setattr(bot.crm_import.pool, "CHUNK_ROWS", 3)
 
 
 @pytest.mark.usefixtures("pooled")
 class TestWorkerProcesses:
     def test_read_and_key_the_records_as_this_process_would(
-        self, tmp_path: Path, writer: FakeCrmWriter
+        self, tmp_path: Path, writer: FakeCrm
     ) -> None:
         result = dibs("import", "accounts", rows_file(tmp_path, 10))
         assert result.exit_code == 0, result.output
@@ -393,7 +330,7 @@ class TestWorkerProcesses:
             for r in writer.records
         }
 
-    def test_list_bad_rows_in_file_order(self, tmp_path: Path, writer: FakeCrmWriter) -> None:
+    def test_list_bad_rows_in_file_order(self, tmp_path: Path, writer: FakeCrm) -> None:
         path = rows_file(tmp_path, 10, lambda i: i in {2, 9})
         result = dibs("import", "accounts", path, "--skip-bad-rows")
         assert result.exit_code == 0, result.output
@@ -404,7 +341,7 @@ class TestWorkerProcesses:
         assert len(writer.records) == 8
 
     def test_a_repeated_id_in_another_chunk_is_a_bad_row_and_skipped(
-        self, tmp_path: Path, writer: FakeCrmWriter
+        self, tmp_path: Path, writer: FakeCrm
     ) -> None:
         text = "external_id,name\nA-1,Acme\nA-2,Globex\nA-3,Initech\nA-4,Hooli\nA-1,Umbrella\n"
         result = dibs("import", "accounts", a_csv(tmp_path, text), "--skip-bad-rows")
@@ -419,82 +356,26 @@ class TestChunks:
         columns = resolve_columns(["name", "domain"], "accounts", {})
         rows: list[list[Row]] = [[(2, ["Acme", "acme.com"])], [(3, ["Globex", "globex.com"])]]
         asked = iter([True, False])
-        with Chunks(columns, "accounts", ConflictRules(), workers=workers) as chunks:
+        rules, encode = ConflictRules(), SqlAlchemyCrmRepository.encode_keys
+        with Chunks(columns, "accounts", rules, encode, workers=workers) as chunks:
             (seen_1, keyed), (seen_2, checked) = chunks.read(rows, lambda: next(asked))
         assert keyed is not None
         assert keyed.lines == [2]
-        assert keyed.records.keys == [
-            encode_keys(ConflictRules().keys(CompanyRef("Acme", "acme.com")))
-        ]
+        assert keyed.keys == [encode_keys(ConflictRules().keys(CompanyRef("Acme", "acme.com")))]
         assert checked is None
-        assert seen_1 == [(2, keyed.records.values[0][0], False)]  # no id of its own
+        assert seen_1 == [(2, keyed.rows[0][0], False)]  # no id of its own
         assert [item[0] for item in seen_2 if isinstance(item, tuple)] == [3]
 
 
 class TestStatistics:
-    def test_are_refreshed_once_after_an_import(
-        self, tmp_path: Path, writer: FakeCrmWriter
-    ) -> None:
+    def test_are_refreshed_once_after_an_import(self, tmp_path: Path, writer: FakeCrm) -> None:
         dibs("import", "accounts", rows_file(tmp_path, 2_500))
         assert writer.statistics_refreshed == 1
 
-    def test_are_left_alone_when_nothing_was_written(
-        self, tmp_path: Path, writer: FakeCrmWriter
-    ) -> None:
+    def test_are_left_alone_when_nothing_was_written(self, tmp_path: Path, writer: FakeCrm) -> None:
         dibs("import", "accounts", rows_file(tmp_path, 3, lambda _i: True), "--skip-bad-rows")
         assert writer.batches == []
         assert writer.statistics_refreshed == 0
-
-
-class TestCrmWriter:
-    def test_is_none_until_the_unit_of_work_has_crm_storage(
-        self, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        monkeypatch.setattr(bot.importing, "crm_storage_available", lambda: False)
-
-        def no_uow() -> UnitOfWork:
-            raise AssertionError("no unit of work is opened")
-
-        assert bot.importing.crm_writer(no_uow) is None
-
-    async def test_writes_each_batch_in_a_transaction_of_its_own(
-        self, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        monkeypatch.setattr(bot.importing, "crm_storage_available", lambda: True)
-        log: list[str] = []
-        crm = FakeCrmWriter()
-
-        class FakeUow:
-            def __init__(self) -> None:
-                self.crm = crm
-
-            async def __aenter__(self) -> FakeUow:
-                log.append("begin")
-                return self
-
-            async def __aexit__(self, *_exc: object) -> None:
-                log.append("end")
-
-            async def commit(self) -> None:
-                log.append(f"commit {len(crm.records)}")
-
-        writer = bot.importing.crm_writer(lambda: cast(UnitOfWork, FakeUow()))
-        assert writer is not None
-        accounts = [account_values(Account(f"A-{i}", f"Company {i}")) for i in range(5)]
-        chunks = [
-            Prepared([1, 2, 3], BulkRecords(accounts[:3], ["[]"] * 3)),
-            Prepared([4, 5], BulkRecords(accounts[3:], ["[]"] * 2)),
-        ]
-        counts = await bot.importing.store(
-            chunks, writer=writer, kind=ClaimKind.account, batch_size=2
-        )
-        assert counts == UpsertCounts(inserted=5)
-        assert [r.external_id for r in crm.records] == [f"A-{i}" for i in range(5)]
-        assert log == [
-            *("begin", "commit 2", "end"),
-            *("begin", "commit 4", "end"),
-            *("begin", "commit 5", "end"),
-        ]
 
 
 class TestWithStorage:
@@ -510,8 +391,8 @@ class TestWithStorage:
     def test_a_first_import_with_a_bad_row_leaves_nothing_behind(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(bot.importing, "BATCH_SIZE", 2)
-        monkeypatch.setattr(bot.importing, "DEFER_INDEX_MIN", 2)
+        monkeypatch.setattr(domain.services.crm, "BATCH_SIZE", 2)
+        monkeypatch.setattr(domain.services.crm, "DEFER_INDEX_MIN", 2)
         database = tmp_path / "dibs.db"
         asyncio.run(upgrade(f"sqlite+aiosqlite:///{database}"))
         result = dibs("import", "accounts", rows_file(tmp_path, 7, lambda i: i == 6))
@@ -529,7 +410,7 @@ class TestWithStorage:
     def test_a_large_first_import_builds_the_key_index_at_the_end(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(bot.importing, "DEFER_INDEX_MIN", 2)
+        monkeypatch.setattr(domain.services.crm, "DEFER_INDEX_MIN", 2)
         database = tmp_path / "dibs.db"
         asyncio.run(upgrade(f"sqlite+aiosqlite:///{database}"))
         dropped: list[str] = []
@@ -553,3 +434,17 @@ class TestWithStorage:
             ).fetchall()
             [(stored,)] = connection.execute("SELECT count(*) FROM company_key").fetchall()
         assert indexed == stored > 3
+
+
+def test_the_bot_starts_without_loading_the_import_command() -> None:
+    """`dibs serve` puts back a key index a killed import left out through the use case
+    (`services.crm.restore_key_index`), not through this command's module."""
+    code = (
+        "import sys, bot.app, bot.server\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('bot.crm_import', 'bot.cli'))))"
+    )
+    root = Path(__file__).resolve().parent.parent.parent
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    assert shown.stdout.strip() == "[]"

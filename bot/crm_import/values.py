@@ -1,7 +1,9 @@
-"""Reading single CRM export cells: yes/no flags, dates, countries, owners, amounts.
+"""Reading single cells of a CRM export: a spreadsheet's spellings of yes/no flags, dates,
+countries, owners and amounts.
 
 Each reader takes the trimmed text of one cell and returns the value, or raises ValueError
-with a short reason that the row error shows after the column name.
+with a short reason that the row error shows after the column name. What a valid e-mail
+address or Slack user id is, the domain says (`domain.email_addresses`, `domain.slack_ids`).
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from decimal import Decimal
 from functools import lru_cache
 
 from domain.amounts import parse_amount
+from domain.email_addresses import is_email_address
 from domain.errors import InvalidInput
 from domain.matching.folding import fold
+from domain.slack_ids import SlackUserId, is_slack_user_id
 
 _MEMO = 4096
 """Distinct cells remembered per reader: a CRM export repeats its owners, types, countries."""
@@ -28,8 +32,6 @@ _SLASHED = re.compile(
 )
 _TZ_WORD = re.compile(r"\s+(?:utc|gmt)$", re.IGNORECASE)
 _ZERO = re.compile(r"^[$€£¥]?\s*0+(?:\.0+)?$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{6,}$")
 
 _COUNTRY_CODES = {"UK": "GB", "EL": "GR"}
 _COUNTRIES = {
@@ -112,12 +114,6 @@ def read_flag(text: str) -> bool:
     raise ValueError(f"{text!r} is not yes or no")
 
 
-@lru_cache(maxsize=_MEMO)
-def is_customer_type(text: str) -> bool:
-    """Salesforce Type `Customer - Direct` or HubSpot lifecycle stage `customer` mean a customer."""
-    return fold(text).strip().startswith("customer")
-
-
 def read_amount(text: str) -> Decimal | None:
     """An amount as `parse_amount` reads it; empty or zero (CRMs' "no amount yet") is None."""
     if not text or _ZERO.match(text):
@@ -193,25 +189,25 @@ def read_email(text: str) -> str | None:
     """A lower-cased e-mail address."""
     if not text:
         return None
-    if not _EMAIL.match(text):
+    if not is_email_address(text):
         raise ValueError(f"{text!r} is not an e-mail address")
     return text.casefold()
 
 
-def read_slack_user(text: str) -> str | None:
+def read_slack_user(text: str) -> SlackUserId | None:
     """A Slack user id such as U012AB3CD."""
     if not text:
         return None
-    if not _SLACK_USER.match(text):
+    if not is_slack_user_id(text):
         raise ValueError(f"{text!r} is not a Slack user id (U…)")
     return text
 
 
 @lru_cache(maxsize=_MEMO)
-def read_owner(text: str) -> tuple[str | None, str | None]:
+def read_owner(text: str) -> tuple[SlackUserId | None, str | None]:
     """(Slack id, e-mail) of a CRM owner cell; a display name identifies nobody, so neither."""
-    if _SLACK_USER.match(text):
+    if is_slack_user_id(text):
         return text, None
-    if _EMAIL.match(text):
+    if is_email_address(text):
         return None, text.casefold()
     return None, None
