@@ -27,9 +27,9 @@ from domain.services import (
     Resolved,
     SubmitRegistration,
 )
-from tests.integration.builders import (
+from tests.builders import (
     HOST_TEAM,
-    T0,
+    NOW,
     a_rep,
     an_approver,
     calling,
@@ -51,7 +51,7 @@ async def settle(
     by: Actor,
     reason: str = "Evidence of work reviewed.",
     *,
-    at: datetime = T0,
+    at: datetime = NOW,
 ) -> Resolved | AlreadyDecided:
     """One approver's resolution, in its own unit of work: what it did, or the lost race."""
     assert registration.id is not None
@@ -177,7 +177,7 @@ class TestOneTransaction:
 
 async def queued(new_uow: NewUow) -> list[OutboxMessage]:
     """Every message the outbox still owes, oldest first, taken out of it (as if delivered)."""
-    later = T0 + 48 * HOUR
+    later = NOW + 48 * HOUR
     taken: list[OutboxEntry] = []
     while True:
         async with new_uow() as uow:
@@ -209,11 +209,11 @@ class TestWhatALoserStillHas:
     ) -> None:
         twice, other = await partners(new_uow, 2)
         first = await register(new_uow, twice, "Initech")
-        second = await register(new_uow, twice, "Initech", at=T0 + HOUR)
-        subject = await register(new_uow, other, "Initech", at=T0 + 2 * HOUR)
+        second = await register(new_uow, twice, "Initech", at=NOW + HOUR)
+        subject = await register(new_uow, other, "Initech", at=NOW + 2 * HOUR)
         await queued(new_uow)
 
-        await settle(new_uow, subject, resolution, an_approver(), at=T0 + 3 * HOUR)
+        await settle(new_uow, subject, resolution, an_approver(), at=NOW + 3 * HOUR)
 
         still = still_told(await queued(new_uow))
         # Its earlier registration was rejected by the same resolution: nothing stays.
@@ -225,10 +225,10 @@ class TestWhatALoserStillHas:
     ) -> None:
         [partner] = await partners(new_uow, 1)
         await register(new_uow, partner, "Initech")
-        later = await register(new_uow, partner, "Initech", at=T0 + HOUR)
+        later = await register(new_uow, partner, "Initech", at=NOW + HOUR)
         await queued(new_uow)
 
-        await settle(new_uow, later, Resolution.duplicate, an_approver(), at=T0 + 2 * HOUR)
+        await settle(new_uow, later, Resolution.duplicate, an_approver(), at=NOW + 2 * HOUR)
 
         assert still_told(await queued(new_uow)) == {later.id: STILL_OWN_EARLIER}
 
@@ -237,11 +237,11 @@ class TestWhatALoserStillHas:
     ) -> None:
         twice, other = await partners(new_uow, 2)
         first = await register(new_uow, twice, "Initech")
-        rival = await register(new_uow, other, "Initech", at=T0 + HOUR)
-        subject = await register(new_uow, twice, "Initech", at=T0 + 2 * HOUR)
+        rival = await register(new_uow, other, "Initech", at=NOW + HOUR)
+        subject = await register(new_uow, twice, "Initech", at=NOW + 2 * HOUR)
         await queued(new_uow)
 
-        await settle(new_uow, subject, Resolution.award_partner, an_approver(), at=T0 + 3 * HOUR)
+        await settle(new_uow, subject, Resolution.award_partner, an_approver(), at=NOW + 3 * HOUR)
 
         still = still_told(await queued(new_uow))
         assert still == {first.id: STILL_OWN_OTHER, rival.id: STILL_NOTHING}
@@ -301,7 +301,7 @@ async def register_microsoft(new_uow: NewUow) -> Registration:
 async def work_this(new_uow: NewUow, registration: Registration, by: Actor = REP) -> None:
     """A direct rep's "I'm working this" on `registration`."""
     assert registration.id is not None
-    await services(new_uow, at=T0 + HOUR).conflicts.note_working(
+    await services(new_uow, at=NOW + HOUR).conflicts.note_working(
         AddWorkingNote(registration.id, "Demo with their CTO on Friday."), calling(by)
     )
 
@@ -313,9 +313,9 @@ class TestRejectBothReason:
         await import_crm(new_uow, NAMED)
         first_partner, second_partner = await partners(new_uow, 2)
         rival = await register(new_uow, first_partner, "Initech")
-        subject = await register(new_uow, second_partner, "Initech", at=T0 + HOUR)
+        subject = await register(new_uow, second_partner, "Initech", at=NOW + HOUR)
 
-        await settle(new_uow, subject, Resolution.reject_both, an_approver(), at=T0 + 2 * HOUR)
+        await settle(new_uow, subject, Resolution.reject_both, an_approver(), at=NOW + 2 * HOUR)
 
         for registration in await stored(new_uow, rival, subject):
             assert registration.status is RegistrationStatus.rejected
@@ -324,9 +324,9 @@ class TestRejectBothReason:
     async def test_between_partners_only_each_is_a_duplicate(self, new_uow: NewUow) -> None:
         first_partner, second_partner = await partners(new_uow, 2)
         rival = await register(new_uow, first_partner, "Initech")
-        subject = await register(new_uow, second_partner, "Initech", at=T0 + HOUR)
+        subject = await register(new_uow, second_partner, "Initech", at=NOW + HOUR)
 
-        await settle(new_uow, subject, Resolution.reject_both, an_approver(), at=T0 + 2 * HOUR)
+        await settle(new_uow, subject, Resolution.reject_both, an_approver(), at=NOW + 2 * HOUR)
 
         for registration in await stored(new_uow, rival, subject):
             assert registration.rejection_reason is RejectionReason.duplicate
@@ -355,7 +355,7 @@ class TestTheDirectTeamIsTold:
         [subject] = await stored(new_uow, subject)
         await queued(new_uow)
 
-        await settle(new_uow, subject, Resolution.award_partner, an_approver(), at=T0 + 2 * HOUR)
+        await settle(new_uow, subject, Resolution.award_partner, an_approver(), at=NOW + 2 * HOUR)
 
         [told] = direct_messages(await queued(new_uow))
         assert (told["owner_slack_id"], told["role"]) == (REP.user_id, ROLE_WORKING)
@@ -375,7 +375,7 @@ class TestTheDirectTeamIsTold:
         reason = RejectionReason.not_qualified if decision is Decision.reject else None
         assert subject.id is not None
 
-        await services(new_uow, at=T0 + 2 * HOUR).decisions.decide(
+        await services(new_uow, at=NOW + 2 * HOUR).decisions.decide(
             Decide(subject.id, subject.version, decision, reason=reason,
                    note="No budget this year." if reason else None),
             calling(an_approver()),
@@ -394,7 +394,7 @@ class TestTheDirectTeamIsTold:
         await queued(new_uow)
         assert subject.id is not None
 
-        await services(new_uow, at=T0 + 2 * HOUR).decisions.decide(
+        await services(new_uow, at=NOW + 2 * HOUR).decisions.decide(
             Decide(subject.id, subject.version, Decision.request_info,
                    note="Which office runs the pilot?"),
             calling(an_approver()),
@@ -409,7 +409,7 @@ class TestTheDirectTeamIsTold:
         [subject] = await stored(new_uow, subject)
         await queued(new_uow)
 
-        await settle(new_uow, subject, Resolution.award_existing, an_approver(), at=T0 + 2 * HOUR)
+        await settle(new_uow, subject, Resolution.award_existing, an_approver(), at=NOW + 2 * HOUR)
 
         told = direct_messages(await queued(new_uow))
         assert [(d["owner_slack_id"], d.get("role")) for d in told] == [("U0DORA", ROLE_WORKING)]
@@ -426,7 +426,7 @@ class TestTheDirectTeamIsTold:
         [subject] = await stored(new_uow, subject)
         await queued(new_uow)
 
-        await settle(new_uow, subject, Resolution.award_existing, an_approver(), at=T0 + 2 * HOUR)
+        await settle(new_uow, subject, Resolution.award_existing, an_approver(), at=NOW + 2 * HOUR)
 
         owner, rep = direct_messages(await queued(new_uow))
         # Delivery looks the address up in Slack and skips it if that is the rep.
@@ -454,7 +454,7 @@ class TestTheDirectTeamIsTold:
         await import_crm(new_uow, opportunities=(closed,))
         async with new_uow() as uow:
             found = await uow.findings.for_registration(subject.id or 0)
-        assert {(f.claim.owner, f.strength, f.claim.is_active(T0)) for f in found} == {
+        assert {(f.claim.owner, f.strength, f.claim.is_active(NOW)) for f in found} == {
             ("U0STRONG", Strength.conflict, True),
             ("U0WEAK", Strength.possible, True),
             ("U0ENDED", Strength.conflict, False),

@@ -12,13 +12,13 @@ from domain.errors import NotFound
 from domain.matching import CompanyRef
 from domain.partner import Partner
 from domain.services.aliases import CompanyAliases
-from tests.integration.builders import T0, a_registration, services, some_details
+from tests.builders import NOW, a_registration, services, some_details
 from tests.integration.conftest import NewUow
 
 BASE = ConflictRules()
 
 
-def aliases(new_uow: NewUow, *, at: datetime = T0) -> CompanyAliases:
+def aliases(new_uow: NewUow, *, at: datetime = NOW) -> CompanyAliases:
     """The admins' aliases on top of `BASE`, as the CLI and the bot use them."""
     return services(new_uow, at=at, rules=BASE).aliases
 
@@ -40,13 +40,13 @@ async def found_accounts(new_uow: NewUow, subject: CompanyRef) -> list[str]:
             rules.keys(subject),
             exclude_registration_id=None,
             active_statuses=ACTIVE_STATUSES,
-            now=T0,
+            now=NOW,
         )
-    findings = find_conflicts(subject, claims, rules, now=T0)
+    findings = find_conflicts(subject, claims, rules, now=NOW)
     return [f.claim.external_id or "" for f in findings if f.claim.kind is ClaimKind.account]
 
 
-async def add(new_uow: NewUow, name: str, alias: str, *, at: datetime = T0) -> int:
+async def add(new_uow: NewUow, name: str, alias: str, *, at: datetime = NOW) -> int:
     outcome = await aliases(new_uow, at=at).add(name, alias, added_by="U0ADMIN")
     return outcome.rekeyed
 
@@ -78,7 +78,9 @@ class TestAddAlias:
 
     async def test_re_keys_registrations_too(self, new_uow: NewUow, partner: Partner) -> None:
         assert partner.id is not None
-        registration = a_registration(partner.id, details=some_details(company="Raccoon Pharma"))
+        registration = a_registration(
+            partner.id, id=None, details=some_details(company="Raccoon Pharma")
+        )
         async with new_uow() as uow:
             await uow.registrations.add(registration)
             await uow.commit()
@@ -91,7 +93,7 @@ class TestAddAlias:
                 rules.keys(UMBRELLA),
                 exclude_registration_id=None,
                 active_statuses=ACTIVE_STATUSES,
-                now=T0,
+                now=NOW,
             )
         assert [c.id for c in claims if c.kind is ClaimKind.registration] == [registration.id]
 
@@ -109,7 +111,7 @@ class TestAddAlias:
             "Umbrella Corporation",
             "Raccoon Pharma",
             "U0ADMIN",
-            T0,
+            NOW,
         )
 
 

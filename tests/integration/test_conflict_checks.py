@@ -20,8 +20,8 @@ from domain.registration import DealDetails, Registration
 from domain.services import Decide, Decision, Resubmit, SubmitOutcome, SubmitRegistration
 from storage.models import CompanyKeyRow, RegistrationFindingRow, RegistrationRow
 from storage.uow import SqlAlchemyUnitOfWork
-from tests.integration.builders import (
-    T0,
+from tests.builders import (
+    NOW,
     a_partner,
     a_rep,
     an_approver,
@@ -32,7 +32,12 @@ from tests.integration.builders import (
 from tests.integration.conftest import NewUow
 
 RULES = ConflictRules()
-GLOBEX = some_details(website="globex.com", contact_email="hank@globex.com")
+GLOBEX = some_details(
+    company="Globex Corporation",
+    website="globex.com",
+    contact_email="hank@globex.com",
+    country="DE",
+)
 
 
 async def submit(new_uow: NewUow, partner: Partner, details: DealDetails = GLOBEX) -> SubmitOutcome:
@@ -71,7 +76,7 @@ class TestSubmit:
     async def test_a_second_partners_registration_finds_the_first(
         self, new_uow: NewUow, partner: Partner
     ) -> None:
-        other = a_partner(slack_team_id="T0OTHER")
+        other = a_partner(id=None, slack_team_id="T0OTHER")
         async with new_uow() as uow:
             await uow.partners.add(other)
             await uow.commit()
@@ -122,7 +127,7 @@ class TestResubmit:
         registration = await ask_for_info(new_uow, outcome.registration)
         assert registration.id is not None
 
-        await services(new_uow, at=T0 + timedelta(hours=2), rules=RULES).registrations.resubmit(
+        await services(new_uow, at=NOW + timedelta(hours=2), rules=RULES).registrations.resubmit(
             Resubmit(
                 registration.id,
                 registration.version,
@@ -163,7 +168,7 @@ class TestCheckCompany:
 
 async def ask_for_info(new_uow: NewUow, registration: Registration) -> Registration:
     assert registration.id is not None
-    return await services(new_uow, at=T0 + timedelta(hours=1)).decisions.decide(
+    return await services(new_uow, at=NOW + timedelta(hours=1)).decisions.decide(
         Decide(registration.id, registration.version, Decision.request_info, note="?"),
         calling(an_approver()),
     )

@@ -19,7 +19,7 @@ from domain.matching import CompanyRef
 from domain.partner import Partner
 from domain.policy import PrivacyPolicy
 from storage.models import RegistrationFindingRow, RegistrationRow
-from tests.integration.builders import T0, a_rep, an_approver, calling, services
+from tests.builders import NOW, a_rep, an_approver, calling, services
 from tests.integration.claims import partners, register
 from tests.integration.conftest import NewUow
 
@@ -45,7 +45,7 @@ async def check(
     staff: bool = False,
     exclude: int | None = None,
 ) -> PrecheckResult:
-    checks = services(new_uow, at=T0 + timedelta(days=1), rules=RULES, privacy=privacy).checks
+    checks = services(new_uow, at=NOW + timedelta(days=1), rules=RULES, privacy=privacy).checks
     asking = calling(an_approver() if staff else a_rep())
     return await checks.precheck(
         ref, asking, partner_id=partner.id if partner else None, exclude_registration_id=exclude
@@ -90,7 +90,7 @@ class TestByDefault:
     async def test_the_partners_own_registration_is_listed(self, new_uow: NewUow) -> None:
         acme, globex = await partners(new_uow, 2)
         mine = await register(new_uow, acme, "Globex Corporation")
-        await register(new_uow, globex, "Globex Corporation", at=T0 + timedelta(hours=1))
+        await register(new_uow, globex, "Globex Corporation", at=NOW + timedelta(hours=1))
 
         result = await check(new_uow, GLOBEX, acme)
 
@@ -101,7 +101,7 @@ class TestByDefault:
     async def test_several_are_listed_newest_first(self, new_uow: NewUow) -> None:
         [acme] = await partners(new_uow, 1)
         made = [
-            await register(new_uow, acme, "Globex Corporation", at=T0 + timedelta(hours=hour))
+            await register(new_uow, acme, "Globex Corporation", at=NOW + timedelta(hours=hour))
             for hour in (0, 2, 1)
         ]
 
@@ -122,7 +122,7 @@ class TestByDefault:
     async def test_the_registration_being_answered_is_not_listed(self, new_uow: NewUow) -> None:
         [acme] = await partners(new_uow, 1)
         earlier = await register(new_uow, acme, "Globex Corporation")
-        answered = await register(new_uow, acme, "Globex Corporation", at=T0 + timedelta(hours=1))
+        answered = await register(new_uow, acme, "Globex Corporation", at=NOW + timedelta(hours=1))
 
         result = await check(new_uow, GLOBEX, acme, exclude=answered.id)
 

@@ -10,8 +10,8 @@ from domain.messages import Notice, cards_for
 from domain.partner import Partner
 from domain.registration import Registration, RegistrationStatus, RejectionReason
 from domain.services import Decide, Decision, SubmitRegistration
-from tests.integration.builders import a_partner, a_rep, an_approver, calling, services
-from tests.integration.builders import some_details as details
+from tests.builders import PARTNER_TEAM, a_partner, a_rep, an_approver, calling, services
+from tests.builders import some_details as details
 from tests.integration.conftest import NewUow
 
 ROUNDS = 5
@@ -30,7 +30,7 @@ async def submitted(
         website=f"{slug}.example",
         contact_email=f"buyer@{slug}.example",
     )
-    rep = calling(a_rep(team_id=partner.slack_team_id or "T0ACME"), partner.channel_id)
+    rep = calling(a_rep(team_id=partner.slack_team_id or PARTNER_TEAM), partner.channel_id)
     command = SubmitRegistration(deal, submission_key=key)
     outcome = await services(new_uow).registrations.submit(command, rep)
     return outcome.registration
@@ -180,7 +180,7 @@ class TestNumberingRace:
     async def test_concurrent_submissions_of_two_partners_each_start_at_one(
         self, new_uow: NewUow, partner: Partner
     ) -> None:
-        other = a_partner(slack_team_id="T0OTHER")
+        other = a_partner(id=None, slack_team_id="T0OTHER")
         async with new_uow() as uow:
             await uow.partners.add(other)
             await uow.commit()
