@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.conflicts import ClaimKind, ConflictRules, FindingCounts
 from domain.crm import Account
-from domain.errors import InvalidInput
 from domain.matching import CompanyRef, Signal, Strength
 from domain.messages import OutboxMessage
 from domain.partner import Partner
@@ -155,15 +154,6 @@ class TestCheckCompany:
         assert finding.claim_id == outcome.registration.id
         assert check.partner_of(finding) == partner
         assert check.counts == FindingCounts(conflicts=1)
-
-    async def test_an_unknown_company_has_no_findings(self, new_uow: NewUow) -> None:
-        check = await services(new_uow, rules=RULES).checks.company(CompanyRef("Hooli"))
-
-        assert check.findings == ()
-
-    async def test_refuses_a_blank_company(self, new_uow: NewUow) -> None:
-        with pytest.raises(InvalidInput):
-            await services(new_uow, rules=RULES).checks.company(CompanyRef("  "))
 
 
 async def ask_for_info(new_uow: NewUow, registration: Registration) -> Registration:

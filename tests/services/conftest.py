@@ -48,11 +48,17 @@ class World:
     async def register(
         self, partner: Partner, customer: str = "Initech", *, key: str | None = None
     ) -> Registration:
-        """`partner` registers `customer` (whose website makes its registrations overlap),
-        an hour after the clock's last move; the clock moves on an hour."""
+        """`partner` registers `customer` (its registrations overlap by the customer's name)."""
+        return await self.submit(partner, deal(customer), key=key)
+
+    async def submit(
+        self, partner: Partner, details: DealDetails, *, key: str | None = None
+    ) -> Registration:
+        """One of `partner`'s reps submits `details`, an hour after the clock's last move
+        (the clock moves on an hour, so each registration is later than the one before)."""
         self.clock.advance(HOUR)
         outcome = await self.app.registrations.submit(
-            SubmitRegistration(deal(customer), submission_key=key), rep_of(partner)
+            SubmitRegistration(details, submission_key=key), rep_of(partner)
         )
         return outcome.registration
 
@@ -98,7 +104,8 @@ def world() -> World:
 
 
 def deal(customer: str = "Initech") -> DealDetails:
-    """A deal for `customer`, at its own website (every deal for it overlaps by domain)."""
+    """A deal for `customer` at its `.example` website (which gives no domain signal: deals
+    for one customer overlap by its name)."""
     slug = customer.split(maxsplit=1)[0].lower()
     return some_details(
         company=customer, website=f"{slug}.example", contact_email=f"buyer@{slug}.example"
