@@ -12,7 +12,7 @@ import pytest
 
 from domain.actor import Actor
 from domain.crm import Account, Opportunity
-from domain.errors import AlreadyDecided, InvalidInput
+from domain.errors import AlreadyDecided
 from domain.matching import Strength
 from domain.messages import EDIT_ONLY, ROLE_WORKING, MessageKind, Notice, OutboxMessage
 from domain.ownership import Resolution
@@ -121,58 +121,6 @@ class TestOneTransaction:
             assert settled_by(trails[registration.id or 0], an_approver().user_id) == [
                 "adjudicate:award_partner"
             ]
-
-    async def test_a_rival_approved_before_the_resolution_loses_its_protection(
-        self, new_uow: NewUow
-    ) -> None:
-        first_partner, second_partner = await partners(new_uow, 2)
-        rival = await register(new_uow, first_partner, "Initech")
-        assert isinstance(await approve(new_uow, rival, an_approver(1)), Registration)
-        subject = await register(new_uow, second_partner, "Initech")
-
-        await settle(new_uow, subject, Resolution.award_partner, an_approver())
-
-        rival_now, subject_now = await stored(new_uow, rival, subject)
-        assert rival_now.status is RegistrationStatus.cancelled
-        assert rival_now.protected_until is None
-        assert subject_now.status is RegistrationStatus.approved
-
-    async def test_a_possible_conflict_is_shown_but_never_moved(self, new_uow: NewUow) -> None:
-        typo_partner, rival_partner, subject_partner = await partners(new_uow, 3)
-        lookalike = some_details(
-            company="Microsfot", website="microsfot.example", contact_email=None, country="US"
-        )
-        typo_rep = calling(a_rep(team_id=typo_partner.slack_team_id), typo_partner.channel_id)
-        weak = (
-            await services(new_uow).registrations.submit(SubmitRegistration(lookalike), typo_rep)
-        ).registration
-        customer = some_details(
-            company="Microsoft Corp", website="microsoft.example", contact_email=None, country="US"
-        )
-        strong_rival, subject = [
-            (
-                await services(new_uow).registrations.submit(
-                    SubmitRegistration(customer),
-                    calling(a_rep(team_id=p.slack_team_id), p.channel_id),
-                )
-            ).registration
-            for p in (rival_partner, subject_partner)
-        ]
-        async with new_uow() as uow:
-            found = await uow.findings.for_registration(subject.id or 0)
-        assert {(f.claim.id, f.strength) for f in found} == {
-            (weak.id, Strength.possible),
-            (strong_rival.id, Strength.conflict),
-        }
-
-        result = await settle(new_uow, subject, Resolution.reject_both, an_approver())
-
-        assert isinstance(result, Resolved)
-        assert [r.id for r in result.changed] == [strong_rival.id]
-        weak_now, rival_now, subject_now = await stored(new_uow, weak, strong_rival, subject)
-        assert weak_now.status is RegistrationStatus.under_review
-        assert rival_now.status is RegistrationStatus.rejected
-        assert subject_now.status is RegistrationStatus.rejected
 
 
 async def queued(new_uow: NewUow) -> list[OutboxMessage]:
@@ -306,45 +254,6 @@ async def work_this(new_uow: NewUow, registration: Registration, by: Actor = REP
     )
 
 
-class TestRejectBothReason:
-    async def test_against_a_direct_account_every_registration_is_rejected_for_that_account(
-        self, new_uow: NewUow
-    ) -> None:
-        await import_crm(new_uow, NAMED)
-        first_partner, second_partner = await partners(new_uow, 2)
-        rival = await register(new_uow, first_partner, "Initech")
-        subject = await register(new_uow, second_partner, "Initech", at=NOW + HOUR)
-
-        await settle(new_uow, subject, Resolution.reject_both, an_approver(), at=NOW + 2 * HOUR)
-
-        for registration in await stored(new_uow, rival, subject):
-            assert registration.status is RegistrationStatus.rejected
-            assert registration.rejection_reason is RejectionReason.named_account
-
-    async def test_between_partners_only_each_is_a_duplicate(self, new_uow: NewUow) -> None:
-        first_partner, second_partner = await partners(new_uow, 2)
-        rival = await register(new_uow, first_partner, "Initech")
-        subject = await register(new_uow, second_partner, "Initech", at=NOW + HOUR)
-
-        await settle(new_uow, subject, Resolution.reject_both, an_approver(), at=NOW + 2 * HOUR)
-
-        for registration in await stored(new_uow, rival, subject):
-            assert registration.rejection_reason is RejectionReason.duplicate
-
-    async def test_with_nothing_but_a_likeness_it_duplicates_nothing(self, new_uow: NewUow) -> None:
-        lookalike = Account("0011TYPO", "Microsfot", domain="microsfot.example", country="US")
-        await import_crm(new_uow, lookalike)
-        subject = await register_microsoft(new_uow)
-        async with new_uow() as uow:
-            found = await uow.findings.for_registration(subject.id or 0)
-        assert [f.strength for f in found] == [Strength.possible]
-
-        await settle(new_uow, subject, Resolution.reject_both, an_approver())
-
-        [subject_now] = await stored(new_uow, subject)
-        assert subject_now.rejection_reason is RejectionReason.other
-
-
 class TestTheDirectTeamIsTold:
     @pytest.mark.parametrize("disputed", ["subject", "rival"])
     async def test_a_rep_who_said_they_work_the_customer_hears_the_outcome(
@@ -386,21 +295,6 @@ class TestTheDirectTeamIsTold:
         assert told["decision"] == decision.value
         expected = "Not qualified: No budget this year." if reason else ""
         assert told["reason"] == expected
-
-    async def test_a_question_to_the_partner_tells_the_rep_nothing(self, new_uow: NewUow) -> None:
-        _, subject = await claimed(new_uow, 2)
-        await work_this(new_uow, subject)
-        [subject] = await stored(new_uow, subject)
-        await queued(new_uow)
-        assert subject.id is not None
-
-        await services(new_uow, at=NOW + 2 * HOUR).decisions.decide(
-            Decide(subject.id, subject.version, Decision.request_info,
-                   note="Which office runs the pilot?"),
-            calling(an_approver()),
-        )  # fmt: skip
-
-        assert direct_messages(await queued(new_uow)) == []
 
     async def test_an_owner_who_also_works_the_customer_is_told_once(self, new_uow: NewUow) -> None:
         await import_crm(new_uow, NAMED)
@@ -543,58 +437,7 @@ async def reject(new_uow: NewUow, registration: Registration) -> Registration:
     return await services(new_uow).decisions.decide(command, calling(an_approver()))
 
 
-class TestCoSellIsWithTheDirectTeam:
-    async def test_between_two_partners_it_is_refused_and_nothing_moves(
-        self, new_uow: NewUow
-    ) -> None:
-        rival, subject = await claimed(new_uow, 2)
-
-        with pytest.raises(InvalidInput, match="Co-sell is with the direct team") as refused:
-            await settle(new_uow, subject, Resolution.co_sell, an_approver())
-
-        assert refused.value.field == "reason"
-        now = await stored(new_uow, rival, subject)
-        assert [(r.status, r.version) for r in now] == [
-            (rival.status, rival.version),
-            (subject.status, subject.version),
-        ]
-        assert await queued(new_uow) == []
-
-    async def test_against_a_direct_account_it_approves_the_partner(self, new_uow: NewUow) -> None:
-        account = Account(
-            "0011MSFT", "Microsoft Corporation", domain="microsoft.example", country="US",
-            owner_slack_id="U0STRONG",
-        )  # fmt: skip
-        await import_crm(new_uow, account)
-        subject = await register_microsoft(new_uow)
-
-        await settle(new_uow, subject, Resolution.co_sell, an_approver())
-
-        [now] = await stored(new_uow, subject)
-        assert now.status is RegistrationStatus.approved
-
-
 class TestAwardToAnOwnerThatNoLongerHolds:
-    async def test_an_opportunity_closed_since_leaves_no_owner_and_nothing_moves(
-        self, new_uow: NewUow
-    ) -> None:
-        opportunity = Opportunity(
-            "0063GONE", None, "Microsoft", domain="microsoft.example", stage="Negotiation",
-            owner_slack_id="U0ENDED",
-        )  # fmt: skip
-        await import_crm(new_uow, opportunities=(opportunity,))
-        subject = await register_microsoft(new_uow)
-        await import_crm(new_uow, opportunities=(replace(opportunity, stage="Closed Lost"),))
-        await queued(new_uow)
-
-        with pytest.raises(InvalidInput, match="No existing claim") as refused:
-            await settle(new_uow, subject, Resolution.award_existing, an_approver())
-
-        assert refused.value.field == "reason"
-        [now] = await stored(new_uow, subject)
-        assert (now.status, now.version) == (subject.status, subject.version)
-        assert await queued(new_uow) == []
-
     async def test_a_claim_still_open_is_awarded_even_if_another_has_ended(
         self, new_uow: NewUow
     ) -> None:

@@ -1,14 +1,12 @@
-"""Admins' aliases: stored, merged into the rules, and the records they concern re-keyed."""
+"""Admins' aliases on storage: stored, merged into the rules, and the records they concern
+re-keyed in SQL (what the use case decides is tested on the fake: tests/services)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
-
 from domain.conflicts import ACTIVE_STATUSES, ClaimKind, ConflictRules, find_conflicts
 from domain.crm import Account
-from domain.errors import NotFound
 from domain.matching import CompanyRef
 from domain.partner import Partner
 from domain.services.aliases import CompanyAliases
@@ -97,13 +95,6 @@ class TestAddAlias:
             )
         assert [c.id for c in claims if c.kind is ClaimKind.registration] == [registration.id]
 
-    async def test_names_that_already_mean_one_company_change_nothing(
-        self, new_uow: NewUow
-    ) -> None:
-        outcome = await aliases(new_uow).add("Meta Platforms", "Facebook", added_by="U0ADMIN")
-        assert outcome.already
-        assert await aliases(new_uow).all() == []
-
     async def test_is_listed_with_who_added_it_and_when(self, new_uow: NewUow) -> None:
         await add(new_uow, "Umbrella Corporation", "Raccoon Pharma")
         [alias] = await aliases(new_uow).all()
@@ -127,10 +118,6 @@ class TestRemoveAlias:
         assert outcome.rekeyed == 1
         assert await found_accounts(new_uow, UMBRELLA) == []
         assert await aliases(new_uow).all() == []
-
-    async def test_an_alias_nobody_added_is_not_found(self, new_uow: NewUow) -> None:
-        with pytest.raises(NotFound, match="the shipped aliases cannot be removed"):
-            await aliases(new_uow).remove("Meta Platforms", "Facebook")
 
 
 class TestCurrentRules:

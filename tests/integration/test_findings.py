@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.actor import Actor
 from domain.conflicts import ClaimKind, ConflictRules
 from domain.crm import Account, Opportunity
-from domain.errors import InvalidInput, NotAllowed
 from domain.matching import Signal, Strength
 from domain.messages import MessageKind, Notice
 from domain.ownership import OwnershipRule
@@ -222,24 +220,3 @@ class TestWorkingNotes:
             )
         assert actions[-1] == "dispute"
         assert [tuple(n) for n in notices] == [(MessageKind.desk_notice.value, "disputed")]
-
-    @pytest.mark.parametrize(
-        ("by", "note", "link", "error"),
-        [
-            (a_rep(), "mine", None, NotAllowed),
-            (DIRECT_REP, "   ", None, InvalidInput),
-            (DIRECT_REP, "mine", "javascript:alert(1)", InvalidInput),
-        ],
-    )
-    async def test_refused_for_partners_and_without_a_note_or_with_a_bad_link(
-        self, new_uow: NewUow, by: Actor, note: str, link: str | None, error: type[Exception]
-    ) -> None:
-        outcome = await submit(new_uow, await linked(new_uow, slack_team_id="T0ONE"))
-
-        with pytest.raises(error):
-            await services(new_uow).conflicts.note_working(
-                AddWorkingNote(rid(outcome), note, link), calling(by)
-            )
-
-        async with new_uow() as uow:
-            assert await uow.findings.working_notes(rid(outcome)) == []

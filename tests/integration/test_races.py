@@ -8,7 +8,7 @@ from collections import Counter
 from domain.errors import AlreadyDecided
 from domain.messages import Notice, cards_for
 from domain.partner import Partner
-from domain.registration import Registration, RegistrationStatus, RejectionReason
+from domain.registration import Registration, RejectionReason
 from domain.services import Decide, Decision, SubmitRegistration
 from tests.builders import PARTNER_TEAM, a_partner, a_rep, an_approver, calling, services
 from tests.builders import some_details as details
@@ -105,18 +105,6 @@ class TestDecisionRace:
             won_by = an_approver(pair.index(winner))
             assert loser.registration.status is winner.status
             assert loser.by == won_by
-
-    async def test_a_stale_decision_after_an_info_request_names_who_asked(
-        self, new_uow: NewUow, partner: Partner
-    ) -> None:
-        registration = await submitted(new_uow, partner)
-        await decide(new_uow, registration, Decision.request_info, 0)
-
-        lost = await decide(new_uow, registration, Decision.reject, 1)
-
-        assert isinstance(lost, AlreadyDecided)
-        assert lost.registration.status is RegistrationStatus.info_requested
-        assert lost.by == an_approver(0)
 
     async def test_the_loser_adds_no_messages(self, new_uow: NewUow, partner: Partner) -> None:
         registration = await submitted(new_uow, partner)

@@ -108,7 +108,10 @@ def deal(customer: str = "Initech") -> DealDetails:
     for one customer overlap by its name)."""
     slug = customer.split(maxsplit=1)[0].lower()
     return some_details(
-        company=customer, website=f"{slug}.example", contact_email=f"buyer@{slug}.example"
+        company=customer,
+        website=f"{slug}.example",
+        contact_email=f"buyer@{slug}.example",
+        country="DE",
     )
 
 
