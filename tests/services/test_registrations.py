@@ -316,3 +316,37 @@ class TestFind:
     async def test_a_reference_nobody_has_is_not_found(self, world: World) -> None:
         with pytest.raises(NotFound, match="No registration NW-0007"):
             await world.app.registrations.find("nw-7")
+
+
+class TestGet:
+    async def test_comes_with_its_partner(self, world: World) -> None:
+        [partner] = await world.partners(1)
+        registration = await world.register(partner)
+
+        found = await world.app.registrations.get(registration.id or 0)
+
+        assert (found.registration, found.partner) == (registration, partner)
+
+    async def test_an_unknown_registration_is_not_found(self, world: World) -> None:
+        with pytest.raises(NotFound, match="That registration does not exist"):
+            await world.app.registrations.get(4242)
+
+
+class TestAuditTrail:
+    async def test_streams_every_move_of_every_registration_oldest_first(
+        self, world: World
+    ) -> None:
+        [partner] = await world.partners(1)
+        first = await world.register(partner, "Initech")
+        second = await world.register(partner, "Hooli")
+        await world.decide(first, Decision.approve)
+
+        trail = [(r.reference, r.event.action) async for r in world.app.registrations.audit_trail()]
+
+        assert trail == [
+            (first.reference, "submit"),
+            (first.reference, "review"),
+            (second.reference, "submit"),
+            (second.reference, "review"),
+            (first.reference, "approve"),
+        ]
