@@ -25,7 +25,8 @@ async def partners(new_uow: NewUow, count: int) -> list[Partner]:
 async def register(
     new_uow: NewUow, partner: Partner, customer: str, *, at: datetime = NOW
 ) -> Registration:
-    """`partner` registers `customer` (its website makes every registration of it overlap)."""
+    """`partner` registers `customer` at its `.example` website, which gives no domain signal:
+    registrations of one customer overlap by its name."""
     slug = customer.split(maxsplit=1)[0].lower()
     details = some_details(
         company=customer,
