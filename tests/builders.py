@@ -1,27 +1,42 @@
-"""Shared test data builders: sensible defaults, override any field by keyword."""
+"""Test data builders, one definition per name: sensible defaults, override only what a test
+is about. A partner or registration comes stored (with its id) unless `id=None` asks for one
+to store; `services` binds the use cases to any unit of work (the fake or a database)."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain.actor import Actor
-from domain.conflicts import Claim, ClaimKind
+from domain.actor import Actor, Caller
+from domain.conflicts import Claim, ClaimKind, ConflictRules
 from domain.matching import CompanyRef, Finding, Signal, Strength
 from domain.ownership import ClaimDetails, StoredFinding
 from domain.partner import Partner
+from domain.policy import DeskPolicy, PrivacyPolicy, ProgramPolicy
+from domain.ports import UnitOfWork
 from domain.registration import DealDetails, DealStage, Registration, RegistrationStatus
+from domain.services import ServiceContext, Services
 
 NOW = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 TODAY = NOW.date()
-PARTNER_TEAM = "T0PARTNER"
 HOST_TEAM = "T0HOST"
+PARTNER_TEAM = "T0PARTNER"
+APPROVERS = ("U0DESK1", "U0DESK2")
+ADMIN = "U0ADMIN"
+PROGRAM = ProgramPolicy(products=("Cloud", "Support"))
+DESK = DeskPolicy(channel_id="C0DESK", approvers=frozenset(APPROVERS), admins=frozenset({ADMIN}))
+
+_serial = itertools.count(1)
 
 
 def a_partner(**overrides: Any) -> Partner:
-    """A linked partner (id 7, Initech, code IN, Gold tier) in its shared channel."""
+    """Initech (id 7, code IN, Gold tier) in its shared channel C0PARTNER, its people in
+    PARTNER_TEAM. With `id=None` a partner to store: its own name, code and channel on every
+    call (storage keeps them unique), and no Slack team unless one is given."""
     fields: dict[str, Any] = {
         "id": 7,
         "name": "Initech",
@@ -30,8 +45,29 @@ def a_partner(**overrides: Any) -> Partner:
         "slack_team_id": PARTNER_TEAM,
         "code": "IN",
     }
+    if overrides.get("id", 7) is None:
+        n = next(_serial)
+        fields |= {"name": f"Initech {n}", "code": f"IN{n}", "channel_id": f"C0PARTNER{n}"}
+        fields["slack_team_id"] = None
     fields.update(overrides)
     return Partner(**fields)
+
+
+def a_rep(**overrides: Any) -> Actor:
+    """An external partner rep (of `a_partner()`'s team)."""
+    fields: dict[str, Any] = {"team_id": PARTNER_TEAM, "user_id": "U0REP", "enterprise_id": None}
+    fields.update(overrides)
+    return Actor(**fields)
+
+
+def an_approver(n: int = 0) -> Actor:
+    """An internal deal-desk approver."""
+    return Actor(team_id=HOST_TEAM, user_id=APPROVERS[n])
+
+
+def an_admin() -> Actor:
+    """An internal Dibs admin (links partners)."""
+    return Actor(team_id=HOST_TEAM, user_id=ADMIN)
 
 
 def some_details(**overrides: Any) -> DealDetails:
@@ -52,23 +88,32 @@ def some_details(**overrides: Any) -> DealDetails:
     return replace(details, **overrides)
 
 
-def a_registration(**overrides: Any) -> Registration:
-    """A stored registration (id 1, `IN-0001`: the id is its number) of `a_partner()`, in
-    review since NOW."""
-    fields: dict[str, Any] = {
-        "id": 1,
-        "partner_id": 7,
-        "submitted_by": Actor(team_id=PARTNER_TEAM, user_id="U0REP"),
-        "details": some_details(),
-        "status": RegistrationStatus.under_review,
-        "created_at": NOW,
-        "updated_at": NOW,
-        "decision_due_at": NOW + timedelta(hours=48),
-    }
-    fields.update(overrides)
-    if fields["id"] is not None:
-        fields.setdefault("assigned_reference", f"IN-{fields['id']:04d}")
-    return Registration(**fields)
+def a_registration(
+    partner_id: int = 7,
+    *,
+    id: int | None = 1,
+    details: DealDetails | None = None,
+    by: Actor | None = None,
+    now: datetime = NOW,
+    submission_key: str | None = None,
+    **fields: Any,
+) -> Registration:
+    """A registration of `a_partner()` submitted by `a_rep()` at `now`, in review: stored
+    (id 1, `IN-0001`: the id is its number, no events waiting to be saved), or with
+    `id=None` one to store (its submit and review events waiting). `fields` override any
+    other field of the result."""
+    registration = Registration.submit(
+        partner_id=partner_id,
+        details=details or some_details(),
+        by=by or a_rep(),
+        now=now,
+        review_sla=PROGRAM.review_sla,
+        submission_key=submission_key,
+    )
+    if id is not None:
+        registration.pending_events()
+        fields = {"id": id, "assigned_reference": f"IN-{id:04d}", **fields}
+    return replace(registration, **fields)
 
 
 DOMAIN = Finding(Signal.same_domain, Strength.conflict, 1.0, "acme.com")
@@ -119,3 +164,31 @@ def a_direct_claim(
     amount = Decimal("50000") if kind is ClaimKind.opportunity else None
     details = ClaimDetails(found, amount=amount, company_name="Acme Inc")
     return StoredFinding(details, strength, (DOMAIN, COUNTRY), NOW)
+
+
+def services(
+    new_uow: Callable[[], UnitOfWork],
+    *,
+    at: datetime = NOW,
+    clock: Callable[[], datetime] | None = None,
+    rules: ConflictRules | None = None,
+    privacy: PrivacyPolicy | None = None,
+) -> Services:
+    """The use cases on `new_uow`'s storage, at `at` (or by `clock`), with the test desk and
+    program."""
+    fixed = rules or ConflictRules()
+    return Services.bind(
+        ServiceContext(
+            uow=new_uow,
+            clock=clock or (lambda: at),
+            desk=DESK,
+            program=PROGRAM,
+            privacy=privacy or PrivacyPolicy(),
+            rules=lambda: fixed,
+        )
+    )
+
+
+def calling(actor: Actor, channel_id: str | None = None) -> Caller:
+    """`actor` asking, from `channel_id` (our host workspace decides who is staff)."""
+    return Caller(actor, HOST_TEAM, channel_id)

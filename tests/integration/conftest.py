@@ -29,7 +29,7 @@ from domain.partner import Partner
 from storage.db import make_engine, make_session_factory
 from storage.models import Base
 from storage.uow import SqlAlchemyUnitOfWork, uow_factory
-from tests.integration.builders import a_partner, a_registration
+from tests.builders import PARTNER_TEAM, a_partner, a_registration
 
 PG_URL = os.environ.get("DIBS_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 SKIP_POSTGRES = os.environ.get("DIBS_SKIP_POSTGRES") == "1"
@@ -178,7 +178,7 @@ def uow(new_uow: NewUow) -> SqlAlchemyUnitOfWork:
 @pytest.fixture
 async def partner(new_uow: NewUow) -> Partner:
     """A stored partner."""
-    stored = a_partner(slack_team_id="T0ACME")
+    stored = a_partner(id=None, slack_team_id=PARTNER_TEAM)
     async with new_uow() as uow:
         await uow.partners.add(stored)
         await uow.commit()
@@ -189,7 +189,7 @@ async def partner(new_uow: NewUow) -> Partner:
 async def registration_id(new_uow: NewUow, partner: Partner) -> int:
     """The id of a stored registration of `partner`."""
     assert partner.id is not None
-    registration = a_registration(partner.id)
+    registration = a_registration(partner.id, id=None)
     async with new_uow() as uow:
         await uow.registrations.add(registration)
         await uow.commit()

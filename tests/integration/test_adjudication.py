@@ -12,7 +12,7 @@ import pytest
 
 from domain.actor import Actor
 from domain.crm import Account, Opportunity
-from domain.errors import AlreadyDecided, InvalidInput
+from domain.errors import AlreadyDecided
 from domain.matching import Strength
 from domain.messages import EDIT_ONLY, ROLE_WORKING, MessageKind, Notice, OutboxMessage
 from domain.ownership import Resolution
@@ -27,9 +27,9 @@ from domain.services import (
     Resolved,
     SubmitRegistration,
 )
-from tests.integration.builders import (
+from tests.builders import (
     HOST_TEAM,
-    T0,
+    NOW,
     a_rep,
     an_approver,
     calling,
@@ -51,7 +51,7 @@ async def settle(
     by: Actor,
     reason: str = "Evidence of work reviewed.",
     *,
-    at: datetime = T0,
+    at: datetime = NOW,
 ) -> Resolved | AlreadyDecided:
     """One approver's resolution, in its own unit of work: what it did, or the lost race."""
     assert registration.id is not None
@@ -122,62 +122,10 @@ class TestOneTransaction:
                 "adjudicate:award_partner"
             ]
 
-    async def test_a_rival_approved_before_the_resolution_loses_its_protection(
-        self, new_uow: NewUow
-    ) -> None:
-        first_partner, second_partner = await partners(new_uow, 2)
-        rival = await register(new_uow, first_partner, "Initech")
-        assert isinstance(await approve(new_uow, rival, an_approver(1)), Registration)
-        subject = await register(new_uow, second_partner, "Initech")
-
-        await settle(new_uow, subject, Resolution.award_partner, an_approver())
-
-        rival_now, subject_now = await stored(new_uow, rival, subject)
-        assert rival_now.status is RegistrationStatus.cancelled
-        assert rival_now.protected_until is None
-        assert subject_now.status is RegistrationStatus.approved
-
-    async def test_a_possible_conflict_is_shown_but_never_moved(self, new_uow: NewUow) -> None:
-        typo_partner, rival_partner, subject_partner = await partners(new_uow, 3)
-        lookalike = some_details(
-            company="Microsfot", website="microsfot.example", contact_email=None, country="US"
-        )
-        typo_rep = calling(a_rep(team_id=typo_partner.slack_team_id), typo_partner.channel_id)
-        weak = (
-            await services(new_uow).registrations.submit(SubmitRegistration(lookalike), typo_rep)
-        ).registration
-        customer = some_details(
-            company="Microsoft Corp", website="microsoft.example", contact_email=None, country="US"
-        )
-        strong_rival, subject = [
-            (
-                await services(new_uow).registrations.submit(
-                    SubmitRegistration(customer),
-                    calling(a_rep(team_id=p.slack_team_id), p.channel_id),
-                )
-            ).registration
-            for p in (rival_partner, subject_partner)
-        ]
-        async with new_uow() as uow:
-            found = await uow.findings.for_registration(subject.id or 0)
-        assert {(f.claim.id, f.strength) for f in found} == {
-            (weak.id, Strength.possible),
-            (strong_rival.id, Strength.conflict),
-        }
-
-        result = await settle(new_uow, subject, Resolution.reject_both, an_approver())
-
-        assert isinstance(result, Resolved)
-        assert [r.id for r in result.changed] == [strong_rival.id]
-        weak_now, rival_now, subject_now = await stored(new_uow, weak, strong_rival, subject)
-        assert weak_now.status is RegistrationStatus.under_review
-        assert rival_now.status is RegistrationStatus.rejected
-        assert subject_now.status is RegistrationStatus.rejected
-
 
 async def queued(new_uow: NewUow) -> list[OutboxMessage]:
     """Every message the outbox still owes, oldest first, taken out of it (as if delivered)."""
-    later = T0 + 48 * HOUR
+    later = NOW + 48 * HOUR
     taken: list[OutboxEntry] = []
     while True:
         async with new_uow() as uow:
@@ -209,11 +157,11 @@ class TestWhatALoserStillHas:
     ) -> None:
         twice, other = await partners(new_uow, 2)
         first = await register(new_uow, twice, "Initech")
-        second = await register(new_uow, twice, "Initech", at=T0 + HOUR)
-        subject = await register(new_uow, other, "Initech", at=T0 + 2 * HOUR)
+        second = await register(new_uow, twice, "Initech", at=NOW + HOUR)
+        subject = await register(new_uow, other, "Initech", at=NOW + 2 * HOUR)
         await queued(new_uow)
 
-        await settle(new_uow, subject, resolution, an_approver(), at=T0 + 3 * HOUR)
+        await settle(new_uow, subject, resolution, an_approver(), at=NOW + 3 * HOUR)
 
         still = still_told(await queued(new_uow))
         # Its earlier registration was rejected by the same resolution: nothing stays.
@@ -225,10 +173,10 @@ class TestWhatALoserStillHas:
     ) -> None:
         [partner] = await partners(new_uow, 1)
         await register(new_uow, partner, "Initech")
-        later = await register(new_uow, partner, "Initech", at=T0 + HOUR)
+        later = await register(new_uow, partner, "Initech", at=NOW + HOUR)
         await queued(new_uow)
 
-        await settle(new_uow, later, Resolution.duplicate, an_approver(), at=T0 + 2 * HOUR)
+        await settle(new_uow, later, Resolution.duplicate, an_approver(), at=NOW + 2 * HOUR)
 
         assert still_told(await queued(new_uow)) == {later.id: STILL_OWN_EARLIER}
 
@@ -237,11 +185,11 @@ class TestWhatALoserStillHas:
     ) -> None:
         twice, other = await partners(new_uow, 2)
         first = await register(new_uow, twice, "Initech")
-        rival = await register(new_uow, other, "Initech", at=T0 + HOUR)
-        subject = await register(new_uow, twice, "Initech", at=T0 + 2 * HOUR)
+        rival = await register(new_uow, other, "Initech", at=NOW + HOUR)
+        subject = await register(new_uow, twice, "Initech", at=NOW + 2 * HOUR)
         await queued(new_uow)
 
-        await settle(new_uow, subject, Resolution.award_partner, an_approver(), at=T0 + 3 * HOUR)
+        await settle(new_uow, subject, Resolution.award_partner, an_approver(), at=NOW + 3 * HOUR)
 
         still = still_told(await queued(new_uow))
         assert still == {first.id: STILL_OWN_OTHER, rival.id: STILL_NOTHING}
@@ -301,48 +249,9 @@ async def register_microsoft(new_uow: NewUow) -> Registration:
 async def work_this(new_uow: NewUow, registration: Registration, by: Actor = REP) -> None:
     """A direct rep's "I'm working this" on `registration`."""
     assert registration.id is not None
-    await services(new_uow, at=T0 + HOUR).conflicts.note_working(
+    await services(new_uow, at=NOW + HOUR).conflicts.note_working(
         AddWorkingNote(registration.id, "Demo with their CTO on Friday."), calling(by)
     )
-
-
-class TestRejectBothReason:
-    async def test_against_a_direct_account_every_registration_is_rejected_for_that_account(
-        self, new_uow: NewUow
-    ) -> None:
-        await import_crm(new_uow, NAMED)
-        first_partner, second_partner = await partners(new_uow, 2)
-        rival = await register(new_uow, first_partner, "Initech")
-        subject = await register(new_uow, second_partner, "Initech", at=T0 + HOUR)
-
-        await settle(new_uow, subject, Resolution.reject_both, an_approver(), at=T0 + 2 * HOUR)
-
-        for registration in await stored(new_uow, rival, subject):
-            assert registration.status is RegistrationStatus.rejected
-            assert registration.rejection_reason is RejectionReason.named_account
-
-    async def test_between_partners_only_each_is_a_duplicate(self, new_uow: NewUow) -> None:
-        first_partner, second_partner = await partners(new_uow, 2)
-        rival = await register(new_uow, first_partner, "Initech")
-        subject = await register(new_uow, second_partner, "Initech", at=T0 + HOUR)
-
-        await settle(new_uow, subject, Resolution.reject_both, an_approver(), at=T0 + 2 * HOUR)
-
-        for registration in await stored(new_uow, rival, subject):
-            assert registration.rejection_reason is RejectionReason.duplicate
-
-    async def test_with_nothing_but_a_likeness_it_duplicates_nothing(self, new_uow: NewUow) -> None:
-        lookalike = Account("0011TYPO", "Microsfot", domain="microsfot.example", country="US")
-        await import_crm(new_uow, lookalike)
-        subject = await register_microsoft(new_uow)
-        async with new_uow() as uow:
-            found = await uow.findings.for_registration(subject.id or 0)
-        assert [f.strength for f in found] == [Strength.possible]
-
-        await settle(new_uow, subject, Resolution.reject_both, an_approver())
-
-        [subject_now] = await stored(new_uow, subject)
-        assert subject_now.rejection_reason is RejectionReason.other
 
 
 class TestTheDirectTeamIsTold:
@@ -355,7 +264,7 @@ class TestTheDirectTeamIsTold:
         [subject] = await stored(new_uow, subject)
         await queued(new_uow)
 
-        await settle(new_uow, subject, Resolution.award_partner, an_approver(), at=T0 + 2 * HOUR)
+        await settle(new_uow, subject, Resolution.award_partner, an_approver(), at=NOW + 2 * HOUR)
 
         [told] = direct_messages(await queued(new_uow))
         assert (told["owner_slack_id"], told["role"]) == (REP.user_id, ROLE_WORKING)
@@ -375,7 +284,7 @@ class TestTheDirectTeamIsTold:
         reason = RejectionReason.not_qualified if decision is Decision.reject else None
         assert subject.id is not None
 
-        await services(new_uow, at=T0 + 2 * HOUR).decisions.decide(
+        await services(new_uow, at=NOW + 2 * HOUR).decisions.decide(
             Decide(subject.id, subject.version, decision, reason=reason,
                    note="No budget this year." if reason else None),
             calling(an_approver()),
@@ -387,21 +296,6 @@ class TestTheDirectTeamIsTold:
         expected = "Not qualified: No budget this year." if reason else ""
         assert told["reason"] == expected
 
-    async def test_a_question_to_the_partner_tells_the_rep_nothing(self, new_uow: NewUow) -> None:
-        _, subject = await claimed(new_uow, 2)
-        await work_this(new_uow, subject)
-        [subject] = await stored(new_uow, subject)
-        await queued(new_uow)
-        assert subject.id is not None
-
-        await services(new_uow, at=T0 + 2 * HOUR).decisions.decide(
-            Decide(subject.id, subject.version, Decision.request_info,
-                   note="Which office runs the pilot?"),
-            calling(an_approver()),
-        )  # fmt: skip
-
-        assert direct_messages(await queued(new_uow)) == []
-
     async def test_an_owner_who_also_works_the_customer_is_told_once(self, new_uow: NewUow) -> None:
         await import_crm(new_uow, NAMED)
         [subject] = await claimed(new_uow, 1)
@@ -409,7 +303,7 @@ class TestTheDirectTeamIsTold:
         [subject] = await stored(new_uow, subject)
         await queued(new_uow)
 
-        await settle(new_uow, subject, Resolution.award_existing, an_approver(), at=T0 + 2 * HOUR)
+        await settle(new_uow, subject, Resolution.award_existing, an_approver(), at=NOW + 2 * HOUR)
 
         told = direct_messages(await queued(new_uow))
         assert [(d["owner_slack_id"], d.get("role")) for d in told] == [("U0DORA", ROLE_WORKING)]
@@ -426,7 +320,7 @@ class TestTheDirectTeamIsTold:
         [subject] = await stored(new_uow, subject)
         await queued(new_uow)
 
-        await settle(new_uow, subject, Resolution.award_existing, an_approver(), at=T0 + 2 * HOUR)
+        await settle(new_uow, subject, Resolution.award_existing, an_approver(), at=NOW + 2 * HOUR)
 
         owner, rep = direct_messages(await queued(new_uow))
         # Delivery looks the address up in Slack and skips it if that is the rep.
@@ -454,7 +348,7 @@ class TestTheDirectTeamIsTold:
         await import_crm(new_uow, opportunities=(closed,))
         async with new_uow() as uow:
             found = await uow.findings.for_registration(subject.id or 0)
-        assert {(f.claim.owner, f.strength, f.claim.is_active(T0)) for f in found} == {
+        assert {(f.claim.owner, f.strength, f.claim.is_active(NOW)) for f in found} == {
             ("U0STRONG", Strength.conflict, True),
             ("U0WEAK", Strength.possible, True),
             ("U0ENDED", Strength.conflict, False),
@@ -543,58 +437,7 @@ async def reject(new_uow: NewUow, registration: Registration) -> Registration:
     return await services(new_uow).decisions.decide(command, calling(an_approver()))
 
 
-class TestCoSellIsWithTheDirectTeam:
-    async def test_between_two_partners_it_is_refused_and_nothing_moves(
-        self, new_uow: NewUow
-    ) -> None:
-        rival, subject = await claimed(new_uow, 2)
-
-        with pytest.raises(InvalidInput, match="Co-sell is with the direct team") as refused:
-            await settle(new_uow, subject, Resolution.co_sell, an_approver())
-
-        assert refused.value.field == "reason"
-        now = await stored(new_uow, rival, subject)
-        assert [(r.status, r.version) for r in now] == [
-            (rival.status, rival.version),
-            (subject.status, subject.version),
-        ]
-        assert await queued(new_uow) == []
-
-    async def test_against_a_direct_account_it_approves_the_partner(self, new_uow: NewUow) -> None:
-        account = Account(
-            "0011MSFT", "Microsoft Corporation", domain="microsoft.example", country="US",
-            owner_slack_id="U0STRONG",
-        )  # fmt: skip
-        await import_crm(new_uow, account)
-        subject = await register_microsoft(new_uow)
-
-        await settle(new_uow, subject, Resolution.co_sell, an_approver())
-
-        [now] = await stored(new_uow, subject)
-        assert now.status is RegistrationStatus.approved
-
-
 class TestAwardToAnOwnerThatNoLongerHolds:
-    async def test_an_opportunity_closed_since_leaves_no_owner_and_nothing_moves(
-        self, new_uow: NewUow
-    ) -> None:
-        opportunity = Opportunity(
-            "0063GONE", None, "Microsoft", domain="microsoft.example", stage="Negotiation",
-            owner_slack_id="U0ENDED",
-        )  # fmt: skip
-        await import_crm(new_uow, opportunities=(opportunity,))
-        subject = await register_microsoft(new_uow)
-        await import_crm(new_uow, opportunities=(replace(opportunity, stage="Closed Lost"),))
-        await queued(new_uow)
-
-        with pytest.raises(InvalidInput, match="No existing claim") as refused:
-            await settle(new_uow, subject, Resolution.award_existing, an_approver())
-
-        assert refused.value.field == "reason"
-        [now] = await stored(new_uow, subject)
-        assert (now.status, now.version) == (subject.status, subject.version)
-        assert await queued(new_uow) == []
-
     async def test_a_claim_still_open_is_awarded_even_if_another_has_ended(
         self, new_uow: NewUow
     ) -> None:

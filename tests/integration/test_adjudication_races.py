@@ -41,7 +41,7 @@ from domain.registration import Registration, RegistrationStatus, RejectionReaso
 from domain.services import Decide, Decision, Resolve, Resolved
 from storage.models import OutboxMessageRow
 from storage.uow import SqlAlchemyUnitOfWork
-from tests.integration.builders import an_approver, calling, services
+from tests.builders import an_approver, calling, services
 from tests.integration.claims import partners, register
 from tests.integration.conftest import Backend, NewUow
 

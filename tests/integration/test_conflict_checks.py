@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.conflicts import ClaimKind, ConflictRules, FindingCounts
 from domain.crm import Account
-from domain.errors import InvalidInput
 from domain.matching import CompanyRef, Signal, Strength
 from domain.messages import OutboxMessage
 from domain.partner import Partner
@@ -20,8 +19,8 @@ from domain.registration import DealDetails, Registration
 from domain.services import Decide, Decision, Resubmit, SubmitOutcome, SubmitRegistration
 from storage.models import CompanyKeyRow, RegistrationFindingRow, RegistrationRow
 from storage.uow import SqlAlchemyUnitOfWork
-from tests.integration.builders import (
-    T0,
+from tests.builders import (
+    NOW,
     a_partner,
     a_rep,
     an_approver,
@@ -32,7 +31,12 @@ from tests.integration.builders import (
 from tests.integration.conftest import NewUow
 
 RULES = ConflictRules()
-GLOBEX = some_details(website="globex.com", contact_email="hank@globex.com")
+GLOBEX = some_details(
+    company="Globex Corporation",
+    website="globex.com",
+    contact_email="hank@globex.com",
+    country="DE",
+)
 
 
 async def submit(new_uow: NewUow, partner: Partner, details: DealDetails = GLOBEX) -> SubmitOutcome:
@@ -71,7 +75,7 @@ class TestSubmit:
     async def test_a_second_partners_registration_finds_the_first(
         self, new_uow: NewUow, partner: Partner
     ) -> None:
-        other = a_partner(slack_team_id="T0OTHER")
+        other = a_partner(id=None, slack_team_id="T0OTHER")
         async with new_uow() as uow:
             await uow.partners.add(other)
             await uow.commit()
@@ -122,7 +126,7 @@ class TestResubmit:
         registration = await ask_for_info(new_uow, outcome.registration)
         assert registration.id is not None
 
-        await services(new_uow, at=T0 + timedelta(hours=2), rules=RULES).registrations.resubmit(
+        await services(new_uow, at=NOW + timedelta(hours=2), rules=RULES).registrations.resubmit(
             Resubmit(
                 registration.id,
                 registration.version,
@@ -151,19 +155,10 @@ class TestCheckCompany:
         assert check.partner_of(finding) == partner
         assert check.counts == FindingCounts(conflicts=1)
 
-    async def test_an_unknown_company_has_no_findings(self, new_uow: NewUow) -> None:
-        check = await services(new_uow, rules=RULES).checks.company(CompanyRef("Hooli"))
-
-        assert check.findings == ()
-
-    async def test_refuses_a_blank_company(self, new_uow: NewUow) -> None:
-        with pytest.raises(InvalidInput):
-            await services(new_uow, rules=RULES).checks.company(CompanyRef("  "))
-
 
 async def ask_for_info(new_uow: NewUow, registration: Registration) -> Registration:
     assert registration.id is not None
-    return await services(new_uow, at=T0 + timedelta(hours=1)).decisions.decide(
+    return await services(new_uow, at=NOW + timedelta(hours=1)).decisions.decide(
         Decide(registration.id, registration.version, Decision.request_info, note="?"),
         calling(an_approver()),
     )

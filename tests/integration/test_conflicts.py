@@ -27,11 +27,16 @@ from storage.candidate_lookup import prepare_lookups
 from storage.crm import ACCOUNT
 from storage.models import CompanyKeyRow
 from storage.uow import uow_factory
-from tests.integration.builders import T0, a_registration, an_approver, some_details
+from tests.builders import NOW, a_registration, an_approver, some_details
 from tests.integration.conftest import NewUow
 
 RULES = ConflictRules()
-GLOBEX = some_details(website="https://www.globex.com", contact_email="hank@globex.com")
+GLOBEX = some_details(
+    company="Globex Corporation",
+    website="https://www.globex.com",
+    contact_email="hank@globex.com",
+    country="DE",
+)
 
 
 async def claims(
@@ -47,7 +52,7 @@ async def claims(
             rules.lookup_keys(ref),
             exclude_registration_id=exclude,
             active_statuses=ACTIVE_STATUSES,
-            now=T0,
+            now=NOW,
             screen=screen,
         )
 
@@ -119,7 +124,7 @@ class TestLookupByKeyKind:
                         domain="globex.com",
                         stage="Proposal",
                         owner_email="dana@vendor.example",
-                        last_activity_at=T0,
+                        last_activity_at=NOW,
                     )
                 ]
             )
@@ -131,7 +136,7 @@ class TestLookupByKeyKind:
         assert (claim.stage, claim.owner, claim.last_activity_at) == (
             "Proposal",
             "dana@vendor.example",
-            T0,
+            NOW,
         )
         assert claim.account_external_id == "0011"
 
@@ -139,7 +144,7 @@ class TestLookupByKeyKind:
         self, new_uow: NewUow, partner: Partner
     ) -> None:
         assert partner.id is not None
-        registration_id = await stored(new_uow, a_registration(partner.id, details=GLOBEX))
+        registration_id = await stored(new_uow, a_registration(partner.id, id=None, details=GLOBEX))
 
         [claim] = await claims(new_uow, CompanyRef("Globex Corp", domain="globex.com"))
 
@@ -162,12 +167,12 @@ class TestActiveRegistrationsOnly:
         self, new_uow: NewUow, partner: Partner
     ) -> None:
         assert partner.id is not None
-        withdrawn = a_registration(partner.id, details=GLOBEX)
-        withdrawn.withdraw(by=withdrawn.submitted_by, now=T0)
-        lapsed = a_registration(partner.id, details=GLOBEX)
-        lapsed.approve(by=an_approver(), now=T0 - timedelta(days=91), protection=timedelta(90))
-        protected = a_registration(partner.id, details=GLOBEX)
-        protected.approve(by=an_approver(), now=T0, protection=timedelta(days=90))
+        withdrawn = a_registration(partner.id, id=None, details=GLOBEX)
+        withdrawn.withdraw(by=withdrawn.submitted_by, now=NOW)
+        lapsed = a_registration(partner.id, id=None, details=GLOBEX)
+        lapsed.approve(by=an_approver(), now=NOW - timedelta(days=91), protection=timedelta(90))
+        protected = a_registration(partner.id, id=None, details=GLOBEX)
+        protected.approve(by=an_approver(), now=NOW, protection=timedelta(days=90))
         for registration in (withdrawn, lapsed, protected):
             await stored(new_uow, registration)
 
@@ -179,8 +184,8 @@ class TestActiveRegistrationsOnly:
         self, new_uow: NewUow, partner: Partner
     ) -> None:
         assert partner.id is not None
-        first = await stored(new_uow, a_registration(partner.id, details=GLOBEX))
-        second = await stored(new_uow, a_registration(partner.id, details=GLOBEX))
+        first = await stored(new_uow, a_registration(partner.id, id=None, details=GLOBEX))
+        second = await stored(new_uow, a_registration(partner.id, id=None, details=GLOBEX))
 
         found = await claims(new_uow, company_ref(GLOBEX), exclude=first)
 
@@ -192,14 +197,14 @@ class TestRegistrationKeys:
         self, new_uow: NewUow, partner: Partner
     ) -> None:
         assert partner.id is not None
-        registration_id = await stored(new_uow, a_registration(partner.id, details=GLOBEX))
+        registration_id = await stored(new_uow, a_registration(partner.id, id=None, details=GLOBEX))
         initech = some_details(company="Initech", website="initech.com", contact_email=None)
 
         async with new_uow() as uow:
             registration = await uow.registrations.get(registration_id)
             assert registration is not None
-            registration.request_info(by=an_approver(), now=T0, question="Who?")
-            registration.resubmit(by=registration.submitted_by, now=T0, details=initech)
+            registration.request_info(by=an_approver(), now=NOW, question="Who?")
+            registration.resubmit(by=registration.submitted_by, now=NOW, details=initech)
             await uow.registrations.save(registration, expected_version=1)
             await uow.commit()
 
@@ -209,12 +214,12 @@ class TestRegistrationKeys:
 
     async def test_a_decision_keeps_the_keys(self, new_uow: NewUow, partner: Partner) -> None:
         assert partner.id is not None
-        registration_id = await stored(new_uow, a_registration(partner.id, details=GLOBEX))
+        registration_id = await stored(new_uow, a_registration(partner.id, id=None, details=GLOBEX))
 
         async with new_uow() as uow:
             registration = await uow.registrations.get(registration_id)
             assert registration is not None
-            registration.approve(by=an_approver(), now=T0, protection=timedelta(days=90))
+            registration.approve(by=an_approver(), now=NOW, protection=timedelta(days=90))
             await uow.registrations.save(registration, expected_version=1)
             await uow.commit()
 
@@ -228,12 +233,12 @@ class TestRegistrationKeys:
         session_factory: async_sessionmaker[AsyncSession],
     ) -> None:
         assert partner.id is not None
-        registration_id = await stored(new_uow, a_registration(partner.id, details=GLOBEX))
+        registration_id = await stored(new_uow, a_registration(partner.id, id=None, details=GLOBEX))
 
         async with new_uow() as uow:
             registration = await uow.registrations.get(registration_id)
             assert registration is not None
-            registration.withdraw(by=registration.submitted_by, now=T0)
+            registration.withdraw(by=registration.submitted_by, now=NOW)
             await uow.registrations.save(registration, expected_version=1)
             await uow.commit()
 
@@ -249,7 +254,7 @@ class TestStoredNameForms:
         self, new_uow: NewUow, partner: Partner
     ) -> None:
         assert partner.id is not None
-        await stored(new_uow, a_registration(partner.id, details=GLOBEX))
+        await stored(new_uow, a_registration(partner.id, id=None, details=GLOBEX))
         [claim] = await claims(new_uow, company_ref(GLOBEX))
         assert claim.company.analysed == analyse(GLOBEX.company)
 
@@ -282,9 +287,12 @@ class TestScreen:
             )
             await uow.commit()
         alike = await stored(
-            new_uow, a_registration(partner.id, details=some_details(company="Umbrella Inc"))
+            new_uow,
+            a_registration(partner.id, id=None, details=some_details(company="Umbrella Inc")),
         )
-        await stored(new_uow, a_registration(partner.id, details=some_details(company=stranger)))
+        await stored(
+            new_uow, a_registration(partner.id, id=None, details=some_details(company=stranger))
+        )
         subject = CompanyRef("Umbrella")
 
         everything = await claims(new_uow, subject)
@@ -337,7 +345,7 @@ class TestLookupStatement:
             async with new_uow() as uow:
                 found.append(
                     await uow.conflicts.claims_for_keys(
-                        keys, exclude_registration_id=None, active_statuses=(), now=T0
+                        keys, exclude_registration_id=None, active_statuses=(), now=NOW
                     )
                 )
 
@@ -379,7 +387,7 @@ class TestKeyCap:
         assert partner.id is not None
         await import_accounts(capped, *(Account(f"00{n}", "AWG") for n in range(3)))
         registration_id = await stored(
-            capped, a_registration(partner.id, details=some_details(company="AWG"))
+            capped, a_registration(partner.id, id=None, details=some_details(company="AWG"))
         )
 
         found = await claims(capped, CompanyRef("AWG"), rules=replace(RULES, key_cap=2))
@@ -445,12 +453,12 @@ class TestFindings:
             Account("0011", "Globex", domain="globex.com", is_named=True),
             Account("0012", "Gloobex Corporation"),
         )
-        registration_id = await stored(new_uow, a_registration(partner.id, details=GLOBEX))
+        registration_id = await stored(new_uow, a_registration(partner.id, id=None, details=GLOBEX))
         candidates = await claims(new_uow, company_ref(GLOBEX), exclude=registration_id)
         findings = find_conflicts(company_ref(GLOBEX), candidates, RULES)
 
         async with new_uow() as uow:
-            await uow.conflicts.add_findings(registration_id, findings, found_at=T0)
+            await uow.conflicts.add_findings(registration_id, findings, found_at=NOW)
             await uow.commit()
 
         async with new_uow() as uow:
@@ -466,11 +474,11 @@ class TestFindings:
             company_ref(GLOBEX), await claims(new_uow, company_ref(GLOBEX)), RULES
         )
         async with new_uow() as uow:
-            await uow.conflicts.add_findings(registration_id, findings, found_at=T0)
+            await uow.conflicts.add_findings(registration_id, findings, found_at=NOW)
             await uow.commit()
 
         async with new_uow() as uow:
-            await uow.conflicts.add_findings(registration_id, [], found_at=T0, replace=True)
+            await uow.conflicts.add_findings(registration_id, [], found_at=NOW, replace=True)
             await uow.commit()
 
         async with new_uow() as uow:

@@ -22,7 +22,7 @@ from storage.company_keys import KEY_LENGTH, encode_keys
 from storage.crm import SqlAlchemyCrmRepository, tune_for_bulk_load
 from storage.db import make_engine
 from storage.models import Base, CompanyKeyRow, CrmAccountRow, CrmOpportunityRow
-from tests.integration.builders import T0, services
+from tests.builders import NOW, services
 from tests.integration.conftest import Backend, NewUow
 
 RULES = ConflictRules()
@@ -54,13 +54,13 @@ class TestUpsertAccounts:
     ) -> None:
         acme = Account("0011", "Acme Corp", domain="acme.com", country="US", is_customer=True)
         async with new_uow() as uow:
-            counts = await uow.crm.upsert_accounts([acme, Account("0012", "Globex")], now=T0)
+            counts = await uow.crm.upsert_accounts([acme, Account("0012", "Globex")], now=NOW)
             await uow.commit()
 
         assert counts == UpsertCounts(inserted=2, updated=0)
         rows = await accounts_by_external_id(session_factory)
         assert rows["0011"].is_customer
-        assert rows["0011"].imported_at == T0
+        assert rows["0011"].imported_at == NOW
         keys = await stored_keys(session_factory, ClaimKind.account)
         assert keys[rows["0011"].id] == set(RULES.keys(account_ref(acme)))
         assert "d:acme.com" in keys[rows["0011"].id]
@@ -77,7 +77,7 @@ class TestUpsertAccounts:
 
         async with new_uow() as uow:
             counts = await uow.crm.upsert_accounts(
-                [renamed, Account("0013", "Hooli")], now=T0 + timedelta(days=1)
+                [renamed, Account("0013", "Hooli")], now=NOW + timedelta(days=1)
             )
             await uow.commit()
 
@@ -88,7 +88,7 @@ class TestUpsertAccounts:
             True,
             "U0D",
         )
-        assert rows["0011"].imported_at == T0 + timedelta(days=1)
+        assert rows["0011"].imported_at == NOW + timedelta(days=1)
         keys = await stored_keys(session_factory, ClaimKind.account)
         assert "d:initech.com" in keys[rows["0011"].id]
         assert not any("acme" in key for key in keys[rows["0011"].id])
@@ -210,8 +210,8 @@ class TestUpsertOpportunities:
             stage="Proposal",
             amount=Decimal("120000.00"),
             owner_email="dana@vendor.example",
-            created_at=T0,
-            last_activity_at=T0,
+            created_at=NOW,
+            last_activity_at=NOW,
         )
         async with new_uow() as uow:
             assert await uow.crm.upsert_opportunities([first]) == UpsertCounts(inserted=1)
@@ -269,12 +269,12 @@ class TestBulkUpsert:
         )
         async with new_uow() as uow:
             assert await uow.crm.count(ClaimKind.account) == 0
-            counts = await uow.crm.upsert_batch(batch, imported_at=T0, first_import=True)
+            counts = await uow.crm.upsert_batch(batch, imported_at=NOW, first_import=True)
             await uow.commit()
 
         assert counts == UpsertCounts(inserted=2)
         rows = await accounts_by_external_id(session_factory)
-        assert (rows["0011"].is_customer, rows["0011"].imported_at) == (True, T0)
+        assert (rows["0011"].is_customer, rows["0011"].imported_at) == (True, NOW)
         keys = await stored_keys(session_factory, ClaimKind.account)
         assert keys == {rows["0011"].id: set(RULES.keys(account_ref(acme)))}
 
@@ -286,7 +286,7 @@ class TestBulkUpsert:
             ClaimKind.account, [Account(f"00{n}", "Odd") for n in range(len(odd))], odd, encode_keys
         )
         async with new_uow() as uow:
-            await uow.crm.upsert_batch(batch, imported_at=T0)
+            await uow.crm.upsert_batch(batch, imported_at=NOW)
             await uow.commit()
 
         stored = await stored_keys(session_factory, ClaimKind.account)
@@ -308,9 +308,9 @@ class TestBulkUpsert:
     async def test_stores_times_and_amounts_as_queries_compare_them(
         self, new_uow: NewUow, session_factory: Sessions
     ) -> None:
-        deal = Opportunity("0061", "0011", "Acme", amount=Decimal("84500.00"), created_at=T0)
+        deal = Opportunity("0061", "0011", "Acme", amount=Decimal("84500.00"), created_at=NOW)
         async with new_uow() as uow:
-            await uow.crm.upsert_opportunities([deal], now=T0)
+            await uow.crm.upsert_opportunities([deal], now=NOW)
             await uow.commit()
 
         table = CrmOpportunityRow.__table__
@@ -319,9 +319,9 @@ class TestBulkUpsert:
                 select(func.count())
                 .select_from(table)
                 .where(
-                    CrmOpportunityRow.imported_at == T0,
-                    CrmOpportunityRow.created_at <= T0,
-                    CrmOpportunityRow.created_at >= T0,
+                    CrmOpportunityRow.imported_at == NOW,
+                    CrmOpportunityRow.created_at <= NOW,
+                    CrmOpportunityRow.created_at >= NOW,
                     CrmOpportunityRow.amount == Decimal("84500.00"),
                 )
             )
@@ -334,9 +334,9 @@ class TestDiscardImported:
     ) -> None:
         kept = [Account("0011", "Acme", domain="acme.com")]
         undone = [Account("0012", "Globex", domain="globex.com"), Account("0013", "Initech")]
-        later = T0 + timedelta(minutes=5)
+        later = NOW + timedelta(minutes=5)
         async with new_uow() as uow:
-            await uow.crm.upsert_accounts(kept, now=T0)
+            await uow.crm.upsert_accounts(kept, now=NOW)
             await uow.crm.upsert_opportunities([Opportunity("0061", "0012", "Globex")], now=later)
             await uow.commit()
         for account in undone:  # an import's batches: one transaction each, one time

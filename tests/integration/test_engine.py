@@ -17,7 +17,7 @@ from storage.db import is_memory_sqlite, make_engine, make_session_factory
 from storage.models import Base
 from storage.sqlite_checkpoint import BACKSTOP_PAGES, SQLITE_DEFAULT_PAGES, wal_checkpoints
 from storage.uow import uow_factory
-from tests.integration.builders import a_partner
+from tests.builders import a_partner
 
 
 async def pragma(engine: AsyncEngine, name: str) -> object:
@@ -44,7 +44,7 @@ class TestSqlite:
             async with engine.begin() as connection:
                 await connection.run_sync(Base.metadata.create_all)
             new_uow = uow_factory(make_session_factory(engine))
-            partner = a_partner()
+            partner = a_partner(id=None)
             async with new_uow() as uow:
                 await uow.partners.add(partner)
                 await uow.commit()

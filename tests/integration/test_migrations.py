@@ -20,7 +20,7 @@ from storage.db import make_engine, make_session_factory
 from storage.migrate import alembic_config, upgrade, upgrade_engine
 from storage.models import Base
 from storage.uow import uow_factory
-from tests.integration.builders import T0, a_registration
+from tests.builders import NOW, a_registration
 from tests.integration.conftest import PgSchema, drop_schema, new_pg_schema, run_in_thread
 
 
@@ -104,7 +104,7 @@ async def add_accounts(engine: AsyncEngine, keys: dict[int, tuple[str, set[str]]
                     "INSERT INTO crm_account (id, external_id, name, is_customer, is_named, "
                     "imported_at) VALUES (:id, :x, :name, false, false, :at)"
                 ),
-                {"id": account_id, "x": f"00{account_id}", "name": name, "at": T0},
+                {"id": account_id, "x": f"00{account_id}", "name": name, "at": NOW},
             )
             for key in stored:
                 await connection.execute(
@@ -228,7 +228,7 @@ async def add_old_registrations(engine: AsyncEngine) -> None:
                     "INSERT INTO partner (name, tier, channel_id, created_at) "
                     "VALUES (:name, 'Gold', :channel, :at)"
                 ),
-                {"name": name, "channel": f"C0P{partner_id}", "at": T0},
+                {"name": name, "channel": f"C0P{partner_id}", "at": NOW},
             )
         for registration_id, partner_id in {1: 1, 2: 2, 3: 1}.items():
             await connection.execute(
@@ -239,14 +239,14 @@ async def add_old_registrations(engine: AsyncEngine) -> None:
                     "version) VALUES (:partner, 'Initech', 'initech.com', 'US', 100, "
                     "'USD', :close, '[]', 'T0P', 'U0REP', 'under_review', :at, :at, :at, 1)"
                 ),
-                {"partner": partner_id, "close": T0.date(), "at": T0},
+                {"partner": partner_id, "close": NOW.date(), "at": NOW},
             )
             await connection.execute(
                 text(
                     "INSERT INTO audit_event (registration_id, at, actor_team_id, actor_user_id, "
                     "action, to_status) VALUES (:id, :at, 'T0P', 'U0REP', 'submit', 'submitted')"
                 ),
-                {"id": registration_id, "at": T0},
+                {"id": registration_id, "at": NOW},
             )
 
 
@@ -271,7 +271,7 @@ async def test_partner_references_keep_old_references_and_start_each_partner_at_
         new_uow = uow_factory(make_session_factory(engine))
         async with new_uow() as uow:
             legacy = await uow.registrations.get_by_reference("DR-3")
-            fresh = a_registration(1)
+            fresh = a_registration(1, id=None)
             await uow.registrations.add(fresh)
             await uow.commit()
     finally:

@@ -12,7 +12,7 @@ from domain.messages import MAX_EVIDENCE_PAGES, MessageKind, Notice, OutboxMessa
 from domain.ports import MessageRef, OutboxEntry
 from storage.models import OutboxMessageRow
 from storage.outbox import _CLAIMABLE, _REFS_OF
-from tests.integration.builders import T0
+from tests.builders import NOW
 from tests.integration.conftest import NewUow
 
 LEASE = timedelta(minutes=1)
@@ -25,7 +25,7 @@ def card(registration_id: int, kind: MessageKind = MessageKind.partner_card) -> 
 
 async def put(new_uow: NewUow, *messages: OutboxMessage) -> None:
     async with new_uow() as uow:
-        await uow.outbox.put(messages, now=T0)
+        await uow.outbox.put(messages, now=NOW)
         await uow.commit()
 
 
@@ -33,14 +33,14 @@ async def claim(
     new_uow: NewUow, *, worker: str = "w1", after: timedelta = timedelta(0), limit: int = 10
 ) -> list[OutboxEntry]:
     async with new_uow() as uow:
-        entries = await uow.outbox.claim(now=T0 + after, lease=LEASE, limit=limit, worker=worker)
+        entries = await uow.outbox.claim(now=NOW + after, lease=LEASE, limit=limit, worker=worker)
         await uow.commit()
     return entries
 
 
 async def delivered(new_uow: NewUow, entry: OutboxEntry, *, after: timedelta) -> None:
     async with new_uow() as uow:
-        await uow.outbox.delivered(entry.id, now=T0 + after)
+        await uow.outbox.delivered(entry.id, now=NOW + after)
         await uow.commit()
 
 
@@ -82,7 +82,7 @@ class TestClaimOrder:
 
         assert [e.message for e in entries] == [message, launcher]
         assert [e.attempts for e in entries] == [0, 0]
-        assert entries[0].created_at == T0
+        assert entries[0].created_at == NOW
 
     async def test_claims_at_most_the_limit_in_id_order(self, new_uow: NewUow) -> None:
         await put(new_uow, *(card(n) for n in range(1, 6)))
@@ -105,7 +105,7 @@ class TestClaimOrder:
             if connection.dialect.name == "postgresql":
                 await connection.exec_driver_sql("SET enable_seqscan = off")
             compiled = _CLAIMABLE.compile(dialect=connection.dialect)
-            values = compiled.construct_params({"now": T0, "limit": 10})
+            values = compiled.construct_params({"now": NOW, "limit": 10})
             params = tuple(values[name] for name in compiled.positiontup or ())
             explain = "EXPLAIN QUERY PLAN " if connection.dialect.name == "sqlite" else "EXPLAIN "
             plan = await connection.exec_driver_sql(explain + str(compiled), params)
@@ -162,7 +162,7 @@ class TestRetries:
     ) -> None:
         await put(new_uow, card(1))
         (entry,) = await claim(new_uow)
-        retry_at = T0 + timedelta(seconds=30)
+        retry_at = NOW + timedelta(seconds=30)
 
         async with new_uow() as uow:
             await uow.outbox.retry_later(entry.id, at=retry_at, error="ratelimited")
@@ -181,7 +181,7 @@ class TestRetries:
         (entry,) = await claim(new_uow)
 
         async with new_uow() as uow:
-            await uow.outbox.retry_later(entry.id, at=T0 + LEASE * 10, error="timeout")
+            await uow.outbox.retry_later(entry.id, at=NOW + LEASE * 10, error="timeout")
             await uow.commit()
 
         assert await claim(new_uow, worker="w2", after=LEASE * 2) == []
@@ -193,13 +193,13 @@ class TestRetries:
         (entry,) = await claim(new_uow)
 
         async with new_uow() as uow:
-            await uow.outbox.give_up(entry.id, now=T0, error="channel_not_found")
+            await uow.outbox.give_up(entry.id, now=NOW, error="channel_not_found")
             await uow.commit()
 
         (following,) = await claim(new_uow, worker="w2", after=timedelta(seconds=1))
         assert following.message.kind is MessageKind.partner_notice
         row = await stored_row(session_factory, entry.id)
-        assert row.failed_at == T0
+        assert row.failed_at == NOW
         assert row.last_error == "channel_not_found"
         assert row.attempts == 1
         async with new_uow() as uow:
@@ -212,7 +212,7 @@ class TestRetries:
         (entry,) = await claim(new_uow)
 
         async with new_uow() as uow:
-            await uow.outbox.retry_later(entry.id, at=T0, error="x" * 10_000)
+            await uow.outbox.retry_later(entry.id, at=NOW, error="x" * 10_000)
             await uow.commit()
 
         row = await stored_row(session_factory, entry.id)
@@ -300,19 +300,19 @@ class TestMessageRefs:
 class TestEventReceipts:
     async def test_an_event_is_new_only_the_first_time(self, new_uow: NewUow) -> None:
         async with new_uow() as uow:
-            first = await uow.receipts.first_time("Ev01", now=T0)
-            again_same_transaction = await uow.receipts.first_time("Ev01", now=T0)
+            first = await uow.receipts.first_time("Ev01", now=NOW)
+            again_same_transaction = await uow.receipts.first_time("Ev01", now=NOW)
             await uow.commit()
         async with new_uow() as uow:
-            again_later = await uow.receipts.first_time("Ev01", now=T0)
-            other = await uow.receipts.first_time("Ev02", now=T0)
+            again_later = await uow.receipts.first_time("Ev01", now=NOW)
+            other = await uow.receipts.first_time("Ev02", now=NOW)
 
         assert (first, again_same_transaction, again_later, other) == (True, False, False, True)
 
     async def test_concurrent_deliveries_of_one_event_are_new_once(self, new_uow: NewUow) -> None:
         async def record() -> bool:
             async with new_uow() as uow:
-                first = await uow.receipts.first_time("Ev03", now=T0)
+                first = await uow.receipts.first_time("Ev03", now=NOW)
                 await uow.commit()
             return first
 
@@ -350,7 +350,7 @@ class TestDeliveredMany:
         await put(new_uow, card(1), card(1, MessageKind.partner_notice), card(2))
         first = await claim(new_uow)
         async with new_uow() as uow:
-            await uow.outbox.delivered_many([e.id for e in first], now=T0)
+            await uow.outbox.delivered_many([e.id for e in first], now=NOW)
             await uow.commit()
 
         following = await claim(new_uow)

@@ -6,7 +6,7 @@ import pytest
 
 from domain.errors import NotFound
 from domain.partner import Partner
-from tests.integration.builders import a_partner
+from tests.builders import a_partner
 from tests.integration.conftest import NewUow
 
 
@@ -20,7 +20,10 @@ async def store(new_uow: NewUow, *partners: Partner) -> None:
 class TestPartners:
     async def test_partner_comes_back_with_every_field(self, new_uow: NewUow) -> None:
         partner = a_partner(
-            slack_team_id="T0ACME", slack_enterprise_id="E0ACME", launcher_ts="1700000000.000100"
+            id=None,
+            slack_team_id="T0ACME",
+            slack_enterprise_id="E0ACME",
+            launcher_ts="1700000000.000100",
         )
         await store(new_uow, partner)
 
@@ -31,7 +34,7 @@ class TestPartners:
         assert loaded == partner
 
     async def test_add_assigns_an_id(self, new_uow: NewUow) -> None:
-        first, second = a_partner(), a_partner()
+        first, second = a_partner(id=None), a_partner(id=None)
         await store(new_uow, first, second)
 
         assert first.id is not None
@@ -39,7 +42,7 @@ class TestPartners:
         assert first.id != second.id
 
     async def test_save_writes_changed_fields(self, new_uow: NewUow) -> None:
-        partner = a_partner()
+        partner = a_partner(id=None)
         await store(new_uow, partner)
         partner.name, partner.tier, partner.launcher_ts = "Acme EMEA", "platinum", "17.1"
         partner.slack_team_id = "T0NEW"
@@ -59,8 +62,8 @@ class TestPartners:
                 await uow.partners.save(a_partner(id=4242))
 
     async def test_found_by_channel(self, new_uow: NewUow) -> None:
-        partner = a_partner(channel_id="C0SHARED")
-        await store(new_uow, partner, a_partner())
+        partner = a_partner(id=None, channel_id="C0SHARED")
+        await store(new_uow, partner, a_partner(id=None))
 
         async with new_uow() as uow:
             found = await uow.partners.get_by_channel("C0SHARED")
@@ -70,7 +73,12 @@ class TestPartners:
         assert missing is None
 
     async def test_list_all_is_by_name(self, new_uow: NewUow) -> None:
-        await store(new_uow, a_partner(name="Zeta"), a_partner(name="Alpha"), a_partner(name="Mu"))
+        await store(
+            new_uow,
+            a_partner(id=None, name="Zeta"),
+            a_partner(id=None, name="Alpha"),
+            a_partner(id=None, name="Mu"),
+        )
 
         async with new_uow() as uow:
             names = [p.name for p in await uow.partners.list_all()]
@@ -80,10 +88,10 @@ class TestPartners:
 
 class TestFindForActor:
     async def test_matches_team_enterprise_or_channel(self, new_uow: NewUow) -> None:
-        by_team = a_partner(slack_team_id="T0ACME")
-        by_enterprise = a_partner(slack_team_id="T0OTHER", slack_enterprise_id="E0GRID")
-        by_channel = a_partner(channel_id="C0HERE")
-        unrelated = a_partner(slack_team_id="T0ELSE", slack_enterprise_id="E0ELSE")
+        by_team = a_partner(id=None, slack_team_id="T0ACME")
+        by_enterprise = a_partner(id=None, slack_team_id="T0OTHER", slack_enterprise_id="E0GRID")
+        by_channel = a_partner(id=None, channel_id="C0HERE")
+        unrelated = a_partner(id=None, slack_team_id="T0ELSE", slack_enterprise_id="E0ELSE")
         await store(new_uow, by_team, by_enterprise, by_channel, unrelated)
 
         async with new_uow() as uow:
@@ -96,8 +104,8 @@ class TestFindForActor:
     async def test_without_enterprise_or_channel_only_the_team_counts(
         self, new_uow: NewUow
     ) -> None:
-        by_team = a_partner(slack_team_id="T0ACME")
-        no_team = a_partner()  # no recorded team must not match a None enterprise/channel
+        by_team = a_partner(id=None, slack_team_id="T0ACME")
+        no_team = a_partner(id=None)  # no recorded team must not match a None enterprise/channel
         await store(new_uow, by_team, no_team)
 
         async with new_uow() as uow:

@@ -8,10 +8,10 @@ from collections import Counter
 from domain.errors import AlreadyDecided
 from domain.messages import Notice, cards_for
 from domain.partner import Partner
-from domain.registration import Registration, RegistrationStatus, RejectionReason
+from domain.registration import Registration, RejectionReason
 from domain.services import Decide, Decision, SubmitRegistration
-from tests.integration.builders import a_partner, a_rep, an_approver, calling, services
-from tests.integration.builders import some_details as details
+from tests.builders import PARTNER_TEAM, a_partner, a_rep, an_approver, calling, services
+from tests.builders import some_details as details
 from tests.integration.conftest import NewUow
 
 ROUNDS = 5
@@ -30,7 +30,7 @@ async def submitted(
         website=f"{slug}.example",
         contact_email=f"buyer@{slug}.example",
     )
-    rep = calling(a_rep(team_id=partner.slack_team_id or "T0ACME"), partner.channel_id)
+    rep = calling(a_rep(team_id=partner.slack_team_id or PARTNER_TEAM), partner.channel_id)
     command = SubmitRegistration(deal, submission_key=key)
     outcome = await services(new_uow).registrations.submit(command, rep)
     return outcome.registration
@@ -106,18 +106,6 @@ class TestDecisionRace:
             assert loser.registration.status is winner.status
             assert loser.by == won_by
 
-    async def test_a_stale_decision_after_an_info_request_names_who_asked(
-        self, new_uow: NewUow, partner: Partner
-    ) -> None:
-        registration = await submitted(new_uow, partner)
-        await decide(new_uow, registration, Decision.request_info, 0)
-
-        lost = await decide(new_uow, registration, Decision.reject, 1)
-
-        assert isinstance(lost, AlreadyDecided)
-        assert lost.registration.status is RegistrationStatus.info_requested
-        assert lost.by == an_approver(0)
-
     async def test_the_loser_adds_no_messages(self, new_uow: NewUow, partner: Partner) -> None:
         registration = await submitted(new_uow, partner)
         async with new_uow() as uow:
@@ -180,7 +168,7 @@ class TestNumberingRace:
     async def test_concurrent_submissions_of_two_partners_each_start_at_one(
         self, new_uow: NewUow, partner: Partner
     ) -> None:
-        other = a_partner(slack_team_id="T0OTHER")
+        other = a_partner(id=None, slack_team_id="T0OTHER")
         async with new_uow() as uow:
             await uow.partners.add(other)
             await uow.commit()

@@ -13,12 +13,12 @@ from domain.partner import Partner
 from domain.registration import Registration
 from domain.services import LinkPartner
 from storage.models import PartnerRow, RegistrationRow
-from tests.integration.builders import a_partner, a_registration, services
+from tests.builders import a_partner, a_registration, services
 from tests.integration.conftest import NewUow
 
 
 async def stored_partner(new_uow: NewUow, code: str, **fields: object) -> Partner:
-    partner = a_partner(code=code, **fields)
+    partner = a_partner(id=None, code=code, **fields)
     async with new_uow() as uow:
         await uow.partners.add(partner)
         await uow.commit()
@@ -27,7 +27,7 @@ async def stored_partner(new_uow: NewUow, code: str, **fields: object) -> Partne
 
 async def registered(new_uow: NewUow, partner: Partner) -> Registration:
     assert partner.id is not None
-    registration = a_registration(partner.id)
+    registration = a_registration(partner.id, id=None)
     async with new_uow() as uow:
         await uow.registrations.add(registration)
         await uow.commit()
@@ -74,7 +74,7 @@ class TestNumbering:
         partner = await stored_partner(new_uow, "NW")
         assert partner.id is not None
         async with new_uow() as uow:
-            await uow.registrations.add(a_registration(partner.id))  # never committed
+            await uow.registrations.add(a_registration(partner.id, id=None))  # never committed
 
         assert (await registered(new_uow, partner)).reference == "NW-0001"
 
@@ -126,7 +126,7 @@ class TestNumbering:
 
         async with new_uow() as uow:
             with pytest.raises(InvalidInput, match="The code NW was just taken"):
-                await uow.partners.add(a_partner(code="NW"))
+                await uow.partners.add(a_partner(id=None, code="NW"))
 
 
 class TestCodesAreNeverReused:

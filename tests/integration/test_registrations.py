@@ -16,9 +16,9 @@ from domain.registration import (
     RegistrationStatus,
     RejectionReason,
 )
-from tests.integration.builders import (
+from tests.builders import (
+    NOW,
     PROGRAM,
-    T0,
     a_partner,
     a_registration,
     a_rep,
@@ -98,7 +98,7 @@ class TestRoundTrip:
     ) -> None:
         assert partner.id is not None
         details = some_details(contact_name=None, contact_email=None, stage=None, notes=None)
-        registration = a_registration(partner.id, details=details)
+        registration = a_registration(partner.id, id=None, details=details)
         await add_and_commit(new_uow, registration)
 
         async with new_uow() as uow:
@@ -114,7 +114,7 @@ class TestRoundTrip:
 
     async def test_found_by_submission_key(self, new_uow: NewUow, partner: Partner) -> None:
         assert partner.id is not None
-        registration = a_registration(partner.id, submission_key="view-1")
+        registration = a_registration(partner.id, id=None, submission_key="view-1")
         await add_and_commit(new_uow, registration)
 
         async with new_uow() as uow:
@@ -131,13 +131,13 @@ class TestAuditTrail:
         self, new_uow: NewUow, partner: Partner
     ) -> None:
         assert partner.id is not None
-        registration = a_registration(partner.id)
+        registration = a_registration(partner.id, id=None)
         await add_and_commit(new_uow, registration)
         async with new_uow() as uow:
             assert registration.id is not None
             stored = await uow.registrations.get(registration.id)
             assert stored is not None
-            stored.request_info(by=an_approver(), now=T0 + timedelta(hours=1), question="Who?")
+            stored.request_info(by=an_approver(), now=NOW + timedelta(hours=1), question="Who?")
             await uow.registrations.save(stored, expected_version=1)
             await uow.commit()
 
@@ -152,16 +152,16 @@ class TestAuditTrail:
         assert {r.registration_id for r in records} == {registration.id}
         assert records[2].event.actor == an_approver()
         assert records[2].event.reason == "Who?"
-        assert records[2].event.at == T0 + timedelta(hours=1)
+        assert records[2].event.at == NOW + timedelta(hours=1)
 
     async def test_saved_events_are_not_saved_twice(
         self, new_uow: NewUow, partner: Partner
     ) -> None:
         assert partner.id is not None
-        registration = a_registration(partner.id)
+        registration = a_registration(partner.id, id=None)
         async with new_uow() as uow:
             await uow.registrations.add(registration)
-            registration.approve(by=an_approver(), now=T0, protection=PROGRAM.protection)
+            registration.approve(by=an_approver(), now=NOW, protection=PROGRAM.protection)
             await uow.registrations.save(registration, expected_version=1)
             await uow.commit()
 
@@ -174,8 +174,8 @@ class TestAuditTrail:
         self, new_uow: NewUow, partner: Partner
     ) -> None:
         assert partner.id is not None
-        later = a_registration(partner.id, now=T0 + timedelta(days=1))
-        earlier = a_registration(partner.id, now=T0)
+        later = a_registration(partner.id, id=None, now=NOW + timedelta(days=1))
+        earlier = a_registration(partner.id, id=None, now=NOW)
         async with new_uow() as uow:
             await uow.registrations.add(later)
             await uow.registrations.add(earlier)
@@ -192,13 +192,13 @@ class TestLists:
         self, new_uow: NewUow, partner: Partner
     ) -> None:
         assert partner.id is not None
-        other = a_partner()
+        other = a_partner(id=None)
         async with new_uow() as uow:
             await uow.partners.add(other)
             assert other.id is not None
-            first = a_registration(partner.id, now=T0)
-            second = a_registration(partner.id, now=T0 + timedelta(hours=1))
-            foreign = a_registration(other.id, now=T0 + timedelta(hours=2))
+            first = a_registration(partner.id, id=None, now=NOW)
+            second = a_registration(partner.id, id=None, now=NOW + timedelta(hours=1))
+            foreign = a_registration(other.id, id=None, now=NOW + timedelta(hours=2))
             for registration in (first, second, foreign):
                 await uow.registrations.add(registration)
             await uow.commit()
@@ -214,12 +214,12 @@ class TestLists:
         self, new_uow: NewUow, partner: Partner
     ) -> None:
         assert partner.id is not None
-        waiting_long = a_registration(partner.id, now=T0)
-        waiting = a_registration(partner.id, now=T0 + timedelta(hours=1))
-        approved = a_registration(partner.id, now=T0 - timedelta(days=1))
-        approved.approve(by=an_approver(), now=T0, protection=PROGRAM.protection)
-        asked = a_registration(partner.id, now=T0 - timedelta(days=2))
-        asked.request_info(by=an_approver(), now=T0, question="Budget?")
+        waiting_long = a_registration(partner.id, id=None, now=NOW)
+        waiting = a_registration(partner.id, id=None, now=NOW + timedelta(hours=1))
+        approved = a_registration(partner.id, id=None, now=NOW - timedelta(days=1))
+        approved.approve(by=an_approver(), now=NOW, protection=PROGRAM.protection)
+        asked = a_registration(partner.id, id=None, now=NOW - timedelta(days=2))
+        asked.request_info(by=an_approver(), now=NOW, question="Budget?")
         async with new_uow() as uow:
             for registration in (waiting, approved, asked, waiting_long):
                 await uow.registrations.add(registration)
@@ -236,7 +236,7 @@ class TestWriteGuards:
         self, new_uow: NewUow, partner: Partner
     ) -> None:
         assert partner.id is not None
-        registration = a_registration(partner.id)
+        registration = a_registration(partner.id, id=None)
         await add_and_commit(new_uow, registration)
         assert registration.id is not None
         async with new_uow() as uow:
@@ -244,12 +244,12 @@ class TestWriteGuards:
         async with new_uow() as uow:
             fresh = await uow.registrations.get(registration.id)
             assert fresh is not None
-            fresh.approve(by=an_approver(0), now=T0, protection=PROGRAM.protection)
+            fresh.approve(by=an_approver(0), now=NOW, protection=PROGRAM.protection)
             await uow.registrations.save(fresh, expected_version=1)
             await uow.commit()
 
         assert stale is not None
-        stale.reject(by=an_approver(1), now=T0, reason=RejectionReason.duplicate)
+        stale.reject(by=an_approver(1), now=NOW, reason=RejectionReason.duplicate)
         async with new_uow() as uow:
             with pytest.raises(ConcurrentUpdate):
                 await uow.registrations.save(stale, expected_version=1)
@@ -267,11 +267,15 @@ class TestWriteGuards:
     ) -> None:
         assert partner.id is not None
         async with new_uow() as uow:
-            await uow.registrations.add(a_registration(partner.id, submission_key="view-7"))
+            await uow.registrations.add(
+                a_registration(partner.id, id=None, submission_key="view-7")
+            )
             await uow.commit()
 
         with pytest.raises(DuplicateSubmission):  # at add() or at commit(), both are allowed
-            await add_and_commit(new_uow, a_registration(partner.id, submission_key="view-7"))
+            await add_and_commit(
+                new_uow, a_registration(partner.id, id=None, submission_key="view-7")
+            )
 
         async with new_uow() as uow:
             assert len(await uow.registrations.list_by_partner(partner.id)) == 1
@@ -281,8 +285,8 @@ class TestWriteGuards:
     ) -> None:
         assert partner.id is not None
         async with new_uow() as uow:
-            await uow.registrations.add(a_registration(partner.id))
-            await uow.registrations.add(a_registration(partner.id))
+            await uow.registrations.add(a_registration(partner.id, id=None))
+            await uow.registrations.add(a_registration(partner.id, id=None))
             await uow.commit()
 
         async with new_uow() as uow:
@@ -291,4 +295,4 @@ class TestWriteGuards:
     async def test_registration_needs_an_existing_partner(self, new_uow: NewUow) -> None:
         async with new_uow() as uow:
             with pytest.raises(NotFound, match="That partner no longer exists"):
-                await uow.registrations.add(a_registration(4242, by=a_rep()))
+                await uow.registrations.add(a_registration(4242, id=None, by=a_rep()))

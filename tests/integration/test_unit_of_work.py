@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from storage.uow import SqlAlchemyUnitOfWork
-from tests.integration.builders import a_partner
+from tests.builders import a_partner
 from tests.integration.conftest import NewUow
 
 
 class TestUnitOfWork:
     async def test_leaving_without_commit_rolls_back(self, new_uow: NewUow) -> None:
-        partner = a_partner()
+        partner = a_partner(id=None)
         async with new_uow() as uow:
             await uow.partners.add(partner)
 
@@ -20,7 +20,7 @@ class TestUnitOfWork:
             assert await uow.partners.get(partner.id) is None
 
     async def test_an_error_in_the_block_rolls_back(self, new_uow: NewUow) -> None:
-        partner = a_partner()
+        partner = a_partner(id=None)
 
         async def add_then_fail() -> None:
             async with new_uow() as uow:
@@ -34,7 +34,7 @@ class TestUnitOfWork:
             assert await uow.partners.list_all() == []
 
     async def test_commit_makes_the_work_visible_to_others(self, new_uow: NewUow) -> None:
-        partner = a_partner()
+        partner = a_partner(id=None)
         async with new_uow() as uow:
             await uow.partners.add(partner)
             await uow.commit()
@@ -43,7 +43,7 @@ class TestUnitOfWork:
             assert await other.partners.list_all() == [partner]
 
     async def test_work_after_commit_is_rolled_back(self, new_uow: NewUow) -> None:
-        kept, dropped = a_partner(), a_partner()
+        kept, dropped = a_partner(id=None), a_partner(id=None)
         async with new_uow() as uow:
             await uow.partners.add(kept)
             await uow.commit()
@@ -55,7 +55,7 @@ class TestUnitOfWork:
     async def test_one_unit_of_work_serves_blocks_in_sequence(
         self, uow: SqlAlchemyUnitOfWork
     ) -> None:
-        partner = a_partner()
+        partner = a_partner(id=None)
         async with uow:
             await uow.partners.add(partner)
             await uow.commit()

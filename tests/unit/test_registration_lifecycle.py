@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ REVIEW_SLA = timedelta(hours=48)
 Move = Callable[[Registration], None]
 
 
-def in_status(status: RegistrationStatus, **overrides: object) -> Registration:
+def in_status(status: RegistrationStatus, **overrides: Any) -> Registration:
     """A stored registration (id 1) in `status`, with no events waiting to be saved."""
     return a_registration(status=status, **overrides)
 
