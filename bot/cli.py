@@ -17,7 +17,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeGuard, TypeVar
 
 import click
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
@@ -34,7 +34,7 @@ from domain.cases import RegistrationWithPartner
 from domain.company_aliases import AliasOutcome, CompanyAlias
 from domain.errors import DomainError
 from domain.matching import CompanyRef
-from domain.policy import DeskPolicy, ProgramPolicy
+from domain.policy import NO_DESK, ProgramPolicy
 from domain.services import LinkPartner, ServiceContext, Services
 from domain.slack_ids import (
     is_slack_channel_id,
@@ -161,20 +161,15 @@ def partners_add(  # click passes every option by name
     Run again for the same channel to update it; a new --code applies to its future
     registrations only (references already given never change). Reads the policy file
     (DIBS_CONFIG or dibs.toml): the desk channel is never linked."""
-    _check_id(channel_id, "--channel", is_slack_channel_id)
-    if team_id:
-        _check_id(team_id, "--slack-team", is_slack_team_id)
-    if enterprise_id:
-        _check_id(enterprise_id, "--slack-enterprise", is_slack_enterprise_id)
-    if manager_id:
-        _check_id(manager_id, "--manager", is_slack_user_id)
     cmd = LinkPartner(
         name=name,
         tier=tier,
-        channel_id=channel_id,
-        slack_team_id=team_id,
-        slack_enterprise_id=enterprise_id,
-        manager_user_id=manager_id,
+        channel_id=_slack_id(channel_id, "--channel", is_slack_channel_id),
+        slack_team_id=_optional_id(team_id, "--slack-team", is_slack_team_id),
+        slack_enterprise_id=_optional_id(
+            enterprise_id, "--slack-enterprise", is_slack_enterprise_id
+        ),
+        manager_user_id=_optional_id(manager_id, "--manager", is_slack_user_id),
         code=code,
     )
 
@@ -410,9 +405,19 @@ def _cli_user() -> str:
         return "cli"
 
 
-def _check_id(value: str, option: str, is_id: Callable[[str], bool]) -> None:
+Id = TypeVar("Id", bound=str)
+
+
+def _slack_id(value: str, option: str, is_id: Callable[[str], TypeGuard[Id]]) -> Id:
     if not is_id(value):
         raise click.BadParameter(f"{value!r} does not look like a Slack id", param_hint=option)
+    return value
+
+
+def _optional_id(
+    value: str | None, option: str, is_id: Callable[[str], TypeGuard[Id]]
+) -> Id | None:
+    return _slack_id(value, option, is_id) if value else None
 
 
 @contextlib.asynccontextmanager
@@ -430,7 +435,7 @@ def _context(engine: AsyncEngine, config: DibsConfig | None) -> ServiceContext:
     return ServiceContext(
         uow=make_uow_factory(engine),
         clock=utc_now,
-        desk=config.desk if config else DeskPolicy(channel_id="", approvers=frozenset()),
+        desk=config.desk if config else NO_DESK,
         program=config.program if config else ProgramPolicy(),
     )
 

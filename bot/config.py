@@ -17,20 +17,20 @@ from pydantic import (
 
 from bot.settings import SettingsError
 from domain.policy import PARTNERS_SEE_OWN_ONLY, DeskPolicy, PrivacyPolicy, ProgramPolicy
-from domain.slack_ids import SLACK_CHANNEL_ID, is_slack_user_id
+from domain.slack_ids import SLACK_CHANNEL_ID, SlackChannelId, SlackUserId, is_slack_user_id
 
 
 class DeskSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    channel: str = Field(pattern=SLACK_CHANNEL_ID)
-    approvers: list[str] = Field(min_length=1)
-    admins: list[str] = Field(default_factory=list)
+    channel: SlackChannelId = Field(pattern=SLACK_CHANNEL_ID)
+    approvers: list[SlackUserId] = Field(min_length=1)
+    admins: list[SlackUserId] = Field(default_factory=list)
     review_sla_hours: int = Field(default=48, ge=1, le=24 * 30)
 
     @field_validator("approvers", "admins")
     @classmethod
-    def _user_ids(cls, ids: list[str]) -> list[str]:
+    def _user_ids(cls, ids: list[SlackUserId]) -> list[SlackUserId]:
         for user_id in ids:
             if not is_slack_user_id(user_id):
                 raise ValueError(f"{user_id!r} is not a Slack user id like U012ABCDEF")

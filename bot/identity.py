@@ -1,4 +1,7 @@
-"""Who is acting, read from a Slack payload the Slack Connect way (the user's own team)."""
+"""Who is acting, read from a Slack payload the Slack Connect way (the user's own team).
+
+Ids in a signed Slack request are Slack's own: they are typed as Slack ids here, at the
+edge, without a second check."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from domain.actor import Actor
+from domain.slack_ids import SlackChannelId, SlackEnterpriseId, SlackTeamId, SlackUserId
 
 
 def actor_from_body(body: Mapping[str, Any]) -> Actor:
@@ -24,21 +28,31 @@ def actor_from_body(body: Mapping[str, Any]) -> Actor:
         or (body.get("team") or {}).get("enterprise_id")
         or (enterprise.get("id") if isinstance(enterprise, Mapping) else None)
     )
-    return Actor(team_id=team_id, user_id=user.get("id", ""), enterprise_id=enterprise_id)
+    return Actor(
+        team_id=SlackTeamId(team_id),
+        user_id=SlackUserId(user.get("id", "")),
+        enterprise_id=SlackEnterpriseId(enterprise_id) if enterprise_id else None,
+    )
 
 
 def actor_from_command(command: Mapping[str, Any]) -> Actor:
     """The user who ran a slash command (only host-workspace users can)."""
+    enterprise_id = command.get("enterprise_id")
     return Actor(
-        team_id=command.get("team_id", ""),
-        user_id=command.get("user_id", ""),
-        enterprise_id=command.get("enterprise_id") or None,
+        team_id=SlackTeamId(command.get("team_id", "")),
+        user_id=SlackUserId(command.get("user_id", "")),
+        enterprise_id=SlackEnterpriseId(enterprise_id) if enterprise_id else None,
     )
 
 
-def host_team_id(context: AsyncBoltContext) -> str:
+def channel_of(channel_id: str | None) -> SlackChannelId | None:
+    """The channel a request came from, if it names one."""
+    return SlackChannelId(channel_id) if channel_id else None
+
+
+def host_team_id(context: AsyncBoltContext) -> SlackTeamId:
     """The vendor's workspace: the team our bot token belongs to (from auth.test)."""
     result = context.authorize_result
     if result is not None and result.team_id:
-        return str(result.team_id)
-    return str(context.team_id or "")
+        return SlackTeamId(str(result.team_id))
+    return SlackTeamId(str(context.team_id or ""))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from domain.actor import Actor
 from domain.errors import InvalidInput
+from domain.slack_ids import SlackChannelId, SlackEnterpriseId, SlackTeamId, SlackUserId
 
 LEGACY_CODE = "DR"
 """The prefix of the references given before partners had codes (`DR-0012` is registration
@@ -27,11 +28,11 @@ class Partner:
     id: int | None
     name: str
     tier: str
-    channel_id: str
-    slack_team_id: str | None = None
-    slack_enterprise_id: str | None = None
+    channel_id: SlackChannelId
+    slack_team_id: SlackTeamId | None = None
+    slack_enterprise_id: SlackEnterpriseId | None = None
     launcher_ts: str | None = None
-    manager_user_id: str | None = None
+    manager_user_id: SlackUserId | None = None
     """The partner's channel manager on our side (mentioned when its claims conflict)."""
     code: str | None = None
     """Short and unique (`NW`): its registrations are referenced `NW-0001`, `NW-0002`, … in
@@ -83,7 +84,7 @@ def _ascii(word: str) -> str:
 
 
 def resolve_partner(
-    actor: Actor, *, channel_id: str | None, partners: Iterable[Partner]
+    actor: Actor, *, channel_id: SlackChannelId | None, partners: Iterable[Partner]
 ) -> Partner | None:
     """Map an external actor to its partner: by enterprise, then team, then the channel.
 

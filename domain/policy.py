@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from domain.actor import Caller
+from domain.slack_ids import SlackChannelId, SlackUserId
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +45,14 @@ PARTNERS_SEE_OWN_ONLY = PrivacyPolicy()
 class DeskPolicy:
     """The internal deal desk: its channel and who may decide or administer."""
 
-    channel_id: str
-    approvers: frozenset[str]
-    admins: frozenset[str] = frozenset()
+    channel_id: SlackChannelId
+    approvers: frozenset[SlackUserId]
+    admins: frozenset[SlackUserId] = frozenset()
+
+
+NO_DESK = DeskPolicy(channel_id=SlackChannelId(""), approvers=frozenset())
+"""No desk: what a command that needs no policy file (the CRM import, a CLI run without
+one) binds the use cases to; nobody can decide or administer."""
 
 
 def can_decide(caller: Caller, desk: DeskPolicy) -> bool:

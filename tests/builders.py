@@ -20,15 +20,18 @@ from domain.policy import DeskPolicy, PrivacyPolicy, ProgramPolicy
 from domain.ports import UnitOfWork
 from domain.registration import DealDetails, DealStage, Registration, RegistrationStatus
 from domain.services import ServiceContext, Services
+from domain.slack_ids import SlackChannelId, SlackTeamId, SlackUserId
 
 NOW = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 TODAY = NOW.date()
-HOST_TEAM = "T0HOST"
-PARTNER_TEAM = "T0PARTNER"
-APPROVERS = ("U0DESK1", "U0DESK2")
-ADMIN = "U0ADMIN"
+HOST_TEAM = SlackTeamId("T0HOST")
+PARTNER_TEAM = SlackTeamId("T0PARTNER")
+APPROVERS = (SlackUserId("U0DESK1"), SlackUserId("U0DESK2"))
+ADMIN = SlackUserId("U0ADMIN")
 PROGRAM = ProgramPolicy(products=("Cloud", "Support"))
-DESK = DeskPolicy(channel_id="C0DESK", approvers=frozenset(APPROVERS), admins=frozenset({ADMIN}))
+DESK = DeskPolicy(
+    channel_id=SlackChannelId("C0DESK"), approvers=frozenset(APPROVERS), admins=frozenset({ADMIN})
+)
 
 _serial = itertools.count(1)
 
@@ -189,6 +192,6 @@ def services(
     )
 
 
-def calling(actor: Actor, channel_id: str | None = None) -> Caller:
+def calling(actor: Actor, channel_id: SlackChannelId | None = None) -> Caller:
     """`actor` asking, from `channel_id` (our host workspace decides who is staff)."""
     return Caller(actor, HOST_TEAM, channel_id)

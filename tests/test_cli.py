@@ -35,6 +35,7 @@ from domain.services import (
     Services,
     SubmitRegistration,
 )
+from domain.slack_ids import SlackChannelId, SlackTeamId, SlackUserId
 from storage.db import make_engine, make_session_factory
 from storage.models import OutboxMessageRow, RegistrationRow
 from storage.uow import uow_factory
@@ -65,8 +66,8 @@ AUDIT_HEADER = [
     "to_status",
     "reason",
 ]
-REP = Actor(team_id="T0ACME", user_id="U0REP")
-APPROVER = Actor(team_id=HOST_TEAM, user_id="U0APPROVER")
+REP = Actor(team_id=SlackTeamId("T0ACME"), user_id=SlackUserId("U0REP"))
+APPROVER = Actor(team_id=HOST_TEAM, user_id=SlackUserId("U0APPROVER"))
 
 
 @dataclass
@@ -161,10 +162,16 @@ def submit_and_approve(url: str) -> None:
             new_uow = uow_factory(make_session_factory(engine))
             services = bound(new_uow, NOW)
             await services.partners.link(
-                LinkPartner(name="Acme", tier="Gold", channel_id="C0ACME", slack_team_id="T0ACME")
+                LinkPartner(
+                    name="Acme",
+                    tier="Gold",
+                    channel_id=SlackChannelId("C0ACME"),
+                    slack_team_id=SlackTeamId("T0ACME"),
+                )
             )
             outcome = await services.registrations.submit(
-                SubmitRegistration(details=some_details()), Caller(REP, HOST_TEAM, "C0ACME")
+                SubmitRegistration(details=some_details()),
+                Caller(REP, HOST_TEAM, SlackChannelId("C0ACME")),
             )
             registration = outcome.registration
             assert registration.id is not None
@@ -639,11 +646,11 @@ class TestCheck:
             try:
                 services = bound(uow_factory(make_session_factory(engine)), NOW)
                 await services.partners.link(
-                    LinkPartner(name="Acme", tier="Gold", channel_id="C0ACME")
+                    LinkPartner(name="Acme", tier="Gold", channel_id=SlackChannelId("C0ACME"))
                 )
                 await services.registrations.submit(
                     SubmitRegistration(details=some_details()),
-                    Caller(APPROVER, HOST_TEAM, "C0ACME"),
+                    Caller(APPROVER, HOST_TEAM, SlackChannelId("C0ACME")),
                 )
             finally:
                 await engine.dispose()

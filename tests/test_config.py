@@ -11,6 +11,7 @@ import pytest
 from bot.config import load_config
 from bot.settings import DEFAULT_DATABASE_URL, DEFAULT_SLACK_API_URL, Settings, SettingsError
 from domain.policy import DeskPolicy, PrivacyPolicy
+from domain.slack_ids import SlackChannelId, SlackUserId
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,9 +54,9 @@ class TestLoadConfig:
         config = load_config(config_file(tmp_path, DESK + PROGRAM))
 
         assert config.desk == DeskPolicy(
-            channel_id="C0DESK",
-            approvers=frozenset({"U0APPROVER", "W0GRIDUSER"}),
-            admins=frozenset({"U0ADMIN"}),
+            channel_id=SlackChannelId("C0DESK"),
+            approvers=frozenset({SlackUserId("U0APPROVER"), SlackUserId("W0GRIDUSER")}),
+            admins=frozenset({SlackUserId("U0ADMIN")}),
         )
 
     def test_reads_the_program(self, tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from bot.settings import get_settings
 from domain.conflicts import ConflictRules
 from domain.crm_import import BadRows, Tally
 from domain.errors import DomainError
-from domain.policy import DeskPolicy, ProgramPolicy
+from domain.policy import NO_DESK, ProgramPolicy
 from domain.ports import UnitOfWork
 from domain.services import CrmImports, ServiceContext
 from domain.services.crm import Phase
@@ -178,7 +178,7 @@ def _imports(uow: Callable[[], UnitOfWork]) -> CrmImports:
     context = ServiceContext(
         uow=uow,
         clock=utc_now,
-        desk=DeskPolicy(channel_id="", approvers=frozenset()),
+        desk=NO_DESK,
         program=ProgramPolicy(),
     )
     return CrmImports(context, ConflictRules())

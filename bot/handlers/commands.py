@@ -17,7 +17,7 @@ from bot.answers import Audience
 from bot.bootstrap import Deps
 from bot.errors import Reply, reporting
 from bot.handlers.edge import Click, Listeners
-from bot.identity import actor_from_command, host_team_id
+from bot.identity import actor_from_command, channel_of, host_team_id
 from bot.ids import Callback, Command
 from bot.views.blocks import build_message_modal
 from bot.views.checks import USAGE, build_check_result, parse_check_text
@@ -75,7 +75,8 @@ async def dibs_command(
     deps: Deps,
 ) -> None:
     """`/dibs [subcommand …]`, for the vendor's own team only."""
-    caller = Caller(actor_from_command(command), host_team_id(context), command.get("channel_id"))
+    channel = channel_of(command.get("channel_id"))
+    caller = Caller(actor_from_command(command), host_team_id(context), channel)
     if not caller.internal:
         await ack(text=EXTERNAL_REFUSAL, response_type="ephemeral")
         return

@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.answers import Audience, answer
 from bot.bootstrap import Deps
 from bot.errors import Reply, reporting
-from bot.identity import actor_from_body, host_team_id
+from bot.identity import actor_from_body, channel_of, host_team_id
 from bot.views.common import RegistrationRef
 from bot.views.render import render
 from domain.actor import Caller
@@ -43,7 +43,7 @@ def caller_of(body: Mapping[str, Any], context: AsyncBoltContext) -> Caller:
     channel = body.get("channel") or {}
     container = body.get("container") or {}
     channel_id = channel.get("id") or container.get("channel_id")
-    return Caller(actor_from_body(body), host_team_id(context), channel_id)
+    return Caller(actor_from_body(body), host_team_id(context), channel_of(channel_id))
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from bot.views.partner_views import parse_setup_submission
 from domain.errors import NotAllowed
 from domain.policy import can_administer
 from domain.services import LinkPartner
+from domain.slack_ids import SlackChannelId, SlackTeamId
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +69,13 @@ async def submit_setup(form: Form) -> FormAnswer:
     return None
 
 
-def _channel(form: Form) -> str:
-    return str(json.loads(form.carried or "{}").get("channel_id", ""))
+def _channel(form: Form) -> SlackChannelId:
+    return SlackChannelId(str(json.loads(form.carried or "{}").get("channel_id", "")))
 
 
-async def _partner_team(client: AsyncWebClient, channel_id: str, *, host: str) -> str | None:
+async def _partner_team(
+    client: AsyncWebClient, channel_id: SlackChannelId, *, host: SlackTeamId
+) -> SlackTeamId | None:
     """The one external team connected to the channel, if Slack tells us exactly one."""
     try:
         info = await client.conversations_info(channel=channel_id)
@@ -81,4 +84,4 @@ async def _partner_team(client: AsyncWebClient, channel_id: str, *, host: str) -
         return None
     channel = info.get("channel") or {}
     teams = [t for t in channel.get("connected_team_ids") or [] if t != host]
-    return teams[0] if len(teams) == 1 else None
+    return SlackTeamId(teams[0]) if len(teams) == 1 else None

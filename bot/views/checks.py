@@ -5,8 +5,6 @@ Internal only: the reply names partners, direct owners and accounts. Partners ne
 
 from __future__ import annotations
 
-import re
-
 from slack_sdk.models.blocks import Block as SlackBlock
 
 from bot.views.blocks import context, header, section
@@ -22,10 +20,10 @@ from bot.views.common import (
 from domain.checks import CompanyCheck
 from domain.conflicts import Claim, ClaimKind, ConflictFinding
 from domain.matching import CompanyRef, Finding, Strength
+from domain.websites import is_website
 
 MAX_SHOWN = 20
 USAGE = "Usage: `/dibs check COMPANY NAME [website]`, e.g. `/dibs check Globex Corp globex.com`"
-_WEBSITE = re.compile(r"^(https?://)?[\w-]+(\.[\w-]+)+(/\S*)?$", re.IGNORECASE)
 
 
 def parse_check_text(text: str) -> CompanyRef | None:
@@ -35,7 +33,7 @@ def parse_check_text(text: str) -> CompanyRef | None:
         return None
     if len(words) > 1 and "@" in words[-1]:
         return CompanyRef(" ".join(words[:-1]), email=words[-1])
-    if len(words) > 1 and _WEBSITE.match(words[-1]):
+    if len(words) > 1 and is_website(words[-1]):
         return CompanyRef(" ".join(words[:-1]), domain=words[-1])
     return CompanyRef(" ".join(words))
 

@@ -3,7 +3,6 @@ dates, counts and the names of people."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from slack_sdk.models.blocks import Block
 from bot.views.render import render_all
 from domain.actor import Actor
 from domain.registration import Registration, RegistrationStatus
+from domain.slack_ids import SlackChannelId, is_slack_user_id
 
 
 class RegistrationRef(BaseModel):
@@ -44,7 +44,7 @@ class FormContext(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    channel_id: str | None = None
+    channel_id: SlackChannelId | None = None
     partner_id: int | None = None
     registration_id: int | None = None  # set when answering an info request
     version: int | None = None
@@ -75,13 +75,10 @@ def mention(user_id: str) -> str:
     return f"<@{user_id}>"
 
 
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
-
-
 def slack_user_or_none(user_id: str | None) -> str | None:
     """`user_id` when it is a Slack user id fit to mention, else None (ids from CRM data are
     checked again: no `<!channel>` tricks)."""
-    return user_id if user_id and _SLACK_USER.match(user_id) else None
+    return user_id if user_id and is_slack_user_id(user_id) else None
 
 
 def evidence_link(link: str | None) -> str:

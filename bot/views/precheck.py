@@ -11,10 +11,12 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, PlainTextO
 from bot.ids import Block
 from bot.views.common import countries, escape_fit, slack_date, truncate
 from bot.views.forms import selected, text_of
-from bot.views.registration_form import EMAIL, MAX_COMPANY, MAX_EMAIL, MAX_WEBSITE, WEBSITE
+from bot.views.registration_form import MAX_COMPANY, MAX_EMAIL, MAX_WEBSITE
 from bot.views.render import render
 from domain.checks import PrecheckResult
+from domain.email_addresses import is_email_address
 from domain.matching import CompanyRef
+from domain.websites import is_website
 
 PRECHECK_CLEAR = "No existing claim found."
 PRECHECK_OVERLAP = "This may overlap an existing claim; the desk will review it."
@@ -46,14 +48,14 @@ def precheck_ref(values: Mapping[str, Any]) -> CompanyRef | None:
     company, website = text_of(values, Block.company), text_of(values, Block.website)
     if not company or len(company) > MAX_COMPANY:
         return None
-    if len(website) > MAX_WEBSITE or not WEBSITE.match(website):
+    if len(website) > MAX_WEBSITE or not is_website(website):
         return None
     email = text_of(values, Block.contact_email)
     country = selected(values, Block.country)
     return CompanyRef(
         name=company,
         domain=website,
-        email=email if len(email) <= MAX_EMAIL and EMAIL.match(email) else None,
+        email=email if len(email) <= MAX_EMAIL and is_email_address(email) else None,
         country=country if country in dict(countries()) else None,
     )
 

@@ -3,7 +3,6 @@ into the deal's details, or errors keyed by input block."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,9 +13,11 @@ from bot.views.common import countries, truncate
 from bot.views.forms import entry, keep_under, selected, text_of
 from domain.amounts import parse_amount
 from domain.dates import add_years, todays_dates
+from domain.email_addresses import is_email_address
 from domain.errors import InvalidInput
 from domain.policy import ProgramPolicy
 from domain.registration import DealDetails, DealStage
+from domain.websites import is_website
 
 MAX_COMPANY = 200
 MAX_WEBSITE = 255
@@ -26,14 +27,6 @@ MAX_NOTES = 3000
 CLOSE_DATE_YEARS = 2
 """A close date may be at most this many calendar years ahead."""
 
-WEBSITE = re.compile(
-    r"^(?:https?://)?"
-    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
-    r"(?::\d{1,5})?(?:[/?#]\S*)?$",
-    re.IGNORECASE,
-)
-"""A website a partner may enter: a host name with a letters-only top-level domain."""
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LIMITS = (
     (Block.company, MAX_COMPANY, "company name"),
     (Block.website, MAX_WEBSITE, "website"),
@@ -65,7 +58,7 @@ def parse_registration_submission(
         errors[Block.company] = "Enter the customer's company name."
     if not website:
         errors[Block.website] = "Enter the company's website, such as acme.com."
-    elif not WEBSITE.match(website):
+    elif not is_website(website):
         errors[Block.website] = "Enter a website such as acme.com or https://www.acme.co.uk."
     country = selected(values, Block.country)
     if country is None:
@@ -80,7 +73,7 @@ def parse_registration_submission(
     close_date = _close_date(entry(values, Block.close_date).get("selected_date"), now, errors)
     products = _products(values, program, errors)
     contact_email = text_of(values, Block.contact_email) or None
-    if contact_email and not EMAIL.match(contact_email):
+    if contact_email and not is_email_address(contact_email):
         errors[Block.contact_email] = "Enter an e-mail address such as jane@acme.com."
     stage = selected(values, Block.stage)
     if stage is not None and stage not in {s.value for s in DealStage}:

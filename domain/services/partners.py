@@ -13,6 +13,7 @@ from domain.policy import can_administer
 from domain.ports import UnitOfWork
 from domain.services._shared import acting_partner
 from domain.services.context import ServiceContext
+from domain.slack_ids import SlackChannelId, SlackEnterpriseId, SlackTeamId, SlackUserId
 
 logger = logging.getLogger(__name__)
 
@@ -21,10 +22,10 @@ logger = logging.getLogger(__name__)
 class LinkPartner:
     name: str
     tier: str
-    channel_id: str
-    slack_team_id: str | None = None
-    slack_enterprise_id: str | None = None
-    manager_user_id: str | None = None
+    channel_id: SlackChannelId
+    slack_team_id: SlackTeamId | None = None
+    slack_enterprise_id: SlackEnterpriseId | None = None
+    manager_user_id: SlackUserId | None = None
     code: str | None = None
     """The partner's short code for its references (`NW`); None: a new partner gets one
     derived from its name, a partner already linked keeps its own."""

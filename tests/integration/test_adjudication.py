@@ -27,6 +27,7 @@ from domain.services import (
     Resolved,
     SubmitRegistration,
 )
+from domain.slack_ids import SlackUserId
 from tests.builders import (
     HOST_TEAM,
     NOW,
@@ -224,7 +225,7 @@ NAMED = Account(
 MICROSOFT = some_details(
     company="Microsoft Corp", website="microsoft.example", contact_email=None, country="US"
 )
-REP = Actor(team_id=HOST_TEAM, user_id="U0SAMREP")
+REP = Actor(team_id=HOST_TEAM, user_id=SlackUserId("U0SAMREP"))
 
 
 async def import_crm(
@@ -299,7 +300,7 @@ class TestTheDirectTeamIsTold:
     async def test_an_owner_who_also_works_the_customer_is_told_once(self, new_uow: NewUow) -> None:
         await import_crm(new_uow, NAMED)
         [subject] = await claimed(new_uow, 1)
-        await work_this(new_uow, subject, Actor(team_id=HOST_TEAM, user_id="U0DORA"))
+        await work_this(new_uow, subject, Actor(team_id=HOST_TEAM, user_id=SlackUserId("U0DORA")))
         [subject] = await stored(new_uow, subject)
         await queued(new_uow)
 

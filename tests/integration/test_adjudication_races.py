@@ -39,6 +39,7 @@ from domain.ownership import Resolution
 from domain.ports import RegistrationRepository, UnitOfWork
 from domain.registration import Registration, RegistrationStatus, RejectionReason
 from domain.services import Decide, Decision, Resolve, Resolved
+from domain.slack_ids import SlackUserId
 from storage.models import OutboxMessageRow
 from storage.uow import SqlAlchemyUnitOfWork
 from tests.builders import an_approver, calling, services
@@ -240,7 +241,7 @@ class Now:
     who), and the notices its partner is owed for them."""
 
     registration: Registration
-    moves: list[tuple[str, str]]
+    moves: list[tuple[str, SlackUserId]]
     notices: list[str]
 
     @property

@@ -24,12 +24,13 @@ from domain.services import (
     Resubmit,
     SubmitRegistration,
 )
+from domain.slack_ids import SlackChannelId, SlackTeamId, SlackUserId
 from tests.builders import HOST_TEAM, NOW, a_rep, an_approver, calling, services, some_details
 from tests.fakes import FakeStorage
 from tests.integration.conftest import NewUow
 
 NewUnit = Callable[[], UnitOfWork]
-SALES = Actor(team_id=HOST_TEAM, user_id="U0SALES")
+SALES = Actor(team_id=HOST_TEAM, user_id=SlackUserId("U0SALES"))
 
 
 def deal(customer: str, website: str) -> DealDetails:
@@ -53,9 +54,11 @@ async def scenario(new_uow: NewUnit) -> dict[str, Any]:
             [Opportunity("0061", "0011", "Hooli", domain="hooli.com", stage="Proposal")]
         )
         await uow.commit()
-    teams = ("T0NW", "T0GX", "T0UM")
+    teams = (SlackTeamId("T0NW"), SlackTeamId("T0GX"), SlackTeamId("T0UM"))
     partners = [
-        await app().partners.link(LinkPartner(name, "Gold", f"C0{team}", slack_team_id=team))
+        await app().partners.link(
+            LinkPartner(name, "Gold", SlackChannelId(f"C0{team}"), slack_team_id=team)
+        )
         for name, team in zip(("Northwind", "Globex", "Umbrella"), teams, strict=True)
     ]
     reps = [

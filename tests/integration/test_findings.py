@@ -17,6 +17,7 @@ from domain.ownership import OwnershipRule
 from domain.partner import Partner
 from domain.registration import DealDetails, RegistrationStatus, RejectionReason
 from domain.services import AddWorkingNote, Decide, Decision, SubmitOutcome, SubmitRegistration
+from domain.slack_ids import SlackUserId
 from storage.models import AuditEventRow, OutboxMessageRow
 from tests.builders import (
     HOST_TEAM,
@@ -38,7 +39,7 @@ GLOBEX = some_details(
     contact_email="hank@globex.com",
     country="DE",
 )
-DIRECT_REP = Actor(team_id=HOST_TEAM, user_id="U0DIRECT")
+DIRECT_REP = Actor(team_id=HOST_TEAM, user_id=SlackUserId("U0DIRECT"))
 
 
 async def linked(new_uow: NewUow, **fields: str) -> Partner:

@@ -6,6 +6,7 @@ import pytest
 
 from domain.errors import NotFound
 from domain.partner import Partner
+from domain.slack_ids import SlackTeamId
 from tests.builders import a_partner
 from tests.integration.conftest import NewUow
 
@@ -45,7 +46,7 @@ class TestPartners:
         partner = a_partner(id=None)
         await store(new_uow, partner)
         partner.name, partner.tier, partner.launcher_ts = "Acme EMEA", "platinum", "17.1"
-        partner.slack_team_id = "T0NEW"
+        partner.slack_team_id = SlackTeamId("T0NEW")
 
         async with new_uow() as uow:
             await uow.partners.save(partner)

@@ -12,6 +12,7 @@ from domain.errors import InvalidInput
 from domain.partner import Partner
 from domain.registration import Registration
 from domain.services import LinkPartner
+from domain.slack_ids import SlackChannelId
 from storage.models import PartnerRow, RegistrationRow
 from tests.builders import a_partner, a_registration, services
 from tests.integration.conftest import NewUow
@@ -134,41 +135,41 @@ class TestCodesAreNeverReused:
         self, new_uow: NewUow
     ) -> None:
         northwind = await services(new_uow).partners.link(
-            LinkPartner("Northwind Traders", "Gold", "C0NW", code="NW")
+            LinkPartner("Northwind Traders", "Gold", SlackChannelId("C0NW"), code="NW")
         )
         await registered(new_uow, northwind)
         await services(new_uow).partners.link(
-            LinkPartner("Northwind Traders", "Gold", "C0NW", code="NWT")
+            LinkPartner("Northwind Traders", "Gold", SlackChannelId("C0NW"), code="NWT")
         )
 
         with pytest.raises(InvalidInput) as refused:
             await services(new_uow).partners.link(
-                LinkPartner("Newell Wholesale", "Gold", "C0NEWELL", code="NW")
+                LinkPartner("Newell Wholesale", "Gold", SlackChannelId("C0NEWELL"), code="NW")
             )
 
         assert refused.value.message == ("The code NW is taken by Northwind Traders; pick another.")
 
     async def test_a_derived_code_skips_codes_used_in_references(self, new_uow: NewUow) -> None:
         northwind = await services(new_uow).partners.link(
-            LinkPartner("Northwind Traders", "Gold", "C0NW")
+            LinkPartner("Northwind Traders", "Gold", SlackChannelId("C0NW"))
         )
         await registered(new_uow, northwind)
         await services(new_uow).partners.link(
-            LinkPartner("Northwind Traders", "Gold", "C0NW", code="NWT")
+            LinkPartner("Northwind Traders", "Gold", SlackChannelId("C0NW"), code="NWT")
         )
 
         newcomer = await services(new_uow).partners.link(
-            LinkPartner("Nimbus Technologies", "Gold", "C0NIMBUS")
+            LinkPartner("Nimbus Technologies", "Gold", SlackChannelId("C0NIMBUS"))
         )
 
         assert (northwind.code, newcomer.code) == ("NT", "NT2")
 
     async def test_a_partner_may_take_back_its_own_earlier_code(self, new_uow: NewUow) -> None:
-        link = LinkPartner("Northwind Traders", "Gold", "C0NW", code="NW")
+        link = LinkPartner("Northwind Traders", "Gold", SlackChannelId("C0NW"), code="NW")
         northwind = await services(new_uow).partners.link(link)
         await registered(new_uow, northwind)
         await services(new_uow).partners.link(
-            LinkPartner("Northwind Traders", "Gold", "C0NW", code="NWT")
+            LinkPartner("Northwind Traders", "Gold", SlackChannelId("C0NW"), code="NWT")
         )
         await registered(new_uow, northwind)
 

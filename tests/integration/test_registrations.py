@@ -16,6 +16,7 @@ from domain.registration import (
     RegistrationStatus,
     RejectionReason,
 )
+from domain.slack_ids import SlackEnterpriseId, SlackTeamId, SlackUserId
 from tests.builders import (
     NOW,
     PROGRAM,
@@ -34,7 +35,9 @@ def every_field_set(partner_id: int) -> Registration:
     """A registration with every optional field filled, times given in a non-UTC zone."""
     return Registration(
         partner_id=partner_id,
-        submitted_by=Actor("T0ACME", "U0REP", "E0GRID"),
+        submitted_by=Actor(
+            SlackTeamId("T0ACME"), SlackUserId("U0REP"), SlackEnterpriseId("E0GRID")
+        ),
         details=some_details(
             amount=Decimal("999999999999.99"),
             close_date=date(2025, 12, 31),
@@ -48,7 +51,9 @@ def every_field_set(partner_id: int) -> Registration:
         version=3,
         submission_key="view-V0123:hash",
         decided_at=datetime(2025, 3, 4, 8, 0, tzinfo=UTC),
-        decided_by=Actor("T0HOST", "U0DESK1", "E0HOST"),
+        decided_by=Actor(
+            SlackTeamId("T0HOST"), SlackUserId("U0DESK1"), SlackEnterpriseId("E0HOST")
+        ),
         protected_until=datetime(2025, 6, 1, tzinfo=UTC),
         rejection_reason=RejectionReason.other,
         decision_note="Customer asked for direct",

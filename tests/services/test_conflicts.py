@@ -13,12 +13,13 @@ from domain.messages import MessageKind
 from domain.ownership import OwnershipRule
 from domain.registration import RegistrationStatus
 from domain.services import AddWorkingNote, Decision
+from domain.slack_ids import SlackUserId
 from tests.builders import HOST_TEAM, a_rep, an_approver, calling
 from tests.services.conftest import HOUR, World, sent
 
 K = MessageKind
 S = RegistrationStatus
-SALES = Actor(team_id=HOST_TEAM, user_id="U0SALES")
+SALES = Actor(team_id=HOST_TEAM, user_id=SlackUserId("U0SALES"))
 
 
 class TestCase:

@@ -19,6 +19,7 @@ from domain.policy import DeskPolicy, ProgramPolicy
 from domain.ports import UnitOfWork
 from domain.services import CrmImports, ServiceContext
 from domain.services.crm import Pass, Phase
+from domain.slack_ids import SlackChannelId, SlackUserId
 from storage.company_keys import encode_keys
 from tests.crm_import.fakes import FakeAliases, FakeCrm, FakeUow
 
@@ -85,7 +86,9 @@ def imports(uow: Callable[[], UnitOfWork]) -> CrmImports:
     context = ServiceContext(
         uow=uow,
         clock=lambda: T0,
-        desk=DeskPolicy(channel_id="C0DESK", approvers=frozenset({"U0DESK"})),
+        desk=DeskPolicy(
+            channel_id=SlackChannelId("C0DESK"), approvers=frozenset({SlackUserId("U0DESK")})
+        ),
         program=ProgramPolicy(),
     )
     return CrmImports(context, ConflictRules())

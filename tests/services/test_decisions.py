@@ -10,11 +10,20 @@ from domain.matching import Strength
 from domain.messages import MessageKind
 from domain.registration import Registration, RegistrationStatus, RejectionReason
 from domain.services import AddWorkingNote, Decide, Decision
-from tests.builders import HOST_TEAM, PROGRAM, a_rep, an_approver, calling, some_details
+from domain.slack_ids import SlackUserId
+from tests.builders import (
+    HOST_TEAM,
+    PARTNER_TEAM,
+    PROGRAM,
+    a_rep,
+    an_approver,
+    calling,
+    some_details,
+)
 from tests.services.conftest import HOUR, World, cards, sent
 
 K = MessageKind
-SALES = Actor(team_id=HOST_TEAM, user_id="U0SALES")
+SALES = Actor(team_id=HOST_TEAM, user_id=SlackUserId("U0SALES"))
 MICROSOFT = some_details(
     company="Microsoft Corp", website="microsoft.example", contact_email=None, country="US"
 )
@@ -89,7 +98,7 @@ class TestDecide:
         assert sent(world.storage.take_queued()) == cards(registration.id or 0)
 
     @pytest.mark.parametrize(
-        "who", [a_rep(), SALES, Actor(team_id="T0PARTNER", user_id="U0DESK1")],
+        "who", [a_rep(), SALES, Actor(team_id=PARTNER_TEAM, user_id=SlackUserId("U0DESK1"))],
         ids=["partner-rep", "other-staff", "approvers-id-in-another-workspace"],
     )  # fmt: skip
     async def test_only_the_desks_approvers_decide(self, world: World, who: Actor) -> None:
@@ -181,7 +190,9 @@ class TestWorkingNotesAreTold:
         registration = await world.register(partner)
         await working(world, registration)
         await working(world, registration)  # the same rep, with more evidence
-        await working(world, registration, Actor(team_id=HOST_TEAM, user_id="U0OTHERREP"))
+        await working(
+            world, registration, Actor(team_id=HOST_TEAM, user_id=SlackUserId("U0OTHERREP"))
+        )
         world.storage.take_queued()
         reason = RejectionReason.not_qualified if decision is Decision.reject else None
 

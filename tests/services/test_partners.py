@@ -9,10 +9,13 @@ from domain.actor import Actor
 from domain.errors import InvalidInput, NotAllowed, UnknownPartner
 from domain.messages import MessageKind
 from domain.services import LinkPartner
+from domain.slack_ids import SlackChannelId, SlackTeamId, SlackUserId
 from tests.builders import DESK, HOST_TEAM, a_rep, an_admin, an_approver, calling
 from tests.services.conftest import World, rep_of, sent
 
-NORTHWIND = LinkPartner("Northwind Traders", "Gold", "C0NW", slack_team_id="T0NW")
+NORTHWIND = LinkPartner(
+    "Northwind Traders", "Gold", SlackChannelId("C0NW"), slack_team_id=SlackTeamId("T0NW")
+)
 
 
 class TestLink:
@@ -57,9 +60,9 @@ class TestLink:
     @pytest.mark.parametrize(
         ("link", "field"),
         [
-            (LinkPartner("  ", "Gold", "C0NW"), "name"),
-            (LinkPartner("Northwind", " ", "C0NW"), "tier"),
-            (LinkPartner("Northwind", "Gold", "C0NW", code="DR"), "code"),
+            (LinkPartner("  ", "Gold", SlackChannelId("C0NW")), "name"),
+            (LinkPartner("Northwind", " ", SlackChannelId("C0NW")), "tier"),
+            (LinkPartner("Northwind", "Gold", SlackChannelId("C0NW"), code="DR"), "code"),
         ],
         ids=["name", "tier", "reserved-code"],
     )
@@ -75,11 +78,17 @@ class TestLink:
         self, world: World
     ) -> None:
         first = await world.app.partners.link(
-            LinkPartner("Northwind", "Gold", "C0NW", slack_team_id="T0NW", manager_user_id="U0CM")
+            LinkPartner(
+                "Northwind",
+                "Gold",
+                SlackChannelId("C0NW"),
+                slack_team_id=SlackTeamId("T0NW"),
+                manager_user_id=SlackUserId("U0CM"),
+            )
         )
 
         again = await world.app.partners.link(
-            LinkPartner(" Northwind Traders ", "Platinum", "C0NW")
+            LinkPartner(" Northwind Traders ", "Platinum", SlackChannelId("C0NW"))
         )
 
         assert again.id == first.id
@@ -88,19 +97,25 @@ class TestLink:
         assert len(await world.app.partners.all()) == 1
 
     async def test_a_code_another_partner_holds_is_refused_naming_it(self, world: World) -> None:
-        await world.app.partners.link(LinkPartner("Northwind", "Gold", "C0NW", code="NW"))
+        await world.app.partners.link(
+            LinkPartner("Northwind", "Gold", SlackChannelId("C0NW"), code="NW")
+        )
 
         with pytest.raises(InvalidInput) as refused:
-            await world.app.partners.link(LinkPartner("Newell", "Gold", "C0NEWELL", code="nw"))
+            await world.app.partners.link(
+                LinkPartner("Newell", "Gold", SlackChannelId("C0NEWELL"), code="nw")
+            )
 
         assert refused.value.message == "The code NW is taken by Northwind; pick another."
         assert refused.value.field == "code"
 
     async def test_a_derived_code_another_partner_holds_gets_a_number(self, world: World) -> None:
-        await world.app.partners.link(LinkPartner("Northwind Traders", "Gold", "C0NW"))
+        await world.app.partners.link(
+            LinkPartner("Northwind Traders", "Gold", SlackChannelId("C0NW"))
+        )
 
         nimbus = await world.app.partners.link(
-            LinkPartner("Nimbus Technologies", "Gold", "C0NIMBUS")
+            LinkPartner("Nimbus Technologies", "Gold", SlackChannelId("C0NIMBUS"))
         )
 
         assert nimbus.code == "NT2"
@@ -110,12 +125,16 @@ class TestCheckCode:
     async def test_the_partner_linked_to_the_channel_may_keep_its_own_code(
         self, world: World
     ) -> None:
-        await world.app.partners.link(LinkPartner("Northwind", "Gold", "C0NW", code="NW"))
+        await world.app.partners.link(
+            LinkPartner("Northwind", "Gold", SlackChannelId("C0NW"), code="NW")
+        )
 
         assert await world.app.partners.check_code(" nw ", channel_id="C0NW") == "NW"
 
     async def test_another_channel_may_not_take_it(self, world: World) -> None:
-        await world.app.partners.link(LinkPartner("Northwind", "Gold", "C0NW", code="NW"))
+        await world.app.partners.link(
+            LinkPartner("Northwind", "Gold", SlackChannelId("C0NW"), code="NW")
+        )
 
         with pytest.raises(InvalidInput, match="The code NW is taken by Northwind"):
             await world.app.partners.check_code("NW", channel_id="C0NEWELL")
@@ -131,17 +150,19 @@ class TestActing:
         await world.partners(1)
 
         with pytest.raises(UnknownPartner, match="not linked to Dibs yet"):
-            await world.app.partners.acting(calling(a_rep(team_id="T0STRANGER"), "C0ELSE"))
+            await world.app.partners.acting(
+                calling(a_rep(team_id="T0STRANGER"), SlackChannelId("C0ELSE"))
+            )
 
     async def test_staff_speak_for_the_partner_whose_channel_they_are_in(
         self, world: World
     ) -> None:
         partner, _other = await world.partners(2)
-        staff = Actor(team_id=HOST_TEAM, user_id="U0CM")
+        staff = Actor(team_id=HOST_TEAM, user_id=SlackUserId("U0CM"))
 
         assert await world.app.partners.acting(calling(staff, partner.channel_id)) == partner
         with pytest.raises(UnknownPartner, match="This channel is not linked"):
-            await world.app.partners.acting(calling(staff, "C0UNLINKED"))
+            await world.app.partners.acting(calling(staff, SlackChannelId("C0UNLINKED")))
 
 
 class TestReceipts:

@@ -22,12 +22,13 @@ from domain.ownership import Resolution
 from domain.registration import DealDetails, Registration, RegistrationStatus, RejectionReason
 from domain.resolution import REASON_LIMIT
 from domain.services import Decision, Resolve, Resolved
+from domain.slack_ids import SlackUserId
 from tests.builders import HOST_TEAM, a_rep, an_approver, calling, some_details
 from tests.services.conftest import World, cards, rep_of, sent
 
 K = MessageKind
 S = RegistrationStatus
-SALES = Actor(team_id=HOST_TEAM, user_id="U0SALES")
+SALES = Actor(team_id=HOST_TEAM, user_id=SlackUserId("U0SALES"))
 REASON = "Evidence of work reviewed."
 # Every registration of "Initech" (`World.register`) names these accounts' customer.
 INITECH_ACCOUNT = Account("0011", "Initech", domain="initech.example", owner_slack_id="U0AE")

@@ -27,6 +27,7 @@ from domain.partner import Partner
 from domain.policy import DeskPolicy, PrivacyPolicy, ProgramPolicy
 from domain.registration import Registration
 from domain.services import LinkPartner
+from domain.slack_ids import SlackChannelId, SlackUserId
 from storage.migrate import upgrade
 from storage.models import AuditEventRow, OutboxMessageRow, RegistrationRow
 from tests.slack import payloads as p
@@ -34,9 +35,9 @@ from tests.slack.fake_slack import FakeSlack
 from tests.slack.signing import Reply, SlackClient
 
 SECRET = "test-signing-secret"
-DESK = "C0DESK"
-ACME_CHANNEL = "C0ACME"
-GLOBEX_CHANNEL = "C0GLOBEX"
+DESK = SlackChannelId("C0DESK")
+ACME_CHANNEL = SlackChannelId("C0ACME")
+GLOBEX_CHANNEL = SlackChannelId("C0GLOBEX")
 PRODUCTS = ("Platform", "Analytics")
 FAST = OutboxTuning(
     poll_seconds=0.05, first_backoff_seconds=0.05, max_backoff_seconds=0.2, batch=50
@@ -309,7 +310,7 @@ ENV_NAMES = (
 )
 
 
-def with_approvers(config: DibsConfig, *user_ids: str) -> DibsConfig:
+def with_approvers(config: DibsConfig, *user_ids: SlackUserId) -> DibsConfig:
     """`config` with more approvers on the desk."""
     desk = replace(config.desk, approvers=config.desk.approvers | frozenset(user_ids))
     return config.model_copy(update={"desk": desk})

@@ -16,10 +16,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-HOST_TEAM = "T0HOST"
+from domain.slack_ids import SlackEnterpriseId, SlackTeamId, SlackUserId
+
+HOST_TEAM = SlackTeamId("T0HOST")
 HOST_DOMAIN = "vendor"
 APP_ID = "A0DIBS"
-BOT_USER_ID = "U0BOT"
+BOT_USER_ID = SlackUserId("U0BOT")
 BOT_ID = "B0BOT"
 VERIFICATION_TOKEN = "legacy-verification-token"  # deprecated field Slack still sends
 
@@ -39,9 +41,9 @@ StateValues = dict[str, dict[str, JsonDict]]
 class Person:
     """A Slack identity: user ids are unique per workspace only, so the team travels along."""
 
-    user_id: str
-    team_id: str
-    enterprise_id: str | None = None
+    user_id: SlackUserId
+    team_id: SlackTeamId
+    enterprise_id: SlackEnterpriseId | None = None
     name: str = ""
 
     @property
@@ -55,12 +57,17 @@ class Person:
         return self.team_id == HOST_TEAM
 
 
-APPROVER = Person("U0APPROVER", HOST_TEAM, name="ana.approver")
-ADMIN = Person("U0ADMIN", HOST_TEAM, name="adam.admin")
-INTERNAL_REP = Person("U0REP", HOST_TEAM, name="rita.rep")
-PARTNER_REP = Person("U0PARTNER", "T0ACME", name="pat.partner")
-OTHER_PARTNER_REP = Person("U0GLOBEX", "T0GLOBEX", enterprise_id="E0GLOBEX", name="gina.globex")
-STRANGER = Person("U0STRANGER", "T0UNKNOWN", name="sam.stranger")
+APPROVER = Person(SlackUserId("U0APPROVER"), HOST_TEAM, name="ana.approver")
+ADMIN = Person(SlackUserId("U0ADMIN"), HOST_TEAM, name="adam.admin")
+INTERNAL_REP = Person(SlackUserId("U0REP"), HOST_TEAM, name="rita.rep")
+PARTNER_REP = Person(SlackUserId("U0PARTNER"), SlackTeamId("T0ACME"), name="pat.partner")
+OTHER_PARTNER_REP = Person(
+    SlackUserId("U0GLOBEX"),
+    SlackTeamId("T0GLOBEX"),
+    enterprise_id=SlackEnterpriseId("E0GLOBEX"),
+    name="gina.globex",
+)
+STRANGER = Person(SlackUserId("U0STRANGER"), SlackTeamId("T0UNKNOWN"), name="sam.stranger")
 PEOPLE: tuple[Person, ...] = (
     APPROVER,
     ADMIN,

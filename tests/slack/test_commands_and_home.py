@@ -8,11 +8,12 @@ from typing import Any
 from bot.ids import Action, Block, Callback
 from bot.views.common import FormContext
 from domain.registration import RegistrationStatus
+from domain.slack_ids import SlackChannelId, SlackTeamId, SlackUserId
 from tests.slack import payloads as p
 from tests.slack.conftest import ACME_CHANNEL, DESK, World, form_values, text_of
 
-NEW_CHANNEL = "C0NEWCO"
-NEWCO_REP = p.Person("U0NEWREP", "T0NEWCO", name="nora.newco")
+NEW_CHANNEL = SlackChannelId("C0NEWCO")
+NEWCO_REP = p.Person(SlackUserId("U0NEWREP"), SlackTeamId("T0NEWCO"), name="nora.newco")
 
 
 async def dibs(world: World, person: p.Person, text: str, channel_id: str = DESK) -> Any:

@@ -24,6 +24,7 @@ from bot.views.resolution_modals import ResolutionContext
 from domain.crm import Account
 from domain.ownership import Resolution
 from domain.registration import RegistrationStatus, RejectionReason
+from domain.slack_ids import SlackUserId
 from tests.slack import payloads as p
 from tests.slack.conftest import ACME_CHANNEL, DESK, GLOBEX_CHANNEL, World, form_values, text_of
 from tests.slack.moves import (
@@ -37,7 +38,7 @@ from tests.slack.moves import (
     working_values,
 )
 
-DIRECT_OWNER = "U0DIRECTOWNER"
+DIRECT_OWNER = SlackUserId("U0DIRECTOWNER")
 # Matches the form's default company (Initech, initech.com) by its website only.
 NAMED_ACCOUNT = Account(
     "0011ACCT",
@@ -775,7 +776,7 @@ async def test_an_owner_known_by_e_mail_who_is_working_the_customer_gets_one_mes
     world: World,
 ) -> None:
     await a_partner_registers_an_account_known_by_e_mail(world)
-    await work_this(world, p.Person("U0RITA", p.HOST_TEAM, name="rita"), "AR-0001")
+    await work_this(world, p.Person(SlackUserId("U0RITA"), p.HOST_TEAM, name="rita"), "AR-0001")
 
     await settle(world, Action.resolve_award_existing, DESK_ONLY_REASON, reference="AR-0001")
 

@@ -26,6 +26,7 @@ from bot.config import DibsConfig
 from bot.ids import Action, Block, Callback
 from bot.server import serve_forever
 from bot.settings import Settings, SettingsError, get_settings
+from domain.slack_ids import SlackTeamId, SlackUserId
 from storage.migrate import upgrade
 from storage.models import OutboxMessageRow
 from tests.slack import payloads as p
@@ -48,9 +49,9 @@ from tests.slack.test_socket_mode import (
     write_config,
 )
 
-OUTSIDER = "T0OUTSIDE"
+OUTSIDER = SlackTeamId("T0OUTSIDE")
 """Another organisation's workspace that joins the desk channel."""
-SECOND_ADMIN = p.Person("U0ADMIN2", p.HOST_TEAM, name="ada.admin")
+SECOND_ADMIN = p.Person(SlackUserId("U0ADMIN2"), p.HOST_TEAM, name="ada.admin")
 ADMINS = (p.ADMIN.user_id, SECOND_ADMIN.user_id)
 SHARED_AT_START = (
     "the desk channel C0DESK is shared with another organisation (Slack Connect); review cards "

@@ -15,6 +15,7 @@ from domain.crm import Account
 from domain.ownership import Resolution
 from domain.registration import RegistrationStatus
 from domain.services import Resolve
+from domain.slack_ids import SlackUserId
 from tests.slack import payloads as p
 from tests.slack.conftest import ACME_CHANNEL, DESK, GLOBEX_CHANNEL, World, text_of
 from tests.slack.moves import answer, ask, provide_info, reject
@@ -22,7 +23,7 @@ from tests.views.blockkit import assert_valid_message
 
 # The form's default customer is Initech (www.initech.com): this account matches its website.
 DIRECT = Account("0011ACCT", "Initech Corporation", domain="initech.com", owner_slack_id="U0DORA")
-MANAGER = "U0GLOBEXMGR"
+MANAGER = SlackUserId("U0GLOBEXMGR")
 EVIDENCE = "may overlap"
 
 

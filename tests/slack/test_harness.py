@@ -15,12 +15,13 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from domain.slack_ids import SlackChannelId
 from tests.slack import payloads as p
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.signing import FORM, SlackClient, sign
 
 SECRET = "harness-signing-secret"
-CHANNEL = "C0PARTNER"
+CHANNEL = SlackChannelId("C0PARTNER")
 
 
 @pytest.fixture(autouse=True)

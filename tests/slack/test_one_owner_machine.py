@@ -49,6 +49,7 @@ from domain.crm import Account, Opportunity
 from domain.ownership import Resolution
 from domain.registration import RegistrationStatus
 from domain.services import LinkPartner
+from domain.slack_ids import SlackChannelId, SlackTeamId, SlackUserId
 from storage.migrate import upgrade
 from storage.models import RegistrationRow
 from tests.slack import payloads as p
@@ -68,9 +69,9 @@ from tests.slack.one_owner import approve_buttons, assert_one_owner
 
 T = TypeVar("T")
 
-SOYLENT_REP = p.Person("U0SOYLENT", "T0SOYLENT", name="sol.soylent")
-SOYLENT_CHANNEL = "C0SOYLENT"
-DIRECT_OWNER = "U0DORA"
+SOYLENT_REP = p.Person(SlackUserId("U0SOYLENT"), SlackTeamId("T0SOYLENT"), name="sol.soylent")
+SOYLENT_CHANNEL = SlackChannelId("C0SOYLENT")
+DIRECT_OWNER = SlackUserId("U0DORA")
 DESK_MARK = "DESK-ONLY"
 """In every reason the desk types for itself (not questions to partners): partners must
 never read it."""
@@ -142,7 +143,12 @@ class OneOwnerMachine(RuleBasedStateMachine):
         world = await self.stack.enter_async_context(running_dibs(url, fake, config=dibs_config()))
         await world.link_globex()
         await world.deps.services.partners.link(
-            LinkPartner("Soylent Partners", "Silver", SOYLENT_CHANNEL, slack_team_id="T0SOYLENT")
+            LinkPartner(
+                "Soylent Partners",
+                "Silver",
+                SOYLENT_CHANNEL,
+                slack_team_id=SlackTeamId("T0SOYLENT"),
+            )
         )
         world.deps.kick_outbox()
         await world.delivered()

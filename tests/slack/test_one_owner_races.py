@@ -28,6 +28,7 @@ from bot.ids import Action, Block, Callback
 from bot.views.common import RegistrationRef
 from domain.crm import Account
 from domain.services import LinkPartner
+from domain.slack_ids import SlackChannelId, SlackTeamId, SlackUserId
 from storage.db import make_engine
 from storage.migrate import upgrade
 from tests.integration.conftest import PG_URL, SKIP_POSTGRES
@@ -48,10 +49,10 @@ from tests.slack.one_owner import approve_buttons, assert_one_owner
 
 pytestmark = pytest.mark.postgres
 
-SOYLENT_REP = p.Person("U0SOYLENT", "T0SOYLENT", name="sol.soylent")
-SOYLENT_CHANNEL = "C0SOYLENT"
-SECOND_APPROVER = p.Person("U0APPROVER2", p.HOST_TEAM, name="bo.approver")
-REPS = {
+SOYLENT_REP = p.Person(SlackUserId("U0SOYLENT"), SlackTeamId("T0SOYLENT"), name="sol.soylent")
+SOYLENT_CHANNEL = SlackChannelId("C0SOYLENT")
+SECOND_APPROVER = p.Person(SlackUserId("U0APPROVER2"), p.HOST_TEAM, name="bo.approver")
+REPS: dict[str, p.Person] = {
     ACME_CHANNEL: p.PARTNER_REP,
     GLOBEX_CHANNEL: p.OTHER_PARTNER_REP,
     SOYLENT_CHANNEL: SOYLENT_REP,
@@ -103,7 +104,7 @@ async def two_processes() -> AsyncIterator[tuple[World, World]]:
         ):
             await one.link_globex()
             await one.deps.services.partners.link(
-                LinkPartner("Soylent Partners", "Silver", SOYLENT_CHANNEL, "T0SOYLENT")
+                LinkPartner("Soylent Partners", "Silver", SOYLENT_CHANNEL, SlackTeamId("T0SOYLENT"))
             )
             one.deps.kick_outbox()
             await one.delivered()

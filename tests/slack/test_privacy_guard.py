@@ -56,6 +56,7 @@ from domain.conflicts import ClaimKind
 from domain.crm import Account, Opportunity
 from domain.ownership import Resolution
 from domain.registration import RegistrationStatus
+from domain.slack_ids import SlackUserId
 from storage.models import AuditEventRow
 from tests.slack import payloads as p
 from tests.slack.conftest import ACME_CHANNEL, DESK, GLOBEX_CHANNEL, World
@@ -81,8 +82,8 @@ from tests.slack.moves import (
 from tests.slack.signing import Reply
 
 ACME, GLOBEX = "acme", "globex"
-PARTY_OF_TEAM = {p.PARTNER_REP.team_id: ACME, p.OTHER_PARTNER_REP.team_id: GLOBEX}
-PARTY_OF_CHANNEL = {ACME_CHANNEL: ACME, GLOBEX_CHANNEL: GLOBEX}
+PARTY_OF_TEAM: dict[str, str] = {p.PARTNER_REP.team_id: ACME, p.OTHER_PARTNER_REP.team_id: GLOBEX}
+PARTY_OF_CHANNEL: dict[str, str] = {ACME_CHANNEL: ACME, GLOBEX_CHANNEL: GLOBEX}
 WATCHED = (
     "chat.postMessage",
     "chat.update",
@@ -116,7 +117,11 @@ GLOBEX_DEAL: dict[str, Any] = {
     "contact_email": "gina.buyer@initech.com",
     "notes": "Globex demoed twice",
 }
-OWNER_ID, OWNER_EMAIL, OWNER_NAME = "U0DIRECTOWNER", "dora.direct@vendor.example", "Dora Direct"
+OWNER_ID, OWNER_EMAIL, OWNER_NAME = (
+    SlackUserId("U0DIRECTOWNER"),
+    "dora.direct@vendor.example",
+    "Dora Direct",
+)
 # A direct owner the CRM knows by e-mail only (Slack knows the address: a lookup would find it).
 MAIL_OWNER_ID, MAIL_OWNER_EMAIL, MAIL_OWNER_NAME = (
     "U0MAILOWNER",
@@ -235,7 +240,7 @@ class Witness:
             self.replies.append(Shown(party, f"HTTP answer to {payload['type']}", reply.json()))
 
 
-PARTY_OF_USER = {p.PARTNER_REP.user_id: ACME, p.OTHER_PARTNER_REP.user_id: GLOBEX}
+PARTY_OF_USER: dict[str, str] = {p.PARTNER_REP.user_id: ACME, p.OTHER_PARTNER_REP.user_id: GLOBEX}
 
 
 def _party_of_user(user_or_dm: str) -> str | None:

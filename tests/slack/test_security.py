@@ -13,6 +13,7 @@ from bot.config import DibsConfig
 from bot.ids import Action, Block, Callback
 from bot.views.common import FormContext, RegistrationRef
 from domain.registration import RegistrationStatus
+from domain.slack_ids import SlackUserId
 from tests.slack import payloads as p
 from tests.slack.conftest import (
     ACME_CHANNEL,
@@ -25,7 +26,7 @@ from tests.slack.conftest import (
 )
 from tests.slack.signing import FORM, sign
 
-SECOND_APPROVER = p.Person("U0APPROVER2", p.HOST_TEAM, name="bea.backup")
+SECOND_APPROVER = p.Person(SlackUserId("U0APPROVER2"), p.HOST_TEAM, name="bea.backup")
 DECISIONS = {"approve", "reject", "request_info"}
 
 

@@ -31,11 +31,12 @@ from domain.ownership import (
 )
 from domain.registration import RegistrationStatus
 from domain.resolution import REASON_LIMIT
+from domain.slack_ids import SlackUserId
 from tests.builders import HOST_TEAM, NOW, a_registration, some_details
 from tests.slack import payloads as p
 from tests.views.blockkit import all_text, assert_valid_view
 
-APPROVER = Actor(team_id=HOST_TEAM, user_id="U0APPROVER")
+APPROVER = Actor(team_id=HOST_TEAM, user_id=SlackUserId("U0APPROVER"))
 
 
 def a_case(recommendation: Recommendation | None = None, company: str = "Initech") -> Case:

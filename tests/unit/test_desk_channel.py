@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from bot.desk_channel import shared_with_another_org
+from domain.slack_ids import SlackEnterpriseId, SlackTeamId
 
-HOST = "T0HOST"
-GRID = "E0VENDOR"
+HOST = SlackTeamId("T0HOST")
+GRID = SlackEnterpriseId("E0VENDOR")
 
 
 def a_channel(**fields: Any) -> dict[str, Any]:

@@ -7,12 +7,13 @@ from datetime import timedelta
 from domain.actor import Actor, Caller
 from domain.partner import Partner, resolve_partner
 from domain.policy import DeskPolicy, ProgramPolicy, can_administer, can_decide
+from domain.slack_ids import SlackChannelId, SlackEnterpriseId, SlackTeamId, SlackUserId
 from tests.builders import HOST_TEAM, a_partner
 
-ACME_TEAM = "T0ACME"
-ACME_GRID = "E0ACME"
-ACME_CHANNEL = "C0ACME"
-THIRD_TEAM = "T0THIRD"
+ACME_TEAM = SlackTeamId("T0ACME")
+ACME_GRID = SlackEnterpriseId("E0ACME")
+ACME_CHANNEL = SlackChannelId("C0ACME")
+THIRD_TEAM = SlackTeamId("T0THIRD")
 
 
 def acme(**overrides: object) -> Partner:
@@ -39,8 +40,8 @@ def globex(**overrides: object) -> Partner:
     return a_partner(**fields)
 
 
-def rep(team_id: str = ACME_TEAM, enterprise_id: str | None = None) -> Actor:
-    return Actor(team_id=team_id, user_id="U0REP", enterprise_id=enterprise_id)
+def rep(team_id: SlackTeamId = ACME_TEAM, enterprise_id: SlackEnterpriseId | None = None) -> Actor:
+    return Actor(team_id=team_id, user_id=SlackUserId("U0REP"), enterprise_id=enterprise_id)
 
 
 class TestResolvePartner:
@@ -65,14 +66,18 @@ class TestResolvePartner:
         partner = acme(slack_team_id=ACME_TEAM)
         unrecorded = globex()
 
-        found = resolve_partner(rep(), channel_id="C0GLOBEX", partners=[unrecorded, partner])
+        found = resolve_partner(
+            rep(), channel_id=SlackChannelId("C0GLOBEX"), partners=[unrecorded, partner]
+        )
 
         assert found is partner
 
     def test_an_unknown_enterprise_falls_back_to_the_team(self) -> None:
         partner = acme(slack_team_id=ACME_TEAM, slack_enterprise_id=ACME_GRID)
 
-        found = resolve_partner(rep(ACME_TEAM, "E0OTHER"), channel_id=None, partners=[partner])
+        found = resolve_partner(
+            rep(ACME_TEAM, SlackEnterpriseId("E0OTHER")), channel_id=None, partners=[partner]
+        )
 
         assert found is partner
 
@@ -102,7 +107,9 @@ class TestResolvePartner:
         assert found is None
 
     def test_the_channel_of_another_partner_does_not_vouch(self) -> None:
-        found = resolve_partner(rep(THIRD_TEAM), channel_id="C0ELSEWHERE", partners=[acme()])
+        found = resolve_partner(
+            rep(THIRD_TEAM), channel_id=SlackChannelId("C0ELSEWHERE"), partners=[acme()]
+        )
 
         assert found is None
 
@@ -130,17 +137,19 @@ class TestResolvePartner:
 
 
 DESK = DeskPolicy(
-    channel_id="C0DESK", approvers=frozenset({"U0APPROVER"}), admins=frozenset({"U0ADMIN"})
+    channel_id=SlackChannelId("C0DESK"),
+    approvers=frozenset({SlackUserId("U0APPROVER")}),
+    admins=frozenset({SlackUserId("U0ADMIN")}),
 )
 
 
-def host(user_id: str) -> Actor:
+def host(user_id: SlackUserId) -> Actor:
     return Actor(team_id=HOST_TEAM, user_id=user_id)
 
 
 class TestIsInternal:
     def test_someone_from_the_host_workspace_is_internal(self) -> None:
-        assert Caller(host("U0ANYONE"), HOST_TEAM).internal
+        assert Caller(host(SlackUserId("U0ANYONE")), HOST_TEAM).internal
 
     def test_someone_from_a_partner_workspace_is_not(self) -> None:
         assert not Caller(rep(), HOST_TEAM).internal
@@ -148,31 +157,31 @@ class TestIsInternal:
 
 class TestCanDecide:
     def test_an_approver_of_the_host_team_decides(self) -> None:
-        assert can_decide(Caller(host("U0APPROVER"), HOST_TEAM), DESK)
+        assert can_decide(Caller(host(SlackUserId("U0APPROVER")), HOST_TEAM), DESK)
 
     def test_the_same_user_id_in_another_team_cannot_decide(self) -> None:
-        impostor = Actor(team_id=ACME_TEAM, user_id="U0APPROVER")
+        impostor = Actor(team_id=ACME_TEAM, user_id=SlackUserId("U0APPROVER"))
 
         assert not can_decide(Caller(impostor, HOST_TEAM), DESK)
 
     def test_an_admin_who_is_not_an_approver_cannot_decide(self) -> None:
-        assert not can_decide(Caller(host("U0ADMIN"), HOST_TEAM), DESK)
+        assert not can_decide(Caller(host(SlackUserId("U0ADMIN")), HOST_TEAM), DESK)
 
     def test_other_internal_people_cannot_decide(self) -> None:
-        assert not can_decide(Caller(host("U0SALES"), HOST_TEAM), DESK)
+        assert not can_decide(Caller(host(SlackUserId("U0SALES")), HOST_TEAM), DESK)
 
 
 class TestCanAdminister:
     def test_an_admin_of_the_host_team_administers(self) -> None:
-        assert can_administer(Caller(host("U0ADMIN"), HOST_TEAM), DESK)
+        assert can_administer(Caller(host(SlackUserId("U0ADMIN")), HOST_TEAM), DESK)
 
     def test_the_same_user_id_in_another_team_cannot_administer(self) -> None:
-        impostor = Actor(team_id=ACME_TEAM, user_id="U0ADMIN")
+        impostor = Actor(team_id=ACME_TEAM, user_id=SlackUserId("U0ADMIN"))
 
         assert not can_administer(Caller(impostor, HOST_TEAM), DESK)
 
     def test_an_approver_who_is_not_an_admin_cannot_administer(self) -> None:
-        assert not can_administer(Caller(host("U0APPROVER"), HOST_TEAM), DESK)
+        assert not can_administer(Caller(host(SlackUserId("U0APPROVER")), HOST_TEAM), DESK)
 
 
 class TestProgramPolicy:

@@ -20,11 +20,12 @@ from domain.registration import (
     legacy_reference,
     parse_reference,
 )
+from domain.slack_ids import SlackUserId
 from tests.builders import HOST_TEAM, NOW, PARTNER_TEAM, a_registration, some_details
 
 Status = RegistrationStatus
-REP = Actor(team_id=PARTNER_TEAM, user_id="U0REP")
-APPROVER = Actor(team_id=HOST_TEAM, user_id="U0APPROVER")
+REP = Actor(team_id=PARTNER_TEAM, user_id=SlackUserId("U0REP"))
+APPROVER = Actor(team_id=HOST_TEAM, user_id=SlackUserId("U0APPROVER"))
 LATER = NOW + timedelta(hours=5)
 PROTECTION = timedelta(days=90)
 REVIEW_SLA = timedelta(hours=48)

@@ -31,6 +31,7 @@ from domain.resolution import (
     STILL_OWN_OTHER,
     STILL_PROTECTION_ENDED,
 )
+from domain.slack_ids import SlackUserId
 from tests.builders import (
     HOST_TEAM,
     NOW,
@@ -46,7 +47,7 @@ PROGRAM = ProgramPolicy(products=("Analytics", "Edge"))
 SHOWN = PrivacyPolicy(partners_see_overlaps=True)
 HOSTILE = "<!channel> & <http://evil|x>"
 ESCAPED = "&lt;!channel&gt; &amp; &lt;http://evil|x&gt;"
-APPROVER = Actor(team_id=HOST_TEAM, user_id="U0APPROVER")
+APPROVER = Actor(team_id=HOST_TEAM, user_id=SlackUserId("U0APPROVER"))
 Status = RegistrationStatus
 
 
@@ -239,7 +240,9 @@ class TestReviewCard:
             assert expected in text, expected
 
     def test_internal_submitter_has_no_team_suffix(self) -> None:
-        registration = a_registration(submitted_by=Actor(team_id=HOST_TEAM, user_id="U0AE"))
+        registration = a_registration(
+            submitted_by=Actor(team_id=HOST_TEAM, user_id=SlackUserId("U0AE"))
+        )
         text = all_text(self.card(registration, host_team_id=HOST_TEAM))
         assert "<@U0AE>" in text
         assert "(team" not in text

@@ -28,6 +28,7 @@ from domain.matching import Finding, Signal, Strength
 from domain.ownership import StoredFinding, recommend
 from domain.policy import ProgramPolicy
 from domain.registration import Registration, RegistrationStatus, RejectionReason
+from domain.slack_ids import SlackUserId
 from tests.builders import (
     HOST_TEAM,
     NOW,
@@ -272,7 +273,7 @@ class TestMentionsAndRecommendation:
         assert f"Demo booked {ESCAPED} (<https://crm/1|evidence>)" in text
 
 
-APPROVER = Actor(team_id=HOST_TEAM, user_id="U0APPROVER")
+APPROVER = Actor(team_id=HOST_TEAM, user_id=SlackUserId("U0APPROVER"))
 
 
 class TestOutcome:
