@@ -10,11 +10,8 @@ from dataclasses import dataclass
 
 from domain.actor import Actor
 from domain.errors import InvalidInput
+from domain.references import LEGACY_CODE
 from domain.slack_ids import SlackChannelId, SlackEnterpriseId, SlackTeamId, SlackUserId
-
-LEGACY_CODE = "DR"
-"""The prefix of the references given before partners had codes (`DR-0012` is registration
-12); never a partner's code, so old and new references cannot clash."""
 
 _CODE = re.compile(r"[A-Z][A-Z0-9]{1,5}")
 _DIGITS = "0123456789"

@@ -21,6 +21,7 @@ from domain.conflicts import ACTIVE_STATUSES, ClaimKind, ConflictRules, company_
 from domain.errors import ConcurrentUpdate, DuplicateSubmission, NotFound
 from domain.matching import CompanyRef, name_forms
 from domain.ports import AuditRecord
+from domain.references import format_reference, parse_reference
 from domain.registration import (
     AuditEvent,
     DealDetails,
@@ -28,8 +29,6 @@ from domain.registration import (
     Registration,
     RegistrationStatus,
     RejectionReason,
-    format_reference,
-    parse_reference,
 )
 from storage.company_keys import replace_keys
 from storage.models import AuditEventRow, PartnerRow, RegistrationRow

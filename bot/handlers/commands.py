@@ -30,7 +30,7 @@ from bot.views.show import build_show
 from domain.actor import Caller
 from domain.errors import NotAllowed
 from domain.policy import can_administer
-from domain.registration import parse_reference
+from domain.references import parse_reference
 
 logger = logging.getLogger(__name__)
 

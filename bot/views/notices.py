@@ -22,7 +22,8 @@ from bot.views.common import (
 from domain.messages import Notice
 from domain.ownership import OwnershipRule, Resolution
 from domain.policy import ProgramPolicy
-from domain.registration import Registration, RegistrationStatus, legacy_reference
+from domain.references import legacy_reference
+from domain.registration import Registration, RegistrationStatus
 from domain.resolution import (
     STILL_NOTHING,
     STILL_OWN_EARLIER,

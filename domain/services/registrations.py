@@ -27,7 +27,8 @@ from domain.messages import (
 )
 from domain.partner import Partner
 from domain.ports import AuditRecord, UnitOfWork
-from domain.registration import DealDetails, Registration, RegistrationStatus, parse_reference
+from domain.references import parse_reference
+from domain.registration import DealDetails, Registration, RegistrationStatus
 from domain.services._shared import (
     acting_partner,
     load,

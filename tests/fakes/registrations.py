@@ -9,8 +9,9 @@ from domain.conflicts import ACTIVE_STATUSES, ClaimKind, company_ref
 from domain.errors import ConcurrentUpdate, DuplicateSubmission, InvalidInput, NotFound
 from domain.partner import Partner
 from domain.ports import AuditRecord
-from domain.registration import AuditEvent, Registration, format_reference
-from domain.registration import parse_reference as parsed
+from domain.references import format_reference
+from domain.references import parse_reference as parsed
+from domain.registration import AuditEvent, Registration
 from tests.fakes.data import Transaction
 
 

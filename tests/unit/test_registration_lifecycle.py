@@ -11,14 +11,12 @@ import pytest
 
 from domain.actor import SYSTEM, Actor
 from domain.errors import InvalidInput, InvalidTransition
+from domain.references import format_reference, legacy_reference, parse_reference
 from domain.registration import (
     AuditEvent,
     Registration,
     RegistrationStatus,
     RejectionReason,
-    format_reference,
-    legacy_reference,
-    parse_reference,
 )
 from domain.slack_ids import SlackUserId
 from tests.builders import HOST_TEAM, NOW, PARTNER_TEAM, a_registration, some_details

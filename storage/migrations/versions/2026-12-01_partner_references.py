@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from domain.partner import derive_code
-from domain.registration import legacy_reference
+from domain.references import legacy_reference
 
 revision: str = "e5a8c2d41f90"
 down_revision: str | Sequence[str] | None = "b4d2f7a91c3e"
