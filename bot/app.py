@@ -45,7 +45,7 @@ def _api_logger() -> logging.Logger:
 
     slack_sdk formats a debug line with every request's whole JSON and every response
     whenever its logger's own level is NOTSET (`level <= DEBUG`), whatever the handlers
-    would keep: ~50 µs per call for nothing. An explicit level (the effective one, so
+    would keep, on every call, for nothing. An explicit level (the effective one, so
     DEBUG logging still shows them) skips that.
     """
     api = logging.getLogger("slack_sdk.web")

@@ -162,7 +162,7 @@ class SqlAlchemyConflictRepository:
 
     async def _core(self, statement: Any, params: dict[str, Any]) -> Sequence[Row[Any]]:
         """Rows of a Core statement run on the session's connection: the ORM's handling of a
-        plain SELECT cost more than the rows (0.8 ms against 0.47 for 100 candidates)."""
+        plain SELECT costs more than the rows themselves."""
         connection = await self._session.connection()
         return (await connection.execute(statement, params)).all()
 

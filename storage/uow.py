@@ -38,7 +38,7 @@ SessionFactory = async_sessionmaker[AsyncSession]
 
 class SessionSource:
     """Hands out sessions and takes closed ones back: `close()` resets a session to as good
-    as new, and building one costs ~70 µs of CPU, a fifth of a short unit of work's."""
+    as new, and building one is a real share of a short unit of work's CPU."""
 
     def __init__(self, factory: SessionFactory, *, keep: int = 8) -> None:
         self._factory = factory
