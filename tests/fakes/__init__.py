@@ -38,7 +38,8 @@ from domain.ports import (
 )
 from tests.fakes.conflicts import FakeConflicts, FakeFindings
 from tests.fakes.data import Data, Transaction
-from tests.fakes.records import FakeAliases, FakeCrm, FakeMessageRefs, FakeOutbox, FakeReceipts
+from tests.fakes.delivery import FakeMessageRefs, FakeOutbox, FakeReceipts
+from tests.fakes.records import FakeAliases, FakeCrm
 from tests.fakes.registrations import FakePartners, FakeRegistrations
 
 __all__ = ["FakeStorage", "FakeUnitOfWork", "FixedClock"]
