@@ -77,13 +77,14 @@ class FakeCrm:
                 self._tx.index(kind, owner_id, ())
 
     async def defer_key_index(self) -> bool:
+        self._tx.storage.upkeep["defer_key_index"] += 1
         return False  # an index in memory costs nothing to keep up
 
     async def ensure_key_index(self) -> None:
-        return None
+        self._tx.storage.upkeep["ensure_key_index"] += 1
 
     async def refresh_statistics(self) -> None:
-        return None
+        self._tx.storage.upkeep["refresh_statistics"] += 1
 
     def _table(self, kind: ClaimKind) -> Mapping[int, Account | Opportunity]:
         table: Mapping[int, Account | Opportunity] = getattr(self._tx.data, _TABLES[kind])
