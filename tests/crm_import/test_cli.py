@@ -1,18 +1,19 @@
-"""`dibs import accounts|opportunities FILE`, end to end through click with a fake CRM store."""
+"""`dibs import accounts|opportunities FILE`, end to end through click with the fake storage."""
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import cast
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy.exc import DBAPIError
 
 import bot.crm_import.cli
 import bot.crm_import.files
@@ -22,15 +23,14 @@ from bot.cli import main
 from bot.crm_import.headers import resolve_columns
 from bot.crm_import.pool import Chunks, Row
 from bot.settings import get_settings
-from domain.conflicts import ConflictRules, account_ref
-from domain.crm import Account
+from domain.conflicts import ClaimKind, ConflictRules, account_ref
+from domain.crm import Account, Opportunity
 from domain.matching import CompanyRef
 from storage.company_keys import encode_keys
 from storage.crm import SqlAlchemyCrmRepository
 from storage.migrate import upgrade
-from tests.crm_import.fakes import FakeCrm, FakeUow
-
-DATA = Path(__file__).resolve().parent.parent / "data" / "crm"
+from tests.crm_import.samples import DATA
+from tests.fakes import Data, FakeStorage
 
 
 @pytest.fixture(autouse=True)
@@ -46,11 +46,20 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Non
 
 
 @pytest.fixture
-def writer(monkeypatch: pytest.MonkeyPatch) -> FakeCrm:
-    fake = FakeCrm()
-    uow = FakeUow(fake)
-    monkeypatch.setattr(bot.crm_import.cli, "make_uow_factory", lambda _engine: lambda: uow)
+def storage(monkeypatch: pytest.MonkeyPatch) -> FakeStorage:
+    """The fake storage the command imports into."""
+    fake = FakeStorage()
+    monkeypatch.setattr(bot.crm_import.cli, "make_uow_factory", lambda _engine: fake.uow)
     return fake
+
+
+def records(data: Data) -> list[Account | Opportunity]:
+    """The stored accounts and opportunities, oldest first."""
+    return [*data.accounts.values(), *data.opportunities.values()]
+
+
+def ids(data: Data) -> list[str]:
+    return [r.external_id for r in records(data)]
 
 
 def dibs(*args: str | Path) -> Result:
@@ -74,13 +83,13 @@ def rows_file(tmp_path: Path, count: int, bad: Callable[[int], bool] = lambda _i
 
 
 class TestDryRun:
-    def test_counts_the_records_and_writes_nothing(self, writer: FakeCrm) -> None:
+    def test_counts_the_records_and_writes_nothing(self, storage: FakeStorage) -> None:
         result = dibs("import", "accounts", DATA / "salesforce_accounts.csv", "--dry-run")
         assert result.exit_code == 0, result.output
         assert result.stdout == "dry run: 3 accounts to import; nothing was changed\n"
-        assert writer.batches == []
+        assert storage.data == Data()
 
-    def test_shows_how_the_columns_were_read(self, writer: FakeCrm) -> None:
+    def test_shows_how_the_columns_were_read(self, storage: FakeStorage) -> None:
         result = dibs("import", "opportunities", DATA / "hubspot_deals.csv", "--dry-run")
         assert "Deal Name → name" in result.stderr
         assert "not imported: Close Date, Pipeline" in result.stderr
@@ -95,7 +104,9 @@ class TestDryRun:
         assert result.exit_code == 0, result.output
         assert "2 opportunities to import" in result.stdout
 
-    def test_with_bad_rows_fails_as_the_import_would(self, tmp_path: Path, writer: FakeCrm) -> None:
+    def test_with_bad_rows_fails_as_the_import_would(
+        self, tmp_path: Path, storage: FakeStorage
+    ) -> None:
         result = dibs("import", "accounts", rows_file(tmp_path, 4, lambda i: i == 3), "--dry-run")
         assert result.exit_code == 2
         assert "dry run: 3 accounts to import, 1 bad row; nothing was changed" in result.stdout
@@ -103,7 +114,7 @@ class TestDryRun:
 
 
 class TestImport:
-    def test_upserts_every_record_of_each_sample(self, writer: FakeCrm) -> None:
+    def test_upserts_every_record_of_each_sample(self, storage: FakeStorage) -> None:
         samples = [
             ("accounts", "accounts.csv", 3),
             ("accounts", "salesforce_accounts.csv", 3),
@@ -113,23 +124,24 @@ class TestImport:
             ("opportunities", "hubspot_deals.csv", 2),
         ]
         for kind, name, count in samples:
-            writer.batches.clear()
+            storage.data = Data()  # each sample into empty storage
             result = dibs("import", kind, DATA / name)
             assert result.exit_code == 0, (name, result.output)
-            assert len(writer.records) == count, name
+            assert len(records(storage.data)) == count, name
 
-    def test_reports_new_and_updated_records(self, writer: FakeCrm) -> None:
+    def test_reports_new_and_updated_records(self, storage: FakeStorage) -> None:
         dibs("import", "accounts", DATA / "accounts.csv")
         result = dibs("import", "accounts", DATA / "accounts.csv")
         assert result.stdout == "imported 3 accounts from accounts.csv: 0 new, 3 updated\n"
 
     def test_writes_in_batches_of_batch_size(
-        self, tmp_path: Path, writer: FakeCrm, monkeypatch: pytest.MonkeyPatch
+        self, tmp_path: Path, storage: FakeStorage, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(domain.services.crm, "BATCH_SIZE", 1_000)
+        stored = storage.watch(lambda data: len(data.accounts))
         result = dibs("import", "accounts", rows_file(tmp_path, 2_500))
         assert result.exit_code == 0, result.output
-        assert [len(b) for b in writer.batches] == [1_000, 1_000, 500]
+        assert stored == [None, 0, 1_000, 2_000, 2_500, 2_500]  # rules, count, batches, finish
         assert "imported 2,500 accounts from input.csv: 2,500 new, 0 updated" in result.stdout
 
     def test_without_crm_tables_ends_with_one_line(self) -> None:
@@ -138,19 +150,21 @@ class TestImport:
         assert result.stderr.splitlines()[-1].startswith("dibs: error: database: no such table")
 
     def test_a_database_error_says_how_far_it_got(
-        self, tmp_path: Path, writer: FakeCrm, monkeypatch: pytest.MonkeyPatch
+        self, tmp_path: Path, storage: FakeStorage, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(domain.services.crm, "BATCH_SIZE", 1_000)
-        writer.fail_on_batch = 2
+        reset = DBAPIError("INSERT …", {}, Exception("connection reset"))
+        storage.fail_commit(reset, after=2)  # the second batch's (after the count's, the first's)
         result = dibs("import", "accounts", rows_file(tmp_path, 1_500))
         assert result.exit_code == 2
         assert result.stderr.splitlines()[-1] == (
             "dibs: error: database: connection reset (1,000 accounts were imported before it; "
             "re-running the import is safe)"
         )
+        assert len(storage.data.accounts) == 1_000
 
     def test_shows_a_progress_bar_for_large_files(
-        self, tmp_path: Path, writer: FakeCrm, monkeypatch: pytest.MonkeyPatch
+        self, tmp_path: Path, storage: FakeStorage, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(bot.crm_import.files, "LARGE_FILE", 1)
         first = dibs("import", "accounts", rows_file(tmp_path, 10))
@@ -164,7 +178,7 @@ class TestImport:
 
 class TestBadRows:
     def test_are_listed_with_line_numbers_and_nothing_is_written(
-        self, tmp_path: Path, writer: FakeCrm
+        self, tmp_path: Path, storage: FakeStorage
     ) -> None:
         result = dibs("import", "accounts", rows_file(tmp_path, 5, lambda i: i in {2, 5}))
         assert result.exit_code == 2
@@ -174,21 +188,22 @@ class TestBadRows:
             "dibs: error: 2 bad rows in input.csv; nothing was imported "
             "(fix them, or add --skip-bad-rows to import the other 3)",
         ]
-        assert writer.batches == []
+        assert storage.data == Data()
 
     def test_skip_bad_rows_imports_only_the_good_ones(
-        self, tmp_path: Path, writer: FakeCrm
+        self, tmp_path: Path, storage: FakeStorage
     ) -> None:
         path = rows_file(tmp_path, 5, lambda i: i in {2, 5})
         result = dibs("import", "accounts", path, "--skip-bad-rows")
         assert result.exit_code == 0, result.output
-        assert [r.external_id for r in writer.records] == ["A-1", "A-3", "A-4"]
+        assert ids(storage.data) == ["A-1", "A-3", "A-4"]
         assert result.stdout.endswith("3 new, 0 updated; skipped 2 bad rows\n")
 
     def test_a_first_import_deletes_what_it_wrote_before_a_bad_row(
-        self, tmp_path: Path, writer: FakeCrm, monkeypatch: pytest.MonkeyPatch
+        self, tmp_path: Path, storage: FakeStorage, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(domain.services.crm, "BATCH_SIZE", 1_000)
+        stored = storage.watch(ids)
         path = rows_file(tmp_path, 2_500, lambda i: i in {2_200, 2_400})
         result = dibs("import", "accounts", path)
         assert result.exit_code == 2
@@ -198,21 +213,23 @@ class TestBadRows:
             "dibs: error: 2 bad rows in input.csv; nothing was imported "
             "(fix them, or add --skip-bad-rows to import the other 2,498)",
         ]
-        assert writer.records == []
-        assert [r.external_id for r in writer.discarded] == [f"A-{i}" for i in range(1, 2_001)]
+        written = [f"A-{i}" for i in range(1, 2_001)]
+        assert stored == [None, [], written[:1_000], written, [], []]  # then deleted
+        assert storage.data == Data()
 
     def test_an_import_into_stored_records_checks_the_file_before_writing(
-        self, tmp_path: Path, writer: FakeCrm, monkeypatch: pytest.MonkeyPatch
+        self, tmp_path: Path, storage: FakeStorage, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(domain.services.crm, "BATCH_SIZE", 1_000)
         dibs("import", "accounts", DATA / "accounts.csv")
+        before = copy.deepcopy(storage.data)
         result = dibs("import", "accounts", rows_file(tmp_path, 2_500, lambda i: i == 2_400))
         assert result.exit_code == 2
         assert "1 bad row in input.csv; nothing was imported" in result.stderr
-        assert len(writer.batches) == 1  # the first file's; none of this one's, none deleted
-        assert writer.discarded == []
+        assert len(before.accounts) == 3
+        assert storage.data == before  # the first file's, as it stamped them; none deleted
 
-    def test_the_listing_stops_at_fifty(self, tmp_path: Path, writer: FakeCrm) -> None:
+    def test_the_listing_stops_at_fifty(self, tmp_path: Path, storage: FakeStorage) -> None:
         result = dibs("import", "accounts", rows_file(tmp_path, 70, lambda i: i > 10), "--dry-run")
         listed = [line for line in result.stderr.splitlines() if line.startswith("line ")]
         assert len(listed) == 50
@@ -220,7 +237,7 @@ class TestBadRows:
         assert "… and 10 more bad rows" in result.stderr
 
     def test_lines_count_the_lines_a_quoted_value_spans(
-        self, tmp_path: Path, writer: FakeCrm
+        self, tmp_path: Path, storage: FakeStorage
     ) -> None:
         text = 'name,is_named\n"Acme\nWest\nBranch",yes\nGlobex,perhaps\n'
         result = dibs("import", "accounts", a_csv(tmp_path, text), "--dry-run")
@@ -229,36 +246,39 @@ class TestBadRows:
 
 class TestFileFormats:
     def test_reads_an_excel_file_with_a_byte_order_mark(
-        self, tmp_path: Path, writer: FakeCrm
+        self, tmp_path: Path, storage: FakeStorage
     ) -> None:
         path = a_csv(tmp_path, "\ufeffAccount Name,Website\r\nAcme,acme.com\r\n")
         result = dibs("import", "accounts", path)
         assert result.exit_code == 0, result.output
-        assert writer.records[0].name == "Acme"
+        assert records(storage.data)[0].name == "Acme"
 
-    def test_detects_a_semicolon_delimiter(self, tmp_path: Path, writer: FakeCrm) -> None:
+    def test_detects_a_semicolon_delimiter(self, tmp_path: Path, storage: FakeStorage) -> None:
         path = a_csv(tmp_path, "name;domain;country\nAcme, Inc.;acme.com;DE\nGlobex;globex.de;DE\n")
         result = dibs("import", "accounts", path)
         assert result.exit_code == 0, result.output
-        assert [r.name for r in writer.records] == ["Acme, Inc.", "Globex"]
+        assert [r.name for r in records(storage.data)] == ["Acme, Inc.", "Globex"]
 
-    def test_takes_the_delimiter_it_is_given(self, tmp_path: Path, writer: FakeCrm) -> None:
+    def test_takes_the_delimiter_it_is_given(self, tmp_path: Path, storage: FakeStorage) -> None:
         path = a_csv(tmp_path, "name\tdomain\nAcme\tacme.com\n")
         result = dibs("import", "accounts", path, "--delimiter", "tab")
         assert result.exit_code == 0, result.output
-        assert writer.records == [Account(writer.records[0].external_id, "Acme", "acme.com")]
+        [stored] = records(storage.data)
+        assert stored == Account(stored.external_id, "Acme", "acme.com")
 
-    def test_refuses_a_delimiter_longer_than_one_character(self, writer: FakeCrm) -> None:
+    def test_refuses_a_delimiter_longer_than_one_character(self, storage: FakeStorage) -> None:
         result = dibs("import", "accounts", DATA / "accounts.csv", "--delimiter", ";;")
         assert result.exit_code == 2
         assert "one character" in result.stderr
 
-    def test_a_file_that_is_not_utf8_is_one_line(self, tmp_path: Path, writer: FakeCrm) -> None:
+    def test_a_file_that_is_not_utf8_is_one_line(
+        self, tmp_path: Path, storage: FakeStorage
+    ) -> None:
         path = a_csv(tmp_path, "name\nMüller GmbH\n", encoding="latin-1")
         result = dibs("import", "accounts", path)
         assert result.exit_code == 2
         assert result.stderr.splitlines()[-1].endswith("is not UTF-8 text; save it as CSV UTF-8")
-        assert writer.batches == []
+        assert storage.data == Data()
 
     def test_the_rows_of_a_file_are_estimated_from_its_first_lines(self, tmp_path: Path) -> None:
         (tmp_path / "large").mkdir()
@@ -268,7 +288,7 @@ class TestFileFormats:
             18_000 < bot.crm_import.files.open_csv(large).estimated_rows < 22_000
         )  # longer ids later
 
-    def test_an_empty_file_is_refused(self, tmp_path: Path, writer: FakeCrm) -> None:
+    def test_an_empty_file_is_refused(self, tmp_path: Path, storage: FakeStorage) -> None:
         result = dibs("import", "accounts", a_csv(tmp_path, ""))
         assert result.exit_code == 2
         assert "is empty: the first line must name the columns" in result.stderr
@@ -280,14 +300,15 @@ class TestFileFormats:
 
 
 class TestMapping:
-    def test_map_reads_a_column_as_a_field(self, tmp_path: Path, writer: FakeCrm) -> None:
+    def test_map_reads_a_column_as_a_field(self, tmp_path: Path, storage: FakeStorage) -> None:
         path = a_csv(tmp_path, "Firma,Webseite\nAcme,acme.de\n")
         result = dibs("import", "accounts", path, "--map", "Firma=name", "--map", "Webseite=domain")
         assert result.exit_code == 0, result.output
-        assert writer.records == [Account(writer.records[0].external_id, "Acme", "acme.de")]
+        [stored] = records(storage.data)
+        assert stored == Account(stored.external_id, "Acme", "acme.de")
 
     def test_a_file_without_a_name_column_names_the_fix(
-        self, tmp_path: Path, writer: FakeCrm
+        self, tmp_path: Path, storage: FakeStorage
     ) -> None:
         result = dibs("import", "accounts", a_csv(tmp_path, "Firma,Webseite\nAcme,acme.de\n"))
         assert result.exit_code == 2
@@ -302,7 +323,7 @@ class TestMapping:
         assert result.exit_code == 2
         assert "is not COLUMN=FIELD" in result.stderr
 
-    def test_a_map_to_an_unknown_field_is_one_line(self, writer: FakeCrm) -> None:
+    def test_a_map_to_an_unknown_field_is_one_line(self, storage: FakeStorage) -> None:
         result = dibs("import", "accounts", DATA / "accounts.csv", "--map", "name=amount")
         assert result.exit_code == 2
         assert result.stderr.startswith("dibs: error: --map: accounts have no field 'amount'")
@@ -318,19 +339,19 @@ def pooled(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("pooled")
 class TestWorkerProcesses:
     def test_read_and_key_the_records_as_this_process_would(
-        self, tmp_path: Path, writer: FakeCrm
+        self, tmp_path: Path, storage: FakeStorage
     ) -> None:
         result = dibs("import", "accounts", rows_file(tmp_path, 10))
         assert result.exit_code == 0, result.output
         assert "2 processes" in result.stderr
-        assert [r.external_id for r in writer.records] == [f"A-{i}" for i in range(1, 11)]
-        rules = ConflictRules()
-        assert writer.keys == {
-            r.external_id: encode_keys(rules.keys(account_ref(cast(Account, r))))
-            for r in writer.records
+        assert ids(storage.data) == [f"A-{i}" for i in range(1, 11)]
+        rules, accounts = ConflictRules(), storage.data.accounts
+        assert storage.data.keys == {
+            (ClaimKind.account, i): frozenset(rules.keys(account_ref(a)))
+            for i, a in accounts.items()
         }
 
-    def test_list_bad_rows_in_file_order(self, tmp_path: Path, writer: FakeCrm) -> None:
+    def test_list_bad_rows_in_file_order(self, tmp_path: Path, storage: FakeStorage) -> None:
         path = rows_file(tmp_path, 10, lambda i: i in {2, 9})
         result = dibs("import", "accounts", path, "--skip-bad-rows")
         assert result.exit_code == 0, result.output
@@ -338,16 +359,16 @@ class TestWorkerProcesses:
             "line 3: is_customer: 'maybe' is not yes or no",
             "line 10: is_customer: 'maybe' is not yes or no",
         ]
-        assert len(writer.records) == 8
+        assert len(storage.data.accounts) == 8
 
     def test_a_repeated_id_in_another_chunk_is_a_bad_row_and_skipped(
-        self, tmp_path: Path, writer: FakeCrm
+        self, tmp_path: Path, storage: FakeStorage
     ) -> None:
         text = "external_id,name\nA-1,Acme\nA-2,Globex\nA-3,Initech\nA-4,Hooli\nA-1,Umbrella\n"
         result = dibs("import", "accounts", a_csv(tmp_path, text), "--skip-bad-rows")
         assert result.exit_code == 0, result.output
         assert "line 6: external id 'A-1' also on line 2" in result.stderr
-        assert [r.name for r in writer.records] == ["Acme", "Globex", "Initech", "Hooli"]
+        assert [r.name for r in records(storage.data)] == ["Acme", "Globex", "Initech", "Hooli"]
 
 
 class TestChunks:
@@ -368,14 +389,16 @@ class TestChunks:
 
 
 class TestStatistics:
-    def test_are_refreshed_once_after_an_import(self, tmp_path: Path, writer: FakeCrm) -> None:
+    def test_are_refreshed_once_after_an_import(self, tmp_path: Path, storage: FakeStorage) -> None:
         dibs("import", "accounts", rows_file(tmp_path, 2_500))
-        assert writer.statistics_refreshed == 1
+        assert storage.upkeep["refresh_statistics"] == 1
 
-    def test_are_left_alone_when_nothing_was_written(self, tmp_path: Path, writer: FakeCrm) -> None:
+    def test_are_left_alone_when_nothing_was_written(
+        self, tmp_path: Path, storage: FakeStorage
+    ) -> None:
         dibs("import", "accounts", rows_file(tmp_path, 3, lambda _i: True), "--skip-bad-rows")
-        assert writer.batches == []
-        assert writer.statistics_refreshed == 0
+        assert storage.data == Data()
+        assert storage.upkeep["refresh_statistics"] == 0
 
 
 class TestWithStorage:

@@ -17,11 +17,12 @@ lets a test make another unit of work commit first, which is how a service loses
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from domain.conflicts import ConflictRules
 from domain.messages import OutboxMessage
@@ -38,10 +39,13 @@ from domain.ports import (
 )
 from tests.fakes.conflicts import FakeConflicts, FakeFindings
 from tests.fakes.data import Data, Transaction
-from tests.fakes.records import FakeAliases, FakeCrm, FakeMessageRefs, FakeOutbox, FakeReceipts
+from tests.fakes.delivery import FakeMessageRefs, FakeOutbox, FakeReceipts
+from tests.fakes.records import FakeAliases, FakeCrm
 from tests.fakes.registrations import FakePartners, FakeRegistrations
 
-__all__ = ["FakeStorage", "FakeUnitOfWork", "FixedClock"]
+__all__ = ["Data", "FakeStorage", "FakeUnitOfWork", "FixedClock"]
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -60,8 +64,8 @@ class FixedClock:
 
 class FakeStorage:
     """The committed data, shared by every unit of work `uow()` makes, and what happened to
-    it: `commits` (how many units of work committed) and `messages_put` (every outbox
-    message queued, committed or not)."""
+    it: `commits` (how many units of work committed), `messages_put` (every outbox message
+    queued, committed or not) and `upkeep` (the CRM's index and statistics calls by name)."""
 
     def __init__(self, rules: ConflictRules | None = None) -> None:
         self.rules = rules or ConflictRules()
@@ -69,8 +73,11 @@ class FakeStorage:
         self.data = Data()
         self.commits = 0
         self.messages_put: list[OutboxMessage] = []
+        self.upkeep: Counter[str] = Counter()
         self._ids: dict[str, itertools.count[int]] = {}
         self._before_commit: list[Callable[[], Awaitable[object]]] = []
+        self._failing: dict[int, Exception] = {}  # commit number: what it raises
+        self._watchers: list[Callable[[bool], None]] = []
         self._taken = 0
 
     def uow(self) -> FakeUnitOfWork:
@@ -84,6 +91,18 @@ class FakeStorage:
         """Run `action` (another unit of work that commits) just before the next commit is
         checked: the unit of work committing then lost the race to it."""
         self._before_commit.append(action)
+
+    def fail_commit(self, error: Exception, *, after: int = 0) -> None:
+        """Make the next commit, or the one after `after` more succeed, raise `error` (its
+        writes are dropped)."""
+        self._failing[self.commits + after + 1] = error
+
+    def watch(self, look: Callable[[Data], T]) -> list[T | None]:
+        """The list `look(committed data)` is added to as each unit-of-work block from now on
+        ends (None for a block that did not commit)."""
+        seen: list[T | None] = []
+        self._watchers.append(lambda committed: seen.append(look(self.data) if committed else None))
+        return seen
 
     def queued(self) -> list[OutboxMessage]:
         """Every outbox message committed so far, oldest first."""
@@ -143,10 +162,14 @@ class FakeUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._tx = None  # what was not committed is dropped
+        for watcher in self.storage._watchers:
+            watcher(self.committed)
 
     async def commit(self) -> None:
         if self._tx is None:
             raise RuntimeError("commit() outside `async with` of the unit of work")
+        if (error := self.storage._failing.pop(self.storage.commits + 1, None)) is not None:
+            raise error
         await self.storage._run_before_commit()
         self._tx.commit()
         self.committed = True

@@ -1,4 +1,4 @@
-"""The use cases on the in-memory fake (`tests/fakes.py`): fast, no database.
+"""The use cases on the in-memory fake (`tests/fakes`): fast, no database.
 
 Storage itself (SQL candidate narrowing, the key index's caps, PostgreSQL races) is tested in
 `tests/integration`, the Slack edge in `tests/slack`; these test what the services decide.

@@ -4,9 +4,9 @@ bad rows, and the rules records are keyed under."""
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Callable, Generator, Iterator, Sequence
-from datetime import UTC, datetime
-from typing import cast
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,7 +21,7 @@ from domain.services import CrmImports, ServiceContext
 from domain.services.crm import Pass, Phase
 from domain.slack_ids import SlackChannelId, SlackUserId
 from storage.company_keys import encode_keys
-from tests.crm_import.fakes import FakeAliases, FakeCrm, FakeUow
+from tests.fakes import Data, FakeStorage
 
 T0 = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 Row = Account | RowError
@@ -98,6 +98,26 @@ def accounts(*numbers: int) -> list[Account]:
     return [Account(f"A-{n}", f"Company {n}") for n in numbers]
 
 
+async def stored_before(*records: Account) -> FakeStorage:
+    """Storage holding `records`, from an import a day before this one."""
+    storage = FakeStorage()
+    async with storage.uow() as uow:
+        await uow.crm.upsert_accounts(records, now=T0 - timedelta(days=1))
+        await uow.commit()
+    return storage
+
+
+def ids(data: Data, *, at: datetime | None = None) -> list[str]:
+    """The external ids of the stored accounts (those the import begun `at` wrote), oldest
+    first."""
+    stamps = data.imported_at
+    return [
+        a.external_id
+        for i, a in data.accounts.items()
+        if at is None or stamps[ClaimKind.account, i] == at
+    ]
+
+
 BAD = RowError(0, "is_customer: 'maybe' is not yes or no")
 
 
@@ -105,10 +125,10 @@ async def test_writes_each_batch_in_a_transaction_of_its_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(domain.services.crm, "BATCH_SIZE", 2)
-    crm = FakeCrm()
-    uow = FakeUow(crm)
+    storage = FakeStorage()
+    stored = storage.watch(lambda data: len(data.accounts))
 
-    outcome = await imports(lambda: cast(UnitOfWork, uow)).run(
+    outcome = await imports(storage.uow).run(
         ListSource(accounts(0, 1, 2), accounts(3, 4)),
         ClaimKind.account,
         skip_bad_rows=False,
@@ -116,15 +136,14 @@ async def test_writes_each_batch_in_a_transaction_of_its_own(
     )
 
     assert outcome.counts == UpsertCounts(inserted=5)
-    assert [r.external_id for r in crm.records] == [f"A-{i}" for i in range(5)]
-    assert uow.log == [
-        *("begin", "end"),  # the admins' aliases, for the rules
-        *("begin", "commit 0", "end"),  # how many are stored
-        *("begin", "commit 2", "end"),
-        *("begin", "commit 4", "end"),
-        *("begin", "commit 5", "end"),
-        *("begin", "commit 5", "end"),  # the planner's statistics
+    assert ids(storage.data) == [f"A-{i}" for i in range(5)]
+    assert stored == [
+        None,  # the admins' aliases, for the rules (nothing committed)
+        0,  # how many are stored
+        *(2, 4, 5),  # a batch each
+        5,  # the planner's statistics
     ]
+    assert storage.upkeep["refresh_statistics"] == 1
 
 
 async def test_a_dry_run_opens_no_unit_of_work() -> None:
@@ -145,50 +164,50 @@ async def test_a_first_import_stops_writing_at_a_bad_row_and_deletes_what_it_wro
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(domain.services.crm, "BATCH_SIZE", 2)
-    crm = FakeCrm()
+    storage = FakeStorage()
+    stored = storage.watch(ids)
     source = ListSource(accounts(1, 2, 3), [BAD, *accounts(4)], [BAD])
     progress = Progress()
 
     with pytest.raises(BadRows) as raised:
-        await imports(lambda: cast(UnitOfWork, FakeUow(crm))).run(
+        await imports(storage.uow).run(
             source, ClaimKind.account, skip_bad_rows=False, progress=progress
         )
 
-    assert [r.external_id for r in crm.discarded] == ["A-1", "A-2"]
-    assert crm.records == []
+    assert stored == [None, [], ["A-1", "A-2"], [], []]  # the first batch, then deleted
+    assert storage.data == Data()
     assert source.passes == ["importing"]  # read once
     assert [e.line for e in raised.value.tally.listed] == [5, 7]
     assert raised.value.tally.good == 4
     assert progress.tallies == [raised.value.tally]
-    assert crm.statistics_refreshed == 0
+    assert storage.upkeep["refresh_statistics"] == 0
 
 
 async def test_into_stored_records_every_row_is_checked_before_any_is_written() -> None:
-    crm = FakeCrm()
-    crm.ids = {"A-0"}
+    storage = await stored_before(*accounts(0))
+    before = copy.deepcopy(storage.data)
     source = ListSource(accounts(1, 2), [BAD])
 
     with pytest.raises(BadRows):
-        await imports(lambda: cast(UnitOfWork, FakeUow(crm))).run(
+        await imports(storage.uow).run(
             source, ClaimKind.account, skip_bad_rows=False, progress=Progress()
         )
 
     assert source.passes == ["checking"]
-    assert crm.batches == []
+    assert storage.data == before
 
 
 async def test_skipping_bad_rows_writes_the_others_but_a_repeated_id() -> None:
-    crm = FakeCrm()
-    crm.ids = {"A-0"}
+    storage = await stored_before(*accounts(0))
     source = ListSource(accounts(1, 2), [BAD, *accounts(1, 3)])
     progress = Progress()
 
-    outcome = await imports(lambda: cast(UnitOfWork, FakeUow(crm))).run(
+    outcome = await imports(storage.uow).run(
         source, ClaimKind.account, skip_bad_rows=True, progress=progress
     )
 
     assert source.passes == ["checking", "importing"]
-    assert [r.external_id for r in crm.records] == ["A-1", "A-2", "A-3"]
+    assert ids(storage.data, at=T0) == ["A-1", "A-2", "A-3"]
     assert (outcome.written, outcome.tally.good, outcome.tally.bad) == (3, 3, 2)
     assert [e.reason for e in outcome.tally.listed] == [
         BAD.reason,
@@ -199,18 +218,20 @@ async def test_skipping_bad_rows_writes_the_others_but_a_repeated_id() -> None:
 
 
 async def test_keys_the_records_under_the_admins_aliases() -> None:
-    crm = FakeCrm()
+    storage = FakeStorage()
     alias = CompanyAlias(name="Company 1", alias="Initrode", added_by="U0ADMIN", added_at=T0)
-    uow = FakeUow(crm, FakeAliases([alias]))
+    async with storage.uow() as uow:
+        await uow.aliases.add(alias)
+        await uow.commit()
     source = ListSource(accounts(1))
 
-    await imports(lambda: cast(UnitOfWork, uow)).run(
+    await imports(storage.uow).run(
         source, ClaimKind.account, skip_bad_rows=False, progress=Progress()
     )
 
     [rules] = source.rules
     assert rules is not None
-    [record] = crm.records
-    keys = rules.keys(account_ref(cast(Account, record)))
-    assert keys != ConflictRules().keys(account_ref(cast(Account, record)))
-    assert crm.keys == {"A-1": encode_keys(keys)}
+    [(account_id, record)] = storage.data.accounts.items()
+    keys = rules.keys(account_ref(record))
+    assert keys != ConflictRules().keys(account_ref(record))
+    assert storage.data.keys == {(ClaimKind.account, account_id): frozenset(keys)}

@@ -4,6 +4,7 @@ and ids and references are given as storage gives them."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -127,6 +128,31 @@ async def test_a_registration_needs_a_stored_partner() -> None:
     async with FakeStorage().uow() as uow:
         with pytest.raises(NotFound):
             await uow.registrations.add(a_registration(4242, id=None))
+
+
+async def test_a_watch_sees_the_committed_data_as_each_block_ends(storage: FakeStorage) -> None:
+    registrations = storage.watch(lambda data: len(data.registrations))
+    async with storage.uow() as uow:
+        await uow.registrations.add(a_registration(1, id=None))
+    async with storage.uow() as uow:
+        await uow.registrations.add(a_registration(1, id=None))
+        await uow.commit()
+
+    assert registrations == [None, 1]
+
+
+async def test_a_failing_commit_raises_and_writes_nothing(storage: FakeStorage) -> None:
+    storage.fail_commit(RuntimeError("connection reset"), after=1)
+    added = []
+    for _ in range(3):
+        async with storage.uow() as uow:
+            await uow.registrations.add(a_registration(1, id=None))
+            with contextlib.suppress(RuntimeError):
+                await uow.commit()
+            added.append(uow.committed)
+
+    assert added == [True, False, True]
+    assert len(storage.data.registrations) == 2
 
 
 def test_the_fixed_clock_moves_only_when_told() -> None:
