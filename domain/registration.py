@@ -284,7 +284,7 @@ class Registration:
         self._decide(RegistrationStatus.rejected, action, by, now, detail, note=note)
 
     def note_event(self, *, by: Actor, now: datetime, action: str, reason: str) -> None:
-        """Record something that happened to the registration without moving it (a dispute,
+        """Record something that happened to the registration without moving it (a working note,
         a precedent on a claim the resolution left as it was)."""
         self.events.append(AuditEvent(now, by, action, self.status, self.status, reason))
         self.updated_at = now
