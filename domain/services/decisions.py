@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from enum import StrEnum
 
 from domain.actor import Caller
 from domain.cases import RegistrationWithPartner
 from domain.errors import ConcurrentUpdate, ConflictToResolve, InvalidInput, NotAllowed
 from domain.messages import Notice, OutboxMessage, working_notices
-from domain.ownership import live_conflicts
+from domain.ownership import Decision, live_conflicts
 from domain.policy import can_decide
 from domain.ports import UnitOfWork
 from domain.registration import Registration, RegistrationStatus, RejectionReason
@@ -20,12 +19,6 @@ from domain.services.context import ServiceContext
 logger = logging.getLogger(__name__)
 
 APPROVERS_ONLY = "Only the deal desk's approvers can decide registrations."
-
-
-class Decision(StrEnum):
-    approve = "approve"
-    reject = "reject"
-    request_info = "request_info"
 
 
 @dataclass(frozen=True, slots=True)
