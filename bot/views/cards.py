@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -36,10 +36,10 @@ from bot.views.common import (
 from domain.actor import Actor
 from domain.amounts import format_amount
 from domain.conflicts import ClaimKind, FindingCounts
-from domain.messages import ROLE_WORKING, Notice
+from domain.messages import DirectNotice, Notice, ResolutionDetail, Still, WorkingDetail
 from domain.ownership import (
     ClaimDetails,
-    OwnershipRule,
+    Decision,
     Resolution,
     StoredFinding,
     likenesses,
@@ -47,13 +47,7 @@ from domain.ownership import (
 )
 from domain.partner import Partner
 from domain.policy import PARTNERS_SEE_OWN_ONLY, PrivacyPolicy, ProgramPolicy
-from domain.registration import Registration, RegistrationStatus, legacy_reference
-from domain.resolution import (
-    STILL_NOTHING,
-    STILL_OWN_EARLIER,
-    STILL_OWN_OTHER,
-    STILL_PROTECTION_ENDED,
-)
+from domain.registration import Registration, RegistrationStatus
 
 _AWAITING_DESK = frozenset({RegistrationStatus.submitted, RegistrationStatus.under_review})
 _DUE = "{date_short_pretty} at {time}"
@@ -392,13 +386,15 @@ def build_notice(
     *,
     audience: Literal["partner", "desk"],
     program: ProgramPolicy,
-    data: Mapping[str, str] | None = None,
+    still: Still | None = None,
+    resolution: ResolutionDetail | None = None,
+    working: WorkingDetail | None = None,
 ) -> Message:
     """A thread reply under a card saying what just happened; partners never see who decided.
 
     Conflict resolutions tell the partner neutral facts only (never the other claim, its
-    owner, amount or reference); the desk's reason and rule stay in the desk thread."""
-    data = data or {}
+    owner, amount or reference; what it `still` holds); the desk's `resolution` (reason and
+    rule) and a direct rep's `working` note stay in the desk thread."""
     ref = f"*{registration.reference}*"
     company = escape_fit(registration.details.company, 400)
     desk = audience == "desk"
@@ -441,7 +437,11 @@ def build_notice(
             else f"Thanks. {ref} is updated and back with the desk."
         )
     elif notice in _CONFLICT_NOTICES:
-        text = _conflict_notice(registration, notice, desk=desk, data=data)
+        text = (
+            _desk_conflict_notice(registration, notice, resolution, working)
+            if desk
+            else _partner_conflict_notice(registration, notice, still)
+        )
     else:
         text = f"The partner withdrew {ref}." if desk else f"{ref} is withdrawn."
     text = truncate(text, 3000)
@@ -452,60 +452,58 @@ _CONFLICT_NOTICES = frozenset(
     {Notice.conflict_won, Notice.conflict_lost, Notice.co_sell, Notice.working}
 )
 _STILL = {
-    STILL_OWN_EARLIER: "Your earlier registration for this customer stays as it is.",
-    STILL_OWN_OTHER: "Your other registration for this customer stands.",
-    STILL_PROTECTION_ENDED: "Your protection on this customer has ended.",
-    STILL_NOTHING: "Nothing is protected for you on this customer; you are welcome to "
+    Still.own_earlier: "Your earlier registration for this customer stays as it is.",
+    Still.own_other: "Your other registration for this customer stands.",
+    Still.protection_ended: "Your protection on this customer has ended.",
+    Still.nothing: "Nothing is protected for you on this customer; you are welcome to "
     "register other deals.",
 }
 
 
-def _conflict_notice(
-    registration: Registration, notice: Notice, *, desk: bool, data: Mapping[str, str]
+def _desk_conflict_notice(
+    registration: Registration,
+    notice: Notice,
+    resolution: ResolutionDetail | None,
+    working: WorkingDetail | None,
 ) -> str:
+    """Who works the customer and why; or who resolved the conflict, how, why and the rule
+    the recommendation pointed to (on the subject's thread or, naming it, a rival's)."""
     ref = f"*{registration.reference}*"
-    company = escape_fit(registration.details.company, 400)
     if notice is Notice.working:
-        if not desk:  # never queued for a partner; neutral if it ever were
-            return f"{ref} is in review."
-        by = data.get("by", "")
-        who = mention(by) if by else "Someone on the direct team"
-        link = data.get("link", "")
+        note = working or WorkingDetail(None, "")
+        company = escape_fit(registration.details.company, 400)
+        who = mention(note.by_user_id) if note.by_user_id else "Someone on the direct team"
+        link = note.link or ""
         evidence = f" (<{link}|evidence>)" if link.startswith(("https://", "http://")) else ""
         return (
             f":raising_hand: {who} is working {company} directly and disputes {ref}:\n"
-            f"{quote_fit(data.get('note', ''), 2000)}{evidence}"
+            f"{quote_fit(note.note, 2000)}{evidence}"
         )
-    if not desk:
-        return _partner_conflict_notice(registration, notice, data)
-    label = _resolution_label(data.get("resolution", ""))
-    subject = data.get("subject", "")
+    label = resolution.resolution.label if resolution else "Resolved"
     outcome = _outcome(registration)
-    if subject.isdigit() and int(subject) != registration.id:
-        # notices queued before references were stored name the subject by id only; it
-        # predates partner codes, so its reference is the legacy one
-        subject_ref = data.get("subject_reference") or legacy_reference(int(subject))
+    if resolution is not None and resolution.subject_id != registration.id:
         text = (
             f":scales: {_who(registration.decided_by)} settled the conflict on "
-            f"*{subject_ref}* (*{label}*): {ref} is {outcome}."
+            f"*{resolution.subject_reference}* (*{label}*): {ref} is {outcome}."
         )
     else:
         text = (
             f":scales: {_who(registration.decided_by)} settled the conflict: *{label}*. "
             f"{ref} is {outcome}."
         )
-    text += "\n" + quote_fit(data.get("reason", ""), 2000)
-    rule = _rule_label(data.get("rule", ""))
-    if rule:
-        text += f"\nThe rules pointed to: {rule}."
+    text += "\n" + quote_fit(resolution.reason if resolution else "", 2000)
+    if resolution is not None and resolution.rule is not None:
+        text += f"\nThe rules pointed to: {resolution.rule.label}."
     return text
 
 
 def _partner_conflict_notice(
-    registration: Registration, notice: Notice, data: Mapping[str, str]
+    registration: Registration, notice: Notice, still: Still | None
 ) -> str:
     """What the partner may read: its own registration's fate, in neutral words only."""
     ref = f"*{registration.reference}*"
+    if notice is Notice.working:  # never queued for a partner; neutral if it ever were
+        return f"{ref} is in review."
     company = escape_fit(registration.details.company, 400)
     until = registration.protected_until
     when = f" until {slack_date(until)}" if until else ""
@@ -516,15 +514,15 @@ def _partner_conflict_notice(
             f":handshake: {ref} is approved as a co-sell with our direct team. "
             f"{company} is protected for you{when}."
         )
-    still = data.get("still", "")
-    if still == STILL_PROTECTION_ENDED or registration.status is RegistrationStatus.cancelled:
+    if still is Still.protection_ended or registration.status is RegistrationStatus.cancelled:
         return (
             f":information_source: The desk has withdrawn its approval of {ref}. "
-            f"{_STILL[STILL_PROTECTION_ENDED]}"
+            f"{_STILL[Still.protection_ended]}"
         )
     reason = registration.rejection_reason
     why = f": {reason.label}" if reason else ""
-    return f":information_source: {ref} was not approved{why}. {_STILL.get(still, '')}".rstrip()
+    said = _STILL[still] if still else ""
+    return f":information_source: {ref} was not approved{why}. {said}".rstrip()
 
 
 def _outcome(registration: Registration) -> str:
@@ -538,54 +536,47 @@ def _outcome(registration: Registration) -> str:
 
 
 def build_direct_notice(
-    registration: Registration, partner: Partner, data: Mapping[str, str]
+    registration: Registration, partner: Partner, notice: DirectNotice
 ) -> Message:
-    """A direct message to a direct owner, or to a rep who said "I'm working this" (`role`):
-    how the desk settled an overlap on their customer (internal: it names the partner). A
-    plain decision on the review card (`decision`) reads as such, not as a resolution."""
-    resolution = data.get("resolution", "")
-    label, outcome = _DECISIONS.get(data.get("decision", ""), ("", ""))
+    """A direct message to a direct owner, or to a rep who said "I'm working this"
+    (`working`): how the desk settled an overlap on their customer (internal: it names the
+    partner). A plain decision on the review card (`decision`) reads as such, not as a
+    resolution."""
+    label, outcome = _DECISIONS.get(notice.decision, ("", "")) if notice.decision else ("", "")
     if not label:
-        label = _resolution_label(resolution)
-        outcome = {
-            Resolution.award_partner.value: "the customer goes to the partner",
-            Resolution.award_existing.value: "the customer stays with its existing owner",
-            Resolution.co_sell.value: "a co-sell: you and the partner work it together",
-            Resolution.duplicate.value: "the registration is a duplicate; nothing changes for you",
-            Resolution.reject_both.value: "the partner registrations are rejected",
-            Resolution.request_info.value: "the desk asked the partner for more information first",
-        }.get(resolution, "settled")
+        resolution = notice.resolution
+        label = resolution.label if resolution else "Resolved"
+        outcome = _RESOLVED.get(resolution, "settled") if resolution else "settled"
     whose = (
-        "a customer you said you are working"
-        if data.get("role") == ROLE_WORKING
-        else "a customer you own in the CRM"
+        "a customer you said you are working" if notice.working else "a customer you own in the CRM"
     )
     text = (
         f":scales: The deal desk settled an overlap with {whose}: "
         f"{registration.reference} ({escape_fit(registration.details.company, 200)}) from "
         f"partner {escape_fit(partner.name, 200)}.\n*{label}*: {outcome}.\n"
-        f"{quote_fit(data.get('reason', ''), 2000)}"
+        f"{quote_fit(notice.reason, 2000)}"
     )
     text = truncate(text, 3000)
     return Message(text=text, blocks=[_section(text)])
 
 
 _DECISIONS = {
-    "approve": ("Approved", "the desk approved the partner's registration on its review card"),
-    "reject": ("Rejected", "the desk rejected the partner's registration on its review card"),
+    Decision.approve: (
+        "Approved",
+        "the desk approved the partner's registration on its review card",
+    ),
+    Decision.reject: (
+        "Rejected",
+        "the desk rejected the partner's registration on its review card",
+    ),
 }
-"""A plain decision's label and outcome in a direct notice, by `Decision` value."""
-
-
-def _rule_label(value: str) -> str:
-    try:
-        return OwnershipRule(value).label
-    except ValueError:
-        return ""
-
-
-def _resolution_label(value: str) -> str:
-    try:
-        return Resolution(value).label
-    except ValueError:
-        return "Resolved"
+"""A plain decision's label and outcome in a direct notice."""
+_RESOLVED = {
+    Resolution.award_partner: "the customer goes to the partner",
+    Resolution.award_existing: "the customer stays with its existing owner",
+    Resolution.co_sell: "a co-sell: you and the partner work it together",
+    Resolution.duplicate: "the registration is a duplicate; nothing changes for you",
+    Resolution.reject_both: "the partner registrations are rejected",
+    Resolution.request_info: "the desk asked the partner for more information first",
+}
+"""A resolution's outcome in a direct notice."""

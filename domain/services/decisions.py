@@ -111,5 +111,5 @@ async def _working_told(
         reason += f": {registration.decision_note}"
     notes = await uow.findings.working_notes(registration.id)
     return working_notices(
-        registration.id, (n.by_user_id for n in notes), decision=decision.value, reason=reason
+        registration.id, (n.by_user_id for n in notes), decision=decision, reason=reason
     )
