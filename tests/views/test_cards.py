@@ -20,7 +20,14 @@ from bot.views.cards import (
 from bot.views.common import RegistrationRef
 from domain.actor import SYSTEM, Actor
 from domain.matching import Strength
-from domain.messages import DirectNotice, Notice, ResolutionDetail, Still, WorkingDetail
+from domain.messages import (
+    DeskNotice,
+    DirectNotice,
+    Notice,
+    ResolutionDetail,
+    Still,
+    WorkingDetail,
+)
 from domain.ownership import Decision, OwnershipRule, Resolution, StoredFinding
 from domain.policy import PrivacyPolicy, ProgramPolicy
 from domain.registration import (
@@ -29,6 +36,7 @@ from domain.registration import (
     RegistrationStatus,
     RejectionReason,
 )
+from storage.outbox_codec import decode
 from tests.builders import (
     HOST_TEAM,
     NOW,
@@ -542,6 +550,22 @@ class TestConflictNotices:
         assert text.startswith(
             ":scales: <@U0APPROVER> settled the conflict on *GC-0001* (*Award to the existing "
             "owner*): *IN-0001* is approved, protected until <!date^"
+        )
+
+    def test_a_notice_queued_before_references_were_stored_names_the_legacy_one(self) -> None:
+        old = {  # as the version before typed payloads queued it: the subject by id only
+            "resolution": "award_existing",
+            "subject": "2",
+            "reason": DESK_RESOLUTION.reason,
+            "rule": "existing_customer",
+        }
+        queued = decode("desk_notice", old, registration_id=1, partner_id=None,
+                        notice="conflict_won")  # fmt: skip
+        assert isinstance(queued, DeskNotice)
+        text = self.text(won(), queued.notice, "desk", resolution=queued.resolution)
+        assert text.startswith(
+            ":scales: <@U0APPROVER> settled the conflict on *DR-0002* (*Award to the existing "
+            "owner*): *IN-0001* is approved"
         )
 
     def test_a_dispute_tells_the_desk_who_works_the_customer(self) -> None:
