@@ -542,11 +542,12 @@ def build_direct_notice(
     (`working`): how the desk settled an overlap on their customer (internal: it names the
     partner). A plain decision on the review card (`decision`) reads as such, not as a
     resolution."""
-    label, outcome = _DECISIONS.get(notice.decision, ("", "")) if notice.decision else ("", "")
-    if not label:
-        resolution = notice.resolution
-        label = resolution.label if resolution else "Resolved"
-        outcome = _RESOLVED.get(resolution, "settled") if resolution else "settled"
+    if notice.decision in _DECISIONS:
+        label, outcome = _DECISIONS[notice.decision]
+    elif notice.resolution is not None:
+        label, outcome = notice.resolution.label, _RESOLVED[notice.resolution]
+    else:
+        label, outcome = "Resolved", "settled"
     whose = (
         "a customer you said you are working" if notice.working else "a customer you own in the CRM"
     )
