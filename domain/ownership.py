@@ -1,4 +1,4 @@
-"""Who owns the deal: the desk's resolutions and the rule-based recommendation.
+"""Who owns the deal: the desk's decisions and resolutions, and the rules' recommendation.
 
 The rules are DESIGN.md's "Who owns the deal", applied in order to the claims a
 registration's conflict check found. They recommend; the desk decides. Pure.
@@ -40,6 +40,14 @@ _RESOLUTION_LABELS = {
     Resolution.reject_both: "Reject both",
     Resolution.request_info: "Request info",
 }
+
+
+class Decision(StrEnum):
+    """The desk's plain decision on a review card (a conflict takes a `Resolution`)."""
+
+    approve = "approve"
+    reject = "reject"
+    request_info = "request_info"
 
 
 class OwnershipRule(StrEnum):

@@ -299,6 +299,30 @@ class MessageRefs(Protocol):
         """Forget pages that no longer show anything (the evidence got shorter)."""
 
 
+@dataclass(frozen=True, slots=True)
+class DeliverySnapshot:
+    """What a batch of outbox messages shows, as it is now (absent: none)."""
+
+    registrations: Mapping[int, Registration]
+    partners: Mapping[int, Partner]
+    """The partners of those registrations, and of the launchers."""
+    refs: Mapping[tuple[MessageKind, int], MessageRef]
+    """The cards and evidence heads posted, by (kind, registration)."""
+    pages: Mapping[int, Mapping[int, MessageRef]]
+    """Evidence follow-up pages posted: registration → page number → where."""
+    counts: Mapping[int, FindingCounts]
+    """What each partner card's registration overlaps, counted."""
+    findings: Mapping[int, Sequence[StoredFinding]]
+    """The desk side's findings, strongest first, with the claims as they are now."""
+    working: Mapping[int, Sequence[WorkingNote]]
+    """The desk side's working notes, oldest first."""
+
+
+class Deliveries(Protocol):
+    async def snapshot(self, messages: Collection[OutboxMessage]) -> DeliverySnapshot:
+        """What `messages` show, in a fixed number of queries whatever their number."""
+
+
 class EventReceipts(Protocol):
     async def first_time(self, event_id: str, *, now: datetime) -> bool:
         """Record an Events API event id; False when it was already recorded."""
@@ -315,6 +339,7 @@ class UnitOfWork(Protocol):
     findings: FindingRepository
     outbox: Outbox
     message_refs: MessageRefs
+    deliveries: Deliveries
     receipts: EventReceipts
 
     async def __aenter__(self) -> Self: ...

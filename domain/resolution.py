@@ -19,9 +19,13 @@ from domain.cases import WorkingNote
 from domain.conflicts import Claim, ClaimKind
 from domain.matching import Strength
 from domain.messages import (
-    MessageKind,
+    DirectNotice,
+    EvidenceHead,
     Notice,
     OutboxMessage,
+    ResolutionDetail,
+    Still,
+    cards_for,
     evidence_refresh,
     working_notices,
 )
@@ -36,13 +40,6 @@ from domain.registration import Registration, RegistrationStatus, RejectionReaso
 
 REASON_LIMIT = 2000
 """Characters of a resolution's reason at most (kept as a precedent in the audit trail)."""
-
-# What a partner that lost a resolution reads besides the closed-list reason: what it still
-# holds on the customer (never who won, why, or that another claim exists at all).
-STILL_OWN_EARLIER = "own_earlier"  # its own earlier registration, left as it was, holds
-STILL_OWN_OTHER = "own_other"  # another registration of its own holds (one the desk approved)
-STILL_NOTHING = "nothing"  # nothing is protected for it on this customer
-STILL_PROTECTION_ENDED = "protection_ended"  # its approval was withdrawn
 
 
 @dataclass(slots=True)
@@ -61,7 +58,7 @@ class ResolutionPlan:
     working: list[WorkingNote] = field(default_factory=list)
     changed: list[Registration] = field(default_factory=list)
     notices: dict[int, Notice] = field(default_factory=dict)
-    still: dict[int, str] = field(default_factory=dict)
+    still: dict[int, Still] = field(default_factory=dict)
     lost: list[tuple[Registration, bool]] = field(default_factory=list)
     """Each registration the plan rejected or cancelled, with whether it had been approved."""
     approved: list[Registration] = field(default_factory=list)
@@ -149,11 +146,11 @@ class ResolutionPlan:
         self.lost.append((registration, was_approved))
         self._changed(registration, Notice.conflict_lost)
 
-    def _still(self, registration: Registration, was_approved: bool) -> str:
+    def _still(self, registration: Registration, was_approved: bool) -> Still:
         """What the losing partner still holds on the customer once the whole plan is applied
         (a registration of its own that this plan rejected as well holds nothing)."""
         if was_approved:
-            return STILL_PROTECTION_ENDED
+            return Still.protection_ended
         rid = self._id(registration)
         moved = {self._id(r): r for r in (self.subject, *self.changed)}
         # The partner's other registrations here: (made earlier, left as they were, hold).
@@ -175,10 +172,10 @@ class ResolutionPlan:
             and f.claim.id != rid
         ]
         if any(earlier and untouched and holds for earlier, untouched, holds in own):
-            return STILL_OWN_EARLIER
+            return Still.own_earlier
         if any(holds for _, _, holds in own):
-            return STILL_OWN_OTHER
-        return STILL_NOTHING
+            return Still.own_other
+        return Still.nothing
 
     def _changed(self, registration: Registration, notice: Notice) -> None:
         self.notices[self._id(registration)] = notice
@@ -194,36 +191,23 @@ class ResolutionPlan:
         """Cards and evidence refreshed and a notice per party; the direct team gets direct
         messages (`_direct_notices`)."""
         subject_id = self._id(self.subject)
-        desk = {
-            "resolution": self.resolution.value,
-            "subject": str(subject_id),
-            "subject_reference": self.subject.reference,
-            "reason": self.reason,
-            "rule": self.advice.rule.value if self.advice else "",
-        }
+        told = ResolutionDetail(
+            resolution=self.resolution,
+            subject_id=subject_id,
+            subject_reference=self.subject.reference,
+            reason=self.reason,
+            rule=self.advice.rule if self.advice else None,
+        )
         out: list[OutboxMessage] = []
         for rid, notice in self.notices.items():
-            partner_data = {"still": self.still[rid]} if rid in self.still else {}
-            out += [
-                OutboxMessage(MessageKind.partner_card, registration_id=rid),
-                OutboxMessage(MessageKind.review_card, registration_id=rid),
-                OutboxMessage(
-                    MessageKind.partner_notice,
-                    registration_id=rid,
-                    notice=notice,
-                    data=partner_data,
-                ),
-                OutboxMessage(
-                    MessageKind.desk_notice, registration_id=rid, notice=notice, data=desk
-                ),
-            ]
-        out.append(OutboxMessage(MessageKind.evidence, registration_id=subject_id))
+            out += cards_for(rid, notice=notice, still=self.still.get(rid), resolution=told)
+        out.append(EvidenceHead(subject_id))
         # A rival's own evidence (under its own review card) shows the outcome, not buttons.
         out += [evidence_refresh(self._id(r)) for r in self.changed]
-        out += self._direct_notices(desk)
+        out += self._direct_notices()
         return out
 
-    def _direct_notices(self, desk: dict[str, str]) -> list[OutboxMessage]:
+    def _direct_notices(self) -> list[OutboxMessage]:
         """One direct message per person on the direct team the resolution concerns: the
         owners of the direct claims in the case (conflicts that still hold, and the claim
         awarded), and whoever said "I'm working this" on a registration it moved. Owners of
@@ -247,17 +231,21 @@ class ResolutionPlan:
             for c in claims
             if c.kind is not ClaimKind.registration and c.owner and c.owner_slack_id not in working
         }
-        told = ",".join([*working, *sorted({s for s, _ in owners if s})])
+        told = (*working, *sorted({s for s, _ in owners if s}))
         subject_id = self._id(self.subject)
-        out: list[OutboxMessage] = []
-        for slack_id, email in sorted(owners):
-            data = {**desk, "owner_slack_id": slack_id, "owner_email": email}
-            if not slack_id:  # skipped on delivery if the address is someone told already
-                data["told"] = told
-            out.append(
-                OutboxMessage(MessageKind.direct_notice, registration_id=subject_id, data=data)
+        out: list[OutboxMessage] = [
+            DirectNotice(
+                subject_id,
+                slack_id or None,
+                email or None,
+                resolution=self.resolution,
+                reason=self.reason,
+                # skipped on delivery if the address is someone told already
+                told=() if slack_id else told,
             )
-        out += working_notices(subject_id, working, **desk)
+            for slack_id, email in sorted(owners)
+        ]
+        out += working_notices(subject_id, working, resolution=self.resolution, reason=self.reason)
         return out
 
 

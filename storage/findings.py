@@ -118,17 +118,7 @@ class SqlAlchemyFindingRepository:
             .where(_WORKING_NOTE.c.registration_id == registration_id)
             .order_by(_WORKING_NOTE.c.at, _WORKING_NOTE.c.id)
         )
-        return [
-            WorkingNote(
-                registration_id=row.registration_id,
-                by_user_id=row.by_user_id,
-                by_team_id=row.by_team_id,
-                at=row.at,
-                note=row.note,
-                link=row.link,
-            )
-            for row in await self._session.execute(statement)
-        ]
+        return [working_note(row) for row in await self._session.execute(statement)]
 
     async def with_working_notes(self, registration_ids: Collection[int]) -> set[int]:
         if not registration_ids:
@@ -209,6 +199,18 @@ class SqlAlchemyFindingRepository:
                 claim, amount=row.amount, company_name=row.name
             )
         return found
+
+
+def working_note(row: Any) -> WorkingNote:
+    """From a `working_note` row."""
+    return WorkingNote(
+        registration_id=row.registration_id,
+        by_user_id=row.by_user_id,
+        by_team_id=row.by_team_id,
+        at=row.at,
+        note=row.note,
+        link=row.link,
+    )
 
 
 def _evidence(item: dict[str, Any]) -> Finding:

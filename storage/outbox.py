@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -23,10 +24,20 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.messages import MAX_EVIDENCE_PAGES, MessageKind, Notice, OutboxMessage
+from domain.messages import (
+    MAX_EVIDENCE_PAGES,
+    DeskNotice,
+    Launcher,
+    MessageKind,
+    OutboxMessage,
+    PartnerNotice,
+)
 from domain.ports import MessageRef, OutboxEntry
 from storage.models import MessageRefRow, OutboxMessageRow, SlackEventReceiptRow
+from storage.outbox_codec import Unreadable, decode, encode
 from storage.sql import dialect_insert, rows_affected
+
+logger = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 2000
 _Row = OutboxMessageRow
@@ -42,7 +53,7 @@ _DELIVERED = (
 _MESSAGE_REF = cast(Table, MessageRefRow.__table__)
 # Both columns of the primary key (kind, registration_id): on registration_id alone the
 # database would read every card ever posted.
-_REFS_OF = select(_MESSAGE_REF).where(
+REFS_OF = select(_MESSAGE_REF).where(
     _MESSAGE_REF.c.kind.in_(bindparam("kinds", expanding=True)),
     _MESSAGE_REF.c.registration_id.in_(bindparam("ids", expanding=True)),
 )
@@ -127,7 +138,15 @@ class SqlAlchemyOutbox:
         claimed = await self._session.execute(
             _LEASED, {"ids": ids, "worker": worker, "until": until}
         )
-        return [_to_entry(row) for row in claimed]
+        entries: list[OutboxEntry] = []
+        for row in claimed.all():
+            try:
+                entries.append(_to_entry(row))
+            except Unreadable as error:
+                # No deliverer can ever read it: set aside for the operator at once.
+                logger.error("outbox entry %s given up: %s", row.id, error)
+                await self.give_up(row.id, now=now, error=str(error))
+        return entries
 
     async def delivered(self, entry_id: int, *, now: datetime) -> None:
         """Mark the message sent; the next message of its key becomes due."""
@@ -190,7 +209,7 @@ class SqlAlchemyMessageRefs:
             return {}
         wanted = {(kind.value, registration_id) for kind, registration_id in keys}
         rows = await self._session.execute(
-            _REFS_OF,
+            REFS_OF,
             {
                 "kinds": sorted({kind for kind, _ in wanted}),
                 "ids": sorted({rid for _, rid in wanted}),
@@ -214,11 +233,11 @@ class SqlAlchemyMessageRefs:
         if not registration_ids:
             return {}
         rows = await self._session.execute(
-            _REFS_OF, {"kinds": list(_PAGE_KINDS), "ids": sorted(registration_ids)}
+            REFS_OF, {"kinds": list(PAGE_KINDS), "ids": sorted(registration_ids)}
         )
         pages: dict[int, dict[int, MessageRef]] = {}
         for row in rows:
-            number = _PAGE_KINDS[row.kind]
+            number = PAGE_KINDS[row.kind]
             pages.setdefault(row.registration_id, {})[number] = MessageRef(row.channel_id, row.ts)
         return pages
 
@@ -289,7 +308,7 @@ def _page_kind(number: int) -> str:
     return f"evidence_page:{number}"
 
 
-_PAGE_KINDS = {_page_kind(n): n for n in range(1, MAX_EVIDENCE_PAGES + 1)}
+PAGE_KINDS = {_page_kind(n): n for n in range(1, MAX_EVIDENCE_PAGES + 1)}
 
 
 def _upsert_refs(insert: type[postgresql.Insert] | type[sqlite.Insert]) -> Any:
@@ -304,13 +323,17 @@ def _upsert_refs(insert: type[postgresql.Insert] | type[sqlite.Insert]) -> Any:
 
 
 def _columns(message: OutboxMessage, *, now: datetime) -> dict[str, Any]:
+    """The row of `message`: the payload in `data` (storage.outbox_codec); its kind, key,
+    registration or partner and notice in columns of their own, for the claim and operators."""
     return {
         "key": message.key,
         "kind": message.kind.value,
         "registration_id": message.registration_id,
-        "partner_id": message.partner_id,
-        "notice": None if message.notice is None else message.notice.value,
-        "data": dict(message.data),
+        "partner_id": message.partner_id if isinstance(message, Launcher) else None,
+        "notice": (
+            message.notice.value if isinstance(message, PartnerNotice | DeskNotice) else None
+        ),
+        "data": encode(message),
         "created_at": now,
         "next_attempt_at": now,
         "attempts": 0,
@@ -318,12 +341,13 @@ def _columns(message: OutboxMessage, *, now: datetime) -> dict[str, Any]:
 
 
 def _to_entry(row: Any) -> OutboxEntry:
-    """From an `outbox_message` row (Core row or ORM instance)."""
-    message = OutboxMessage(
-        kind=MessageKind(row.kind),
+    """From an `outbox_message` row (Core row or ORM instance); Unreadable if it holds no
+    message."""
+    message = decode(
+        row.kind,
+        row.data,
         registration_id=row.registration_id,
         partner_id=row.partner_id,
-        notice=None if row.notice is None else Notice(row.notice),
-        data=dict(row.data),
+        notice=row.notice,
     )
     return OutboxEntry(id=row.id, message=message, attempts=row.attempts, created_at=row.created_at)

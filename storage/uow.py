@@ -14,6 +14,7 @@ from domain.ports import (
     AliasRepository,
     ConflictRepository,
     CrmRepository,
+    Deliveries,
     EventReceipts,
     FindingRepository,
     MessageRefs,
@@ -24,6 +25,7 @@ from domain.ports import (
 from storage.aliases import SqlAlchemyAliasRepository
 from storage.conflicts import SqlAlchemyConflictRepository
 from storage.crm import SqlAlchemyCrmRepository
+from storage.deliveries import SqlAlchemyDeliveries
 from storage.findings import SqlAlchemyFindingRepository
 from storage.outbox import SqlAlchemyEventReceipts, SqlAlchemyMessageRefs, SqlAlchemyOutbox
 from storage.partners import SqlAlchemyPartnerRepository
@@ -69,6 +71,7 @@ class SqlAlchemyUnitOfWork:
     findings: FindingRepository
     outbox: Outbox
     message_refs: MessageRefs
+    deliveries: Deliveries
     receipts: EventReceipts
 
     def __init__(
@@ -98,6 +101,13 @@ class SqlAlchemyUnitOfWork:
         self.findings = SqlAlchemyFindingRepository(session)
         self.outbox = self._outbox = SqlAlchemyOutbox(session)
         self.message_refs = SqlAlchemyMessageRefs(session)
+        self.deliveries = SqlAlchemyDeliveries(
+            session,
+            registrations=self.registrations,
+            partners=self.partners,
+            conflicts=self.conflicts,
+            findings=self.findings,
+        )
         self.receipts = SqlAlchemyEventReceipts(session)
         return self
 

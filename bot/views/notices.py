@@ -3,7 +3,6 @@ never learn who decided, nor anything of another claim."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Literal
 
 from bot.views.blocks import section
@@ -19,26 +18,18 @@ from bot.views.common import (
     truncate,
     who,
 )
-from domain.messages import Notice
-from domain.ownership import OwnershipRule, Resolution
+from domain.messages import Notice, ResolutionDetail, Still, WorkingDetail
 from domain.policy import ProgramPolicy
-from domain.references import legacy_reference
 from domain.registration import Registration, RegistrationStatus
-from domain.resolution import (
-    STILL_NOTHING,
-    STILL_OWN_EARLIER,
-    STILL_OWN_OTHER,
-    STILL_PROTECTION_ENDED,
-)
 
 _CONFLICT_NOTICES = frozenset(
     {Notice.conflict_won, Notice.conflict_lost, Notice.co_sell, Notice.working}
 )
 _STILL = {
-    STILL_OWN_EARLIER: "Your earlier registration for this customer stays as it is.",
-    STILL_OWN_OTHER: "Your other registration for this customer stands.",
-    STILL_PROTECTION_ENDED: "Your protection on this customer has ended.",
-    STILL_NOTHING: "Nothing is protected for you on this customer; you are welcome to "
+    Still.own_earlier: "Your earlier registration for this customer stays as it is.",
+    Still.own_other: "Your other registration for this customer stands.",
+    Still.protection_ended: "Your protection on this customer has ended.",
+    Still.nothing: "Nothing is protected for you on this customer; you are welcome to "
     "register other deals.",
 }
 
@@ -49,13 +40,15 @@ def build_notice(
     *,
     audience: Literal["partner", "desk"],
     program: ProgramPolicy,
-    data: Mapping[str, str] | None = None,
+    still: Still | None = None,
+    resolution: ResolutionDetail | None = None,
+    working: WorkingDetail | None = None,
 ) -> Message:
     """A thread reply under a card saying what just happened; partners never see who decided.
 
     Conflict resolutions tell the partner neutral facts only (never the other claim, its
-    owner, amount or reference); the desk's reason and rule stay in the desk thread."""
-    data = data or {}
+    owner, amount or reference; what it `still` holds); the desk's `resolution` (reason and
+    rule) and a direct rep's `working` note stay in the desk thread."""
     ref = f"*{registration.reference}*"
     company = escape_fit(registration.details.company, 400)
     desk = audience == "desk"
@@ -97,57 +90,59 @@ def build_notice(
             else f"Thanks. {ref} is updated and back with the desk."
         )
     elif notice in _CONFLICT_NOTICES:
-        text = _conflict_notice(registration, notice, desk=desk, data=data)
+        text = (
+            _desk_conflict_notice(registration, notice, resolution, working)
+            if desk
+            else _partner_conflict_notice(registration, notice, still)
+        )
     else:
         text = f"The partner withdrew {ref}." if desk else f"{ref} is withdrawn."
     text = truncate(text, 3000)
     return Message(text=text, blocks=[section(text)])
 
 
-def _conflict_notice(
-    registration: Registration, notice: Notice, *, desk: bool, data: Mapping[str, str]
+def _desk_conflict_notice(
+    registration: Registration,
+    notice: Notice,
+    resolution: ResolutionDetail | None,
+    working: WorkingDetail | None,
 ) -> str:
+    """Who works the customer and why; or who resolved the conflict, how, why and the rule
+    the recommendation pointed to (on the subject's thread or, naming it, a rival's)."""
     ref = f"*{registration.reference}*"
-    company = escape_fit(registration.details.company, 400)
     if notice is Notice.working:
-        if not desk:  # never queued for a partner; neutral if it ever were
-            return f"{ref} is in review."
-        by = data.get("by", "")
-        person = mention(by) if by else "Someone on the direct team"
+        note = working or WorkingDetail(None, "")
+        company = escape_fit(registration.details.company, 400)
+        person = mention(note.by_user_id) if note.by_user_id else "Someone on the direct team"
         return (
             f":raising_hand: {person} is working {company} directly and disputes {ref}:\n"
-            f"{quote_fit(data.get('note', ''), 2000)}{evidence_link(data.get('link'))}"
+            f"{quote_fit(note.note, 2000)}{evidence_link(note.link)}"
         )
-    if not desk:
-        return _partner_conflict_notice(registration, notice, data)
-    label = resolution_label(data.get("resolution", ""))
-    subject = data.get("subject", "")
+    label = resolution.resolution.label if resolution else "Resolved"
     outcome = _outcome(registration)
-    if subject.isdigit() and int(subject) != registration.id:
-        # notices queued before references were stored name the subject by id only; it
-        # predates partner codes, so its reference is the legacy one
-        subject_ref = data.get("subject_reference") or legacy_reference(int(subject))
+    if resolution is not None and resolution.subject_id != registration.id:
         text = (
             f":scales: {who(registration.decided_by)} settled the conflict on "
-            f"*{subject_ref}* (*{label}*): {ref} is {outcome}."
+            f"*{resolution.subject_reference}* (*{label}*): {ref} is {outcome}."
         )
     else:
         text = (
             f":scales: {who(registration.decided_by)} settled the conflict: *{label}*. "
             f"{ref} is {outcome}."
         )
-    text += "\n" + quote_fit(data.get("reason", ""), 2000)
-    rule = _rule_label(data.get("rule", ""))
-    if rule:
-        text += f"\nThe rules pointed to: {rule}."
+    text += "\n" + quote_fit(resolution.reason if resolution else "", 2000)
+    if resolution is not None and resolution.rule is not None:
+        text += f"\nThe rules pointed to: {resolution.rule.label}."
     return text
 
 
 def _partner_conflict_notice(
-    registration: Registration, notice: Notice, data: Mapping[str, str]
+    registration: Registration, notice: Notice, still: Still | None
 ) -> str:
     """What the partner may read: its own registration's fate, in neutral words only."""
     ref = f"*{registration.reference}*"
+    if notice is Notice.working:  # never queued for a partner; neutral if it ever were
+        return f"{ref} is in review."
     company = escape_fit(registration.details.company, 400)
     until = registration.protected_until
     when = f" until {slack_date(until)}" if until else ""
@@ -158,15 +153,15 @@ def _partner_conflict_notice(
             f":handshake: {ref} is approved as a co-sell with our direct team. "
             f"{company} is protected for you{when}."
         )
-    still = data.get("still", "")
-    if still == STILL_PROTECTION_ENDED or registration.status is RegistrationStatus.cancelled:
+    if still is Still.protection_ended or registration.status is RegistrationStatus.cancelled:
         return (
             f":information_source: The desk has withdrawn its approval of {ref}. "
-            f"{_STILL[STILL_PROTECTION_ENDED]}"
+            f"{_STILL[Still.protection_ended]}"
         )
     reason = registration.rejection_reason
     why = f": {reason.label}" if reason else ""
-    return f":information_source: {ref} was not approved{why}. {_STILL.get(still, '')}".rstrip()
+    said = _STILL[still] if still else ""
+    return f":information_source: {ref} was not approved{why}. {said}".rstrip()
 
 
 def _outcome(registration: Registration) -> str:
@@ -177,18 +172,3 @@ def _outcome(registration: Registration) -> str:
     if status is RegistrationStatus.rejected and registration.rejection_reason:
         return f"rejected ({registration.rejection_reason.label})"
     return status.label.lower()
-
-
-def _rule_label(value: str) -> str:
-    try:
-        return OwnershipRule(value).label
-    except ValueError:
-        return ""
-
-
-def resolution_label(value: str) -> str:
-    """The label of a stored resolution value (`Resolved` for one this version does not know)."""
-    try:
-        return Resolution(value).label
-    except ValueError:
-        return "Resolved"

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 from domain.checks import CompanyCheck, PrecheckResult
 from domain.conflicts import ConflictRules
+from domain.ownership import Decision
 from domain.services.aliases import CompanyAliases
 from domain.services.checks import Checks
 from domain.services.conflicts import AddWorkingNote, Conflicts, Resolve, Resolved
 from domain.services.context import ServiceContext
 from domain.services.crm import CrmImports, ImportOutcome, ImportProgress, RowReader, RowSource
-from domain.services.decisions import Decide, Decision, Decisions
+from domain.services.decisions import Decide, Decisions
 from domain.services.partners import LinkPartner, Partners
 from domain.services.receipts import Receipts
 from domain.services.registrations import (

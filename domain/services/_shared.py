@@ -137,7 +137,6 @@ async def save_move(
     now: datetime,
     evidence: Sized | None = None,
     also: Sequence[OutboxMessage] = (),
-    **data: str,
 ) -> None:
     """Save a move and queue both cards and notices, and commit. When the registration has
     findings (or, when given, `evidence` is not empty) its evidence is laid out again (it
@@ -148,7 +147,7 @@ async def save_move(
     if evidence is None:
         evidence = await uow.conflicts.finding_counts([registration.id])
     messages = [
-        *cards_for(registration.id, notice=notice, **data),
+        *cards_for(registration.id, notice=notice),
         *evidence_for(registration.id, evidence),
         *claims_moved(sorted(await uow.findings.citing([registration.id]))),
         *also,

@@ -18,7 +18,14 @@ from domain.errors import (
     NotAllowed,
 )
 from domain.matching import Strength
-from domain.messages import MessageKind, Notice, OutboxMessage, claims_moved
+from domain.messages import (
+    DeskNotice,
+    EvidenceHead,
+    Notice,
+    ReviewCard,
+    WorkingDetail,
+    claims_moved,
+)
 from domain.ownership import (
     Recommendation,
     Resolution,
@@ -184,15 +191,14 @@ class Conflicts:
             rid = cmd.registration_id
             await uow.outbox.put(
                 [
-                    OutboxMessage(MessageKind.review_card, registration_id=rid),
-                    OutboxMessage(
-                        MessageKind.desk_notice,
-                        registration_id=rid,
-                        notice=Notice.working,
-                        data={"by": caller.actor.user_id, "note": note, "link": link or ""},
+                    ReviewCard(rid),
+                    DeskNotice(
+                        rid,
+                        Notice.working,
+                        working=WorkingDetail(caller.actor.user_id or None, note, link),
                     ),
                     # The evidence message lists who is working the customer.
-                    OutboxMessage(MessageKind.evidence, registration_id=rid),
+                    EvidenceHead(rid),
                 ],
                 now=now,
             )

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from enum import StrEnum
 
 from domain.actor import Caller
 from domain.cases import RegistrationWithPartner
 from domain.errors import ConcurrentUpdate, ConflictToResolve, InvalidInput, NotAllowed
 from domain.messages import Notice, OutboxMessage, working_notices
-from domain.ownership import live_conflicts
+from domain.ownership import Decision, live_conflicts
 from domain.policy import can_decide
 from domain.ports import UnitOfWork
 from domain.registration import Registration, RegistrationStatus, RejectionReason
@@ -18,12 +17,6 @@ from domain.services._shared import decided_first, load, require_version, save_m
 from domain.services.context import ServiceContext
 
 logger = logging.getLogger(__name__)
-
-
-class Decision(StrEnum):
-    approve = "approve"
-    reject = "reject"
-    request_info = "request_info"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,5 +109,5 @@ async def _working_told(
         reason += f": {registration.decision_note}"
     notes = await uow.findings.working_notes(registration.id)
     return working_notices(
-        registration.id, (n.by_user_id for n in notes), decision=decision.value, reason=reason
+        registration.id, (n.by_user_id for n in notes), decision=decision, reason=reason
     )

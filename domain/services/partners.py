@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from domain.actor import Caller
 from domain.errors import InvalidInput, NotAllowed
-from domain.messages import MessageKind, OutboxMessage
+from domain.messages import Launcher
 from domain.partner import Partner, check_code, derive_code
 from domain.policy import can_administer
 from domain.ports import UnitOfWork
@@ -74,7 +74,8 @@ class Partners:
                 partner.slack_enterprise_id = cmd.slack_enterprise_id or partner.slack_enterprise_id
                 partner.manager_user_id = cmd.manager_user_id or partner.manager_user_id
                 await uow.partners.save(partner)
-            launcher = OutboxMessage(MessageKind.launcher, partner_id=partner.id)
+            assert partner.id is not None
+            launcher = Launcher(partner.id)
             await uow.outbox.put([launcher], now=self._ctx.clock())
             await uow.commit()
         logger.info("partner %s linked to channel %s", partner.id, partner.channel_id)

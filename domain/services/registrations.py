@@ -18,9 +18,9 @@ from domain.errors import (
     NotFound,
 )
 from domain.messages import (
-    MessageKind,
     Notice,
-    OutboxMessage,
+    PartnerCard,
+    ReviewCard,
     case_grew,
     claims_moved,
     evidence_for,
@@ -100,8 +100,8 @@ class Registrations:
                 )
                 await uow.outbox.put(
                     [
-                        OutboxMessage(MessageKind.partner_card, registration_id=registration.id),
-                        OutboxMessage(MessageKind.review_card, registration_id=registration.id),
+                        PartnerCard(registration.id),
+                        ReviewCard(registration.id),
                         *evidence_for(registration.id, findings),
                         *case_grew(sorted(waiting)),
                     ],

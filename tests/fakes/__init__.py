@@ -30,6 +30,7 @@ from domain.ports import (
     AliasRepository,
     ConflictRepository,
     CrmRepository,
+    Deliveries,
     EventReceipts,
     FindingRepository,
     MessageRefs,
@@ -39,7 +40,7 @@ from domain.ports import (
 )
 from tests.fakes.conflicts import FakeConflicts, FakeFindings
 from tests.fakes.data import Data, Transaction
-from tests.fakes.delivery import FakeMessageRefs, FakeOutbox, FakeReceipts
+from tests.fakes.delivery import FakeDeliveries, FakeMessageRefs, FakeOutbox, FakeReceipts
 from tests.fakes.records import FakeAliases, FakeCrm
 from tests.fakes.registrations import FakePartners, FakeRegistrations
 
@@ -132,6 +133,7 @@ class FakeUnitOfWork:
     findings: FindingRepository
     outbox: Outbox
     message_refs: MessageRefs
+    deliveries: Deliveries
     receipts: EventReceipts
 
     def __init__(self, storage: FakeStorage) -> None:
@@ -151,7 +153,14 @@ class FakeUnitOfWork:
         self.conflicts = FakeConflicts(tx)
         self.findings = FakeFindings(tx)
         self.outbox = FakeOutbox(tx)
-        self.message_refs = FakeMessageRefs(tx)
+        self.message_refs = refs = FakeMessageRefs(tx)
+        self.deliveries = FakeDeliveries(
+            registrations=self.registrations,
+            partners=self.partners,
+            conflicts=self.conflicts,
+            findings=self.findings,
+            refs=refs,
+        )
         self.receipts = FakeReceipts(tx)
         return self
 

@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from domain.messages import MessageKind, OutboxMessage
-from domain.ports import MessageRef, OutboxEntry
+from domain.messages import Launcher, MessageKind, OutboxMessage
+from domain.ports import (
+    ConflictRepository,
+    DeliverySnapshot,
+    FindingRepository,
+    MessageRef,
+    OutboxEntry,
+    PartnerRepository,
+    RegistrationRepository,
+)
 from tests.fakes.data import Data, OutboxRow, Transaction
 
 
@@ -122,3 +130,53 @@ class FakeReceipts:
             return False
         self._tx.put("receipts", event_id, now)
         return True
+
+
+class FakeDeliveries:
+    """The delivery snapshot, read through the other fake repositories of the same unit of
+    work (storage reads it in a fixed number of queries; the fake has none to save)."""
+
+    def __init__(
+        self,
+        *,
+        registrations: RegistrationRepository,
+        partners: PartnerRepository,
+        conflicts: ConflictRepository,
+        findings: FindingRepository,
+        refs: FakeMessageRefs,
+    ) -> None:
+        self._registrations = registrations
+        self._partners = partners
+        self._conflicts = conflicts
+        self._findings = findings
+        self._refs = refs
+
+    async def snapshot(self, messages: Collection[OutboxMessage]) -> DeliverySnapshot:
+        shown = [m for m in messages if not isinstance(m, Launcher)]
+        launched = {m.partner_id for m in messages if isinstance(m, Launcher)}
+        registrations = await self._registrations.get_many({m.registration_id for m in shown})
+        partners = await self._partners.get_many(
+            {r.partner_id for r in registrations.values()} | launched
+        )
+        cases = {m.registration_id for m in shown if m.kind in _CASE} & set(registrations)
+        posted = {
+            (kind, m.registration_id)
+            for m in shown
+            for kind in (m.kind.card, MessageKind.evidence)
+            if kind is not None
+        }
+        return DeliverySnapshot(
+            registrations=registrations,
+            partners=partners,
+            refs=await self._refs.get_many(posted),
+            pages=await self._refs.evidence_pages(set(registrations)),
+            counts=await self._conflicts.finding_counts(
+                {m.registration_id for m in shown if m.kind is MessageKind.partner_card}
+            ),
+            findings=await self._findings.for_registrations(cases),
+            working={rid: await self._findings.working_notes(rid) for rid in sorted(cases)},
+        )
+
+
+_CASE = frozenset({MessageKind.review_card, MessageKind.evidence, MessageKind.evidence_page})
+"""Kinds that show the case: its findings as they are now and the working notes."""

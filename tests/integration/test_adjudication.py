@@ -14,11 +14,10 @@ from domain.actor import Actor
 from domain.crm import Account, Opportunity
 from domain.errors import AlreadyDecided
 from domain.matching import Strength
-from domain.messages import EDIT_ONLY, ROLE_WORKING, MessageKind, Notice, OutboxMessage
+from domain.messages import DirectNotice, EvidenceHead, Notice, OutboxMessage, PartnerNotice, Still
 from domain.ownership import Resolution
 from domain.ports import OutboxEntry
 from domain.registration import Registration, RegistrationStatus, RejectionReason
-from domain.resolution import STILL_NOTHING, STILL_OWN_EARLIER, STILL_OWN_OTHER
 from domain.services import (
     AddWorkingNote,
     Decide,
@@ -138,17 +137,17 @@ async def queued(new_uow: NewUow) -> list[OutboxMessage]:
         taken += entries
 
 
-def still_told(messages: list[OutboxMessage]) -> dict[int | None, str]:
+def still_told(messages: list[OutboxMessage]) -> dict[int | None, Still | None]:
     """What each losing partner is told it still has on the customer, by registration."""
     return {
-        m.registration_id: m.data["still"]
+        m.registration_id: m.still
         for m in messages
-        if m.kind is MessageKind.partner_notice and m.notice is Notice.conflict_lost
+        if isinstance(m, PartnerNotice) and m.notice is Notice.conflict_lost
     }
 
 
-def direct_messages(messages: list[OutboxMessage]) -> list[dict[str, str]]:
-    return [m.data for m in messages if m.kind is MessageKind.direct_notice]
+def direct_messages(messages: list[OutboxMessage]) -> list[DirectNotice]:
+    return [m for m in messages if isinstance(m, DirectNotice)]
 
 
 class TestWhatALoserStillHas:
@@ -166,8 +165,8 @@ class TestWhatALoserStillHas:
 
         still = still_told(await queued(new_uow))
         # Its earlier registration was rejected by the same resolution: nothing stays.
-        assert still[second.id] == STILL_NOTHING
-        assert still[first.id] == STILL_NOTHING
+        assert still[second.id] == Still.nothing
+        assert still[first.id] == Still.nothing
 
     async def test_an_earlier_registration_the_resolution_left_alone_still_stands(
         self, new_uow: NewUow
@@ -179,7 +178,7 @@ class TestWhatALoserStillHas:
 
         await settle(new_uow, later, Resolution.duplicate, an_approver(), at=NOW + 2 * HOUR)
 
-        assert still_told(await queued(new_uow)) == {later.id: STILL_OWN_EARLIER}
+        assert still_told(await queued(new_uow)) == {later.id: Still.own_earlier}
 
     async def test_a_registration_beaten_by_its_own_partners_other_one_hears_that_it_stands(
         self, new_uow: NewUow
@@ -193,7 +192,7 @@ class TestWhatALoserStillHas:
         await settle(new_uow, subject, Resolution.award_partner, an_approver(), at=NOW + 3 * HOUR)
 
         still = still_told(await queued(new_uow))
-        assert still == {first.id: STILL_OWN_OTHER, rival.id: STILL_NOTHING}
+        assert still == {first.id: Still.own_other, rival.id: Still.nothing}
 
 
 class TestEvidenceOfEveryRegistrationMoved:
@@ -205,15 +204,15 @@ class TestEvidenceOfEveryRegistrationMoved:
         await settle(new_uow, subject, Resolution.award_partner, an_approver())
 
         evidence = [
-            (m.registration_id, m.data)
+            (m.registration_id, m.edit_only)
             for m in await queued(new_uow)
-            if m.kind is MessageKind.evidence
+            if isinstance(m, EvidenceHead)
         ]
         # The subject's is posted if it never was; a rival's is only edited, if it exists.
         assert sorted(evidence) == [
-            (first.id, {EDIT_ONLY: "1"}),
-            (second.id, {EDIT_ONLY: "1"}),
-            (subject.id, {}),
+            (first.id, True),
+            (second.id, True),
+            (subject.id, False),
         ]
 
 
@@ -268,9 +267,9 @@ class TestTheDirectTeamIsTold:
         await settle(new_uow, subject, Resolution.award_partner, an_approver(), at=NOW + 2 * HOUR)
 
         [told] = direct_messages(await queued(new_uow))
-        assert (told["owner_slack_id"], told["role"]) == (REP.user_id, ROLE_WORKING)
-        assert told["resolution"] == Resolution.award_partner.value
-        assert told["reason"] == "Evidence of work reviewed."
+        assert (told.user, told.working) == (REP.user_id, True)
+        assert told.resolution is Resolution.award_partner
+        assert told.reason == "Evidence of work reviewed."
 
     @pytest.mark.parametrize("decision", [Decision.approve, Decision.reject])
     async def test_a_plain_decision_on_the_review_card_tells_the_rep_once(
@@ -292,10 +291,10 @@ class TestTheDirectTeamIsTold:
         )  # fmt: skip
 
         [told] = direct_messages(await queued(new_uow))
-        assert (told["owner_slack_id"], told["role"]) == (REP.user_id, ROLE_WORKING)
-        assert told["decision"] == decision.value
+        assert (told.user, told.working) == (REP.user_id, True)
+        assert told.decision is decision
         expected = "Not qualified: No budget this year." if reason else ""
-        assert told["reason"] == expected
+        assert told.reason == expected
 
     async def test_an_owner_who_also_works_the_customer_is_told_once(self, new_uow: NewUow) -> None:
         await import_crm(new_uow, NAMED)
@@ -307,7 +306,7 @@ class TestTheDirectTeamIsTold:
         await settle(new_uow, subject, Resolution.award_existing, an_approver(), at=NOW + 2 * HOUR)
 
         told = direct_messages(await queued(new_uow))
-        assert [(d["owner_slack_id"], d.get("role")) for d in told] == [("U0DORA", ROLE_WORKING)]
+        assert [(d.user, d.working) for d in told] == [("U0DORA", True)]
 
     async def test_an_owner_known_by_e_mail_carries_who_is_told_already(
         self, new_uow: NewUow
@@ -325,8 +324,8 @@ class TestTheDirectTeamIsTold:
 
         owner, rep = direct_messages(await queued(new_uow))
         # Delivery looks the address up in Slack and skips it if that is the rep.
-        assert (owner["owner_email"], owner["told"]) == ("d@v.com", REP.user_id)
-        assert (rep["owner_slack_id"], rep["role"]) == (REP.user_id, ROLE_WORKING)
+        assert (owner.email, owner.told) == ("d@v.com", (REP.user_id,))
+        assert (rep.user, rep.working) == (REP.user_id, True)
 
     async def test_owners_of_likenesses_and_of_ended_claims_get_no_direct_message(
         self, new_uow: NewUow
@@ -358,7 +357,7 @@ class TestTheDirectTeamIsTold:
 
         await settle(new_uow, subject, Resolution.co_sell, an_approver())
 
-        assert [d["owner_slack_id"] for d in direct_messages(await queued(new_uow))] == ["U0STRONG"]
+        assert [d.user for d in direct_messages(await queued(new_uow))] == ["U0STRONG"]
 
     async def test_the_owner_of_the_claim_awarded_is_told_even_when_it_is_a_likeness(
         self, new_uow: NewUow
@@ -373,7 +372,7 @@ class TestTheDirectTeamIsTold:
 
         await settle(new_uow, subject, Resolution.award_existing, an_approver())
 
-        assert [d["owner_slack_id"] for d in direct_messages(await queued(new_uow))] == ["U0WEAK"]
+        assert [d.user for d in direct_messages(await queued(new_uow))] == ["U0WEAK"]
 
 
 async def claimed(new_uow: NewUow, count: int, customer: str = "Initech") -> list[Registration]:
@@ -386,11 +385,7 @@ async def claimed(new_uow: NewUow, count: int, customer: str = "Initech") -> lis
 
 def refreshed(messages: list[OutboxMessage]) -> list[int | None]:
     """The registrations whose evidence the outbox is to bring up to date (edit, never post)."""
-    return [
-        m.registration_id
-        for m in messages
-        if m.kind is MessageKind.evidence and m.data.get(EDIT_ONLY)
-    ]
+    return [m.registration_id for m in messages if isinstance(m, EvidenceHead) and m.edit_only]
 
 
 class TestEvidenceNamingARegistrationThatMoved:
@@ -458,7 +453,7 @@ class TestAwardToAnOwnerThatNoLongerHolds:
 
         [now] = await stored(new_uow, subject)
         assert now.status is RegistrationStatus.rejected
-        assert [d["owner_slack_id"] for d in direct_messages(await queued(new_uow))] == ["U0WEAK"]
+        assert [d.user for d in direct_messages(await queued(new_uow))] == ["U0WEAK"]
 
 
 async def rival_pairs(new_uow: NewUow) -> list[tuple[Registration, Registration]]:

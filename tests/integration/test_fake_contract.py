@@ -12,6 +12,7 @@ from typing import Any
 from domain.actor import Actor
 from domain.conflicts import ClaimKind
 from domain.crm import Account, Opportunity
+from domain.messages import OutboxMessage, PartnerCard, ReviewCard
 from domain.ownership import Resolution
 from domain.ports import UnitOfWork
 from domain.registration import DealDetails, Registration
@@ -126,7 +127,34 @@ async def holdings(new_uow: NewUnit) -> dict[str, Any]:
             for p in partners
         }
         held["open"] = [r.reference for r in await uow.registrations.list_open()]
+        held["snapshot"] = await _snapshot(uow, ids)
     return held
+
+
+async def _snapshot(uow: UnitOfWork, ids: dict[int, str]) -> tuple[Any, ...]:
+    """What the outbox would show of every registration's cards, by reference."""
+    shown: list[OutboxMessage] = [ReviewCard(rid) for rid in ids]
+    shown += [PartnerCard(rid) for rid in ids]
+    snap = await uow.deliveries.snapshot(shown)
+    return (
+        sorted(r.reference for r in snap.registrations.values()),
+        sorted(p.name for p in snap.partners.values()),
+        {ids[rid]: counts for rid, counts in snap.counts.items()},
+        {
+            ids[rid]: [
+                (_label(f.claim.kind, f.claim.reference, f.claim.external_id), f.strength)
+                for f in found
+            ]
+            for rid, found in snap.findings.items()
+            if found
+        },
+        {
+            ids[rid]: [(n.by_user_id, n.at, n.note) for n in notes]
+            for rid, notes in snap.working.items()
+            if notes
+        },
+        snap.refs,
+    )
 
 
 def _label(kind: ClaimKind, reference: str | None, external_id: str | None) -> str:

@@ -8,10 +8,22 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.views.evidence_layout import MAX_MESSAGES
-from domain.messages import MAX_EVIDENCE_PAGES, MessageKind, Notice, OutboxMessage
+from domain.messages import (
+    MAX_EVIDENCE_PAGES,
+    DeskNotice,
+    Launcher,
+    MessageKind,
+    Notice,
+    OutboxMessage,
+    PartnerCard,
+    PartnerNotice,
+    ResolutionDetail,
+    ReviewCard,
+)
+from domain.ownership import OwnershipRule, Resolution
 from domain.ports import MessageRef, OutboxEntry
 from storage.models import OutboxMessageRow
-from storage.outbox import _CLAIMABLE, _REFS_OF
+from storage.outbox import _CLAIMABLE, REFS_OF
 from tests.builders import NOW
 from tests.integration.conftest import NewUow
 
@@ -20,7 +32,14 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 def card(registration_id: int, kind: MessageKind = MessageKind.partner_card) -> OutboxMessage:
-    return OutboxMessage(kind, registration_id=registration_id)
+    """A card of the registration, or (`partner_notice`) a reply in its thread."""
+    if kind is MessageKind.partner_notice:
+        return PartnerNotice(registration_id, Notice.approved)
+    return (
+        PartnerCard(registration_id)
+        if kind is MessageKind.partner_card
+        else ReviewCard(registration_id)
+    )
 
 
 async def put(new_uow: NewUow, *messages: OutboxMessage) -> None:
@@ -69,13 +88,12 @@ class TestClaimOrder:
         assert [e.message.kind for e in entries] == [MessageKind.partner_notice]
 
     async def test_entry_carries_the_message_as_queued(self, new_uow: NewUow) -> None:
-        message = OutboxMessage(
-            MessageKind.partner_notice,
-            registration_id=7,
-            notice=Notice.rejected,
-            data={"reason": "Duplicate <registration> & more"},
+        reason = "Duplicate <registration> & more"
+        resolved = ResolutionDetail(
+            Resolution.duplicate, 7, "AR-0007", reason, OwnershipRule.first_registered
         )
-        launcher = OutboxMessage(MessageKind.launcher, partner_id=3)
+        message = DeskNotice(7, Notice.conflict_lost, resolution=resolved)
+        launcher = Launcher(3)
         await put(new_uow, message, launcher)
 
         entries = await claim(new_uow)
@@ -117,7 +135,7 @@ async def test_cards_are_found_by_their_primary_key_not_a_scan(engine: AsyncEngi
     async with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             await connection.exec_driver_sql("SET enable_seqscan = off")
-        expanded = _REFS_OF.compile(dialect=connection.dialect).construct_expanded_state(
+        expanded = REFS_OF.compile(dialect=connection.dialect).construct_expanded_state(
             {"kinds": ["partner_card", "review_card"], "ids": [1, 2]}
         )
         explain = "EXPLAIN QUERY PLAN " if connection.dialect.name == "sqlite" else "EXPLAIN "

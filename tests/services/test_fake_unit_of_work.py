@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from domain.errors import ConcurrentUpdate, DuplicateSubmission, NotFound
-from domain.messages import MessageKind, OutboxMessage
+from domain.messages import MessageKind, ReviewCard
 from domain.ports import UnitOfWork
 from domain.registration import RegistrationStatus
 from tests.builders import NOW, PROGRAM, a_partner, a_registration, an_approver
@@ -36,7 +36,7 @@ async def test_leaving_the_block_without_commit_writes_nothing(storage: FakeStor
     uow = storage.uow()
     async with uow:
         await uow.registrations.add(a_registration(1, id=None))
-        await uow.outbox.put([OutboxMessage(MessageKind.review_card, 1)], now=NOW)
+        await uow.outbox.put([ReviewCard(1)], now=NOW)
 
     assert not uow.committed
     assert storage.data.registrations == {}

@@ -57,7 +57,7 @@ SHARED_AT_START = (
     "the desk channel C0DESK is shared with another organisation (Slack Connect); review cards "
     "and conflict evidence would reach it. Configure an internal channel in [desk] channel."
 )
-DESK_SIDE = ("review_card", "desk_notice", "evidence")
+DESK_SIDE = ("review_card", "desk_notice", "evidence", "evidence_page")
 UMBRELLA = {
     "company": "Umbrella Corp",
     "website": "https://umbrella.example",

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import EVENTS_PATH
 from bot.bootstrap import make_uow_factory
-from domain.messages import MessageKind, OutboxMessage
+from domain.messages import PartnerCard
 from storage.db import make_engine
 from tests.slack.conftest import World
 
@@ -29,10 +29,7 @@ async def queue_not_yet_due(world: World, count: int) -> None:
     uow = world.deps.uow()
     async with uow:
         await uow.outbox.put(
-            [
-                OutboxMessage(MessageKind.partner_card, registration_id=100 + n)
-                for n in range(count)
-            ],
+            [PartnerCard(100 + n) for n in range(count)],
             now=world.deps.clock() + timedelta(days=1),
         )
         await uow.commit()

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from domain.messages import MessageKind, Notice, OutboxMessage, cards_for
+from domain.messages import (
+    DeskNotice,
+    Launcher,
+    MessageKind,
+    Notice,
+    OutboxMessage,
+    PartnerCard,
+    PartnerNotice,
+    ResolutionDetail,
+    ReviewCard,
+    Still,
+    cards_for,
+)
+from domain.ownership import Resolution
 
 Kind = MessageKind
+CARDS: dict[MessageKind, type[PartnerCard | ReviewCard]] = {
+    Kind.partner_card: PartnerCard,
+    Kind.review_card: ReviewCard,
+}
 
 
 def for_registration(kind: MessageKind, registration_id: int = 1) -> OutboxMessage:
-    return OutboxMessage(kind, registration_id=registration_id)
+    return CARDS[kind](registration_id)
 
 
 class TestKeys:
@@ -17,13 +34,13 @@ class TestKeys:
 
     def test_a_partner_card_and_its_thread_replies_share_a_key(self) -> None:
         card = for_registration(Kind.partner_card)
-        reply = OutboxMessage(Kind.partner_notice, registration_id=1, notice=Notice.approved)
+        reply = PartnerNotice(1, Notice.approved)
 
         assert card.key == reply.key
 
     def test_a_review_card_and_its_thread_replies_share_a_key(self) -> None:
         card = for_registration(Kind.review_card)
-        reply = OutboxMessage(Kind.desk_notice, registration_id=1, notice=Notice.approved)
+        reply = DeskNotice(1, Notice.approved)
 
         assert card.key == reply.key
 
@@ -33,8 +50,8 @@ class TestKeys:
         )
 
     def test_the_launcher_is_keyed_by_its_partner(self) -> None:
-        acme = OutboxMessage(Kind.launcher, partner_id=7)
-        globex = OutboxMessage(Kind.launcher, partner_id=8)
+        acme = Launcher(7)
+        globex = Launcher(8)
 
         assert acme.key == "partner:7"
         assert acme.key != globex.key
@@ -42,7 +59,7 @@ class TestKeys:
     def test_a_launcher_does_not_share_a_key_with_a_registration_of_the_same_number(
         self,
     ) -> None:
-        launcher = OutboxMessage(Kind.launcher, partner_id=1)
+        launcher = Launcher(1)
 
         assert launcher.key not in {
             for_registration(Kind.partner_card, 1).key,
@@ -66,18 +83,24 @@ class TestCardsFor:
         assert {m.registration_id for m in messages} == {5}
 
     def test_the_notices_carry_what_happened_and_its_details(self) -> None:
-        messages = cards_for(5, notice=Notice.rejected, reason="duplicate", by="U0APPROVER")
+        resolved = ResolutionDetail(Resolution.duplicate, 5, "AR-0005", "duplicate")
+        messages = cards_for(
+            5, notice=Notice.conflict_lost, still=Still.nothing, resolution=resolved
+        )
 
-        notices = [m for m in messages if m.notice is not None]
+        notices = [m for m in messages if isinstance(m, PartnerNotice | DeskNotice)]
         assert [m.kind for m in notices] == [Kind.partner_notice, Kind.desk_notice]
-        for notice in notices:
-            assert notice.notice is Notice.rejected
-            assert notice.data == {"reason": "duplicate", "by": "U0APPROVER"}
+        assert all(notice.notice is Notice.conflict_lost for notice in notices)
+        # Each side hears its own details: the partner what it still holds, the desk why.
+        assert notices == [
+            PartnerNotice(5, Notice.conflict_lost, still=Still.nothing),
+            DeskNotice(5, Notice.conflict_lost, resolution=resolved),
+        ]
 
     def test_the_cards_carry_no_notice(self) -> None:
-        cards = cards_for(5, notice=Notice.approved, by="U0APPROVER")[:2]
+        cards = cards_for(5, notice=Notice.approved)[:2]
 
-        assert all(card.notice is None and card.data == {} for card in cards)
+        assert cards == [PartnerCard(5), ReviewCard(5)]
 
     def test_each_card_goes_out_before_the_reply_in_its_thread(self) -> None:
         messages = cards_for(5, notice=Notice.withdrawn)

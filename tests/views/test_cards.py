@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,8 +17,15 @@ from bot.views.partner_card import OVERLAP_LINE, build_partner_card
 from bot.views.review_card import build_review_card
 from domain.actor import SYSTEM, Actor
 from domain.matching import Strength
-from domain.messages import ROLE_WORKING, Notice
-from domain.ownership import OwnershipRule, Resolution, StoredFinding
+from domain.messages import (
+    DeskNotice,
+    DirectNotice,
+    Notice,
+    ResolutionDetail,
+    Still,
+    WorkingDetail,
+)
+from domain.ownership import Decision, OwnershipRule, Resolution, StoredFinding
 from domain.policy import PrivacyPolicy, ProgramPolicy
 from domain.registration import (
     AuditEvent,
@@ -25,13 +33,8 @@ from domain.registration import (
     RegistrationStatus,
     RejectionReason,
 )
-from domain.resolution import (
-    STILL_NOTHING,
-    STILL_OWN_EARLIER,
-    STILL_OWN_OTHER,
-    STILL_PROTECTION_ENDED,
-)
 from domain.slack_ids import SlackUserId
+from storage.outbox_codec import decode
 from tests.builders import (
     HOST_TEAM,
     NOW,
@@ -442,17 +445,15 @@ class TestNotices:
 
 
 # What the desk's side of a resolution carries: none of it may reach a partner.
-DESK_DATA = {
-    "resolution": Resolution.award_existing.value,
-    "subject": "2",
-    "subject_reference": "GC-0001",
-    "reason": "Globex Corporation got there first; CRM account 0011ACCT, EUR 120,000",
-    "rule": OwnershipRule.existing_customer.value,
-    "owner_slack_id": "U0DIRECTOWNER",
-    "owner_email": "dora@vendor.com",
-    "by": "U0DIRECTOWNER",
-    "note": "Working it since January",
-}
+DESK_RESOLUTION = ResolutionDetail(
+    resolution=Resolution.award_existing,
+    subject_id=2,
+    subject_reference="GC-0001",
+    reason="Globex Corporation got there first; CRM account 0011ACCT, EUR 120,000",
+    rule=OwnershipRule.existing_customer,
+)
+DESK_WORKING = WorkingDetail(by_user_id="U0DIRECTOWNER", note="Working it since January")
+DIRECT_OWNER = DirectNotice(1, "U0DIRECTOWNER", "dora@vendor.com")
 OTHER_SIDE = (
     "Globex", "0011ACCT", "EUR", "U0DIRECTOWNER", "dora@vendor.com", "GC-0001", "U0APPROVER",
     "January", "Existing customers go", "first",
@@ -472,21 +473,26 @@ def lost(**overrides: Any) -> Registration:
 
 
 class TestConflictNotices:
-    def text(self, registration: Registration, notice: Notice, audience: Any, **data: str) -> str:
-        message = build_notice(registration, notice, audience=audience, program=PROGRAM, data=data)
+    def text(self, registration: Registration, notice: Notice, audience: Any, **detail: Any) -> str:
+        message = build_notice(registration, notice, audience=audience, program=PROGRAM, **detail)
         blocks = assert_valid_message(message)
         assert message.text in all_text(blocks)
         return message.text
 
     @pytest.mark.parametrize("notice", CONFLICT_NOTICES)
-    @pytest.mark.parametrize(
-        "still", [STILL_NOTHING, STILL_OWN_EARLIER, STILL_OWN_OTHER, STILL_PROTECTION_ENDED]
-    )
+    @pytest.mark.parametrize("still", list(Still))
     def test_partner_texts_never_carry_the_other_sides_data(
-        self, notice: Notice, still: str
+        self, notice: Notice, still: Still
     ) -> None:
         for registration in (won(), lost(), decided(Status.cancelled, decided_by=APPROVER)):
-            text = self.text(registration, notice, "partner", **DESK_DATA, still=still)
+            text = self.text(
+                registration,
+                notice,
+                "partner",
+                resolution=DESK_RESOLUTION,
+                working=DESK_WORKING,
+                still=still,
+            )
             for secret in OTHER_SIDE:
                 assert secret not in text, (notice, still, secret)
 
@@ -502,15 +508,15 @@ class TestConflictNotices:
     @pytest.mark.parametrize(
         ("still", "ending"),
         [
-            (STILL_NOTHING, "Nothing is protected for you on this customer; you are welcome "
+            (Still.nothing, "Nothing is protected for you on this customer; you are welcome "
                             "to register other deals."),
-            (STILL_OWN_EARLIER, "Your earlier registration for this customer stays as it is."),
-            (STILL_OWN_OTHER, "Your other registration for this customer stands."),
-            ("", "was not approved: Existing customer."),
+            (Still.own_earlier, "Your earlier registration for this customer stays as it is."),
+            (Still.own_other, "Your other registration for this customer stands."),
+            (None, "was not approved: Existing customer."),
         ],
     )  # fmt: skip
     def test_lost_gives_the_closed_list_reason_and_what_still_stands(
-        self, still: str, ending: str
+        self, still: Still | None, ending: str
     ) -> None:
         text = self.text(lost(), Notice.conflict_lost, "partner", still=still)
         assert text.startswith(
@@ -522,7 +528,7 @@ class TestConflictNotices:
     def test_a_lost_approval_says_the_protection_ended(self) -> None:
         registration = decided(Status.cancelled, decided_by=APPROVER, decided_at=NOW)
         text = self.text(
-            registration, Notice.conflict_lost, "partner", still=STILL_PROTECTION_ENDED
+            registration, Notice.conflict_lost, "partner", still=Still.protection_ended
         )
         assert text == (
             ":information_source: The desk has withdrawn its approval of *IN-0001*. "
@@ -530,9 +536,9 @@ class TestConflictNotices:
         )
 
     def test_the_desk_hears_who_settled_what_and_why_in_the_subjects_thread(self) -> None:
-        data = DESK_DATA | {"subject": "1", "resolution": Resolution.duplicate.value}
+        detail = replace(DESK_RESOLUTION, subject_id=1, resolution=Resolution.duplicate)
         text = self.text(lost(rejection_reason=RejectionReason.duplicate), Notice.conflict_lost,
-                         "desk", **data)  # fmt: skip
+                         "desk", resolution=detail)  # fmt: skip
         assert text.startswith(
             ":scales: <@U0APPROVER> settled the conflict: *Mark duplicate*. *IN-0001* is "
             "rejected (Duplicate registration).\n>Globex Corporation got there first"
@@ -540,37 +546,46 @@ class TestConflictNotices:
         assert text.endswith("The rules pointed to: Existing customers go to the incumbent.")
 
     def test_a_rivals_thread_names_the_registration_that_was_settled(self) -> None:
-        text = self.text(won(), Notice.conflict_won, "desk", **DESK_DATA)
+        text = self.text(won(), Notice.conflict_won, "desk", resolution=DESK_RESOLUTION)
         assert text.startswith(
             ":scales: <@U0APPROVER> settled the conflict on *GC-0001* (*Award to the existing "
             "owner*): *IN-0001* is approved, protected until <!date^"
         )
 
     def test_a_notice_queued_before_references_were_stored_names_the_legacy_one(self) -> None:
-        data = {k: v for k, v in DESK_DATA.items() if k != "subject_reference"}
-        text = self.text(won(), Notice.conflict_won, "desk", **data)
+        old = {  # as the version before typed payloads queued it: the subject by id only
+            "resolution": "award_existing",
+            "subject": "2",
+            "reason": DESK_RESOLUTION.reason,
+            "rule": "existing_customer",
+        }
+        queued = decode("desk_notice", old, registration_id=1, partner_id=None,
+                        notice="conflict_won")  # fmt: skip
+        assert isinstance(queued, DeskNotice)
+        text = self.text(won(), queued.notice, "desk", resolution=queued.resolution)
         assert text.startswith(
             ":scales: <@U0APPROVER> settled the conflict on *DR-0002* (*Award to the existing "
             "owner*): *IN-0001* is approved"
         )
 
     def test_a_dispute_tells_the_desk_who_works_the_customer(self) -> None:
-        data = {"by": "U0REP", "note": HOSTILE, "link": "https://crm.example.com/1"}
-        text = self.text(a_registration(), Notice.working, "desk", **data)
+        note = WorkingDetail("U0REP", HOSTILE, "https://crm.example.com/1")
+        text = self.text(a_registration(), Notice.working, "desk", working=note)
         assert text == (
             ":raising_hand: <@U0REP> is working Acme Corp directly and disputes *IN-0001*:\n"
             f">{ESCAPED} (<https://crm.example.com/1|evidence>)"
         )
 
     def test_a_dispute_without_a_user_or_a_web_link_stays_well_formed(self) -> None:
-        data = {"note": "x", "link": "javascript:alert(1)"}
-        text = self.text(a_registration(), Notice.working, "desk", **data)
+        note = WorkingDetail(None, "x", "javascript:alert(1)")
+        text = self.text(a_registration(), Notice.working, "desk", working=note)
         assert "Someone on the direct team is working" in text
         assert "<@>" not in text
         assert "javascript" not in text
 
     def test_the_partner_never_hears_of_a_dispute(self) -> None:
-        assert self.text(a_registration(), Notice.working, "partner", **DESK_DATA) == (
+        told = {"resolution": DESK_RESOLUTION, "working": DESK_WORKING}
+        assert self.text(a_registration(), Notice.working, "partner", **told) == (
             "*IN-0001* is in review."
         )
 
@@ -578,8 +593,8 @@ class TestConflictNotices:
 class TestDirectNotice:
     def test_tells_the_owner_how_the_overlap_was_settled(self) -> None:
         partner = a_partner(name=HOSTILE)
-        data = DESK_DATA | {"resolution": Resolution.co_sell.value, "reason": "Both engaged"}
-        message = build_direct_notice(won(), partner, data)
+        notice = replace(DIRECT_OWNER, resolution=Resolution.co_sell, reason="Both engaged")
+        message = build_direct_notice(won(), partner, notice)
         text = all_text(assert_valid_message(message))
         assert message.text.startswith(
             ":scales: The deal desk settled an overlap with a customer you own in the CRM: "
@@ -589,8 +604,10 @@ class TestDirectNotice:
         assert "<!channel>" not in text
 
     def test_tells_a_rep_working_the_customer_as_such(self) -> None:
-        data = {"resolution": Resolution.reject_both.value, "reason": "Neither engaged"}
-        message = build_direct_notice(lost(), a_partner(), data | {"role": ROLE_WORKING})
+        notice = DirectNotice(
+            1, "U0REP", working=True, resolution=Resolution.reject_both, reason="Neither engaged"
+        )
+        message = build_direct_notice(lost(), a_partner(), notice)
         assert_valid_message(message)
         assert message.text.startswith(
             ":scales: The deal desk settled an overlap with a customer you said you are "
@@ -601,23 +618,25 @@ class TestDirectNotice:
     @pytest.mark.parametrize(
         ("decision", "says"),
         [
-            ("approve", "*Approved*: the desk approved the partner's registration"),
-            ("reject", "*Rejected*: the desk rejected the partner's registration"),
+            (Decision.approve, "*Approved*: the desk approved the partner's registration"),
+            (Decision.reject, "*Rejected*: the desk rejected the partner's registration"),
         ],
     )
     def test_a_plain_decision_reads_as_one_not_as_a_resolution(
-        self, decision: str, says: str
+        self, decision: Decision, says: str
     ) -> None:
-        data = {"decision": decision, "reason": "Not qualified: <no budget>", "role": ROLE_WORKING}
-        message = build_direct_notice(lost(), a_partner(), data)
+        notice = DirectNotice(
+            1, "U0REP", working=True, decision=decision, reason="Not qualified: <no budget>"
+        )
+        message = build_direct_notice(lost(), a_partner(), notice)
         text = all_text(assert_valid_message(message))
         assert f"from partner Initech.\n{says} on its review card.\n" in message.text
         assert "&lt;no budget&gt;" in text
         assert "Resolved" not in text
 
-    @pytest.mark.parametrize("resolution", [*Resolution, "unknown"])
-    def test_every_resolution_reads(self, resolution: str) -> None:
-        data = {"resolution": str(resolution), "reason": "r" * 5000}
-        message = build_direct_notice(maximal(), a_partner(), data)
+    @pytest.mark.parametrize("resolution", [*Resolution, None])
+    def test_every_resolution_reads(self, resolution: Resolution | None) -> None:
+        notice = replace(DIRECT_OWNER, resolution=resolution, reason="r" * 5000)
+        message = build_direct_notice(maximal(), a_partner(), notice)
         assert_valid_message(message)
         assert "settled an overlap" in message.text
