@@ -124,9 +124,7 @@ async def worker_running(deps: Deps, tuning: OutboxTuning | None = None) -> Asyn
 async def _healthz(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     try:
-        uow = deps.uow()
-        async with uow:
-            pending = await uow.outbox.pending_count()
+        pending = await deps.services.deliveries.pending()
     except Exception:
         logger.exception("health check: database unreachable")
         return web.json_response({"ok": False, "database": "unreachable"}, status=503)

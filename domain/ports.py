@@ -13,6 +13,7 @@ from domain.company_aliases import AliasRevision, CompanyAlias, NamedOwner
 from domain.conflicts import Claim, ClaimKind, ConflictFinding, FindingCounts
 from domain.crm import Account, Opportunity, UpsertCounts
 from domain.crm_import import ImportBatch
+from domain.deliveries import DeliverySnapshot, MessageRef, OutboxEntry
 from domain.matching import CandidateKeys, Screen
 from domain.messages import MessageKind, OutboxMessage
 from domain.ownership import StoredFinding
@@ -230,24 +231,6 @@ class PartnerRepository(Protocol):
         """Partners that could be the actor's: same enterprise, same team or same channel."""
 
 
-@dataclass(frozen=True, slots=True)
-class MessageRef:
-    """Where a posted message lives, so it can be edited or replied to."""
-
-    channel_id: str
-    ts: str
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxEntry:
-    """An outbox message as stored, with its delivery bookkeeping."""
-
-    id: int
-    message: OutboxMessage
-    attempts: int
-    created_at: datetime
-
-
 class Outbox(Protocol):
     async def put(self, messages: Sequence[OutboxMessage], *, now: datetime) -> None:
         """Queue messages in the current transaction."""
@@ -299,26 +282,7 @@ class MessageRefs(Protocol):
         """Forget pages that no longer show anything (the evidence got shorter)."""
 
 
-@dataclass(frozen=True, slots=True)
-class DeliverySnapshot:
-    """What a batch of outbox messages shows, as it is now (absent: none)."""
-
-    registrations: Mapping[int, Registration]
-    partners: Mapping[int, Partner]
-    """The partners of those registrations, and of the launchers."""
-    refs: Mapping[tuple[MessageKind, int], MessageRef]
-    """The cards and evidence heads posted, by (kind, registration)."""
-    pages: Mapping[int, Mapping[int, MessageRef]]
-    """Evidence follow-up pages posted: registration → page number → where."""
-    counts: Mapping[int, FindingCounts]
-    """What each partner card's registration overlaps, counted."""
-    findings: Mapping[int, Sequence[StoredFinding]]
-    """The desk side's findings, strongest first, with the claims as they are now."""
-    working: Mapping[int, Sequence[WorkingNote]]
-    """The desk side's working notes, oldest first."""
-
-
-class Deliveries(Protocol):
+class DeliverySnapshots(Protocol):
     async def snapshot(self, messages: Collection[OutboxMessage]) -> DeliverySnapshot:
         """What `messages` show, in a fixed number of queries whatever their number."""
 
@@ -339,7 +303,7 @@ class UnitOfWork(Protocol):
     findings: FindingRepository
     outbox: Outbox
     message_refs: MessageRefs
-    deliveries: Deliveries
+    deliveries: DeliverySnapshots
     receipts: EventReceipts
 
     async def __aenter__(self) -> Self: ...

@@ -1,4 +1,4 @@
-"""What a batch of outbox messages shows, read in one go (`domain.ports.Deliveries`)."""
+"""What a batch of outbox messages shows, read in one go (`domain.ports.DeliverySnapshots`)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.cases import WorkingNote
+from domain.deliveries import DeliverySnapshot, MessageRef
 from domain.messages import Launcher, MessageKind, OutboxMessage
 from domain.ports import (
     ConflictRepository,
-    DeliverySnapshot,
     FindingRepository,
-    MessageRef,
     PartnerRepository,
     RegistrationRepository,
 )
@@ -35,7 +34,7 @@ _EVIDENCE_REFS = [MessageKind.evidence.value, *PAGE_KINDS]
 
 
 class SqlAlchemyDeliveries:
-    """`domain.ports.Deliveries`: at most nine queries a batch, one per thing it shows."""
+    """`domain.ports.DeliverySnapshots`: at most nine queries a batch, one per thing it shows."""
 
     def __init__(
         self,

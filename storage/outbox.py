@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.deliveries import MessageRef, OutboxEntry
 from domain.messages import (
     MAX_EVIDENCE_PAGES,
     DeskNotice,
@@ -32,7 +33,6 @@ from domain.messages import (
     OutboxMessage,
     PartnerNotice,
 )
-from domain.ports import MessageRef, OutboxEntry
 from storage.models import MessageRefRow, OutboxMessageRow, SlackEventReceiptRow
 from storage.outbox_codec import Unreadable, decode, encode
 from storage.sql import dialect_insert, rows_affected

@@ -14,7 +14,7 @@ from domain.ports import (
     AliasRepository,
     ConflictRepository,
     CrmRepository,
-    Deliveries,
+    DeliverySnapshots,
     EventReceipts,
     FindingRepository,
     MessageRefs,
@@ -71,7 +71,7 @@ class SqlAlchemyUnitOfWork:
     findings: FindingRepository
     outbox: Outbox
     message_refs: MessageRefs
-    deliveries: Deliveries
+    deliveries: DeliverySnapshots
     receipts: EventReceipts
 
     def __init__(

@@ -165,6 +165,23 @@ def test_views_and_handlers_never_touch_storage_or_the_ports() -> None:
     assert not offences, report(offences)
 
 
+COMPOSITION_ROOTS = ("bot.bootstrap", "bot.app", "bot.cli", "bot.crm_import.cli")
+"""Where the process or a command is put together: they alone bind storage to the use cases."""
+
+
+def test_only_the_composition_roots_reach_storage_or_the_ports() -> None:
+    """Handlers, views and the outbox worker go through the use cases, so a request crosses
+    bot, then domain, then storage, and comes back out through the same use cases."""
+    offences = [
+        str(i)
+        for i in imports_of("bot")
+        if is_within(i.module, "storage", "sqlalchemy", "domain.ports")
+        and not is_within(module_name(i.path), *COMPOSITION_ROOTS)
+    ]
+
+    assert not offences, report(offences)
+
+
 def test_views_never_import_the_use_cases() -> None:
     offences = [str(i) for i in imports_of("bot/views") if is_within(i.module, "domain.services")]
 

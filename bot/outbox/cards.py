@@ -3,16 +3,17 @@ partner channel, the partner's status card, the desk's review card."""
 
 from __future__ import annotations
 
-from bot.outbox.courier import Courier, Result, Undeliverable
+from bot.outbox.courier import Courier, Undeliverable
 from bot.views.common import Message
 from bot.views.launcher import build_launcher
 from bot.views.partner_card import build_partner_card
 from bot.views.review_card import build_review_card
 from domain.conflicts import FindingCounts
+from domain.deliveries import Delivery
 from domain.messages import Launcher, PartnerCard, ReviewCard
 
 
-async def deliver_launcher(message: Launcher, courier: Courier, result: Result) -> None:
+async def deliver_launcher(message: Launcher, courier: Courier, result: Delivery) -> None:
     """Post the "Register a deal" message; the partner remembers where."""
     partner = courier.snapshot.partners.get(message.partner_id)
     if partner is None:
@@ -21,7 +22,7 @@ async def deliver_launcher(message: Launcher, courier: Courier, result: Result) 
     result.launched = (message.partner_id, posted.ts)
 
 
-async def deliver_partner_card(message: PartnerCard, courier: Courier, result: Result) -> None:
+async def deliver_partner_card(message: PartnerCard, courier: Courier, result: Delivery) -> None:
     """The status card in the partner channel; it only learns whether anything overlaps."""
     registration, partner = courier.subject(message.registration_id, message.kind)
     counts = courier.snapshot.counts.get(message.registration_id, FindingCounts())
@@ -35,7 +36,7 @@ async def deliver_partner_card(message: PartnerCard, courier: Courier, result: R
     await _upsert(message, card, channel=partner.channel_id, courier=courier, result=result)
 
 
-async def deliver_review_card(message: ReviewCard, courier: Courier, result: Result) -> None:
+async def deliver_review_card(message: ReviewCard, courier: Courier, result: Delivery) -> None:
     """The review card in the desk channel: every claim found as it is now, and who left a
     working note."""
     rid = message.registration_id
@@ -60,7 +61,7 @@ async def _upsert(
     *,
     channel: str,
     courier: Courier,
-    result: Result,
+    result: Delivery,
 ) -> None:
     """Post the card the first time (recording where), edit it in place afterwards."""
     ref = courier.card(message.kind, message.registration_id)

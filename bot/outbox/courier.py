@@ -1,10 +1,10 @@
 """What every deliverer works with: the batch's snapshot and Slack, and the record of how one
-entry went (`Result`)."""
+entry went (`domain.deliveries.Delivery`)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -14,10 +14,10 @@ from bot.config import DibsConfig
 from bot.owners import OwnerResolver
 from bot.views.common import Message
 from domain.cases import Case
-from domain.messages import MessageKind, OutboxMessage
+from domain.deliveries import Delivery, DeliverySnapshot, MessageRef
+from domain.messages import MessageKind
 from domain.ownership import recommend
 from domain.partner import Partner
-from domain.ports import DeliverySnapshot, MessageRef, OutboxEntry
 from domain.registration import Registration
 
 M_contra = TypeVar("M_contra", contravariant=True)
@@ -25,22 +25,6 @@ M_contra = TypeVar("M_contra", contravariant=True)
 
 class Undeliverable(Exception):
     """The entry can never be delivered (its registration or partner is gone)."""
-
-
-@dataclass(slots=True)
-class Result:
-    """How one entry went: delivered, to retry at a delay, or given up; plus what to record."""
-
-    entry: OutboxEntry
-    retry_in: float | None = None
-    give_up: bool = False
-    error: str = ""
-    posted: dict[tuple[MessageKind, int], MessageRef] = field(default_factory=dict)
-    launched: tuple[int, str] | None = None
-    """The partner whose launcher was posted, and the message's ts."""
-    follow_ups: list[OutboxMessage] = field(default_factory=list)
-    pages: dict[tuple[int, int], MessageRef] = field(default_factory=dict)
-    dropped_pages: dict[int, list[int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +97,7 @@ class Courier:
 class Deliverer(Protocol[M_contra]):
     """Delivers one kind of message, recording what it posted in `result`."""
 
-    async def __call__(self, message: M_contra, courier: Courier, result: Result, /) -> None: ...
+    async def __call__(self, message: M_contra, courier: Courier, result: Delivery, /) -> None: ...
 
 
 Deliverers = dict[MessageKind, Deliverer[Any]]

@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from bot.outbox.courier import Courier, Result, Undeliverable
+from bot.outbox.courier import Courier, Undeliverable
 from bot.views.evidence import build_evidence_page, build_evidence_page_gone, evidence_thread
 from domain.cases import Case
+from domain.deliveries import Delivery, MessageRef
 from domain.messages import EvidenceHead, EvidencePage, MessageKind
-from domain.ports import MessageRef
 
 
-async def deliver_evidence(message: EvidenceHead, courier: Courier, result: Result) -> None:
+async def deliver_evidence(message: EvidenceHead, courier: Courier, result: Delivery) -> None:
     """Post the head under the review card and queue its pages, or edit it and its pages to
     the case as it is now. An `edit_only` message (a rival a resolution moved) edits what was
     posted and never posts."""
@@ -53,7 +53,7 @@ async def deliver_evidence(message: EvidenceHead, courier: Courier, result: Resu
     ]
 
 
-async def deliver_evidence_page(message: EvidencePage, courier: Courier, result: Result) -> None:
+async def deliver_evidence_page(message: EvidencePage, courier: Courier, result: Delivery) -> None:
     """Post follow-up page `number` under the review card, remembering where; nothing when
     the findings changed since and it has nothing left to show."""
     rid = message.registration_id
@@ -88,7 +88,7 @@ async def _relayout_pages(
     posted: Mapping[int, MessageRef],
     *,
     courier: Courier,
-    result: Result,
+    result: Delivery,
     now: datetime,
     owners: dict[str, str],
 ) -> None:

@@ -28,12 +28,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.bootstrap import Deps
 from bot.desk_channel import DeskCheck, DeskState
 from bot.outbox.cards import deliver_launcher, deliver_partner_card, deliver_review_card
-from bot.outbox.courier import Courier, Deliverers, Result, Undeliverable
+from bot.outbox.courier import Courier, Deliverers, Undeliverable
 from bot.outbox.evidence import deliver_evidence, deliver_evidence_page
 from bot.outbox.notices import deliver_desk_notice, deliver_direct_notice, deliver_partner_notice
 from bot.owners import OwnerResolver
+from domain.deliveries import Delivery, OutboxEntry
 from domain.messages import MessageKind, Side
-from domain.ports import OutboxEntry
 
 logger = logging.getLogger(__name__)
 
@@ -119,22 +119,16 @@ class OutboxWorker:
 
     async def drain_once(self) -> int:
         """Claim one batch, deliver it and record the results; the number of entries."""
-        uow = self._deps.uow()
-        async with uow:
-            entries = await uow.outbox.claim(
-                now=self._deps.clock(),
-                lease=self._tuning.lease,
-                limit=self._tuning.batch,
-                worker=self._name,
-            )
-            await uow.commit()
+        deliveries = self._deps.services.deliveries
+        entries = await deliveries.claim(
+            worker=self._name, lease=self._tuning.lease, limit=self._tuning.batch
+        )
         if not entries:
             return 0
         desk = await self._desk_hold(entries)
         held = [self._held(e) for e in entries if desk and e.message.kind in DESK_SIDE]
         sending = [e for e in entries if not desk or e.message.kind not in DESK_SIDE]
-        async with self._deps.uow() as reading:
-            snapshot = await reading.deliveries.snapshot([e.message for e in sending])
+        snapshot = await deliveries.snapshot([e.message for e in sending])
         courier = Courier(
             self._client,
             self._deps.config,
@@ -147,7 +141,7 @@ class OutboxWorker:
         outcomes = await asyncio.gather(
             *(self._attempt(entry, courier) for entry in sending), return_exceptions=True
         )
-        await self._record([o for o in outcomes if isinstance(o, Result)] + held)
+        await deliveries.record([o for o in outcomes if isinstance(o, Delivery)] + held)
         return len(entries)
 
     async def _desk_hold(self, entries: list[OutboxEntry]) -> DeskCheck | None:
@@ -164,19 +158,19 @@ class OutboxWorker:
         )
         return check if check.state is DeskState.shared else None
 
-    def _held(self, entry: OutboxEntry) -> Result:
+    def _held(self, entry: OutboxEntry) -> Delivery:
         """A desk-side message kept queued while the desk channel is shared: nothing is lost,
         it goes out once the channel is internal again."""
         channel = self._deps.config.desk.channel_id
-        return Result(
+        return Delivery(
             entry,
             retry_in=self._tuning.desk_hold_seconds,
             error=f"held: the desk channel {channel} is shared with another organisation",
         )
 
-    async def _attempt(self, entry: OutboxEntry, courier: Courier) -> Result:
+    async def _attempt(self, entry: OutboxEntry, courier: Courier) -> Delivery:
         """Deliver one entry with the deliverer of its kind; how it went."""
-        result = Result(entry)
+        result = Delivery(entry)
         message = entry.message
         try:
             await DELIVERERS[message.kind](message, courier, result)
@@ -206,48 +200,6 @@ class OutboxWorker:
     def _backoff(self, entry: OutboxEntry) -> float:
         delay = self._tuning.first_backoff_seconds * 2.0**entry.attempts
         return float(min(delay, self._tuning.max_backoff_seconds))
-
-    async def _record(self, results: list[Result]) -> None:
-        now = self._deps.clock()
-        delivered: list[int] = []
-        uow = self._deps.uow()
-        async with uow:
-            await uow.message_refs.put_many({k: v for r in results for k, v in r.posted.items()})
-            await uow.message_refs.put_evidence_pages(
-                {k: v for r in results for k, v in r.pages.items()}
-            )
-            for result in results:
-                for rid, numbers in result.dropped_pages.items():
-                    await uow.message_refs.drop_evidence_pages(rid, numbers)
-            # Queued with the record of the post that owes them: once per post, never twice.
-            await uow.outbox.put([m for r in results for m in r.follow_ups], now=now)
-            for result in results:
-                entry = result.entry
-                if result.launched is not None:
-                    partner_id, ts = result.launched
-                    partner = await uow.partners.get(partner_id)
-                    if partner is not None:
-                        partner.launcher_ts = ts
-                        await uow.partners.save(partner)
-                if result.give_up:
-                    logger.error("outbox entry %s given up: %s", entry.id, result.error)
-                    await uow.outbox.give_up(entry.id, now=now, error=result.error[:500])
-                elif result.retry_in is not None:
-                    logger.info(
-                        "outbox entry %s: %s; retry in %.1fs",
-                        entry.id,
-                        result.error,
-                        result.retry_in,
-                    )
-                    await uow.outbox.retry_later(
-                        entry.id,
-                        at=now + timedelta(seconds=result.retry_in),
-                        error=result.error[:500],
-                    )
-                else:
-                    delivered.append(entry.id)
-            await uow.outbox.delivered_many(delivered, now=now)
-            await uow.commit()
 
     async def _host_team(self) -> str | None:
         """Our own workspace (from auth.test, once), so internal submitters show no team."""

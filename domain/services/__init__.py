@@ -18,6 +18,7 @@ from domain.services.conflicts import AddWorkingNote, Conflicts, Resolve, Resolv
 from domain.services.context import ServiceContext
 from domain.services.crm import CrmImports, ImportOutcome, ImportProgress, RowReader, RowSource
 from domain.services.decisions import Decide, Decisions
+from domain.services.deliveries import Deliveries
 from domain.services.partners import LinkPartner, Partners
 from domain.services.receipts import Receipts
 from domain.services.registrations import (
@@ -37,6 +38,7 @@ __all__ = [
     "Decide",
     "Decision",
     "Decisions",
+    "Deliveries",
     "ImportOutcome",
     "ImportProgress",
     "LinkPartner",
@@ -68,6 +70,7 @@ class Services:
     aliases: CompanyAliases
     receipts: Receipts
     crm: CrmImports
+    deliveries: Deliveries
 
     @classmethod
     def bind(cls, ctx: ServiceContext, *, base_rules: ConflictRules | None = None) -> Services:
@@ -82,4 +85,5 @@ class Services:
             aliases=CompanyAliases(ctx, base),
             receipts=Receipts(ctx),
             crm=CrmImports(ctx, base),
+            deliveries=Deliveries(ctx),
         )

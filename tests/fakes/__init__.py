@@ -30,7 +30,7 @@ from domain.ports import (
     AliasRepository,
     ConflictRepository,
     CrmRepository,
-    Deliveries,
+    DeliverySnapshots,
     EventReceipts,
     FindingRepository,
     MessageRefs,
@@ -133,7 +133,7 @@ class FakeUnitOfWork:
     findings: FindingRepository
     outbox: Outbox
     message_refs: MessageRefs
-    deliveries: Deliveries
+    deliveries: DeliverySnapshots
     receipts: EventReceipts
 
     def __init__(self, storage: FakeStorage) -> None:

@@ -13,12 +13,12 @@ from domain.cases import WorkingNote
 from domain.company_aliases import CompanyAlias
 from domain.conflicts import Claim, ClaimKind, account_ref, company_ref, opportunity_ref
 from domain.crm import Account, Opportunity
+from domain.deliveries import MessageRef
 from domain.errors import ConcurrentUpdate, DuplicateSubmission
 from domain.matching import Finding, Strength
 from domain.messages import OutboxMessage
 from domain.ownership import ClaimDetails
 from domain.partner import Partner
-from domain.ports import MessageRef
 from domain.registration import AuditEvent, Registration
 
 if TYPE_CHECKING:

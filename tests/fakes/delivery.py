@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
+from domain.deliveries import DeliverySnapshot, MessageRef, OutboxEntry
 from domain.messages import Launcher, MessageKind, OutboxMessage
 from domain.ports import (
     ConflictRepository,
-    DeliverySnapshot,
     FindingRepository,
-    MessageRef,
-    OutboxEntry,
     PartnerRepository,
     RegistrationRepository,
 )
@@ -163,7 +161,7 @@ class FakeDeliveries:
             (kind, m.registration_id)
             for m in shown
             for kind in (m.kind.card, MessageKind.evidence)
-            if kind is not None
+            if kind is not None and m.registration_id in registrations
         }
         return DeliverySnapshot(
             registrations=registrations,

@@ -12,11 +12,11 @@ import pytest
 
 from domain.actor import Actor
 from domain.crm import Account, Opportunity
+from domain.deliveries import OutboxEntry
 from domain.errors import AlreadyDecided
 from domain.matching import Strength
 from domain.messages import DirectNotice, EvidenceHead, Notice, OutboxMessage, PartnerNotice, Still
 from domain.ownership import Resolution
-from domain.ports import OutboxEntry
 from domain.registration import Registration, RegistrationStatus, RejectionReason
 from domain.services import (
     AddWorkingNote,

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.cases import WorkingNote
+from domain.deliveries import DeliverySnapshot, MessageRef
 from domain.messages import (
     DeskNotice,
     DirectNotice,
@@ -26,7 +27,6 @@ from domain.messages import (
     ReviewCard,
 )
 from domain.partner import Partner
-from domain.ports import DeliverySnapshot, MessageRef
 from domain.registration import Registration
 from tests.builders import NOW
 from tests.integration.claims import partners, register

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.views.evidence_layout import MAX_MESSAGES
+from domain.deliveries import MessageRef, OutboxEntry
 from domain.messages import (
     MAX_EVIDENCE_PAGES,
     DeskNotice,
@@ -21,7 +22,6 @@ from domain.messages import (
     ReviewCard,
 )
 from domain.ownership import OwnershipRule, Resolution
-from domain.ports import MessageRef, OutboxEntry
 from storage.models import OutboxMessageRow
 from storage.outbox import _CLAIMABLE, REFS_OF
 from tests.builders import NOW

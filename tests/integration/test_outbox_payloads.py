@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.deliveries import OutboxEntry
 from domain.messages import (
     MESSAGE_TYPES,
     DeskNotice,
@@ -29,7 +30,6 @@ from domain.messages import (
     WorkingDetail,
 )
 from domain.ownership import Decision, OwnershipRule, Resolution
-from domain.ports import OutboxEntry
 from storage.models import OutboxMessageRow
 from storage.outbox_codec import TAG
 from tests.builders import NOW

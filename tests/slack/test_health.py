@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import EVENTS_PATH
 from bot.bootstrap import make_uow_factory
 from domain.messages import PartnerCard
+from domain.services import ServiceContext, Services
 from storage.db import make_engine
 from tests.slack.conftest import World
 
@@ -37,14 +38,21 @@ async def queue_not_yet_due(world: World, count: int) -> None:
 
 @pytest.fixture
 async def unreachable_database(world: World, tmp_path: Path) -> AsyncIterator[None]:
-    """The app's units of work now open a database file in a folder that does not exist."""
+    """The app's use cases now open a database file in a folder that does not exist."""
     engine: AsyncEngine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gone' / 'dibs.db'}")
-    working = world.deps.uow
-    world.deps.uow = make_uow_factory(engine)
+    deps, working = world.deps, world.deps.services
+    deps.services = Services.bind(
+        ServiceContext(
+            uow=make_uow_factory(engine),
+            clock=deps.clock,
+            desk=deps.config.desk,
+            program=deps.config.program,
+        )
+    )
     try:
         yield
     finally:
-        world.deps.uow = working
+        deps.services = working
         await engine.dispose()
 
 
